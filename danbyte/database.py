@@ -1,0 +1,112 @@
+"""Engine and transactions.
+
+Two kinds of transaction:
+- ``request_transaction(principal)``: runs as the restricted role ``danbyte_app`` with the
+  principal's tenants and organisation set for row-level security;
+- ``system_transaction()``: the table owner, for migrations, authentication and
+  maintenance (numid backfill), where no principal exists yet.
+
+Tests bind the database to one connection whose outer transaction is rolled back at the
+end of each test; every transaction here then becomes a savepoint on it.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from permissions.principal import Principal
+from permissions.rls import APP_ROLE
+
+
+@dataclass
+class QueryStats:
+    statements: int = 0
+    seconds: float = 0.0
+
+
+# The statistics of the request being served (X-Danbyte-Debug and tests read it).
+current_stats: contextvars.ContextVar[QueryStats | None] = contextvars.ContextVar("danbyte_query_stats", default=None)
+
+
+def _count_statements(engine: AsyncEngine) -> None:
+    def before(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+        context._danbyte_started = time.perf_counter()
+
+    def after(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+        stats = current_stats.get()
+        if stats is not None:
+            stats.statements += 1
+            stats.seconds += time.perf_counter() - context._danbyte_started
+
+    event.listen(engine.sync_engine, "before_cursor_execute", before)
+    event.listen(engine.sync_engine, "after_cursor_execute", after)
+
+
+_SET_PRINCIPAL = sa.text(
+    "SELECT set_config('role', :role, true), set_config('danbyte.tenants', :tenants, true),"
+    " set_config('danbyte.org', :org, true), set_config('danbyte.all_tenants', :all, true)"
+)
+
+
+def tenants_literal(tenant_ids: frozenset) -> str:
+    return "{" + ",".join(str(t) for t in sorted(tenant_ids, key=str)) + "}"
+
+
+@dataclass
+class Database:
+    url: str
+    pool_size: int = 10
+    engine: AsyncEngine = field(init=False)
+    _bound: AsyncConnection | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        self.engine = create_async_engine(self.url, pool_size=self.pool_size, max_overflow=20, pool_pre_ping=False)
+        _count_statements(self.engine)
+
+    def bind(self, connection: AsyncConnection | None) -> None:
+        """Tests: run every transaction as a savepoint on ``connection``."""
+        self._bound = connection
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[AsyncConnection]:
+        if self._bound is not None:
+            try:
+                async with self._bound.begin_nested():
+                    yield self._bound
+            finally:
+                # SET LOCAL outlives a released savepoint; undo it for the next user.
+                await self._bound.execute(sa.text("RESET ROLE"))
+            return
+        async with self.engine.connect() as conn:
+            async with conn.begin():
+                yield conn
+
+    @asynccontextmanager
+    async def request_transaction(self, principal: Principal) -> AsyncIterator[AsyncConnection]:
+        async with self._transaction() as conn:
+            await conn.execute(
+                _SET_PRINCIPAL,
+                {
+                    "role": APP_ROLE,
+                    "tenants": tenants_literal(principal.tenant_ids),
+                    "org": str(principal.org_id),
+                    "all": "on" if principal.all_tenants else "off",
+                },
+            )
+            yield conn
+
+    @asynccontextmanager
+    async def system_transaction(self) -> AsyncIterator[AsyncConnection]:
+        async with self._transaction() as conn:
+            yield conn
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

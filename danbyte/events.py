@@ -1,0 +1,74 @@
+"""Committed changes → Redis pub/sub → every process's subscribers.
+
+One Redis subscription per process fans out to the local subscribers' queues, so a
+thousand dashboards cost one Redis connection, and a mutation served by any process
+reaches subscribers on all of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import redis.asyncio as aioredis
+
+CHANNEL = "danbyte:events"
+logger = logging.getLogger("danbyte.events")
+
+
+class EventBus:
+    def __init__(self, redis_url: str, queue_size: int = 1000) -> None:
+        self._redis = aioredis.Redis.from_url(redis_url)
+        self._queues: set[asyncio.Queue[dict[str, Any]]] = set()
+        self._listener: asyncio.Task[None] | None = None
+        self._ready = asyncio.Event()
+        self._queue_size = queue_size
+
+    async def publish(self, events: list[dict[str, Any]]) -> None:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for event in events:
+                pipe.publish(CHANNEL, json.dumps(event))
+            await pipe.execute()
+
+    async def _listen(self) -> None:
+        pubsub = self._redis.pubsub()
+        await pubsub.subscribe(CHANNEL)
+        self._ready.set()
+        try:
+            async for message in pubsub.listen():
+                if message.get("type") != "message":
+                    continue
+                event = json.loads(message["data"])
+                for queue in list(self._queues):
+                    if queue.full():
+                        # A subscriber that cannot keep up loses its oldest event, not the process.
+                        with contextlib.suppress(asyncio.QueueEmpty):
+                            queue.get_nowait()
+                    queue.put_nowait(event)
+        finally:
+            await pubsub.aclose()
+
+    async def subscribe(self) -> AsyncIterator[dict[str, Any]]:
+        """Events published from now on, by any process."""
+        if self._listener is None or self._listener.done():
+            self._ready.clear()
+            self._listener = asyncio.create_task(self._listen())
+        await self._ready.wait()
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(self._queue_size)
+        self._queues.add(queue)
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            self._queues.discard(queue)
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._listener
+        await self._redis.aclose()

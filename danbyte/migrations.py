@@ -1,0 +1,44 @@
+"""Apply Alembic migrations (as the table owner) and check the server is new enough."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+
+ROOT = Path(__file__).resolve().parent.parent
+MIN_SERVER_VERSION = 150000  # NULLS NOT DISTINCT and ON DELETE SET NULL (column) need PostgreSQL 15
+
+
+class UnsupportedServer(RuntimeError):
+    pass
+
+
+def alembic_config(url: str) -> Config:
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "alembic"))
+    config.attributes["database_url"] = url
+    return config
+
+
+def check_server_version(url: str) -> int:
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            version = int(conn.execute(sa.text("SHOW server_version_num")).scalar_one())
+    finally:
+        engine.dispose()
+    if version < MIN_SERVER_VERSION:
+        major = version // 10000
+        raise UnsupportedServer(
+            f"PostgreSQL {major} is too old: Danbyte needs PostgreSQL 15 or newer "
+            "(for UNIQUE NULLS NOT DISTINCT and ON DELETE SET NULL (column))"
+        )
+    return version
+
+
+def migrate(url: str) -> None:
+    check_server_version(url)
+    command.upgrade(alembic_config(url), "head")

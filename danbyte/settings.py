@@ -1,0 +1,33 @@
+"""Settings, read once from the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path = field(default_factory=lambda: Path(os.environ.get("DANBYTE_HOME", "~/.local/share/danbyte")).expanduser())
+    database_url: str | None = field(default_factory=lambda: os.environ.get("DANBYTE_DATABASE_URL") or None)
+    redis_url: str | None = field(default_factory=lambda: os.environ.get("DANBYTE_REDIS_URL") or None)
+    secret_key: str | None = field(default_factory=lambda: os.environ.get("DANBYTE_SECRET_KEY") or None)
+    host: str = field(default_factory=lambda: os.environ.get("DANBYTE_HOST", "127.0.0.1"))
+    port: int = field(default_factory=lambda: _env_int("DANBYTE_PORT", 8000))
+    # Largest page a list query may ask for; a list without pagination gets this many rows.
+    max_page_size: int = field(default_factory=lambda: _env_int("DANBYTE_MAX_PAGE_SIZE", 1000))
+    max_query_depth: int = field(default_factory=lambda: _env_int("DANBYTE_MAX_QUERY_DEPTH", 10))
+    max_aliases: int = field(default_factory=lambda: _env_int("DANBYTE_MAX_ALIASES", 30))
+    max_tokens: int = field(default_factory=lambda: _env_int("DANBYTE_MAX_TOKENS", 5000))
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,279 @@
+"""The model ladder every Danbyte table stands on.
+
+    Base ─ OrgModel (organisation-wide: tenants, tenant groups, tags)
+         └ TenantModel (tenant_id, numid, timestamps, custom fields, tags)
+              └ NestedTenantModel (adds a parent of the same type; cycles refused)
+
+Relations between tenant-scoped tables are declared with ``reference()`` and
+``ManyToMany``; ``finalize()`` turns them into *composite* foreign keys
+``(tenant_id, x_id) → (tenant_id, id)`` so that no row can ever point into another
+tenant, whatever the application does. The GraphQL registry reads the same
+declarations, so a model is declared once.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import CIDR, INET, JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_N_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def snake(name: str) -> str:
+    """``IPAddress`` → ``ip_address``, ``VLANGroup`` → ``vlan_group``."""
+    name = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+
+
+def plural(name: str) -> str:
+    if name.endswith(("s", "x")):
+        return name + "es"
+    if name.endswith("y") and not name.endswith(("ay", "ey", "oy")):
+        return name[:-1] + "ies"
+    return name + "s"
+
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {
+        uuid.UUID: sa.Uuid(),
+        datetime: sa.DateTime(timezone=True),
+        dict[str, Any]: JSONB(),
+        str: sa.String(),
+    }
+
+    # Set by subclasses that want a name other than the class name in GraphQL.
+    __graphql_name__: ClassVar[str | None] = None
+
+    @classmethod
+    def type_key(cls) -> str:
+        """Stable object-type key: the table name (``ip_address``)."""
+        return cls.__tablename__
+
+
+def choice(enum_cls: type[enum.Enum], **kwargs: Any) -> Any:
+    """A column holding one of a protocol enum's values, checked by the database."""
+    return mapped_column(
+        sa.Enum(
+            enum_cls,
+            native_enum=False,
+            create_constraint=True,
+            length=32,
+            values_callable=lambda e: [m.value for m in e],
+            name=snake(enum_cls.__name__),
+            validate_strings=True,
+        ),
+        **kwargs,
+    )
+
+
+def text(length: int, **kwargs: Any) -> Any:
+    """A bounded string column; the bound is checked again in the write path."""
+    kwargs.setdefault("nullable", False)
+    if not kwargs["nullable"]:
+        kwargs.setdefault("default", "")
+        kwargs.setdefault("server_default", "")
+    return mapped_column(sa.String(length), **kwargs)
+
+
+def cidr_column(**kwargs: Any) -> Any:
+    return mapped_column(CIDR(), **kwargs)
+
+
+def inet_column(**kwargs: Any) -> Any:
+    return mapped_column(INET(), **kwargs)
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A declared reference from one model to another (read by finalize and the registry)."""
+
+    target: str
+    ondelete: str
+    related_name: str | None
+
+
+def reference(
+    target: str,
+    *,
+    nullable: bool = True,
+    ondelete: str | None = None,
+    related_name: str | None = None,
+    doc: str | None = None,
+) -> Any:
+    """A UUID column pointing at ``target`` (a model class name).
+
+    ``ondelete`` is RESTRICT (NetBox's PROTECT) or SET NULL; for a composite key,
+    SET NULL names the referencing column only, so tenant_id stays put.
+    """
+    if ondelete is None:
+        ondelete = "SET NULL" if nullable else "RESTRICT"
+    return mapped_column(
+        sa.Uuid(),
+        nullable=nullable,
+        index=True,
+        doc=doc,
+        info={"ref": Ref(target, ondelete, related_name)},
+    )
+
+
+@dataclass(frozen=True)
+class ManyToMany:
+    """A many-to-many relation; finalize() creates its association table."""
+
+    target: str
+    related_name: str | None = None
+    table_name: str | None = None
+
+
+class OrgModel(Base):
+    """Organisation-wide objects (tenants, tenant groups, tags): no tenant, no numid."""
+
+    __abstract__ = True
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4, server_default=sa.text("gen_random_uuid()"))
+    """Primary key."""
+    org_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("organization.id", ondelete="CASCADE"), index=True)
+    """The organisation owning the object."""
+    created: Mapped[datetime] = mapped_column(server_default=sa.func.now())
+    """When the row was inserted."""
+    last_updated: Mapped[datetime] = mapped_column(server_default=sa.func.now())
+    """When the row was last written."""
+
+    @declared_attr.directive
+    def __tablename__(cls) -> str:
+        return snake(cls.__name__)
+
+
+class TenantModel(Base):
+    """Every domain object: it belongs to one tenant and has a per-tenant number."""
+
+    __abstract__ = True
+    __many__: ClassVar[dict[str, ManyToMany]] = {}
+    # Tables that RLS must leave alone never inherit this ladder; all of these get a policy.
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4, server_default=sa.text("gen_random_uuid()"))
+    """Primary key."""
+    tenant_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("tenant.id", ondelete="RESTRICT"), index=True)
+    """Owning tenant; every composite foreign key includes it."""
+    numid: Mapped[int | None] = mapped_column(sa.Integer())
+    """Per (tenant, object type) number from 1, allocated on insert and never changed."""
+    created: Mapped[datetime] = mapped_column(server_default=sa.func.now())
+    """When the row was inserted."""
+    last_updated: Mapped[datetime] = mapped_column(server_default=sa.func.now())
+    """When the row was last written."""
+    custom_fields: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=sa.text("'{}'::jsonb"))
+    """User-defined data, always a JSON object."""
+
+    @declared_attr.directive
+    def __tablename__(cls) -> str:
+        return snake(cls.__name__)
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[Any, ...]:
+        # (tenant_id, id) is the target of every composite foreign key; (tenant_id, numid)
+        # makes the human number unique inside a tenant.
+        name = snake(cls.__name__)
+        return (
+            sa.UniqueConstraint("tenant_id", "id", name=f"uq_{name}_tenant_id_id"),
+            sa.UniqueConstraint("tenant_id", "numid", name=f"uq_{name}_tenant_id_numid"),
+            *cls.__extra_args__(),
+        )
+
+    @classmethod
+    def __extra_args__(cls) -> tuple[Any, ...]:
+        """Per-model constraints and indexes (overridden by models)."""
+        return ()
+
+
+class NestedTenantModel(TenantModel):
+    """A tenant object that nests inside another of its own type (regions, locations)."""
+
+    __abstract__ = True
+
+    @declared_attr
+    def parent_id(cls) -> Mapped[uuid.UUID | None]:
+        return reference(cls.__name__, ondelete="RESTRICT", related_name="children")
+
+
+def all_models() -> list[type[Base]]:
+    return [m.class_ for m in Base.registry.mappers]
+
+
+def model_by_name(name: str) -> type[Base]:
+    for model in all_models():
+        if model.__name__ == name:
+            return model
+    raise KeyError(name)
+
+
+def finalize() -> None:
+    """Turn declared references into (composite) foreign keys and create M2M tables.
+
+    Runs once after every model module is imported (models/__init__.py).
+    """
+    if getattr(Base.metadata, "_danbyte_finalized", False):
+        return
+    for model in all_models():
+        table: sa.Table = model.__table__  # type: ignore[assignment]
+        tenant_scoped = issubclass(model, TenantModel)
+        for column in table.columns:
+            ref: Ref | None = column.info.get("ref")
+            if ref is None:
+                continue
+            target = model_by_name(ref.target)
+            target_table = target.__tablename__
+            if tenant_scoped and issubclass(target, TenantModel):
+                ondelete = f"SET NULL ({column.name})" if ref.ondelete == "SET NULL" else ref.ondelete
+                table.append_constraint(
+                    sa.ForeignKeyConstraint(
+                        ["tenant_id", column.name],
+                        [f"{target_table}.tenant_id", f"{target_table}.id"],
+                        ondelete=ondelete,
+                    )
+                )
+            else:
+                table.append_constraint(
+                    sa.ForeignKeyConstraint([column.name], [f"{target_table}.id"], ondelete=ref.ondelete)
+                )
+        for field_name, m2m in getattr(model, "__many__", {}).items():
+            _association_table(model, field_name, m2m)
+    Base.metadata._danbyte_finalized = True  # type: ignore[attr-defined]
+
+
+def association_name(model: type[Base], field_name: str, m2m: ManyToMany) -> str:
+    return m2m.table_name or f"{model.__tablename__}_{field_name}"
+
+
+def _association_table(model: type[Base], field_name: str, m2m: ManyToMany) -> sa.Table:
+    """``site_vrfs(tenant_id, site_id, vrf_id)`` with composite keys to both sides."""
+    target = model_by_name(m2m.target)
+    name = association_name(model, field_name, m2m)
+    left, right = f"{model.__tablename__}_id", f"{target.__tablename__}_id"
+    if left == right:
+        right = f"related_{right}"
+    return sa.Table(
+        name,
+        Base.metadata,
+        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        sa.Column(left, sa.Uuid(), nullable=False),
+        sa.Column(right, sa.Uuid(), nullable=False, index=True),
+        sa.PrimaryKeyConstraint(left, right),
+        sa.ForeignKeyConstraint(["tenant_id", left], [f"{model.__tablename__}.tenant_id", f"{model.__tablename__}.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["tenant_id", right], [f"{target.__tablename__}.tenant_id", f"{target.__tablename__}.id"], ondelete="CASCADE"),
+        info={"m2m": (model.__name__, field_name, m2m.target), "tenant_scoped": True},
+    )

@@ -1,0 +1,48 @@
+"""The change log: one row per written object, with before/after snapshots."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, choice, text
+from models.choices import ChangeAction
+
+
+class ObjectChange(Base):
+    __tablename__ = "object_change"
+    __graphql_name__ = "changelog"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4, server_default=sa.text("gen_random_uuid()"))
+    org_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("organization.id", ondelete="CASCADE"), index=True)
+    # NULL for organisation-wide objects (tenants, tags); otherwise the object's tenant.
+    tenant_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    time: Mapped[datetime] = mapped_column(server_default=sa.func.now(), index=True)
+    user_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    user_name: Mapped[str] = text(150)
+    request_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    action: Mapped[ChangeAction] = choice(ChangeAction)
+    object_type: Mapped[str] = mapped_column(sa.String(50))
+    object_id: Mapped[uuid.UUID] = mapped_column()
+    object_numid: Mapped[int | None] = mapped_column()
+    object_repr: Mapped[str] = text(200)
+    prechange_data: Mapped[dict[str, Any] | None] = mapped_column()
+    postchange_data: Mapped[dict[str, Any] | None] = mapped_column()
+    changed_fields: Mapped[list[str]] = mapped_column(ARRAY(sa.String(64)), default=list, server_default="{}")
+
+    __table_args__ = (sa.Index("ix_object_change_object", "object_type", "object_id"),)
+
+
+class NumidCounter(Base):
+    """Last numid handed out per (tenant, object type)."""
+
+    __tablename__ = "numid_counter"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("tenant.id", ondelete="CASCADE"), primary_key=True)
+    object_type: Mapped[str] = mapped_column(sa.String(50), primary_key=True)
+    last: Mapped[int] = mapped_column(sa.Integer(), default=0)

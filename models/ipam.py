@@ -1,0 +1,179 @@
+"""IPAM: RIRs, aggregates, ASNs, route targets, VRFs, roles, VLANs, prefixes, ranges, IPs.
+
+The prefix tree is never stored: parent, children and depth are containment queries
+over the GiST-indexed ``prefix`` column (see models/prefix_tree.py).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import ManyToMany, TenantModel, choice, cidr_column, inet_column, reference, text
+from models.choices import IPAddressRole, IPAddressStatus, IPRangeStatus, PrefixStatus, VLANStatus
+
+
+def _unique_nulls_not_distinct(*columns: str) -> sa.UniqueConstraint:
+    # VRF NULL is the Global VRF: two rows with vrf NULL must collide too.
+    return sa.UniqueConstraint(*columns, postgresql_nulls_not_distinct=True)
+
+
+def _gist(table: str, column: str) -> sa.Index:
+    return sa.Index(f"ix_{table}_{column}_gist", column, postgresql_using="gist", postgresql_ops={column: "inet_ops"})
+
+
+class RIR(TenantModel):
+    name: Mapped[str] = text(100)
+    slug: Mapped[str] = text(100)
+    is_private: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    description: Mapped[str] = text(200)
+
+    @classmethod
+    def __extra_args__(cls) -> tuple[Any, ...]:
+        return (sa.UniqueConstraint("tenant_id", "slug"),)
+
+
+class Aggregate(TenantModel):
+    prefix: Mapped[str] = cidr_column()
+    rir_id: Mapped[uuid.UUID] = reference("RIR", nullable=False, related_name="aggregates")
+    date_added: Mapped[date | None] = mapped_column(sa.Date())
+    description: Mapped[str] = text(200)
+
+    @classmethod
+    def __extra_args__(cls) -> tuple[Any, ...]:
+        return (sa.UniqueConstraint("tenant_id", "prefix"),)
+
+
+class ASN(TenantModel):
+    asn: Mapped[int] = mapped_column(sa.BigInteger(), info={"bounds": (1, 4294967295)})
+    rir_id: Mapped[uuid.UUID | None] = reference("RIR", related_name="asns")
+    description: Mapped[str] = text(200)
+
+    @classmethod
+    def __extra_args__(cls) -> tuple[Any, ...]:
+        return (
+            sa.UniqueConstraint("tenant_id", "asn"),
+            sa.CheckConstraint("asn BETWEEN 1 AND 4294967295", name="asn_range"),
+        )
+
+
+class RouteTarget(TenantModel):
+    name: Mapped[str] = text(21)
+    description: Mapped[str] = text(200)
+
+    @classmethod
+    def __extra_args__(cls) -> tuple[Any, ...]:
+        return (sa.UniqueConstraint("tenant_id", "name"),)
+
+
+class VRF(TenantModel):
+    __many__: ClassVar[dict[str, ManyToMany]] = {
+        "import_targets": ManyToMany("RouteTarget", related_name="importing_vrfs"),
+        "export_targets": ManyToMany("RouteTarget", related_name="exporting_vrfs"),
+    }
+
+    name: Mapped[str] = text(100)
+    rd: Mapped[str | None] = text(21, nullable=True)
+    enforce_unique: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    description: Mapped[str] = text(200)
+
+    @classmethod
+    def __extra_args__(cls) -> tuple[Any, ...]:
+        return (sa.UniqueConstraint("tenant_id", "name"),)
+
+
+class Role(TenantModel):
+    """Functional role of prefixes and VLANs (NetBox's ipam.Role)."""
+
+    name: Mapped[str] = text(100)
+    slug: Mapped[str] = text(100)
+    weight: Mapped[int] = mapped_column(default=1000, server_default="1000")
+    description: Mapped[str] = text(200)
+
+    @classmethod
+    def __extra_args__(cls) -> tuple[Any, ...]:
+        return (sa.UniqueConstraint("tenant_id", "slug"),)
+
+
+class VLANGroup(TenantModel):
+    name: Mapped[str] = text(100)
+    slug: Mapped[str] = text(100)
+    site_id: Mapped[uuid.UUID | None] = reference("Site", related_name="vlan_groups")
+    description: Mapped[str] = text(200)
+
+    @classmethod
+    def __extra_args__(cls) -> tuple[Any, ...]:
+        return (sa.UniqueConstraint("tenant_id", "slug"),)
+
+
+class VLAN(TenantModel):
+    vid: Mapped[int] = mapped_column(sa.SmallInteger(), info={"bounds": (1, 4094)})
+    name: Mapped[str] = text(64)
+    site_id: Mapped[uuid.UUID | None] = reference("Site", related_name="vlans")
+    group_id: Mapped[uuid.UUID | None] = reference("VLANGroup", related_name="vlans")
+    status: Mapped[VLANStatus] = choice(VLANStatus, default=VLANStatus.active, server_default="active")
+    role_id: Mapped[uuid.UUID | None] = reference("Role", related_name="vlans")
+    description: Mapped[str] = text(200)
+
+    @classmethod
+    def __extra_args__(cls) -> tuple[Any, ...]:
+        # A VID is unique inside its group; ungrouped VLANs share one space per tenant.
+        return (
+            _unique_nulls_not_distinct("tenant_id", "group_id", "vid"),
+            sa.CheckConstraint("vid BETWEEN 1 AND 4094", name="vid_range"),
+        )
+
+
+class Prefix(TenantModel):
+    prefix: Mapped[str] = cidr_column()
+    vrf_id: Mapped[uuid.UUID | None] = reference("VRF", ondelete="RESTRICT", related_name="prefixes")
+    site_id: Mapped[uuid.UUID | None] = reference("Site", related_name="prefixes")
+    vlan_id: Mapped[uuid.UUID | None] = reference("VLAN", related_name="prefixes")
+    status: Mapped[PrefixStatus] = choice(PrefixStatus, default=PrefixStatus.active, server_default="active")
+    role_id: Mapped[uuid.UUID | None] = reference("Role", related_name="prefixes")
+    is_pool: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    mark_utilized: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    gateway: Mapped[str | None] = inet_column(nullable=True)
+    """The gateway's host address inside this prefix."""
+    description: Mapped[str] = text(200)
+
+    @classmethod
+    def __extra_args__(cls) -> tuple[Any, ...]:
+        return (_unique_nulls_not_distinct("tenant_id", "vrf_id", "prefix"), _gist("prefix", "prefix"))
+
+
+class IPRange(TenantModel):
+    start_address: Mapped[str] = inet_column()
+    end_address: Mapped[str] = inet_column()
+    vrf_id: Mapped[uuid.UUID | None] = reference("VRF", ondelete="RESTRICT", related_name="ip_ranges")
+    status: Mapped[IPRangeStatus] = choice(IPRangeStatus, default=IPRangeStatus.active, server_default="active")
+    role_id: Mapped[uuid.UUID | None] = reference("Role", related_name="ip_ranges")
+    description: Mapped[str] = text(200)
+
+    @classmethod
+    def __extra_args__(cls) -> tuple[Any, ...]:
+        return (
+            _unique_nulls_not_distinct("tenant_id", "vrf_id", "start_address", "end_address"),
+            sa.CheckConstraint(
+                "family(start_address) = family(end_address) AND start_address <= end_address", name="range_order"
+            ),
+        )
+
+
+class IPAddress(TenantModel):
+    address: Mapped[str] = inet_column()
+    """Host address with the mask of its subnet, as in NetBox (``10.0.0.5/24``)."""
+    vrf_id: Mapped[uuid.UUID | None] = reference("VRF", ondelete="RESTRICT", related_name="ip_addresses")
+    status: Mapped[IPAddressStatus] = choice(IPAddressStatus, default=IPAddressStatus.active, server_default="active")
+    role: Mapped[IPAddressRole | None] = choice(IPAddressRole, nullable=True)
+    dns_name: Mapped[str] = text(255)
+    nat_inside_id: Mapped[uuid.UUID | None] = reference("IPAddress", related_name="nat_outside")
+    description: Mapped[str] = text(200)
+
+    @classmethod
+    def __extra_args__(cls) -> tuple[Any, ...]:
+        return (_unique_nulls_not_distinct("tenant_id", "vrf_id", "address"), _gist("ip_address", "address"))

@@ -1,0 +1,185 @@
+"""The derived prefix tree: containment queries within (tenant, vrf), never stored.
+
+Each query takes an array of ids and answers for all of them at once (one statement per
+level of a GraphQL query). The GiST indexes on ``prefix.prefix`` and
+``ip_address.address`` serve the ``>>``, ``<<`` and ``&&`` operators. An IP address is
+stored with its subnet mask (``10.0.0.5/24``), so containment compares its host part:
+``address && prefix`` narrows through the index, ``host(address)::inet <<= prefix`` decides.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+import sqlalchemy as sa
+
+from models.ipam import IPAddress, Prefix
+
+_SAME_SPACE = "{a}.tenant_id = {b}.tenant_id AND {a}.vrf_id IS NOT DISTINCT FROM {b}.vrf_id"
+_IP_IN_PREFIX = "ip.address && p.prefix AND host(ip.address)::inet <<= p.prefix"
+
+
+def _typed(sql: str, table: sa.Table) -> sa.TextualSelect:
+    return sa.text(sql).columns(sa.column("owner_key", sa.Uuid()), *table.c)
+
+
+def parents() -> sa.TextualSelect:
+    """For each child id: its most specific strictly containing prefix."""
+    return _typed(
+        f"""
+        SELECT c.id AS owner_key, p.* FROM prefix c
+        CROSS JOIN LATERAL (
+            SELECT * FROM prefix p WHERE {_SAME_SPACE.format(a="p", b="c")} AND p.prefix >> c.prefix
+            ORDER BY masklen(p.prefix) DESC LIMIT 1
+        ) p
+        WHERE c.id = ANY(:ids)
+        """,
+        Prefix.__table__,
+    )
+
+
+_DIRECT_CHILD = f"""
+    {_SAME_SPACE.format(a="c", b="p")} AND c.prefix << p.prefix
+    AND NOT EXISTS (
+        SELECT 1 FROM prefix m WHERE {_SAME_SPACE.format(a="m", b="p")}
+        AND m.prefix << p.prefix AND c.prefix << m.prefix
+    )
+"""
+
+
+def children() -> sa.TextualSelect:
+    """For each parent id: the prefixes directly below it."""
+    return _typed(
+        f"SELECT p.id AS owner_key, c.* FROM prefix p JOIN prefix c ON {_DIRECT_CHILD} "
+        "WHERE p.id = ANY(:ids) ORDER BY c.prefix",
+        Prefix.__table__,
+    )
+
+
+def depths() -> sa.TextualSelect:
+    return sa.text(
+        f"""
+        SELECT c.id AS owner_key,
+               (SELECT count(*) FROM prefix p WHERE {_SAME_SPACE.format(a="p", b="c")} AND p.prefix >> c.prefix) AS depth
+        FROM prefix c WHERE c.id = ANY(:ids)
+        """
+    ).columns(sa.column("owner_key", sa.Uuid()), sa.column("depth", sa.Integer()))
+
+
+def contained_ips() -> sa.TextualSelect:
+    """For each prefix id: every IP address of its (tenant, vrf) inside it."""
+    return _typed(
+        f"""
+        SELECT p.id AS owner_key, ip.* FROM prefix p
+        JOIN ip_address ip ON {_SAME_SPACE.format(a="ip", b="p")} AND {_IP_IN_PREFIX}
+        WHERE p.id = ANY(:ids) ORDER BY ip.address
+        """,
+        IPAddress.__table__,
+    )
+
+
+def usage() -> sa.TextualSelect:
+    """For each prefix id: addresses covered by direct children, and IP addresses inside."""
+    return sa.text(
+        f"""
+        SELECT p.id AS owner_key,
+            (SELECT coalesce(sum(power(2::numeric, (CASE WHEN family(c.prefix) = 4 THEN 32 ELSE 128 END) - masklen(c.prefix))), 0)
+             FROM prefix c WHERE {_DIRECT_CHILD}) AS child_space,
+            (SELECT count(*) FROM ip_address ip WHERE {_SAME_SPACE.format(a="ip", b="p")} AND {_IP_IN_PREFIX}) AS ip_count
+        FROM prefix p WHERE p.id = ANY(:ids)
+        """
+    ).columns(sa.column("owner_key", sa.Uuid()), sa.column("child_space", sa.Numeric()), sa.column("ip_count", sa.Integer()))
+
+
+def containing_prefix_of_ips() -> sa.TextualSelect:
+    """For each IP address id: the most specific prefix of its (tenant, vrf) containing it."""
+    return _typed(
+        f"""
+        SELECT ip.id AS owner_key, p.* FROM ip_address ip
+        CROSS JOIN LATERAL (
+            SELECT * FROM prefix p WHERE {_SAME_SPACE.format(a="p", b="ip")} AND p.prefix >>= host(ip.address)::inet
+            ORDER BY masklen(p.prefix) DESC LIMIT 1
+        ) p
+        WHERE ip.id = ANY(:ids)
+        """,
+        Prefix.__table__,
+    )
+
+
+def usable_hosts(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> int:
+    """Addresses a host may use: IPv4 subnets lose their network and broadcast address."""
+    if network.version == 4 and network.prefixlen < 31:
+        return network.num_addresses - 2
+    return network.num_addresses
+
+
+def utilisation(
+    network: ipaddress.IPv4Network | ipaddress.IPv6Network,
+    is_container: bool,
+    mark_utilized: bool,
+    child_space: int,
+    ip_count: int,
+) -> float | None:
+    """0–100; None for containers and IPv6, whose sizes make a percentage meaningless."""
+    if mark_utilized:
+        return 100.0
+    if is_container or network.version == 6:
+        return None
+    if child_space:
+        return round(min(100.0, 100.0 * float(child_space) / network.num_addresses), 2)
+    return round(min(100.0, 100.0 * ip_count / max(1, usable_hosts(network))), 2)
+
+
+def gateway_address(network: ipaddress.IPv4Network | ipaddress.IPv6Network, policy: str) -> str | None:
+    """The first or last usable address of ``network``, written with its mask."""
+    if policy not in ("first", "last"):
+        return None
+    if network.num_addresses == 1:
+        host = network.network_address
+    elif network.version == 4 and network.prefixlen < 31:
+        host = network.network_address + 1 if policy == "first" else network.broadcast_address - 1
+    elif network.version == 6 and policy == "first":
+        host = network.network_address + 1  # the subnet-router anycast address is not a gateway
+    else:
+        host = network.network_address if policy == "first" else network.broadcast_address
+    return f"{host}/{network.prefixlen}"
+
+
+def first_free_hosts(
+    network: ipaddress.IPv4Network | ipaddress.IPv6Network, used: set[str], limit: int
+) -> list[str]:
+    """Up to ``limit`` unused host addresses of ``network``, lowest first, with its mask."""
+    result: list[str] = []
+    start = int(network.network_address)
+    end = int(network.broadcast_address)
+    if network.version == 4 and network.prefixlen < 31:
+        start, end = start + 1, end - 1
+    elif network.version == 6 and network.prefixlen < 127:
+        start += 1
+    address_type = type(network.network_address)
+    current = start
+    while current <= end and len(result) < limit:
+        host = address_type(current)
+        if str(host) not in used:
+            result.append(f"{host}/{network.prefixlen}")
+        current += 1
+    return result
+
+
+def free_blocks(
+    network: ipaddress.IPv4Network | ipaddress.IPv6Network,
+    taken: list[ipaddress.IPv4Network | ipaddress.IPv6Network],
+) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """The largest CIDR blocks of ``network`` not covered by any of ``taken``, in address order."""
+    free = [network]
+    for block in ipaddress.collapse_addresses(taken):  # type: ignore[type-var]
+        next_free = []
+        for candidate in free:
+            if block.subnet_of(candidate):  # type: ignore[arg-type]
+                next_free.extend(candidate.address_exclude(block))  # type: ignore[arg-type]
+            elif candidate.subnet_of(block):  # type: ignore[arg-type]
+                continue
+            else:
+                next_free.append(candidate)
+        free = next_free
+    return sorted(free)

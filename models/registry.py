@@ -1,0 +1,252 @@
+"""One description of every exposed model, read once from the SQLAlchemy metadata.
+
+The GraphQL types, filters, inputs and mutations, the dataloaders and the write path
+are all generated from these specs: adding a model is a declaration, not new code.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cache
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import CIDR, INET, JSONB
+
+from models.base import Base, ManyToMany, OrgModel, Ref, TenantModel, association_name, plural, snake
+
+# Columns the API never writes directly.
+SYSTEM_COLUMNS = {"id", "tenant_id", "org_id", "numid", "created", "last_updated"}
+
+
+class Kind(enum.Enum):
+    """What a scalar column holds, as far as filters, inputs and validation care."""
+
+    string = "string"
+    integer = "integer"
+    boolean = "boolean"
+    uuid = "uuid"
+    datetime = "datetime"
+    date = "date"
+    network = "network"  # cidr: a network, host bits must be zero
+    interface = "interface"  # inet: an address with its mask
+    choice = "choice"
+    json = "json"
+    strings = "strings"  # a text array
+
+
+@dataclass(frozen=True)
+class ScalarSpec:
+    name: str
+    kind: Kind
+    nullable: bool
+    max_length: int | None = None
+    enum: type[enum.Enum] | None = None
+    has_default: bool = False
+    writable: bool = True
+    bounds: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True)
+class RefSpec:
+    """A to-one relation: GraphQL field ``name`` reads column ``column``."""
+
+    name: str
+    column: str
+    target: str
+    nullable: bool
+    writable: bool = True
+
+
+@dataclass(frozen=True)
+class ReverseSpec:
+    """A to-many relation: rows of ``source`` whose ``column`` points at this object."""
+
+    name: str
+    source: str
+    column: str
+
+
+@dataclass(frozen=True)
+class ManySpec:
+    """A many-to-many relation through an association table."""
+
+    name: str
+    table: str
+    local: str
+    remote: str
+    target: str
+
+
+@dataclass
+class ModelSpec:
+    model: type[Base]
+    name: str  # GraphQL field name: ``ip_address``
+    type_name: str  # ``IPAddress``
+    scalars: list[ScalarSpec] = field(default_factory=list)
+    refs: list[RefSpec] = field(default_factory=list)
+    reverse: list[ReverseSpec] = field(default_factory=list)
+    many: list[ManySpec] = field(default_factory=list)
+
+    @property
+    def table(self) -> sa.Table:
+        return self.model.__table__  # type: ignore[return-value]
+
+    @property
+    def type_key(self) -> str:
+        return self.model.__tablename__
+
+    @property
+    def tenant_scoped(self) -> bool:
+        return issubclass(self.model, TenantModel)
+
+    @property
+    def org_scoped(self) -> bool:
+        return issubclass(self.model, OrgModel)
+
+    @property
+    def numbered(self) -> bool:
+        return self.tenant_scoped
+
+    @property
+    def tagged(self) -> bool:
+        return self.tenant_scoped or self.model.__name__ == "Tenant"
+
+    def scalar(self, name: str) -> ScalarSpec | None:
+        return next((s for s in self.scalars if s.name == name), None)
+
+    def ref(self, name: str) -> RefSpec | None:
+        return next((r for r in self.refs if r.name == name), None)
+
+
+# Models exposed through the generic machinery, in schema order. Auth models have
+# hand-written admin mutations instead (secrets must never be generated fields).
+EXPOSED = [
+    "TenantGroup", "Tenant", "Tag",
+    "Region", "Site", "Location",
+    "RIR", "Aggregate", "ASN", "RouteTarget", "VRF", "Role", "VLANGroup", "VLAN", "Prefix", "IPRange", "IPAddress",
+    "ObjectChange",
+]
+READ_ONLY = {"ObjectChange"}
+
+
+def _kind(column: sa.Column) -> tuple[Kind, type[enum.Enum] | None]:
+    col_type = column.type
+    if isinstance(col_type, sa.Enum):
+        return Kind.choice, col_type.enum_class
+    if isinstance(col_type, CIDR):
+        return Kind.network, None
+    if isinstance(col_type, INET):
+        return Kind.interface, None
+    if isinstance(col_type, JSONB):
+        return Kind.json, None
+    if isinstance(col_type, sa.ARRAY):
+        return Kind.strings, None
+    if isinstance(col_type, sa.Uuid):
+        return Kind.uuid, None
+    python_type = col_type.python_type
+    if python_type is bool:
+        return Kind.boolean, None
+    if python_type is int:
+        return Kind.integer, None
+    if python_type is datetime:
+        return Kind.datetime, None
+    if python_type is date:
+        return Kind.date, None
+    if python_type is str:
+        return Kind.string, None
+    raise TypeError(f"no GraphQL kind for column {column}")
+
+
+def _model(name: str) -> type[Base]:
+    for mapper in Base.registry.mappers:
+        if mapper.class_.__name__ == name:
+            return mapper.class_
+    raise KeyError(name)
+
+
+@cache
+def specs() -> dict[str, ModelSpec]:
+    """Every exposed model's spec, keyed by model class name."""
+    result: dict[str, ModelSpec] = {}
+    for class_name in EXPOSED:
+        model = _model(class_name)
+        name = model.__graphql_name__ or snake(class_name)
+        spec = ModelSpec(model=model, name=name, type_name=class_name)
+        for column in model.__table__.columns:
+            ref: Ref | None = column.info.get("ref")
+            if ref is not None:
+                spec.refs.append(RefSpec(column.name.removesuffix("_id"), column.name, ref.target, bool(column.nullable)))
+                continue
+            if column.name in ("tenant_id",) and spec.tenant_scoped:
+                spec.refs.append(RefSpec("tenant", "tenant_id", "Tenant", False))
+                continue
+            if column.name in ("org_id",):
+                continue
+            kind, enum_cls = _kind(column)
+            max_length = getattr(column.type, "length", None) if kind is Kind.string else None
+            spec.scalars.append(
+                ScalarSpec(
+                    name=column.name,
+                    kind=kind,
+                    nullable=bool(column.nullable),
+                    max_length=max_length,
+                    enum=enum_cls,
+                    has_default=column.default is not None or column.server_default is not None,
+                    writable=column.name not in SYSTEM_COLUMNS and class_name not in READ_ONLY,
+                    bounds=column.info.get("bounds"),
+                )
+            )
+        for field_name, m2m in getattr(model, "__many__", {}).items():
+            target = _model(m2m.target)
+            table = association_name(model, field_name, m2m)
+            local, remote = f"{model.__tablename__}_id", f"{target.__tablename__}_id"
+            if local == remote:
+                remote = f"related_{remote}"
+            spec.many.append(ManySpec(field_name, table, local, remote, m2m.target))
+        result[class_name] = spec
+    _add_reverse_relations(result)
+    return result
+
+
+def _add_reverse_relations(result: dict[str, ModelSpec]) -> None:
+    declared_many = [(spec, many) for spec in result.values() for many in spec.many]
+    for spec in result.values():
+        for column in spec.table.columns:
+            ref: Ref | None = column.info.get("ref")
+            if ref is None or ref.target not in result:
+                continue
+            name = ref.related_name or plural(spec.name)
+            result[ref.target].reverse.append(ReverseSpec(name, spec.model.__name__, column.name))
+        if spec.tenant_scoped:
+            result["Tenant"].reverse.append(ReverseSpec(plural(spec.name), spec.model.__name__, "tenant_id"))
+    for spec, many in declared_many:
+        m2m: ManyToMany = spec.model.__many__[many.name]  # type: ignore[attr-defined]
+        reverse_name = m2m.related_name or plural(spec.name)
+        result[many.target].many.append(ManySpec(reverse_name, many.table, many.remote, many.local, spec.model.__name__))
+
+
+def spec_for(class_name: str) -> ModelSpec:
+    return specs()[class_name]
+
+
+def spec_by_type_key(type_key: str) -> ModelSpec:
+    for spec in specs().values():
+        if spec.type_key == type_key:
+            return spec
+    raise KeyError(type_key)
+
+
+def column_value_for_json(value: Any) -> Any:
+    """Make a column value JSON-safe for change-log snapshots and events."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, (dict, list)):
+        return value
+    return str(value)

@@ -1,0 +1,76 @@
+"""Organisations, tenants, tenant groups and tags."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, OrgModel, reference, text
+
+
+class Organization(Base):
+    """The top of the tree: a customer of Danbyte. Principals belong to one."""
+
+    __tablename__ = "organization"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4, server_default=sa.text("gen_random_uuid()"))
+    name: Mapped[str] = text(100, unique=True)
+    slug: Mapped[str] = text(100, unique=True)
+    created: Mapped[datetime] = mapped_column(server_default=sa.func.now())
+    last_updated: Mapped[datetime] = mapped_column(server_default=sa.func.now())
+
+
+class TenantGroup(OrgModel):
+    """Nested grouping of tenants inside an organisation."""
+
+    name: Mapped[str] = text(100)
+    slug: Mapped[str] = text(100)
+    parent_id: Mapped[uuid.UUID | None] = reference("TenantGroup", ondelete="RESTRICT", related_name="children")
+    description: Mapped[str] = text(200)
+    custom_fields: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=sa.text("'{}'::jsonb"))
+
+    __table_args__ = (sa.UniqueConstraint("org_id", "slug"), sa.UniqueConstraint("org_id", "name"))
+
+
+class Tenant(OrgModel):
+    """The unit of isolation: every domain row belongs to exactly one tenant."""
+
+    name: Mapped[str] = text(100)
+    slug: Mapped[str] = text(100)
+    group_id: Mapped[uuid.UUID | None] = reference("TenantGroup", ondelete="SET NULL", related_name="tenants")
+    description: Mapped[str] = text(200)
+    custom_fields: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=sa.text("'{}'::jsonb"))
+
+    __table_args__ = (sa.UniqueConstraint("org_id", "slug"), sa.UniqueConstraint("org_id", "name"))
+
+
+class Tag(OrgModel):
+    """A label shared by the organisation's tenants; applied through TaggedItem."""
+
+    name: Mapped[str] = text(100)
+    slug: Mapped[str] = text(100)
+    color: Mapped[str] = text(6, default="9e9e9e", server_default="9e9e9e")
+    description: Mapped[str] = text(200)
+
+    __table_args__ = (
+        sa.UniqueConstraint("org_id", "slug"),
+        sa.UniqueConstraint("org_id", "name"),
+        sa.CheckConstraint("color ~ '^[0-9a-f]{6}$'", name="color_hex"),
+    )
+
+
+class TaggedItem(Base):
+    """Generic tag assignment: (object type, object UUID) → tag, scoped by the object's tenant."""
+
+    __tablename__ = "tagged_item"
+
+    tag_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True)
+    object_type: Mapped[str] = mapped_column(sa.String(50), primary_key=True)
+    object_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("tenant.id", ondelete="CASCADE"), index=True)
+
+    __table_args__ = (sa.Index("ix_tagged_item_object", "object_type", "object_id"),)

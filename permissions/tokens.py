@@ -1,0 +1,145 @@
+"""API tokens and passwords: generation, hashing, and turning a key into a Principal."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+import time
+import uuid
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from models.auth import ObjectPermission, Token, User
+from models.tenancy import Tenant
+from permissions.principal import Principal
+
+TOKEN_PREFIX = "dbt_"
+
+
+def new_token_key() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_key(key: str) -> str:
+    # Keys are long random strings, so a fast hash is enough (no dictionary to attack).
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def hash_password(password: str) -> str:
+    salt = os.urandom(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1)
+    return f"scrypt${salt.hex()}${digest.hex()}"
+
+
+def check_password(password: str, stored: str) -> bool:
+    try:
+        _, salt, digest = stored.split("$")
+    except ValueError:
+        return False
+    candidate = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), n=2**14, r=8, p=1)
+    return hmac.compare_digest(candidate.hex(), digest)
+
+
+def key_from_header(header: str | None) -> str | None:
+    """``Bearer <key>`` or NetBox's ``Token <key>``."""
+    if not header:
+        return None
+    scheme, _, key = header.strip().partition(" ")
+    if scheme.lower() not in ("bearer", "token") or not key.strip():
+        return None
+    return key.strip()
+
+
+class AuthError(Exception):
+    """Why a key was refused (unknown, expired, inactive user)."""
+
+
+# Principals are cached briefly so a busy client costs no extra SQL per request.
+_CACHE_SECONDS = 5.0
+_cache: dict[str, tuple[float, Principal]] = {}
+
+
+def clear_cache() -> None:
+    _cache.clear()
+
+
+async def principal_for_key(conn: AsyncConnection, key: str) -> Principal:
+    """Look a key up (as the table owner: no principal exists yet) and build its Principal."""
+    digest = hash_key(key)
+    cached = _cache.get(digest)
+    now = time.monotonic()
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    token, user = Token.__table__, User.__table__
+    row = (
+        await conn.execute(
+            sa.select(token.c.id, token.c.expires, token.c.write_enabled, token.c.tenant_ids.label("token_tenants"), user)
+            .join(user, user.c.id == token.c.user_id)
+            .where(token.c.key_hash == digest)
+        )
+    ).one_or_none()
+    if row is None:
+        raise AuthError("invalid token")
+    if row.expires is not None and row.expires <= datetime.now(timezone.utc):
+        raise AuthError("token expired")
+    if not row.is_active:
+        raise AuthError("user is inactive")
+    tenant = Tenant.__table__
+    org_tenants = {t for (t,) in await conn.execute(sa.select(tenant.c.id).where(tenant.c.org_id == row.org_id))}
+    allowed = set(org_tenants)
+    if row.tenant_ids:
+        allowed &= set(row.tenant_ids)
+    if row.token_tenants:
+        allowed &= set(row.token_tenants)
+    grants: dict[str, frozenset[str]] = {}
+    if not row.is_admin:
+        permission = ObjectPermission.__table__
+        for object_types, actions in await conn.execute(
+            sa.select(permission.c.object_types, permission.c.actions).where(permission.c.user_id == row.id)
+        ):
+            for object_type in object_types:
+                grants[object_type] = grants.get(object_type, frozenset()) | frozenset(actions)
+    principal = Principal(
+        user_id=row.id,
+        username=row.username,
+        org_id=row.org_id,
+        tenant_ids=frozenset(allowed),
+        is_admin=row.is_admin,
+        write_enabled=row.write_enabled,
+        grants=grants,
+        all_tenants=not row.tenant_ids and not row.token_tenants,
+    )
+    _cache[digest] = (now + _CACHE_SECONDS, principal)
+    return principal
+
+
+async def create_token(
+    conn: AsyncConnection,
+    user_id: uuid.UUID,
+    *,
+    tenant_ids: list[uuid.UUID] | None = None,
+    write_enabled: bool = True,
+    expires: datetime | None = None,
+    description: str = "",
+) -> tuple[uuid.UUID, str]:
+    """Store a new token and return (id, key). The key is not stored and cannot be shown again."""
+    key = new_token_key()
+    token_id = (
+        await conn.execute(
+            sa.insert(Token.__table__)
+            .values(
+                user_id=user_id,
+                key_hash=hash_key(key),
+                tenant_ids=tenant_ids or [],
+                write_enabled=write_enabled,
+                expires=expires,
+                description=description,
+            )
+            .returning(Token.__table__.c.id)
+        )
+    ).scalar_one()
+    return token_id, key

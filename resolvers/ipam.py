@@ -1,0 +1,246 @@
+"""IPAM behaviour: the derived prefix tree, gateways, and allocation for automation."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections import defaultdict
+from typing import Any
+
+import sqlalchemy as sa
+
+from models import prefix_tree
+from models.choices import IPAddressRole, IPAddressStatus, PrefixStatus
+from models.registry import spec_for
+from resolvers.context import RequestContext
+from resolvers.errors import BadUserInput, Conflict, NotFound
+from resolvers.loaders import fetch
+from resolvers.writes import Write, after_write, before_write, insert_object, parse_id, prepare_create, require, run_write
+
+PREFIX = "Prefix"
+IP_ADDRESS = "IPAddress"
+
+
+def _grouped_loader(ctx: RequestContext, key: str, statement_factory: Any, single: bool) -> Any:
+    async def load(keys: list[Any]) -> list[Any]:
+        if not ctx.require_principal().can("view", "prefix"):
+            return [None if single else [] for _ in keys]
+        rows = await fetch(ctx, statement_factory(), {"ids": list(keys)})
+        grouped: dict[Any, list[Any]] = defaultdict(list)
+        for row in rows:
+            grouped[row.owner_key].append(row)
+        if single:
+            return [grouped[k][0] if grouped.get(k) else None for k in keys]
+        return [grouped.get(k, []) for k in keys]
+
+    return ctx.loader(("ipam", key), load)
+
+
+def parent_loader(ctx: RequestContext) -> Any:
+    return _grouped_loader(ctx, "parent", prefix_tree.parents, single=True)
+
+
+def children_loader(ctx: RequestContext) -> Any:
+    return _grouped_loader(ctx, "children", prefix_tree.children, single=False)
+
+
+def depth_loader(ctx: RequestContext) -> Any:
+    return _grouped_loader(ctx, "depth", prefix_tree.depths, single=True)
+
+
+def ip_addresses_loader(ctx: RequestContext) -> Any:
+    return _grouped_loader(ctx, "ip_addresses", prefix_tree.contained_ips, single=False)
+
+
+def usage_loader(ctx: RequestContext) -> Any:
+    return _grouped_loader(ctx, "usage", prefix_tree.usage, single=True)
+
+
+def containing_prefix_loader(ctx: RequestContext) -> Any:
+    return _grouped_loader(ctx, "ip_prefix", prefix_tree.containing_prefix_of_ips, single=True)
+
+
+async def prefix_utilisation(ctx: RequestContext, row: Any) -> float | None:
+    network = ipaddress.ip_network(row.prefix)
+    is_container = row.status == PrefixStatus.container
+    if row.mark_utilized or is_container or network.version == 6:
+        return prefix_tree.utilisation(network, is_container, row.mark_utilized, 0, 0)
+    usage = await usage_loader(ctx).load(row.id)
+    return prefix_tree.utilisation(network, False, False, int(usage.child_space), usage.ip_count)
+
+
+# --- gateways -------------------------------------------------------------------------
+
+
+@before_write(PREFIX)
+async def _choose_gateway(write: Write, spec: Any, values: dict[str, Any], old: Any) -> None:
+    """A new prefix at a site with a gateway policy gets its first or last usable address."""
+    if old is not None or values.get("gateway") is not None or values.get("site_id") is None:
+        if values.get("gateway") is not None:
+            _check_gateway_inside(values["gateway"], values.get("prefix") or old.prefix)
+        return
+    site = spec_for("Site").table
+    policy = (await write.conn.execute(sa.select(site.c.gateway_policy).where(site.c.id == values["site_id"]))).scalar_one()
+    address = prefix_tree.gateway_address(ipaddress.ip_network(values["prefix"]), policy.value)
+    if address is not None:
+        values["gateway"] = address.split("/")[0]
+        write.notes["spawn_gateway"] = True
+
+
+def _check_gateway_inside(gateway: str, prefix: str) -> None:
+    if ipaddress.ip_interface(gateway).ip not in ipaddress.ip_network(prefix):
+        raise BadUserInput(f"gateway {gateway} is outside the prefix {prefix}", field="gateway")
+
+
+@after_write(PREFIX)
+async def _spawn_gateway_ip(write: Write, spec: Any, row: Any, old: Any) -> Any:
+    if old is not None or not write.notes.pop("spawn_gateway", False):
+        return row
+    ip_spec = spec_for(IP_ADDRESS)
+    table = ip_spec.table
+    host = ipaddress.ip_interface(row.gateway).ip
+    exists = (
+        await write.conn.execute(
+            sa.select(table.c.id).where(
+                table.c.tenant_id == row.tenant_id,
+                table.c.vrf_id.is_not_distinct_from(row.vrf_id),
+                sa.func.host(table.c.address) == str(host),
+            )
+        )
+    ).first()
+    if exists is None:
+        network = ipaddress.ip_network(row.prefix)
+        await write.insert(
+            ip_spec,
+            {
+                "tenant_id": row.tenant_id,
+                "vrf_id": row.vrf_id,
+                "address": f"{host}/{network.prefixlen}",
+                "status": IPAddressStatus.active,
+                "role": IPAddressRole.gateway,
+                "description": "gateway",
+            },
+        )
+    return row
+
+
+@after_write(IP_ADDRESS)
+async def _fill_prefix_gateway(write: Write, spec: Any, row: Any, old: Any) -> Any:
+    """Giving an IP the gateway role makes it its prefix's gateway."""
+    if row.role != IPAddressRole.gateway:
+        return row
+    if old is not None and old.role == IPAddressRole.gateway and old.address == row.address:
+        return row
+    prefix_spec = spec_for(PREFIX)
+    table = prefix_spec.table
+    host = str(ipaddress.ip_interface(row.address).ip)
+    prefix = (
+        await write.conn.execute(
+            sa.select(table)
+            .where(
+                table.c.tenant_id == row.tenant_id,
+                table.c.vrf_id.is_not_distinct_from(row.vrf_id),
+                table.c.prefix.op(">>=")(sa.cast(host, table.c.gateway.type)),
+            )
+            .order_by(sa.func.masklen(table.c.prefix).desc())
+            .limit(1)
+            .with_for_update()
+        )
+    ).one_or_none()
+    if prefix is not None and prefix.gateway != host:
+        await write.update(prefix_spec, prefix, {"gateway": host})
+    return row
+
+
+# --- allocation -----------------------------------------------------------------------
+
+
+async def _used_hosts(conn: Any, prefix: Any) -> set[str]:
+    table = spec_for(IP_ADDRESS).table
+    rows = await conn.execute(
+        sa.select(sa.func.host(table.c.address)).where(
+            table.c.tenant_id == prefix.tenant_id,
+            table.c.vrf_id.is_not_distinct_from(prefix.vrf_id),
+            table.c.address.op("&&")(sa.cast(prefix.prefix, table.c.address.type)),
+            sa.cast(sa.func.host(table.c.address), table.c.address.type).op("<<=")(sa.cast(prefix.prefix, table.c.address.type)),
+        )
+    )
+    return {r[0] for r in rows}
+
+
+async def _child_networks(conn: Any, prefix: Any) -> list[Any]:
+    table = spec_for(PREFIX).table
+    rows = await conn.execute(
+        sa.select(table.c.prefix).where(
+            table.c.tenant_id == prefix.tenant_id,
+            table.c.vrf_id.is_not_distinct_from(prefix.vrf_id),
+            table.c.prefix.op("<<")(sa.cast(prefix.prefix, table.c.prefix.type)),
+        )
+    )
+    return [ipaddress.ip_network(r[0]) for r in rows]
+
+
+async def available_ips(ctx: RequestContext, prefix: Any, limit: int) -> list[str]:
+    if limit < 0 or limit > ctx.settings.max_page_size:
+        raise BadUserInput(f"limit must be between 0 and {ctx.settings.max_page_size}", field="limit")
+    async with ctx.read() as conn:
+        used = await _used_hosts(conn, prefix)
+    return prefix_tree.first_free_hosts(ipaddress.ip_network(prefix.prefix), used, limit)
+
+
+async def available_prefixes(ctx: RequestContext, prefix: Any) -> list[str]:
+    async with ctx.read() as conn:
+        taken = await _child_networks(conn, prefix)
+    blocks = prefix_tree.free_blocks(ipaddress.ip_network(prefix.prefix), taken)
+    return [str(b) for b in blocks[: ctx.settings.max_page_size]]
+
+
+async def _lock_prefix(write: Write, prefix_id: Any) -> Any:
+    # The row lock serialises allocations from one parent: concurrent callers queue here
+    # and each sees the previous one's committed result.
+    table = spec_for(PREFIX).table
+    row = (
+        await write.conn.execute(sa.select(table).where(table.c.id == parse_id(prefix_id, "prefix")).with_for_update())
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"no prefix with id {prefix_id}", field="prefix")
+    return row
+
+
+async def allocate_ip(ctx: RequestContext, prefix_id: Any, extra: dict[str, Any]) -> Any:
+    require(ctx.require_principal(), "add", "ip_address")
+    ip_spec = spec_for(IP_ADDRESS)
+
+    async def work(write: Write) -> Any:
+        prefix = await _lock_prefix(write, prefix_id)
+        used = await _used_hosts(write.conn, prefix)
+        free = prefix_tree.first_free_hosts(ipaddress.ip_network(prefix.prefix), used, 1)
+        if not free:
+            raise Conflict(f"prefix {prefix.prefix} has no free address", field="prefix")
+        values, many, tags = prepare_create(write.principal, ip_spec, {"status": IPAddressStatus.active, **extra})
+        values.update(tenant_id=prefix.tenant_id, vrf_id=prefix.vrf_id, address=free[0])
+        return await insert_object(write, ip_spec, values, many, tags)
+
+    return await run_write(ctx, work)
+
+
+async def allocate_prefix(ctx: RequestContext, prefix_id: Any, prefix_length: int, extra: dict[str, Any]) -> Any:
+    require(ctx.require_principal(), "add", "prefix")
+    prefix_spec = spec_for(PREFIX)
+
+    async def work(write: Write) -> Any:
+        parent = await _lock_prefix(write, prefix_id)
+        network = ipaddress.ip_network(parent.prefix)
+        if not network.prefixlen < prefix_length <= network.max_prefixlen:
+            raise BadUserInput(
+                f"prefix_length must be between {network.prefixlen + 1} and {network.max_prefixlen}", field="prefix_length"
+            )
+        blocks = prefix_tree.free_blocks(network, await _child_networks(write.conn, parent))
+        block = next((b for b in blocks if b.prefixlen <= prefix_length), None)
+        if block is None:
+            raise Conflict(f"prefix {parent.prefix} has no free /{prefix_length}", field="prefix_length")
+        child = next(block.subnets(new_prefix=prefix_length))
+        values, many, tags = prepare_create(write.principal, prefix_spec, {"status": PrefixStatus.active, **extra})
+        values.update(tenant_id=parent.tenant_id, vrf_id=parent.vrf_id, site_id=parent.site_id, prefix=str(child))
+        return await insert_object(write, prefix_spec, values, many, tags)
+
+    return await run_write(ctx, work)

@@ -1,0 +1,78 @@
+"""Root read paths: one object by id or numid, and filtered, paginated lists."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from strawberry import UNSET
+
+from models.registry import ModelSpec
+from resolvers.context import RequestContext
+from resolvers.errors import BadUserInput, Forbidden, NotFound
+from resolvers.filters import compile_filter
+from resolvers.loaders import fetch
+from resolvers.writes import parse_id
+
+
+def _require_view(ctx: RequestContext, spec: ModelSpec) -> None:
+    if not ctx.require_principal().can("view", spec.type_key):
+        raise Forbidden(f"you may not view {spec.name} objects")
+
+
+def _given(value: Any) -> bool:
+    return value is not UNSET and value is not None
+
+
+async def get_one(ctx: RequestContext, spec: ModelSpec, id: Any = None, numid: Any = None, tenant: Any = None) -> sa.Row:
+    _require_view(ctx, spec)
+    table = spec.table
+    if _given(id):
+        where = table.c.id == parse_id(id, "id")
+        described = f"id {id}"
+    elif _given(numid) and spec.numbered:
+        where = table.c.numid == numid
+        described = f"numid {numid}"
+        if _given(tenant):
+            where = sa.and_(where, table.c.tenant_id == _tenant_id(ctx, tenant))
+    else:
+        raise BadUserInput("give id, or numid" if spec.numbered else "give id", field="id")
+    rows = await fetch(ctx, sa.select(table).where(where).limit(2))
+    if not rows:
+        raise NotFound(f"no {spec.name} with {described}", field="id" if _given(id) else "numid")
+    if len(rows) > 1:
+        raise BadUserInput("numid is numbered per tenant and several of your tenants have it: add tenant", field="tenant")
+    return rows[0]
+
+
+def _tenant_id(ctx: RequestContext, tenant: Any) -> uuid.UUID:
+    return parse_id(tenant, "tenant")
+
+
+async def list_rows(ctx: RequestContext, spec: ModelSpec, filters: Any = None, pagination: Any = None) -> list[sa.Row]:
+    _require_view(ctx, spec)
+    table = spec.table
+    ceiling = ctx.settings.max_page_size
+    statement = sa.select(table)
+    if _given(filters):
+        statement = statement.where(compile_filter(spec, filters))
+    limit, offset = ceiling, 0
+    if _given(pagination):
+        if _given(pagination.limit):
+            if pagination.limit < 0:
+                raise BadUserInput("pagination.limit must not be negative", field="pagination.limit")
+            if pagination.limit > ceiling:
+                raise BadUserInput(
+                    f"pagination.limit {pagination.limit} is over the page ceiling of {ceiling}", field="pagination.limit"
+                )
+            limit = pagination.limit
+        if _given(pagination.offset):
+            if pagination.offset < 0:
+                raise BadUserInput("pagination.offset must not be negative", field="pagination.offset")
+            offset = pagination.offset
+        if _given(pagination.start):
+            # Keyset: rows after the cursor in id order (pass the last id of the previous page).
+            statement = statement.where(table.c.id > parse_id(pagination.start, "pagination.start"))
+    statement = statement.order_by(table.c.id).offset(offset).limit(limit)
+    return await fetch(ctx, statement)

@@ -1,0 +1,78 @@
+"""Input checks by column kind, so every model gets them from its declaration."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import uuid
+from typing import Any
+
+from models.registry import Kind, ModelSpec, ScalarSpec
+from resolvers.errors import BadUserInput
+
+_HEX_COLOR = re.compile(r"^[0-9a-fA-F]{6}$")
+
+
+def parse_id(value: Any, field: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise BadUserInput(f"{field}: '{value}' is not a valid id", field=field) from None
+
+
+def parse_network(value: str, field: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    try:
+        return ipaddress.ip_network(value, strict=True)
+    except ValueError as strict_error:
+        try:
+            meant = ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            raise BadUserInput(f"{field}: '{value}' is not a valid CIDR prefix ({strict_error})", field=field) from None
+        raise BadUserInput(
+            f"{field}: '{value}' has host bits set; did you mean {meant}?", field=field, suggestion=str(meant)
+        ) from None
+
+
+def parse_interface(value: str, field: str) -> ipaddress.IPv4Interface | ipaddress.IPv6Interface:
+    try:
+        return ipaddress.ip_interface(value)
+    except ValueError:
+        raise BadUserInput(f"{field}: '{value}' is not a valid IP address", field=field) from None
+
+
+def check_scalar(scalar: ScalarSpec, value: Any) -> Any:
+    """Return the value to store, or raise BadUserInput naming the field."""
+    field = scalar.name
+    if value is None:
+        if not scalar.nullable:
+            raise BadUserInput(f"{field} may not be null", field=field)
+        return None
+    if scalar.kind is Kind.string:
+        if scalar.max_length is not None and len(value) > scalar.max_length:
+            raise BadUserInput(
+                f"{field} is {len(value)} characters long; at most {scalar.max_length} are allowed",
+                field=field,
+            )
+        if field == "color":
+            if not _HEX_COLOR.match(value):
+                raise BadUserInput(f"color '{value}' is not a hex colour like 'ff8800'", field=field)
+            return value.lower()
+    elif scalar.kind is Kind.integer and scalar.bounds is not None:
+        low, high = scalar.bounds
+        if not low <= value <= high:
+            raise BadUserInput(f"{field} {value} is out of range {low}..{high}", field=field)
+    elif scalar.kind is Kind.network:
+        return str(parse_network(value, field))
+    elif scalar.kind is Kind.interface:
+        return str(parse_interface(value, field))
+    elif scalar.kind is Kind.json and not isinstance(value, dict):
+        raise BadUserInput(f"{field} must be a JSON object", field=field)
+    return value
+
+
+def check_values(spec: ModelSpec, values: dict[str, Any]) -> dict[str, Any]:
+    checked: dict[str, Any] = {}
+    for name, value in values.items():
+        scalar = spec.scalar(name)
+        checked[name] = check_scalar(scalar, value) if scalar is not None else value
+    return checked

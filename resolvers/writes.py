@@ -1,0 +1,375 @@
+"""The write path every generated mutation goes through.
+
+validate → write (numid, row, many-to-many, tags) → model hooks → change-log rows →
+commit → publish events. One transaction per mutation: any error rolls all of it back
+and nothing is published.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from models.base import Base
+from models.changelog import ObjectChange
+from models.choices import ChangeAction
+from models.numid import allocate_numids
+from models.registry import ModelSpec, column_value_for_json, spec_for
+from models.tenancy import Tag, TaggedItem
+from permissions.principal import Principal
+from resolvers.context import RequestContext
+from resolvers.errors import ApiError, BadUserInput, Conflict, Forbidden, NotFound
+from resolvers.validation import check_values, parse_id
+
+
+@dataclass
+class Write:
+    """One mutation's transaction: the connection and the changes it has logged so far."""
+
+    ctx: RequestContext
+    conn: AsyncConnection
+    principal: Principal
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    # Scratch space for hooks of one write (e.g. "spawn the gateway IP after insert").
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    async def insert(self, spec: ModelSpec, values: dict[str, Any]) -> sa.Row:
+        """Insert a row (with a numid when the model has one) and log it."""
+        if spec.numbered and values.get("numid") is None:
+            (values["numid"],) = await allocate_numids(self.conn, values["tenant_id"], spec.type_key, 1)
+        row = (await self.conn.execute(sa.insert(spec.table).values(**values).returning(spec.table))).one()
+        await self.log(spec, ChangeAction.create, None, row)
+        return row
+
+    async def update(self, spec: ModelSpec, old: sa.Row, values: dict[str, Any]) -> sa.Row:
+        values = {**values, "last_updated": sa.func.now()}
+        statement = sa.update(spec.table).where(spec.table.c.id == old.id).values(**values).returning(spec.table)
+        row = (await self.conn.execute(statement)).one()
+        await self.log(spec, ChangeAction.update, old, row)
+        return row
+
+    async def log(self, spec: ModelSpec, action: ChangeAction, old: sa.Row | None, new: sa.Row | None) -> None:
+        before, after = snapshot(old), snapshot(new)
+        changed = sorted(k for k in set(before or {}) | set(after or {}) if (before or {}).get(k) != (after or {}).get(k))
+        changed = [k for k in changed if k != "last_updated"]
+        row = new if new is not None else old
+        assert row is not None
+        tenant_id = getattr(row, "tenant_id", None) if spec.tenant_scoped else None
+        await self.conn.execute(
+            sa.insert(ObjectChange.__table__).values(
+                org_id=self.principal.org_id,
+                tenant_id=tenant_id,
+                user_id=self.principal.user_id,
+                user_name=self.principal.username,
+                request_id=self.ctx.request_id,
+                action=action,
+                object_type=spec.type_key,
+                object_id=row.id,
+                object_numid=getattr(row, "numid", None),
+                object_repr=_display(row)[:200],
+                prechange_data=before,
+                postchange_data=after,
+                changed_fields=changed,
+            )
+        )
+        self.changes.append(
+            {
+                "type": spec.name,
+                "object_type": spec.type_key,
+                "id": str(row.id),
+                "numid": getattr(row, "numid", None),
+                "action": action.value,
+                "changed_fields": changed,
+                "tenant_id": str(tenant_id) if tenant_id else (str(row.id) if spec.name == "tenant" else None),
+                "org_id": str(self.principal.org_id),
+            }
+        )
+
+
+# Never copied into the change log or events.
+SECRET_COLUMNS = {"password_hash", "key_hash"}
+
+
+def snapshot(row: sa.Row | None) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    return {key: column_value_for_json(value) for key, value in row._mapping.items() if key not in SECRET_COLUMNS}
+
+
+def _display(row: sa.Row) -> str:
+    mapping = row._mapping
+    for key in ("name", "prefix", "address", "username", "slug"):
+        if mapping.get(key):
+            return str(mapping[key])
+    if "vid" in mapping:
+        return f"VLAN {mapping['vid']}"
+    return str(row.id)
+
+
+# Model-specific rules run inside the transaction; registered by resolvers.ipam etc.
+BeforeHook = Callable[[Write, ModelSpec, dict[str, Any], sa.Row | None], Awaitable[None]]
+AfterHook = Callable[[Write, ModelSpec, sa.Row, sa.Row | None], Awaitable[sa.Row]]
+BEFORE_HOOKS: dict[str, list[BeforeHook]] = {}
+AFTER_HOOKS: dict[str, list[AfterHook]] = {}
+
+
+def before_write(*model_names: str) -> Callable[[BeforeHook], BeforeHook]:
+    def register(hook: BeforeHook) -> BeforeHook:
+        for name in model_names:
+            BEFORE_HOOKS.setdefault(name, []).append(hook)
+        return hook
+
+    return register
+
+
+def after_write(*model_names: str) -> Callable[[AfterHook], AfterHook]:
+    def register(hook: AfterHook) -> AfterHook:
+        for name in model_names:
+            AFTER_HOOKS.setdefault(name, []).append(hook)
+        return hook
+
+    return register
+
+
+def require(principal: Principal, action: str, type_key: str) -> None:
+    if not principal.write_enabled:
+        raise Forbidden("this token is read-only")
+    if not principal.can(action, type_key):
+        raise Forbidden(f"you may not {action} {type_key} objects")
+
+
+def _split_input(spec: ModelSpec, data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[Any]], list[Any] | None]:
+    """Input dict → (column values, many-to-many id lists, tag ids)."""
+    values: dict[str, Any] = {}
+    many: dict[str, list[Any]] = {}
+    tags = data.pop("tags", None)
+    for name, value in data.items():
+        ref = spec.ref(name)
+        if ref is not None:
+            values[ref.column] = parse_id(value, name) if value is not None else None
+        elif any(m.name == name for m in spec.many):
+            many[name] = [parse_id(v, name) for v in (value or [])]
+        else:
+            values[name] = value
+    return check_values(spec, values), many, tags
+
+
+async def _check_references(write: Write, spec: ModelSpec, values: dict[str, Any], tenant_id: uuid.UUID | None) -> None:
+    """Every referenced object must exist, be visible, and live in the same tenant."""
+    for ref in spec.refs:
+        if ref.name == "tenant" or values.get(ref.column) is None:
+            continue
+        target = spec_for(ref.target)
+        found = (
+            await write.conn.execute(sa.select(target.table).where(target.table.c.id == values[ref.column]))
+        ).one_or_none()
+        if found is None:
+            raise NotFound(f"{ref.name}: no {target.name} with id {values[ref.column]}", field=ref.name)
+        if target.tenant_scoped and tenant_id is not None and found.tenant_id != tenant_id:
+            raise BadUserInput(f"{ref.name}: that {target.name} belongs to another tenant", field=ref.name)
+
+
+async def _check_no_cycle(write: Write, spec: ModelSpec, values: dict[str, Any], old: sa.Row | None) -> None:
+    parent = spec.ref("parent")
+    if parent is None or old is None or values.get(parent.column) is None:
+        return
+    table = spec.table
+    up = sa.select(table.c.id, table.c.parent_id).where(table.c.id == values[parent.column]).cte("up", recursive=True)
+    up = up.union(sa.select(table.c.id, table.c.parent_id).join(up, table.c.id == up.c.parent_id))
+    ancestors = {row.id for row in await write.conn.execute(sa.select(up.c.id))}
+    if old.id in ancestors:
+        raise BadUserInput(f"parent: a {spec.name} cannot be nested inside itself or its own descendants", field="parent")
+
+
+async def _write_many(write: Write, spec: ModelSpec, row: sa.Row, many: dict[str, list[Any]]) -> None:
+    for name, ids in many.items():
+        relation = next(m for m in spec.many if m.name == name)
+        association = Base.metadata.tables[relation.table]
+        await _check_references_many(write, relation.target, ids, row.tenant_id, name)
+        await write.conn.execute(sa.delete(association).where(association.c[relation.local] == row.id))
+        if ids:
+            await write.conn.execute(
+                sa.insert(association),
+                [{"tenant_id": row.tenant_id, relation.local: row.id, relation.remote: i} for i in dict.fromkeys(ids)],
+            )
+
+
+async def _check_references_many(write: Write, target_name: str, ids: list[Any], tenant_id: Any, field: str) -> None:
+    target = spec_for(target_name)
+    found = {
+        r.id: r.tenant_id
+        for r in await write.conn.execute(sa.select(target.table.c.id, target.table.c.tenant_id).where(target.table.c.id.in_(ids)))
+    }
+    for i in ids:
+        if i not in found:
+            raise NotFound(f"{field}: no {target.name} with id {i}", field=field)
+        if found[i] != tenant_id:
+            raise BadUserInput(f"{field}: that {target.name} belongs to another tenant", field=field)
+
+
+async def _write_tags(write: Write, spec: ModelSpec, row: sa.Row, tag_ids: list[Any]) -> None:
+    tag, item = Tag.__table__, TaggedItem.__table__
+    ids = [parse_id(t, "tags") for t in tag_ids]
+    known = {r.id for r in await write.conn.execute(sa.select(tag.c.id).where(tag.c.id.in_(ids)))}
+    missing = [str(i) for i in ids if i not in known]
+    if missing:
+        raise NotFound(f"tags: no tag with id {', '.join(missing)}", field="tags")
+    tenant_id = row.tenant_id if spec.tenant_scoped else row.id
+    await write.conn.execute(sa.delete(item).where(item.c.object_type == spec.type_key, item.c.object_id == row.id))
+    if ids:
+        await write.conn.execute(
+            sa.insert(item),
+            [{"tag_id": i, "object_type": spec.type_key, "object_id": row.id, "tenant_id": tenant_id} for i in dict.fromkeys(ids)],
+        )
+
+
+def resolve_tenant(principal: Principal, values: dict[str, Any]) -> uuid.UUID:
+    """The tenant a new object goes into: the one given, or the principal's only tenant."""
+    tenant_id = values.get("tenant_id")
+    if tenant_id is None:
+        if len(principal.tenant_ids) == 1:
+            return next(iter(principal.tenant_ids))
+        raise BadUserInput("tenant is required (you can write to more than one tenant)", field="tenant")
+    if tenant_id not in principal.tenant_ids:
+        raise NotFound(f"tenant: no tenant with id {tenant_id}", field="tenant")
+    return tenant_id
+
+
+async def run_write(ctx: RequestContext, work: Callable[[Write], Awaitable[sa.Row]]) -> sa.Row:
+    """Run ``work`` in one transaction; map database errors; publish events after commit."""
+    principal = ctx.require_principal()
+    try:
+        async with ctx.db.request_transaction(principal) as conn:
+            write = Write(ctx, conn, principal)
+            row = await work(write)
+    except IntegrityError as error:
+        raise integrity_error(error) from None
+    except DBAPIError as error:
+        raise BadUserInput(f"the database refused the value: {_first_line(error)}") from None
+    if ctx.events is not None and write.changes:
+        await ctx.events.publish(write.changes)
+    return row
+
+
+async def insert_object(
+    write: Write, spec: ModelSpec, values: dict[str, Any], many: dict[str, list[Any]] | None = None, tags: list[Any] | None = None
+) -> sa.Row:
+    """Checks, hooks, the row, its relations: everything a create does inside its transaction."""
+    await _check_references(write, spec, values, values.get("tenant_id"))
+    for hook in BEFORE_HOOKS.get(spec.type_name, []):
+        await hook(write, spec, values, None)
+    row = await write.insert(spec, values)
+    if many:
+        await _write_many(write, spec, row, many)
+    if tags is not None:
+        await _write_tags(write, spec, row, tags)
+    for after in AFTER_HOOKS.get(spec.type_name, []):
+        row = await after(write, spec, row, None)
+    return row
+
+
+def prepare_create(principal: Principal, spec: ModelSpec, data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[Any]], list[Any] | None]:
+    values, many, tags = _split_input(spec, dict(data))
+    if spec.tenant_scoped:
+        values["tenant_id"] = resolve_tenant(principal, values)
+    elif spec.org_scoped:
+        values["org_id"] = principal.org_id
+    return values, many, tags
+
+
+async def create(ctx: RequestContext, spec: ModelSpec, data: dict[str, Any]) -> sa.Row:
+    principal = ctx.require_principal()
+    require(principal, "add", spec.type_key)
+    values, many, tags = prepare_create(principal, spec, data)
+    return await run_write(ctx, lambda write: insert_object(write, spec, values, many, tags))
+
+
+async def _load_for_write(write: Write, spec: ModelSpec, object_id: uuid.UUID) -> sa.Row:
+    row = (
+        await write.conn.execute(sa.select(spec.table).where(spec.table.c.id == object_id).with_for_update())
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"no {spec.name} with id {object_id}", field="id")
+    return row
+
+
+async def update(ctx: RequestContext, spec: ModelSpec, object_id: Any, data: dict[str, Any]) -> sa.Row:
+    principal = ctx.require_principal()
+    require(principal, "change", spec.type_key)
+    object_id = parse_id(object_id, "id")
+    values, many, tags = _split_input(spec, dict(data))
+    if "tenant_id" in values:
+        raise BadUserInput("tenant cannot be changed; create the object in the other tenant instead", field="tenant")
+
+    async def work(write: Write) -> sa.Row:
+        old = await _load_for_write(write, spec, object_id)
+        await _check_references(write, spec, values, getattr(old, "tenant_id", None))
+        await _check_no_cycle(write, spec, values, old)
+        for hook in BEFORE_HOOKS.get(spec.type_name, []):
+            await hook(write, spec, values, old)
+        row = await write.update(spec, old, values)
+        if many:
+            await _write_many(write, spec, row, many)
+        if tags is not None:
+            await _write_tags(write, spec, row, tags)
+        for after in AFTER_HOOKS.get(spec.type_name, []):
+            row = await after(write, spec, row, old)
+        return row
+
+    return await run_write(ctx, work)
+
+
+async def delete(ctx: RequestContext, spec: ModelSpec, object_id: Any) -> sa.Row:
+    principal = ctx.require_principal()
+    require(principal, "delete", spec.type_key)
+    object_id = parse_id(object_id, "id")
+
+    async def work(write: Write) -> sa.Row:
+        old = await _load_for_write(write, spec, object_id)
+        item = TaggedItem.__table__
+        await write.conn.execute(sa.delete(item).where(item.c.object_type == spec.type_key, item.c.object_id == old.id))
+        await write.conn.execute(sa.delete(spec.table).where(spec.table.c.id == old.id))
+        await write.log(spec, ChangeAction.delete, old, None)
+        return old
+
+    return await run_write(ctx, work)
+
+
+def _first_line(error: Exception) -> str:
+    orig = getattr(error, "orig", error)
+    return str(orig).splitlines()[0] if str(orig) else type(orig).__name__
+
+
+def _constraint(name: str | None) -> sa.Constraint | None:
+    if not name:
+        return None
+    for table in Base.metadata.tables.values():
+        for constraint in table.constraints:
+            if constraint.name == name:
+                return constraint
+    return None
+
+
+def integrity_error(error: IntegrityError) -> ApiError:
+    """Map a database constraint violation to an error naming the field."""
+    diag = getattr(error.orig, "diag", None)
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    constraint = _constraint(getattr(diag, "constraint_name", None))
+    columns = [c.name for c in getattr(constraint, "columns", [])] if constraint is not None else []
+    fields = [c.removesuffix("_id") for c in columns if c != "tenant_id"]
+    # The last column of a key is the one that tells rows apart ((tenant, vrf, prefix) → prefix).
+    field_name = fields[-1] if fields else None
+    if sqlstate == "23505":
+        return Conflict(f"an object with the same {' and '.join(fields) or 'key'} already exists", field=field_name)
+    if sqlstate == "23503":
+        table = getattr(diag, "table_name", None)
+        return Conflict(f"the object is still referenced by {table or 'other objects'}", field=field_name)
+    if sqlstate == "23514":
+        return BadUserInput(f"value out of range ({getattr(diag, 'constraint_name', '')})", field=field_name)
+    return BadUserInput(f"the database refused the value: {_first_line(error)}", field=field_name)

@@ -1,0 +1,102 @@
+"""Filter lookups, one input type per kind of column (NetBox / strawberry-django names)."""
+
+from typing import Optional
+
+import strawberry
+from strawberry import UNSET
+
+from models.registry import Kind
+
+
+@strawberry.input(description="Lookups on a text field.")
+class StrFilterLookup:
+    exact: Optional[str] = UNSET
+    i_exact: Optional[str] = UNSET
+    contains: Optional[str] = UNSET
+    i_contains: Optional[str] = UNSET
+    starts_with: Optional[str] = UNSET
+    i_starts_with: Optional[str] = UNSET
+    ends_with: Optional[str] = UNSET
+    i_ends_with: Optional[str] = UNSET
+    regex: Optional[str] = UNSET
+    i_regex: Optional[str] = UNSET
+    in_list: Optional[list[str]] = UNSET
+    is_null: Optional[bool] = UNSET
+
+
+@strawberry.input(description="Lookups on a choice field; values as NetBox writes them ('active').")
+class ChoiceFilterLookup:
+    exact: Optional[str] = UNSET
+    i_exact: Optional[str] = UNSET
+    in_list: Optional[list[str]] = UNSET
+    is_null: Optional[bool] = UNSET
+
+
+@strawberry.input(description="Lookups on a number.")
+class IntFilterLookup:
+    exact: Optional[int] = UNSET
+    gt: Optional[int] = UNSET
+    gte: Optional[int] = UNSET
+    lt: Optional[int] = UNSET
+    lte: Optional[int] = UNSET
+    in_list: Optional[list[int]] = UNSET
+    is_null: Optional[bool] = UNSET
+
+
+@strawberry.input(description="Lookups on a true/false field.")
+class BoolFilterLookup:
+    exact: Optional[bool] = UNSET
+    is_null: Optional[bool] = UNSET
+
+
+@strawberry.input(description="Lookups on an id.")
+class IDFilterLookup:
+    exact: Optional[strawberry.ID] = UNSET
+    in_list: Optional[list[strawberry.ID]] = UNSET
+    is_null: Optional[bool] = UNSET
+
+
+@strawberry.input(description="Lookups on a timestamp or date (ISO 8601).")
+class DateTimeFilterLookup:
+    exact: Optional[str] = UNSET
+    gt: Optional[str] = UNSET
+    gte: Optional[str] = UNSET
+    lt: Optional[str] = UNSET
+    lte: Optional[str] = UNSET
+    is_null: Optional[bool] = UNSET
+
+
+@strawberry.input(description="Lookups on a prefix or address, textual and by containment.")
+class NetFilterLookup:
+    exact: Optional[str] = UNSET
+    i_exact: Optional[str] = UNSET
+    contains: Optional[str] = UNSET
+    i_contains: Optional[str] = UNSET
+    starts_with: Optional[str] = UNSET
+    in_list: Optional[list[str]] = UNSET
+    is_null: Optional[bool] = UNSET
+    net_contains: Optional[str] = strawberry.field(default=UNSET, description="contains this address or prefix (>>)")
+    net_contains_or_equals: Optional[str] = UNSET
+    net_contained: Optional[str] = strawberry.field(default=UNSET, description="inside this prefix (<<)")
+    net_contained_or_equal: Optional[str] = UNSET
+    family: Optional[int] = strawberry.field(default=UNSET, description="4 or 6")
+
+
+@strawberry.input(description="Page by offset, or by keyset: start after the id of the previous page's last row.")
+class OffsetPaginationInput:
+    offset: Optional[int] = UNSET
+    limit: Optional[int] = UNSET
+    start: Optional[strawberry.ID] = UNSET
+
+
+LOOKUP_BY_KIND = {
+    Kind.string: StrFilterLookup,
+    Kind.choice: ChoiceFilterLookup,
+    Kind.integer: IntFilterLookup,
+    Kind.boolean: BoolFilterLookup,
+    Kind.uuid: IDFilterLookup,
+    Kind.datetime: DateTimeFilterLookup,
+    Kind.date: DateTimeFilterLookup,
+    Kind.network: NetFilterLookup,
+    Kind.interface: NetFilterLookup,
+}

@@ -1,0 +1,179 @@
+"""The root Query, Mutation and Subscription, assembled from the generated types."""
+
+import uuid
+from collections.abc import AsyncGenerator
+from typing import Any, Optional
+
+import strawberry
+from strawberry.schema.config import StrawberryConfig
+
+from models.registry import READ_ONLY, spec_by_type_key
+from resolvers import ipam, reads, writes
+from schema import admin
+from schema.build import Generated, build_types, input_dict
+from schema.extensions import extensions_for
+from schema.lookups import OffsetPaginationInput
+from schema.overrides import OVERRIDES
+
+
+def _get_field(gen: Generated) -> Any:
+    spec, object_type = gen.spec, gen.type
+
+    if spec.numbered:
+
+        async def resolve(
+            info: strawberry.Info,
+            id: Optional[strawberry.ID] = None,
+            numid: Optional[int] = None,
+            tenant: Optional[strawberry.ID] = None,
+        ) -> object_type:  # type: ignore[valid-type]
+            return await reads.get_one(info.context, spec, id=id, numid=numid, tenant=tenant)
+
+    else:
+
+        async def resolve(info: strawberry.Info, id: strawberry.ID) -> object_type:  # type: ignore[valid-type,misc]
+            return await reads.get_one(info.context, spec, id=id)
+
+    return strawberry.field(resolver=resolve, name=spec.name)
+
+
+def _list_field(gen: Generated) -> Any:
+    spec, object_type, filter_type = gen.spec, gen.type, gen.filter
+
+    async def resolve(
+        info: strawberry.Info,
+        filters: Optional[filter_type] = None,  # type: ignore[valid-type]
+        pagination: Optional[OffsetPaginationInput] = None,
+    ) -> list[object_type]:  # type: ignore[valid-type]
+        return await reads.list_rows(info.context, spec, filters, pagination)
+
+    return strawberry.field(resolver=resolve, name=f"{spec.name}_list")
+
+
+def _mutations(gen: Generated) -> dict[str, Any]:
+    spec, object_type = gen.spec, gen.type
+    create_input, update_input = gen.create_input, gen.update_input
+
+    async def create(info: strawberry.Info, input: create_input) -> object_type:  # type: ignore[valid-type]
+        return await writes.create(info.context, spec, input_dict(input))
+
+    async def update(info: strawberry.Info, id: strawberry.ID, input: update_input) -> object_type:  # type: ignore[valid-type]
+        return await writes.update(info.context, spec, id, input_dict(input))
+
+    async def delete(info: strawberry.Info, id: strawberry.ID) -> object_type:  # type: ignore[valid-type]
+        return await writes.delete(info.context, spec, id)
+
+    return {
+        f"{spec.name}_create": strawberry.mutation(resolver=create, name=f"{spec.name}_create"),
+        f"{spec.name}_update": strawberry.mutation(resolver=update, name=f"{spec.name}_update"),
+        f"{spec.name}_delete": strawberry.mutation(resolver=delete, name=f"{spec.name}_delete"),
+    }
+
+
+def _allocation_mutations(generated: dict[str, Generated]) -> dict[str, Any]:
+    prefix_type, ip_type = generated["Prefix"].type, generated["IPAddress"].type
+    ip_input, prefix_input = generated["IPAddress"].update_input, generated["Prefix"].update_input
+
+    async def prefix_allocate_ip(
+        info: strawberry.Info,
+        prefix: strawberry.ID,
+        input: Optional[ip_input] = None,  # type: ignore[valid-type]
+    ) -> ip_type:  # type: ignore[valid-type]
+        """Create the lowest free IP address of a prefix; safe under concurrent callers."""
+        return await ipam.allocate_ip(info.context, prefix, input_dict(input))
+
+    async def prefix_allocate_prefix(
+        info: strawberry.Info,
+        prefix: strawberry.ID,
+        prefix_length: int,
+        input: Optional[prefix_input] = None,  # type: ignore[valid-type]
+    ) -> prefix_type:  # type: ignore[valid-type]
+        """Create the first free child prefix of the given length; safe under concurrent callers."""
+        return await ipam.allocate_prefix(info.context, prefix, prefix_length, input_dict(input))
+
+    return {
+        "prefix_allocate_ip": strawberry.mutation(resolver=prefix_allocate_ip),
+        "prefix_allocate_prefix": strawberry.mutation(resolver=prefix_allocate_prefix),
+    }
+
+
+@strawberry.type(description="A committed create, update or delete.")
+class ObjectChangedEvent:
+    type: str
+    id: strawberry.ID
+    numid: Optional[int]
+    action: str
+    changed_fields: list[str]
+    tenant: Optional[strawberry.ID]
+
+
+def _subscription() -> type:
+    @strawberry.type
+    class Subscription:
+        @strawberry.subscription(description="Committed changes to objects you may see; optionally only of some types.")
+        async def object_changed(
+            self, info: strawberry.Info, types: Optional[list[str]] = None
+        ) -> AsyncGenerator[ObjectChangedEvent, None]:
+            ctx = info.context
+            principal = ctx.require_principal()
+            wanted = set(types or [])
+            async for event in ctx.events.subscribe():
+                if wanted and event["type"] not in wanted:
+                    continue
+                if not _visible(principal, event):
+                    continue
+                yield ObjectChangedEvent(
+                    type=event["type"],
+                    id=event["id"],
+                    numid=event.get("numid"),
+                    action=event["action"],
+                    changed_fields=event["changed_fields"],
+                    tenant=event.get("tenant_id"),
+                )
+
+    return Subscription
+
+
+def _visible(principal: Any, event: dict[str, Any]) -> bool:
+    if event.get("org_id") != str(principal.org_id):
+        return False
+    try:
+        type_key = spec_by_type_key(event["object_type"]).type_key
+    except KeyError:
+        return False
+    if not principal.can("view", type_key):
+        return False
+    tenant = event.get("tenant_id")
+    if tenant is None:
+        return True
+    return uuid.UUID(tenant) in principal.tenant_ids or (principal.all_tenants and event["type"] == "tenant")
+
+
+class DanbyteSchema(strawberry.Schema):
+    def process_errors(self, errors: list[Any], execution_context: Any = None) -> None:
+        # Client errors are answers, not incidents: only unexpected ones reach the log
+        # (CodedErrors logs those with their traceback when it masks them).
+        return None
+
+
+def build_schema(settings: Any) -> strawberry.Schema:
+    generated = build_types(OVERRIDES)
+    query_fields: dict[str, Any] = {}
+    mutation_fields: dict[str, Any] = {}
+    for gen in generated.values():
+        query_fields[gen.spec.name] = _get_field(gen)
+        query_fields[f"{gen.spec.name}_list"] = _list_field(gen)
+        if gen.spec.model.__name__ not in READ_ONLY and gen.create_input is not None:
+            mutation_fields.update(_mutations(gen))
+    mutation_fields.update(_allocation_mutations(generated))
+    query_fields.update(admin.query_fields())
+    mutation_fields.update(admin.mutation_fields(generated))
+    query = strawberry.type(type("Query", (), {"__module__": __name__, **query_fields}))
+    mutation = strawberry.type(type("Mutation", (), {"__module__": __name__, **mutation_fields}))
+    return DanbyteSchema(
+        query=query,
+        mutation=mutation,
+        subscription=_subscription(),
+        config=StrawberryConfig(auto_camel_case=False),
+        extensions=extensions_for(settings),
+    )
