@@ -50,9 +50,15 @@ def _count_statements(engine: AsyncEngine) -> None:
     event.listen(engine.sync_engine, "after_cursor_execute", after)
 
 
+# One round trip. A principal without a tenant list gets every tenant of its organisation
+# as of now (so a tenant created a moment ago is included); the subquery runs first,
+# while still the owner, before the role switch makes row-level security apply.
 _SET_PRINCIPAL = sa.text(
-    "SELECT set_config('role', :role, true), set_config('danbyte.tenants', :tenants, true),"
-    " set_config('danbyte.org', :org, true), set_config('danbyte.all_tenants', :all, true)"
+    "SELECT set_config('danbyte.tenants', CASE WHEN CAST(:all AS text) = 'on' THEN"
+    " (SELECT coalesce(array_agg(id), '{}')::text FROM tenant WHERE org_id = CAST(:org AS uuid))"
+    " ELSE CAST(:tenants AS text) END, true),"
+    " set_config('danbyte.org', CAST(:org AS text), true), set_config('danbyte.all_tenants', CAST(:all AS text), true),"
+    " set_config('role', CAST(:role AS text), true)"
 )
 
 

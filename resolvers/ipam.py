@@ -216,8 +216,9 @@ async def allocate_ip(ctx: RequestContext, prefix_id: Any, extra: dict[str, Any]
         free = prefix_tree.first_free_hosts(ipaddress.ip_network(prefix.prefix), used, 1)
         if not free:
             raise Conflict(f"prefix {prefix.prefix} has no free address", field="prefix")
-        values, many, tags = prepare_create(write.principal, ip_spec, {"status": IPAddressStatus.active, **extra})
-        values.update(tenant_id=prefix.tenant_id, vrf_id=prefix.vrf_id, address=free[0])
+        data = {"status": IPAddressStatus.active, **extra, "address": free[0]}
+        values, many, tags = prepare_create(write.principal, ip_spec, data, tenant_id=prefix.tenant_id)
+        values["vrf_id"] = prefix.vrf_id
         return await insert_object(write, ip_spec, values, many, tags)
 
     return await run_write(ctx, work)
@@ -239,8 +240,9 @@ async def allocate_prefix(ctx: RequestContext, prefix_id: Any, prefix_length: in
         if block is None:
             raise Conflict(f"prefix {parent.prefix} has no free /{prefix_length}", field="prefix_length")
         child = next(block.subnets(new_prefix=prefix_length))
-        values, many, tags = prepare_create(write.principal, prefix_spec, {"status": PrefixStatus.active, **extra})
-        values.update(tenant_id=parent.tenant_id, vrf_id=parent.vrf_id, site_id=parent.site_id, prefix=str(child))
+        data = {"status": PrefixStatus.active, **extra, "prefix": str(child)}
+        values, many, tags = prepare_create(write.principal, prefix_spec, data, tenant_id=parent.tenant_id)
+        values.update(vrf_id=parent.vrf_id, site_id=values.get("site_id") or parent.site_id)
         return await insert_object(write, prefix_spec, values, many, tags)
 
     return await run_write(ctx, work)

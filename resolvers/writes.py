@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.base import Base
@@ -236,8 +236,10 @@ def resolve_tenant(principal: Principal, values: dict[str, Any]) -> uuid.UUID:
         if len(principal.tenant_ids) == 1:
             return next(iter(principal.tenant_ids))
         raise BadUserInput("tenant is required (you can write to more than one tenant)", field="tenant")
-    if tenant_id not in principal.tenant_ids:
+    if tenant_id not in principal.tenant_ids and not principal.all_tenants:
         raise NotFound(f"tenant: no tenant with id {tenant_id}", field="tenant")
+    # An organisation-wide principal may use a tenant created after it authenticated;
+    # row-level security checks the tenant against the organisation on insert.
     return tenant_id
 
 
@@ -250,7 +252,11 @@ async def run_write(ctx: RequestContext, work: Callable[[Write], Awaitable[sa.Ro
             row = await work(write)
     except IntegrityError as error:
         raise integrity_error(error) from None
-    except DBAPIError as error:
+    except sa.exc.ProgrammingError as error:
+        if getattr(error.orig, "sqlstate", None) == "42501":  # row-level security refused the row
+            raise NotFound("tenant: no such tenant among yours", field="tenant") from None
+        raise
+    except DataError as error:
         raise BadUserInput(f"the database refused the value: {_first_line(error)}") from None
     if ctx.events is not None and write.changes:
         await ctx.events.publish(write.changes)
@@ -274,9 +280,14 @@ async def insert_object(
     return row
 
 
-def prepare_create(principal: Principal, spec: ModelSpec, data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[Any]], list[Any] | None]:
+def prepare_create(
+    principal: Principal, spec: ModelSpec, data: dict[str, Any], tenant_id: uuid.UUID | None = None
+) -> tuple[dict[str, Any], dict[str, list[Any]], list[Any] | None]:
+    """Split and check a create input; ``tenant_id`` overrides the input's tenant (allocations)."""
     values, many, tags = _split_input(spec, dict(data))
-    if spec.tenant_scoped:
+    if tenant_id is not None:
+        values["tenant_id"] = tenant_id
+    elif spec.tenant_scoped:
         values["tenant_id"] = resolve_tenant(principal, values)
     elif spec.org_scoped:
         values["org_id"] = principal.org_id
@@ -368,8 +379,11 @@ def integrity_error(error: IntegrityError) -> ApiError:
     if sqlstate == "23505":
         return Conflict(f"an object with the same {' and '.join(fields) or 'key'} already exists", field=field_name)
     if sqlstate == "23503":
-        table = getattr(diag, "table_name", None)
-        return Conflict(f"the object is still referenced by {table or 'other objects'}", field=field_name)
+        detail = getattr(diag, "message_detail", "") or ""
+        if "still referenced" in detail:
+            table = getattr(diag, "table_name", None)
+            return Conflict(f"the object is still referenced by {table or 'other objects'}; remove those first", field=field_name)
+        return NotFound(f"{field_name or 'reference'}: the referenced object does not exist in this tenant", field=field_name)
     if sqlstate == "23514":
         return BadUserInput(f"value out of range ({getattr(diag, 'constraint_name', '')})", field=field_name)
     return BadUserInput(f"the database refused the value: {_first_line(error)}", field=field_name)

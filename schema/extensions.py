@@ -53,10 +53,11 @@ class RequestLifecycle(SchemaExtension):
 
 
 def extensions_for(settings: Any) -> list[Any]:
+    # Factories, so each request gets fresh extension instances.
     return [
-        QueryDepthLimiter(max_depth=settings.max_query_depth),
-        MaxAliasesLimiter(max_alias_count=settings.max_aliases),
-        MaxTokensLimiter(max_token_count=settings.max_tokens),
+        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         RequestLifecycle,
-        CodedErrors(),
+        CodedErrors,
     ]

@@ -1,0 +1,40 @@
+# Two commands do all set-up on a fresh machine: `make run` and `make test`.
+# Each step leaves a stamp in .make/, so a second call skips what is already done.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMPS := .make
+GRAPHIQL_DIR := danbyte/static/graphiql
+
+.PHONY: run test bench setup clean
+
+setup: $(STAMPS)/venv $(GRAPHIQL_DIR)/.complete
+
+$(STAMPS)/venv: pyproject.toml
+	@mkdir -p $(STAMPS)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	# compat mode puts the repository on sys.path, so new top-level packages need no reinstall
+	$(BIN)/pip install --quiet -e '.[test]' --config-settings editable_mode=compat
+	@touch $@
+
+$(GRAPHIQL_DIR)/.complete: scripts/fetch_graphiql.sh
+	bash scripts/fetch_graphiql.sh $(GRAPHIQL_DIR)
+
+$(STAMPS)/chromium: scripts/install_chromium.sh
+	@mkdir -p $(STAMPS)
+	bash scripts/install_chromium.sh
+	@touch $@
+
+run: setup
+	$(BIN)/danbyte serve
+
+test: setup $(STAMPS)/chromium
+	$(BIN)/python -m pytest
+
+bench: setup
+	$(BIN)/python -m benchmarks.ipam $(BENCH_ARGS)
+
+clean:
+	rm -rf $(STAMPS) $(VENV) $(GRAPHIQL_DIR)

@@ -1,0 +1,256 @@
+"""The ``danbyte`` command: serve, worker, migrate, createsuperuser, token create, assign-numids."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import os
+import sys
+from collections.abc import Callable
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+import sqlalchemy as sa
+
+from danbyte.settings import Settings, get_settings
+
+logger = logging.getLogger("danbyte")
+
+
+def async_url(url: str) -> str:
+    """Accept plain ``postgresql://`` URLs; SQLAlchemy needs the psycopg driver named."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+@contextmanager
+def backing_services(settings: Settings, *, own: bool) -> Iterator[tuple[str, str, Any]]:
+    """(database URL, Redis URL, embedded services or None).
+
+    Configured URLs win. Otherwise the embedded servers under DANBYTE_HOME: started and
+    owned by ``serve`` (``own=True``), or borrowed by a one-off command when a server
+    is already running them."""
+    if settings.database_url and settings.redis_url:
+        yield async_url(settings.database_url), settings.redis_url, None
+        return
+    from danbyte.embedded import EmbeddedPostgres, EmbeddedRedis, EmbeddedServices, running_owner
+
+    settings.home.mkdir(parents=True, exist_ok=True)
+    owner = running_owner(settings.home)
+    if owner is not None and not own:
+        database_url = settings.database_url or EmbeddedPostgres(settings.home).url()
+        redis_url = settings.redis_url or EmbeddedRedis(settings.home).url()
+        yield async_url(database_url), redis_url, None
+        return
+    services = EmbeddedServices(settings.home)
+    database_url, redis_url = services.start()
+    try:
+        yield async_url(settings.database_url or database_url), settings.redis_url or redis_url, services
+    finally:
+        if not own:
+            services.stop()
+
+
+def _run_async(fn: Callable[..., Any], *args: Any) -> Any:
+    return asyncio.run(fn(*args))
+
+
+async def _with_system_conn(database_url: str, work: Callable[[Any], Any]) -> Any:
+    from danbyte.database import Database
+
+    db = Database(database_url, pool_size=1)
+    try:
+        async with db.system_transaction() as conn:
+            return await work(conn)
+    finally:
+        await db.dispose()
+
+
+def _write_admin_token(home: Path, key: str) -> Path:
+    path = home / "admin-token"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    os.chmod(path, 0o600)
+    return path
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from danbyte.app import create_app
+    from danbyte.bootstrap import first_start
+    from danbyte.migrations import migrate
+    from jobs.broker import configure, start_worker
+
+    with backing_services(settings, own=True) as (database_url, redis_url, services):
+        migrate(database_url)
+        key = _run_async(_with_system_conn, database_url, first_start)
+        if key is not None:
+            path = _write_admin_token(settings.home, key)
+            print(f"Created user 'admin'. API token (shown once, also in {path}):\n  {key}", flush=True)
+        broker = configure(database_url, redis_url)
+        worker = start_worker(broker) if not args.no_worker else None
+
+        def shutdown() -> None:
+            if worker is not None:
+                worker.stop()
+            broker.close()
+            if services is not None:
+                services.stop()
+
+        app = create_app(database_url, redis_url, settings, on_shutdown=[shutdown])
+        port = args.port or settings.port
+        print(f"Danbyte serving on http://{settings.host}:{port}/graphql", flush=True)
+        uvicorn.run(app, host=settings.host, port=port, log_level="info", ws="websockets-sansio")
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    import signal
+    import threading
+
+    from jobs.broker import configure, start_worker
+
+    with backing_services(settings, own=False) as (database_url, redis_url, _):
+        broker = configure(database_url, redis_url)
+        worker = start_worker(broker, threads=args.threads)
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        print("worker running; Ctrl-C stops it", flush=True)
+        stop.wait()
+        worker.stop()
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from danbyte.migrations import migrate
+
+    with backing_services(settings, own=False) as (database_url, _, _):
+        migrate(database_url)
+    print("database is at the latest migration")
+    return 0
+
+
+async def _create_superuser(conn: Any, username: str, password: str, email: str, org_slug: str) -> str:
+    from danbyte.bootstrap import create_admin, create_organization
+    from models.tenancy import Organization
+
+    org_table = Organization.__table__
+    org = (await conn.execute(sa.select(org_table).where(org_table.c.slug == org_slug))).one_or_none()
+    if org is None:
+        org = await create_organization(conn, org_slug, org_slug)
+    user = await create_admin(conn, org.id, username, password, email)
+    return str(user.id)
+
+
+def cmd_createsuperuser(args: argparse.Namespace, settings: Settings) -> int:
+    password = args.password or os.environ.get("DANBYTE_SUPERUSER_PASSWORD")
+    if password is None:
+        password = getpass.getpass("Password: ")
+    with backing_services(settings, own=False) as (database_url, _, _):
+        _run_async(
+            _with_system_conn,
+            database_url,
+            lambda conn: _create_superuser(conn, args.username, password, args.email, args.organization),
+        )
+    print(f"created administrator {args.username}")
+    return 0
+
+
+async def _token_for(conn: Any, username: str, write: bool, expires: datetime | None, tenants: list[str]) -> str:
+    from models.auth import User
+    from models.tenancy import Tenant
+    from permissions.tokens import create_token
+
+    user_table, tenant_table = User.__table__, Tenant.__table__
+    user = (await conn.execute(sa.select(user_table).where(user_table.c.username == username))).one_or_none()
+    if user is None:
+        raise SystemExit(f"no user named {username!r}")
+    tenant_ids = []
+    for slug in tenants:
+        tenant_id = (
+            await conn.execute(
+                sa.select(tenant_table.c.id).where(tenant_table.c.org_id == user.org_id, tenant_table.c.slug == slug)
+            )
+        ).scalar_one_or_none()
+        if tenant_id is None:
+            raise SystemExit(f"no tenant with slug {slug!r} in the user's organisation")
+        tenant_ids.append(tenant_id)
+    _, key = await create_token(conn, user.id, tenant_ids=tenant_ids, write_enabled=write, expires=expires)
+    return key
+
+
+def cmd_token_create(args: argparse.Namespace, settings: Settings) -> int:
+    expires = datetime.now(timezone.utc) + timedelta(days=args.expires_days) if args.expires_days else None
+    with backing_services(settings, own=False) as (database_url, _, _):
+        key = _run_async(
+            _with_system_conn,
+            database_url,
+            lambda conn: _token_for(conn, args.user, not args.read_only, expires, args.tenant or []),
+        )
+    print(key)
+    return 0
+
+
+def cmd_assign_numids(args: argparse.Namespace, settings: Settings) -> int:
+    from models.numid import assign_missing_numids
+
+    with backing_services(settings, own=False) as (database_url, _, _):
+        count = _run_async(_with_system_conn, database_url, assign_missing_numids)
+    print(f"numbered {count} rows")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="danbyte", description="Danbyte network source of truth")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the API (and, with no URLs configured, embedded PostgreSQL and Redis)")
+    serve.add_argument("--port", type=int, default=None)
+    serve.add_argument("--no-worker", action="store_true", help="do not run a job worker in this process")
+    serve.set_defaults(func=cmd_serve)
+    worker = sub.add_parser("worker", help="run background job workers")
+    worker.add_argument("--threads", type=int, default=4)
+    worker.set_defaults(func=cmd_worker)
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    superuser = sub.add_parser("createsuperuser", help="create an administrator")
+    superuser.add_argument("--username", required=True)
+    superuser.add_argument("--password", help="or DANBYTE_SUPERUSER_PASSWORD, else prompted")
+    superuser.add_argument("--email", default="")
+    superuser.add_argument("--organization", default="default", help="organisation slug (created if missing)")
+    superuser.set_defaults(func=cmd_createsuperuser)
+    token = sub.add_parser("token", help="API tokens")
+    token_sub = token.add_subparsers(dest="token_command", required=True)
+    token_create = token_sub.add_parser("create", help="create a token and print its key once")
+    token_create.add_argument("--user", required=True, help="username")
+    token_create.add_argument("--read-only", action="store_true")
+    token_create.add_argument("--expires-days", type=int, default=None)
+    token_create.add_argument("--tenant", action="append", help="restrict to this tenant slug (repeatable)")
+    token_create.set_defaults(func=cmd_token_create)
+    sub.add_parser("assign-numids", help="number rows that have no numid yet").set_defaults(func=cmd_assign_numids)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args, get_settings())
+    except Exception as error:  # one clear line for the operator, not a traceback
+        from danbyte.migrations import UnsupportedServer
+
+        if isinstance(error, UnsupportedServer):
+            print(f"danbyte: {error}", file=sys.stderr)
+            return 2
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

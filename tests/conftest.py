@@ -1,0 +1,115 @@
+"""Test services, started once per session: PostgreSQL and Redis (embedded unless
+DANBYTE_TEST_DATABASE_URL / DANBYTE_TEST_REDIS_URL are set), a fresh migrated database,
+and the ASGI app. Each test runs inside a transaction rolled back at its end; tests that
+need real commits (concurrency, other processes) use ``committed_org`` instead.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from factories import Api, OrgFixture, make_org  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def services() -> Iterator[tuple[str, str]]:
+    """(server URL without database, Redis URL)."""
+    database = os.environ.get("DANBYTE_TEST_DATABASE_URL")
+    redis_url = os.environ.get("DANBYTE_TEST_REDIS_URL")
+    if database and redis_url:
+        yield database, redis_url
+        return
+    from danbyte.embedded import EmbeddedServices
+
+    home = Path(tempfile.mkdtemp(prefix="dbt-test-"))
+    embedded = EmbeddedServices(home, fast=True)
+    database_url, embedded_redis = embedded.start()
+    try:
+        yield database or database_url, redis_url or embedded_redis
+    finally:
+        embedded.stop()
+
+
+def _with_database(url: str, name: str) -> str:
+    return sa.engine.make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def database_url(services: tuple[str, str]) -> Iterator[str]:
+    """A database made for this session, migrated to head, dropped at the end."""
+    from danbyte.cli import async_url
+    from danbyte.migrations import migrate
+
+    server_url = async_url(services[0])
+    name = f"danbyte_test_{os.getpid()}"
+    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = _with_database(server_url, name)
+    migrate(url)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def redis_url(services: tuple[str, str]) -> str:
+    return services[1]
+
+
+@pytest.fixture(scope="session")
+async def app(database_url: str, redis_url: str) -> AsyncIterator[object]:
+    from danbyte.app import create_app
+
+    application = create_app(database_url, redis_url)
+    yield application
+    await application.state.danbyte.close()
+
+
+@pytest.fixture
+async def db(app: object) -> AsyncIterator[object]:
+    """The app's database bound to one connection whose transaction is rolled back."""
+    database = app.state.danbyte.db  # type: ignore[attr-defined]
+    conn = await database.engine.connect()
+    transaction = await conn.begin()
+    database.bind(conn)
+    try:
+        yield database
+    finally:
+        database.bind(None)
+        await transaction.rollback()
+        await conn.close()
+
+
+@pytest.fixture
+async def org(db: object) -> OrgFixture:
+    """An organisation with two tenants, an admin and the admin's token (rolled back)."""
+    return await make_org(db, tenants=2)
+
+
+@pytest.fixture
+async def api(app: object, org: OrgFixture) -> AsyncIterator[Api]:
+    async with Api.connect(app, org.admin_key) as client:
+        yield client
+
+
+@pytest.fixture
+def unique() -> str:
+    return uuid.uuid4().hex[:8]
