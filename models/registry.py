@@ -26,6 +26,7 @@ class Kind(enum.Enum):
 
     string = "string"
     integer = "integer"
+    big_integer = "big_integer"  # beyond GraphQL's 32-bit Int (ASNs)
     boolean = "boolean"
     uuid = "uuid"
     datetime = "datetime"
@@ -146,6 +147,8 @@ def _kind(column: sa.Column) -> tuple[Kind, type[enum.Enum] | None]:
         return Kind.strings, None
     if isinstance(col_type, sa.Uuid):
         return Kind.uuid, None
+    if isinstance(col_type, sa.BigInteger):
+        return Kind.big_integer, None
     python_type = col_type.python_type
     if python_type is bool:
         return Kind.boolean, None

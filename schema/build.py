@@ -20,7 +20,7 @@ from strawberry.scalars import JSON
 from models.registry import Kind, ModelSpec, ScalarSpec, spec_for, specs
 from resolvers import loaders
 from resolvers.context import RequestContext
-from schema.lookups import LOOKUP_BY_KIND
+from schema.lookups import LOOKUP_BY_KIND, BigInt
 
 
 @dataclasses.dataclass
@@ -47,6 +47,7 @@ def scalar_type(scalar: ScalarSpec) -> Any:
     base: Any = {
         Kind.string: str,
         Kind.integer: int,
+        Kind.big_integer: BigInt,
         Kind.boolean: bool,
         Kind.uuid: strawberry.ID,
         Kind.datetime: datetime,

@@ -1,6 +1,6 @@
 """Filter lookups, one input type per kind of column (NetBox / strawberry-django names)."""
 
-from typing import Optional
+from typing import NewType, Optional
 
 import strawberry
 from strawberry import UNSET
@@ -40,6 +40,30 @@ class IntFilterLookup:
     lt: Optional[int] = UNSET
     lte: Optional[int] = UNSET
     in_list: Optional[list[int]] = UNSET
+    is_null: Optional[bool] = UNSET
+
+
+BigInt = NewType("BigInt", int)
+
+# Registered through StrawberryConfig.scalar_map (schema.root).
+SCALAR_MAP = {
+    BigInt: strawberry.scalar(
+        name="BigInt",
+        description="An integer beyond 32 bits (AS numbers), as NetBox's BigInt.",
+        serialize=int,
+        parse_value=int,
+    )
+}
+
+
+@strawberry.input(description="Lookups on a large number.")
+class BigIntFilterLookup:
+    exact: Optional[BigInt] = UNSET  # type: ignore[valid-type]
+    gt: Optional[BigInt] = UNSET  # type: ignore[valid-type]
+    gte: Optional[BigInt] = UNSET  # type: ignore[valid-type]
+    lt: Optional[BigInt] = UNSET  # type: ignore[valid-type]
+    lte: Optional[BigInt] = UNSET  # type: ignore[valid-type]
+    in_list: Optional[list[BigInt]] = UNSET  # type: ignore[valid-type]
     is_null: Optional[bool] = UNSET
 
 
@@ -93,6 +117,7 @@ LOOKUP_BY_KIND = {
     Kind.string: StrFilterLookup,
     Kind.choice: ChoiceFilterLookup,
     Kind.integer: IntFilterLookup,
+    Kind.big_integer: BigIntFilterLookup,
     Kind.boolean: BoolFilterLookup,
     Kind.uuid: IDFilterLookup,
     Kind.datetime: DateTimeFilterLookup,

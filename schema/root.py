@@ -12,7 +12,7 @@ from resolvers import ipam, reads, writes
 from schema import admin
 from schema.build import Generated, build_types, input_dict
 from schema.extensions import extensions_for
-from schema.lookups import OffsetPaginationInput
+from schema.lookups import SCALAR_MAP, OffsetPaginationInput
 from schema.overrides import OVERRIDES
 
 
@@ -174,6 +174,6 @@ def build_schema(settings: Any) -> strawberry.Schema:
         query=query,
         mutation=mutation,
         subscription=_subscription(),
-        config=StrawberryConfig(auto_camel_case=False),
+        config=StrawberryConfig(auto_camel_case=False, scalar_map=SCALAR_MAP),
         extensions=extensions_for(settings),
     )

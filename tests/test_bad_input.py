@@ -1,0 +1,169 @@
+"""Bad input gets a clear error with a code and the field, and writes nothing."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+
+async def count(api, type_name: str) -> int:
+    return len((await api.data(f"{{ {type_name}_list {{ id }} }}"))[f"{type_name}_list"])
+
+
+def tenant(org, index: int = 0) -> str:
+    return f'"{org.tenant_ids[index]}"'
+
+
+@pytest.mark.parametrize(
+    ("mutation", "code", "field", "words"),
+    [
+        ('prefix_create(input: {prefix: "10.0.0.300/24", tenant: T}) { id }', "BAD_USER_INPUT", "prefix", "not a valid CIDR"),
+        ('prefix_create(input: {prefix: "not-a-prefix", tenant: T}) { id }', "BAD_USER_INPUT", "prefix", "not a valid CIDR"),
+        ('prefix_create(input: {prefix: "10.1.2.3/16", tenant: T}) { id }', "BAD_USER_INPUT", "prefix", "did you mean 10.1.0.0/16"),
+        ('ip_address_create(input: {address: "300.1.1.1/24", tenant: T}) { id }', "BAD_USER_INPUT", "address", "not a valid IP"),
+        ('ip_address_create(input: {address: "10.0.0.1/33", tenant: T}) { id }', "BAD_USER_INPUT", "address", "not a valid IP"),
+        ('vlan_create(input: {vid: 4095, name: "x", tenant: T}) { id }', "BAD_USER_INPUT", "vid", "out of range 1..4094"),
+        ('vlan_create(input: {vid: 0, name: "x", tenant: T}) { id }', "BAD_USER_INPUT", "vid", "out of range"),
+        ('asn_create(input: {asn: 4294967296, tenant: T}) { id }', "BAD_USER_INPUT", "asn", "out of range"),
+        ('tag_create(input: {name: "t", slug: "t", color: "red"}) { id }', "BAD_USER_INPUT", "color", "hex colour"),
+        ('site_create(input: {name: "s", slug: "s", custom_fields: [1, 2], tenant: T}) { id }', "BAD_USER_INPUT", "custom_fields", "JSON object"),
+        ('site_create(input: {name: "s", slug: "s", custom_fields: "text", tenant: T}) { id }', "BAD_USER_INPUT", "custom_fields", "JSON object"),
+        ('site_create(input: {name: "LONG", slug: "s", tenant: T}) { id }', "BAD_USER_INPUT", "name", "at most 100"),
+        ('prefix_create(input: {prefix: "10.0.0.0/8", vrf: "00000000-0000-0000-0000-000000000001", tenant: T}) { id }', "NOT_FOUND", "vrf", "no vrf with id"),
+        ('prefix_create(input: {prefix: "10.0.0.0/8", vrf: "nope", tenant: T}) { id }', "BAD_USER_INPUT", "vrf", "not a valid id"),
+        ('prefix_create(input: {prefix: "10.0.0.0/8"}) { id }', "BAD_USER_INPUT", "tenant", "tenant is required"),
+    ],
+)
+async def test_rejected_and_nothing_written(api, org, mutation, code, field, words):
+    before = await count(api, "prefix") + await count(api, "site") + await count(api, "vlan")
+    mutation = mutation.replace("T", tenant(org)).replace("LONG", "x" * 101)
+    error = await api.error(f"mutation {{ {mutation} }}")
+    assert error["extensions"]["code"] == code, error
+    assert error["extensions"]["field"] == field, error
+    assert words in error["message"], error
+    assert await count(api, "prefix") + await count(api, "site") + await count(api, "vlan") == before
+    assert await count(api, "changelog") == 0
+
+
+async def test_duplicate_prefix_in_global_vrf_conflicts(api, org):
+    create = f'mutation {{ prefix_create(input: {{prefix: "10.9.0.0/16", tenant: {tenant(org)}}}) {{ id }} }}'
+    await api.data(create)
+    error = await api.error(create)
+    assert error["extensions"] == {"code": "CONFLICT", "field": "prefix"}
+    assert await count(api, "prefix") == 1
+    # The same prefix in another tenant, or in a VRF, is a different prefix.
+    await api.data(create.replace(tenant(org), tenant(org, 1)))
+    vrf = (await api.data(f'mutation {{ vrf_create(input: {{name: "v", tenant: {tenant(org)}}}) {{ id }} }}'))["vrf_create"]["id"]
+    await api.data(f'mutation {{ prefix_create(input: {{prefix: "10.9.0.0/16", vrf: "{vrf}", tenant: {tenant(org)}}}) {{ id }} }}')
+
+
+async def test_duplicate_ip_and_vlan_conflict(api, org):
+    ip = f'mutation {{ ip_address_create(input: {{address: "10.0.0.1/24", tenant: {tenant(org)}}}) {{ id }} }}'
+    await api.data(ip)
+    assert (await api.error(ip))["extensions"] == {"code": "CONFLICT", "field": "address"}
+    vlan = f'mutation {{ vlan_create(input: {{vid: 10, name: "a", tenant: {tenant(org)}}}) {{ id }} }}'
+    await api.data(vlan)
+    assert (await api.error(vlan))["extensions"]["code"] == "CONFLICT"
+
+
+async def test_reference_into_another_tenant_is_refused(api, org):
+    vrf = (await api.data(f'mutation {{ vrf_create(input: {{name: "other", tenant: {tenant(org, 1)}}}) {{ id }} }}'))["vrf_create"]["id"]
+    error = await api.error(
+        f'mutation {{ prefix_create(input: {{prefix: "10.0.0.0/8", vrf: "{vrf}", tenant: {tenant(org)}}}) {{ id }} }}'
+    )
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "vrf"}
+    assert "another tenant" in error["message"]
+    assert await count(api, "prefix") == 0
+
+
+async def test_cyclic_parent_is_refused(api, org):
+    async def region(name: str, parent: str | None = None) -> str:
+        parent_arg = f', parent: "{parent}"' if parent else ""
+        query = f'mutation {{ region_create(input: {{name: "{name}", slug: "{name}", tenant: {tenant(org)}{parent_arg}}}) {{ id }} }}'
+        return (await api.data(query))["region_create"]["id"]
+
+    top = await region("top")
+    middle = await region("middle", top)
+    bottom = await region("bottom", middle)
+    for new_parent in (bottom, top):
+        error = await api.error(f'mutation {{ region_update(id: "{top}", input: {{parent: "{new_parent}"}}) {{ id }} }}')
+        assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "parent"}
+    data = await api.data(f'{{ region(id: "{top}") {{ parent {{ id }} }} }}')
+    assert data["region"]["parent"] is None
+
+
+async def test_page_size_over_ceiling(api, app):
+    ceiling = app.state.danbyte.settings.max_page_size
+    error = await api.error(f"{{ prefix_list(pagination: {{limit: {ceiling + 1}}}) {{ id }} }}")
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "pagination.limit"}
+
+
+async def test_query_over_depth_limit(api):
+    deep = "{ prefix_list { parent { parent { parent { parent { parent { parent { parent { parent { parent { parent { id } } } } } } } } } } } }"
+    error = await api.error(deep)
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "exceeds maximum operation depth" in error["message"]
+
+
+async def test_too_many_aliases(api):
+    aliases = " ".join(f"a{i}: prefix_list {{ id }}" for i in range(40))
+    error = await api.error(f"{{ {aliases} }}")
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_unknown_filter_choice(api):
+    error = await api.error('{ prefix_list(filters: {status: {exact: "bogus"}}) { id } }')
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "filters.status.exact"}
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        (None, "authentication required"),
+        ("Bearer dbt_wrong", "invalid token"),
+        ("Basic abc", "malformed Authorization header"),
+    ],
+)
+async def test_missing_or_wrong_token(api, header, message):
+    headers = {"Authorization": header} if header else {}
+    client = api.as_key(None)
+    body = await client.query("{ prefix_list { id } }", headers=headers)
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert message in body["errors"][0]["message"]
+
+
+async def test_expired_token(api, org):
+    key = await org.user_key(is_admin=True, expires=datetime.now(timezone.utc) - timedelta(minutes=1))
+    error = await api.as_key(key).error("{ prefix_list { id } }")
+    assert error["extensions"]["code"] == "UNAUTHENTICATED"
+    assert "expired" in error["message"]
+
+
+async def test_netbox_token_scheme_is_accepted(api, org):
+    body = await api.as_key(None).query("{ tenant_list { id } }", headers={"Authorization": f"Token {org.admin_key}"})
+    assert len(body["data"]["tenant_list"]) == 2
+
+
+async def test_read_only_token_cannot_write(api, org):
+    key = await org.user_key(is_admin=True, write_enabled=False)
+    reader = api.as_key(key)
+    assert (await reader.data("{ prefix_list { id } }"))["prefix_list"] == []
+    error = await reader.error(f'mutation {{ prefix_create(input: {{prefix: "10.0.0.0/8", tenant: {tenant(org)}}}) {{ id }} }}')
+    assert error["extensions"]["code"] == "FORBIDDEN"
+    assert await count(api, "prefix") == 0
+
+
+async def test_unexpected_errors_are_masked(api, monkeypatch):
+    from resolvers import reads
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(reads, "list_rows", broken)
+    response = await api.post("{ prefix_list { id } }")
+    assert response.status_code == 200
+    error = response.json()["errors"][0]
+    assert error["message"] == "Unexpected error."
+    assert error["extensions"] == {"code": "INTERNAL_SERVER_ERROR"}
+    assert "secret" not in response.text
