@@ -74,7 +74,10 @@ class Database:
     _bound: AsyncConnection | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
-        self.engine = create_async_engine(self.url, pool_size=self.pool_size, max_overflow=20, pool_pre_ping=False)
+        # native_inet_types=False: inet/cidr arrive as the strings the API shows, not ipaddress objects.
+        self.engine = create_async_engine(
+            self.url, pool_size=self.pool_size, max_overflow=20, native_inet_types=False
+        )
         _count_statements(self.engine)
 
     def bind(self, connection: AsyncConnection | None) -> None:

@@ -77,7 +77,7 @@ async def principal_for_key(conn: AsyncConnection, key: str) -> Principal:
     token, user = Token.__table__, User.__table__
     row = (
         await conn.execute(
-            sa.select(token.c.id, token.c.expires, token.c.write_enabled, token.c.tenant_ids.label("token_tenants"), user)
+            sa.select(token.c.id.label("token_id"), token.c.expires, token.c.write_enabled, token.c.tenant_ids.label("token_tenants"), user)
             .join(user, user.c.id == token.c.user_id)
             .where(token.c.key_hash == digest)
         )

@@ -1,0 +1,126 @@
+"""Tenant isolation is a property of the database, and permissions gate object types."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError, ProgrammingError
+
+from permissions.principal import Principal
+
+
+async def seed(api, org) -> None:
+    for index, tenant in enumerate(org.tenant_ids):
+        await api.data(f'mutation {{ vrf_create(input: {{name: "vrf-{index}", tenant: "{tenant}"}}) {{ id }} }}')
+        await api.data(f'mutation {{ prefix_create(input: {{prefix: "10.{index}.0.0/16", tenant: "{tenant}"}}) {{ id }} }}')
+
+
+async def test_unfiltered_select_in_a_request_sees_only_permitted_tenants(api, org, db):
+    await seed(api, org)
+    first = org.tenant_ids[0]
+    principal = Principal(user_id=None, username="t", org_id=org.org_id, tenant_ids=frozenset({first}))
+    async with db.request_transaction(principal) as conn:
+        rows = (await conn.execute(sa.text("SELECT tenant_id, prefix FROM prefix"))).all()
+        vrfs = (await conn.execute(sa.text("SELECT tenant_id FROM vrf"))).all()
+        tenants = (await conn.execute(sa.text("SELECT id FROM tenant"))).all()
+        role = (await conn.execute(sa.text("SELECT current_user, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user"))).one()
+    assert [(r.tenant_id, r.prefix) for r in rows] == [(first, "10.0.0.0/16")]
+    assert {v.tenant_id for v in vrfs} == {first}
+    assert [t.id for t in tenants] == [first]
+    assert (role.rolsuper, role.rolbypassrls) == (False, False)
+
+
+async def test_a_principal_of_another_organisation_sees_nothing(api, org, db):
+    await seed(api, org)
+    from factories import make_org
+
+    stranger = await make_org(db, tenants=1)
+    principal = Principal(user_id=None, username="x", org_id=stranger.org_id, tenant_ids=frozenset(stranger.tenant_ids), all_tenants=True)
+    async with db.request_transaction(principal) as conn:
+        assert (await conn.execute(sa.text("SELECT count(*) FROM prefix"))).scalar_one() == 0
+        assert (await conn.execute(sa.text("SELECT count(*) FROM tenant"))).scalar_one() == 1
+
+
+async def test_restricted_token_sees_only_its_tenants_through_the_api(api, org):
+    await seed(api, org)
+    key = await org.user_key(is_admin=True, token_tenant_ids=[org.tenant_ids[1]])
+    restricted = api.as_key(key)
+    data = await restricted.data("{ prefix_list { prefix tenant { id } } vrf_list { name } tenant_list { id } }")
+    assert [p["prefix"] for p in data["prefix_list"]] == ["10.1.0.0/16"]
+    assert [v["name"] for v in data["vrf_list"]] == ["vrf-1"]
+    assert [t["id"] for t in data["tenant_list"]] == [str(org.tenant_ids[1])]
+    other = (await api.data('{ prefix_list(filters: {prefix: {exact: "10.0.0.0/16"}}) { id } }'))["prefix_list"][0]["id"]
+    error = await restricted.error(f'{{ prefix(id: "{other}") {{ id }} }}')
+    assert error["extensions"]["code"] == "NOT_FOUND"
+    error = await restricted.error(f'mutation {{ prefix_delete(id: "{other}") {{ id }} }}')
+    assert error["extensions"]["code"] == "NOT_FOUND"
+
+
+async def test_direct_sql_cannot_point_into_another_tenant(api, org, db):
+    await seed(api, org)
+    async with db.system_transaction() as conn:  # the owner: row-level security does not apply
+        other_vrf = (await conn.execute(sa.text("SELECT id FROM vrf WHERE tenant_id = :t"), {"t": org.tenant_ids[1]})).scalar_one()
+    with pytest.raises(IntegrityError, match="fk_prefix_tenant_id_vrf_id"):
+        async with db.system_transaction() as conn:
+            await conn.execute(
+                sa.text("INSERT INTO prefix (tenant_id, prefix, vrf_id) VALUES (:t, '192.0.2.0/24', :v)"),
+                {"t": org.tenant_ids[0], "v": other_vrf},
+            )
+
+
+async def test_request_role_cannot_insert_into_a_tenant_it_does_not_have(org, db):
+    principal = Principal(user_id=None, username="t", org_id=org.org_id, tenant_ids=frozenset({org.tenant_ids[0]}))
+    with pytest.raises(ProgrammingError, match="row-level security"):
+        async with db.request_transaction(principal) as conn:
+            await conn.execute(
+                sa.text("INSERT INTO vrf (tenant_id, name) VALUES (:t, 'sneaky')"), {"t": org.tenant_ids[1]}
+            )
+
+
+async def test_every_tenant_scoped_table_has_row_level_security(db):
+    from models.registry import specs
+
+    async with db.system_transaction() as conn:
+        protected = {
+            r.relname
+            for r in await conn.execute(sa.text("SELECT relname FROM pg_class WHERE relrowsecurity AND relkind = 'r'"))
+        }
+    expected = {spec.type_key for spec in specs().values()} | {"token", "user", "organization", "tagged_item", "numid_counter"}
+    assert expected <= protected, expected - protected
+
+
+async def test_object_permissions(api, org):
+    await seed(api, org)
+    key = await org.user_key(grants={"prefix": ["view"], "vrf": ["view", "add"]})
+    user = api.as_key(key)
+    assert len((await user.data("{ prefix_list { id vrf { id } } }"))["prefix_list"]) == 2
+    error = await user.error("{ site_list { id } }")
+    assert error["extensions"]["code"] == "FORBIDDEN"
+    error = await user.error(f'mutation {{ prefix_create(input: {{prefix: "10.7.0.0/16", tenant: "{org.tenant_ids[0]}"}}) {{ id }} }}')
+    assert error["extensions"]["code"] == "FORBIDDEN"
+    created = await user.data(f'mutation {{ vrf_create(input: {{name: "mine", tenant: "{org.tenant_ids[0]}"}}) {{ name }} }}')
+    assert created["vrf_create"]["name"] == "mine"
+    # Relations to types the user may not view resolve to nothing rather than leaking.
+    data = await user.data("{ prefix_list { tenant { id } } }")
+    assert all(p["tenant"] is None for p in data["prefix_list"])
+
+
+async def test_admin_creates_user_and_token(api, org):
+    user = await api.data(
+        'mutation { user_create(input: {username: "ops-bot", password: "pw", permissions: [{object_types: ["prefix"], actions: ["view"]}]}) { id username is_admin } }'
+    )
+    user_id = user["user_create"]["id"]
+    token = await api.data(
+        f'mutation {{ token_create(input: {{user: "{user_id}", tenants: ["{org.tenant_ids[0]}"], write_enabled: false}}) {{ key write_enabled tenants }} }}'
+    )
+    key = token["token_create"]["key"]
+    assert key.startswith("dbt_") and token["token_create"]["tenants"] == [str(org.tenant_ids[0])]
+    ops = api.as_key(key)
+    assert (await ops.data("{ me { username } }"))["me"]["username"] == "ops-bot"
+    assert (await ops.error("{ vrf_list { id } }"))["extensions"]["code"] == "FORBIDDEN"
+    # Only admins manage users.
+    error = await ops.error('mutation { user_create(input: {username: "x"}) { id } }')
+    assert error["extensions"]["code"] == "FORBIDDEN"
+    # The secret is stored hashed and never shown again.
+    changes = await api.data('{ changelog_list(filters: {object_type: {exact: "user"}}) { postchange_data } }')
+    assert "password_hash" not in changes["changelog_list"][0]["postchange_data"]
