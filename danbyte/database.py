@@ -36,13 +36,18 @@ class QueryStats:
 current_stats: contextvars.ContextVar[QueryStats | None] = contextvars.ContextVar("danbyte_query_stats", default=None)
 
 
+# Savepoints and RESET ROLE only occur when tests bind the database to one connection;
+# not counting them keeps the figures equal to a production request's.
+_TRANSACTION_CONTROL = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT", "RESET ROLE")
+
+
 def _count_statements(engine: AsyncEngine) -> None:
     def before(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
         context._danbyte_started = time.perf_counter()
 
     def after(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
         stats = current_stats.get()
-        if stats is not None:
+        if stats is not None and not statement.startswith(_TRANSACTION_CONTROL):
             stats.statements += 1
             stats.seconds += time.perf_counter() - context._danbyte_started
 
