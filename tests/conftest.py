@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -111,5 +110,13 @@ async def api(app: object, org: OrgFixture) -> AsyncIterator[Api]:
 
 
 @pytest.fixture
-def unique() -> str:
-    return uuid.uuid4().hex[:8]
+async def committed_org(app: object) -> OrgFixture:
+    """An organisation whose rows are really committed (for tests across connections or
+    processes). It lives in this session's database only; other tests cannot see it."""
+    return await make_org(app.state.danbyte.db, tenants=2)  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+async def committed_api(app: object, committed_org: OrgFixture) -> AsyncIterator[Api]:
+    async with Api.connect(app, committed_org.admin_key) as client:
+        yield client

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,9 +44,19 @@ def _check_working(services: EmbeddedServices, redis_url: str) -> None:
 
 
 @pytest.fixture
-def long_home(tmp_path: Path) -> Iterator[Path]:
+def base() -> Iterator[Path]:
+    # Not tmp_path: as root, postgres runs as an unprivileged user that must traverse
+    # every parent dir, and each pytest session chmods /tmp/pytest-of-<user> back to
+    # 0700, which breaks a concurrent run's servers.
+    base = Path(tempfile.mkdtemp(prefix="danbyte-embedded-test-"))
+    yield base
+    shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def long_home(base: Path) -> Iterator[Path]:
     # Long enough that neither socket fits in sun_path inside home.
-    home = tmp_path / ("home-" + "x" * 80)
+    home = base / ("home-" + "x" * 80)
     yield home
     EmbeddedServices(home).stop()
 
@@ -85,8 +97,8 @@ time.sleep(600)
 
 
 @pytest.mark.slow
-def test_orphans_of_a_killed_owner_are_replaced(tmp_path: Path) -> None:
-    home = tmp_path / "home"
+def test_orphans_of_a_killed_owner_are_replaced(base: Path) -> None:
+    home = base / "home"
     services = EmbeddedServices(home, fast=True)
     child = subprocess.Popen([sys.executable, "-c", CHILD, str(home)], stdout=subprocess.PIPE, text=True)
     try:
