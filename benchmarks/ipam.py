@@ -1,0 +1,177 @@
+"""IPAM benchmark: `make bench` (or `python -m benchmarks.ipam --sizes 1000 50000`).
+
+Builds one tenant per size with sites, VRFs, VLANs, prefixes and IP addresses, then
+prints for each standard query its latency (median, p95) and SQL statements per request,
+plus the load rate in rows per second. Uses DANBYTE_BENCH_DATABASE_URL and
+DANBYTE_BENCH_REDIS_URL when set, else the embedded servers in a temporary home.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import tempfile
+import time
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+
+QUERIES: dict[str, str] = {
+    "prefix_list nested (issue query)": (
+        "{ prefix_list { prefix vrf { name } tenant { name } site { name } vlan { vid } ip_addresses { address } } }"
+    ),
+    "prefix_list flat": "{ prefix_list { id numid prefix status description created } }",
+    "prefix_list tree fields": "{ prefix_list(pagination: {limit: 200}) { prefix depth parent { prefix } children { prefix } utilisation } }",
+    "prefix_list filtered net_contained": '{ prefix_list(filters: {prefix: {net_contained: "10.0.0.0/16"}}) { prefix } }',
+    "ip_address_list with prefix": "{ ip_address_list { address vrf { name } prefix { prefix } } }",
+    "site_list -> prefixes": "{ site_list(pagination: {limit: 20}) { name prefixes { prefix } } }",
+    "prefix by numid": "{ prefix(numid: 1) { prefix parent { prefix } depth utilisation available_ips(limit: 5) } }",
+}
+
+
+def _prefix_for(i: int) -> str:
+    """The i-th /24 inside 10.0.0.0/8 (room for 65,536)."""
+    return f"10.{i // 256}.{i % 256}.0/24"
+
+
+async def load(database_url: str, size: int) -> tuple[str, float, int]:
+    """Create an organisation + tenant with ``size`` prefixes; return (token, seconds, rows)."""
+    from danbyte.bootstrap import create_admin, create_organization
+    from danbyte.database import Database
+    from models.numid import assign_missing_numids
+    from models.tenancy import Tenant
+    from permissions.tokens import create_token
+
+    db = Database(database_url, pool_size=2)
+    started = time.perf_counter()
+    rows = 0
+    async with db.system_transaction() as conn:
+        org = await create_organization(conn, f"bench-{size}", f"bench-{size}")
+        tenant = (
+            await conn.execute(
+                sa.insert(Tenant.__table__).values(org_id=org.id, name="bench", slug="bench").returning(Tenant.__table__.c.id)
+            )
+        ).scalar_one()
+        admin = await create_admin(conn, org.id, f"bench-admin-{size}")
+        _, key = await create_token(conn, admin.id)
+        sites = max(1, size // 100)
+        vrfs = max(1, size // 1000)
+        site_ids = [
+            r[0]
+            for r in await conn.execute(
+                sa.text("INSERT INTO site (tenant_id, name, slug) SELECT :t, 'site-' || g, 'site-' || g FROM generate_series(1, :n) g RETURNING id"),
+                {"t": tenant, "n": sites},
+            )
+        ]
+        vrf_ids = [
+            r[0]
+            for r in await conn.execute(
+                sa.text("INSERT INTO vrf (tenant_id, name) SELECT :t, 'vrf-' || g FROM generate_series(1, :n) g RETURNING id"),
+                {"t": tenant, "n": vrfs},
+            )
+        ]
+        vlan_ids = [
+            r[0]
+            for r in await conn.execute(
+                sa.text("INSERT INTO vlan (tenant_id, vid, name) SELECT :t, g, 'vlan-' || g FROM generate_series(1, :n) g RETURNING id"),
+                {"t": tenant, "n": min(4000, sites)},
+            )
+        ]
+        prefixes = [
+            {
+                "t": tenant,
+                "p": _prefix_for(i),
+                "vrf": vrf_ids[0] if i % 10 else None,  # most in one VRF, some in Global
+                "site": site_ids[i % len(site_ids)],
+                "vlan": vlan_ids[i % len(vlan_ids)],
+            }
+            for i in range(size)
+        ]
+        await conn.execute(
+            sa.text("INSERT INTO prefix (tenant_id, prefix, vrf_id, site_id, vlan_id) VALUES (:t, :p, :vrf, :site, :vlan)"), prefixes
+        )
+        # Containers above the /24s make a real tree.
+        await conn.execute(sa.text("INSERT INTO prefix (tenant_id, prefix, status) VALUES (:t, '10.0.0.0/8', 'container')"), {"t": tenant})
+        # Two addresses in each /24, written with the subnet's mask.
+        ips = [{"t": tenant, "a": p["p"].replace(".0/24", f".{host}/24"), "vrf": p["vrf"]} for p in prefixes for host in (1, 2)]
+        await conn.execute(sa.text("INSERT INTO ip_address (tenant_id, address, vrf_id) VALUES (:t, CAST(:a AS inet), :vrf)"), ips)
+        await assign_missing_numids(conn)
+        await conn.execute(sa.text("ANALYZE"))
+        rows = sites + vrfs + len(vlan_ids) + len(prefixes) + 1 + len(ips)
+    seconds = time.perf_counter() - started
+    await db.dispose()
+    return key, seconds, rows
+
+
+async def measure(app: Any, key: str, query: str, repeats: int) -> tuple[float, float, int, float, int]:
+    """(median ms, p95 ms, SQL statements, SQL ms of the last run, bytes) over ``repeats`` runs after one warm-up."""
+    transport = httpx.ASGITransport(app=app)
+    headers = {"Authorization": f"Bearer {key}", "X-Danbyte-Debug": "1"}
+    async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+        body = (await client.post("/graphql", json={"query": query}, headers=headers)).json()
+        if body.get("errors"):
+            raise RuntimeError(body["errors"])
+        timings = []
+        size = 0
+        for _ in range(repeats):
+            started = time.perf_counter()
+            response = await client.post("/graphql", json={"query": query}, headers=headers)
+            timings.append((time.perf_counter() - started) * 1000)
+            size = len(response.content)
+        extensions = response.json()["extensions"]
+    timings.sort()
+    p95 = timings[min(len(timings) - 1, int(round(0.95 * (len(timings) - 1))))]
+    return statistics.median(timings), p95, extensions["sql_statements"], extensions["sql_ms"], size
+
+
+async def run(database_url: str, redis_url: str, sizes: list[int], repeats: int) -> None:
+    from danbyte.app import create_app
+
+    app = create_app(database_url, redis_url)
+    for size in sizes:
+        key, seconds, rows = await load(database_url, size)
+        print(f"\n== {size:,} prefixes: loaded {rows:,} rows in {seconds:.1f} s ({rows / seconds:,.0f} rows/s)")
+        print(f"{'query':40} {'median ms':>10} {'p95 ms':>9} {'SQL':>5} {'SQL ms':>8} {'KB':>8}")
+        for name, query in QUERIES.items():
+            median, p95, statements, sql_ms, size_bytes = await measure(app, key, query, repeats)
+            print(f"{name:40} {median:10.1f} {p95:9.1f} {statements:5d} {sql_ms:8.1f} {size_bytes / 1024:8.1f}")
+    await app.state.danbyte.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 50000], help="prefixes per tenant (at most 65,536)")
+    parser.add_argument("--repeats", type=int, default=20)
+    args = parser.parse_args()
+    from danbyte.cli import async_url
+    from danbyte.migrations import migrate
+
+    with ExitStack() as stack:
+        database_url = os.environ.get("DANBYTE_BENCH_DATABASE_URL")
+        redis_url = os.environ.get("DANBYTE_BENCH_REDIS_URL")
+        if not (database_url and redis_url):
+            from danbyte.embedded import EmbeddedServices
+
+            services = EmbeddedServices(Path(tempfile.mkdtemp(prefix="dbt-bench-")), fast=True)
+            embedded_db, embedded_redis = services.start()
+            stack.callback(services.stop)
+            database_url = database_url or embedded_db
+            redis_url = redis_url or embedded_redis
+        database_url = async_url(database_url)
+        server = sa.create_engine(database_url, isolation_level="AUTOCOMMIT")
+        bench_url = sa.engine.make_url(database_url).set(database="danbyte_bench").render_as_string(hide_password=False)
+        with server.connect() as conn:
+            conn.execute(sa.text("DROP DATABASE IF EXISTS danbyte_bench WITH (FORCE)"))
+            conn.execute(sa.text("CREATE DATABASE danbyte_bench"))
+        server.dispose()
+        migrate(bench_url)
+        asyncio.run(run(bench_url, redis_url, args.sizes, args.repeats))
+
+
+if __name__ == "__main__":
+    main()
