@@ -26,3 +26,6 @@ async def _assign_numids(database_url: str) -> int:
 def assign_numids() -> int:
     """Number rows that arrived without a numid (bulk imports); a no-op when none are left."""
     return asyncio.run(_assign_numids(job_settings().database_url))
+
+
+ACTORS = [assign_numids]

@@ -1,7 +1,8 @@
 """dramatiq on Redis: one broker for the API process (enqueue) and workers (consume).
 
-Actors are declared at import time against whatever broker is current, so
-``configure()`` must run before ``jobs.actors`` is imported.
+dramatiq binds an actor to the broker current when its module is imported;
+``configure()`` rebinds every actor in ``jobs.actors.ACTORS`` to the Redis broker, so
+import order does not matter.
 """
 
 from __future__ import annotations
@@ -26,6 +27,11 @@ def configure(database_url: str, redis_url: str) -> RedisBroker:
     _settings = JobSettings(database_url, redis_url)
     broker = RedisBroker(url=redis_url, namespace="danbyte")
     dramatiq.set_broker(broker)
+    from jobs.actors import ACTORS
+
+    for actor in ACTORS:
+        actor.broker = broker
+        broker.declare_actor(actor)
     return broker
 
 
@@ -37,8 +43,6 @@ def job_settings() -> JobSettings:
 
 def start_worker(broker: RedisBroker, threads: int = 2) -> dramatiq.Worker:
     """A worker inside this process (``danbyte serve`` runs one)."""
-    import jobs.actors  # noqa: F401  (registers the actors on the broker)
-
     worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=200)
     worker.start()
     return worker
