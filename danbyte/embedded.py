@@ -534,3 +534,10 @@ def _remove_fallback_dir(path: Path, preferred: Path) -> None:
             path.rmdir()  # only once empty: the other server may still have its socket here
         except OSError:
             pass
+
+
+def running_owner(home: Path) -> int | None:
+    """Pid of a live danbyte process owning the embedded servers under ``home`` (not us), else None.
+
+    One-off CLI commands use it to borrow the servers of a running ``serve``."""
+    return _other_owner(home)

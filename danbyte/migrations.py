@@ -30,13 +30,17 @@ def check_server_version(url: str) -> int:
             version = int(conn.execute(sa.text("SHOW server_version_num")).scalar_one())
     finally:
         engine.dispose()
+    require_version(version)
+    return version
+
+
+def require_version(version: int) -> None:
+    """Refuse servers older than 15 (``server_version_num``, e.g. 140011) with a clear message."""
     if version < MIN_SERVER_VERSION:
-        major = version // 10000
         raise UnsupportedServer(
-            f"PostgreSQL {major} is too old: Danbyte needs PostgreSQL 15 or newer "
+            f"PostgreSQL {version // 10000} is too old: Danbyte needs PostgreSQL 15 or newer "
             "(for UNIQUE NULLS NOT DISTINCT and ON DELETE SET NULL (column))"
         )
-    return version
 
 
 def migrate(url: str) -> None:

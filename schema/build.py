@@ -68,32 +68,33 @@ def _context(info: strawberry.Info) -> RequestContext:
 
 
 def _ref_field(column: str, target_name: str, target_type: type) -> Any:
-    async def resolve(root: Any, info: strawberry.Info) -> Optional[target_type]:  # type: ignore[valid-type]
+    # Sync resolvers that hand graphql-core the loader's future: no coroutine per row.
+    def resolve(root: Any, info: strawberry.Info) -> Optional[target_type]:  # type: ignore[valid-type]
         value = getattr(root, column)
         if value is None:
             return None
-        return await loaders.by_id(_context(info), spec_for(target_name)).load(value)
+        return loaders.by_id(_context(info), spec_for(target_name)).load(value)
 
     return strawberry.field(resolver=resolve)
 
 
 def _reverse_field(source_name: str, column: str, source_type: type) -> Any:
-    async def resolve(root: Any, info: strawberry.Info) -> list[source_type]:  # type: ignore[valid-type]
-        return await loaders.by_column(_context(info), spec_for(source_name), column).load(root.id)
+    def resolve(root: Any, info: strawberry.Info) -> list[source_type]:  # type: ignore[valid-type]
+        return loaders.by_column(_context(info), spec_for(source_name), column).load(root.id)
 
     return strawberry.field(resolver=resolve)
 
 
 def _many_field(relation: Any, target_type: type) -> Any:
-    async def resolve(root: Any, info: strawberry.Info) -> list[target_type]:  # type: ignore[valid-type]
-        return await loaders.many(_context(info), relation).load(root.id)
+    def resolve(root: Any, info: strawberry.Info) -> list[target_type]:  # type: ignore[valid-type]
+        return loaders.many(_context(info), relation).load(root.id)
 
     return strawberry.field(resolver=resolve)
 
 
 def _tags_field(type_key: str, tag_type: type) -> Any:
-    async def resolve(root: Any, info: strawberry.Info) -> list[tag_type]:  # type: ignore[valid-type]
-        return await loaders.tags(_context(info), type_key).load(root.id)
+    def resolve(root: Any, info: strawberry.Info) -> list[tag_type]:  # type: ignore[valid-type]
+        return loaders.tags(_context(info), type_key).load(root.id)
 
     return strawberry.field(resolver=resolve)
 

@@ -16,12 +16,12 @@ def prefix_fields(types: dict[str, type]) -> dict[str, Any]:
     prefix_type, ip_type = types["Prefix"], types["IPAddress"]
 
     @strawberry.field(description="The most specific prefix containing this one, in the same tenant and VRF.")
-    async def parent(root: Any, info: strawberry.Info) -> Optional[prefix_type]:  # type: ignore[valid-type]
-        return await ipam.parent_loader(info.context).load(root.id)
+    def parent(root: Any, info: strawberry.Info) -> Optional[prefix_type]:  # type: ignore[valid-type]
+        return ipam.parent_loader(info.context).load(root.id)
 
     @strawberry.field(description="Prefixes directly below this one.")
-    async def children(root: Any, info: strawberry.Info) -> list[prefix_type]:  # type: ignore[valid-type]
-        return await ipam.children_loader(info.context).load(root.id)
+    def children(root: Any, info: strawberry.Info) -> list[prefix_type]:  # type: ignore[valid-type]
+        return ipam.children_loader(info.context).load(root.id)
 
     @strawberry.field(description="How many prefixes contain this one.")
     async def depth(root: Any, info: strawberry.Info) -> int:
@@ -37,8 +37,8 @@ def prefix_fields(types: dict[str, type]) -> dict[str, Any]:
         return await ipam.prefix_utilisation(info.context, root)
 
     @strawberry.field(description="IP addresses of the same tenant and VRF inside this prefix.")
-    async def ip_addresses(root: Any, info: strawberry.Info) -> list[ip_type]:  # type: ignore[valid-type]
-        return await ipam.ip_addresses_loader(info.context).load(root.id)
+    def ip_addresses(root: Any, info: strawberry.Info) -> list[ip_type]:  # type: ignore[valid-type]
+        return ipam.ip_addresses_loader(info.context).load(root.id)
 
     @strawberry.field(description="Unused host addresses, lowest first.")
     async def available_ips(root: Any, info: strawberry.Info, limit: int = 10) -> list[str]:
@@ -64,8 +64,8 @@ def ip_address_fields(types: dict[str, type]) -> dict[str, Any]:
     prefix_type = types["Prefix"]
 
     @strawberry.field(description="The most specific prefix of the same tenant and VRF containing this address.")
-    async def prefix(root: Any, info: strawberry.Info) -> Optional[prefix_type]:  # type: ignore[valid-type]
-        return await ipam.containing_prefix_loader(info.context).load(root.id)
+    def prefix(root: Any, info: strawberry.Info) -> Optional[prefix_type]:  # type: ignore[valid-type]
+        return ipam.containing_prefix_loader(info.context).load(root.id)
 
     @strawberry.field(description="4 or 6.")
     def family(root: Any) -> int:

@@ -1,0 +1,1 @@
+"""Danbyte wiring: settings, database, embedded services, ASGI app, CLI."""

@@ -1,0 +1,126 @@
+"""`danbyte serve` on the embedded default, end to end: first start, token file, clean stop,
+recovery after kill -9, and the one-off commands."""
+
+from __future__ import annotations
+
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from live import danbyte_serve
+
+NO_URLS = {"DANBYTE_DATABASE_URL": "", "DANBYTE_REDIS_URL": ""}
+
+
+def server_pids(home: Path) -> dict[str, int]:
+    return {
+        "postgres": int((home / "postgres" / "postmaster.pid").read_text().split()[0]),
+        "redis": int((home / "redis" / "redis.pid").read_text().split()[0]),
+    }
+
+
+def alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def wait_dead(pids: list[int], timeout: float = 30) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not any(alive(p) for p in pids):
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def me(base: str, key: str) -> dict:
+    response = httpx.post(f"{base}/graphql", json={"query": "{ me { username is_admin } tenant_list { name } }"}, headers={"Authorization": f"Bearer {key}"})
+    return response.json()["data"]
+
+
+def cli(home: Path, *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "danbyte.cli", *args],
+        env={**os.environ, "DANBYTE_HOME": str(home), **NO_URLS},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.fixture
+def home():
+    # Short path: unix socket paths are limited to ~100 bytes.
+    import tempfile
+
+    path = Path(tempfile.mkdtemp(prefix="dbt-home-"))
+    yield path
+    for pid_file, name in ((path / "postgres" / "postmaster.pid", "postgres"), (path / "redis" / "redis.pid", "redis")):
+        if pid_file.exists():
+            pid = int(pid_file.read_text().split()[0])
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+def test_serve_on_embedded_services_lifecycle(home):
+    with danbyte_serve(home, NO_URLS, timeout=120) as (base, process):
+        token_file = home / "admin-token"
+        key = token_file.read_text().strip()
+        assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+        assert me(base, key) == {"me": {"username": "admin", "is_admin": True}, "tenant_list": [{"name": "Default"}]}
+        pids = server_pids(home)
+        assert all(alive(p) for p in pids.values())
+        process.send_signal(signal.SIGTERM)
+        process.wait(60)
+    # SIGTERM stopped everything serve started.
+    assert wait_dead(list(pids.values())), pids
+    log = "\n".join(p.read_text() for p in home.glob("serve-*.log"))
+    assert log.count("API token (shown once") == 1
+
+    # A second start reuses the data and prints no new token.
+    with danbyte_serve(home, NO_URLS, timeout=120) as (base, process):
+        assert me(base, key)["me"]["username"] == "admin"
+        orphans = server_pids(home)
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+    # kill -9 leaves the servers running as orphans ...
+    assert all(alive(p) for p in orphans.values())
+    # ... and the next start finds and stops them, then comes up.
+    with danbyte_serve(home, NO_URLS, timeout=120) as (base, process):
+        assert wait_dead(list(orphans.values()))
+        assert me(base, key)["me"]["username"] == "admin"
+        # One-off commands borrow the running servers.
+        cli(home, "createsuperuser", "--username", "second", "--password", "pw")
+        new_key = cli(home, "token", "create", "--user", "second", "--read-only").strip()
+        assert me(base, new_key)["me"] == {"username": "second", "is_admin": True}
+        error = httpx.post(
+            f"{base}/graphql",
+            json={"query": 'mutation { vrf_create(input: {name: "x"}) { id } }'},
+            headers={"Authorization": f"Token {new_key}"},
+        ).json()["errors"][0]
+        assert error["extensions"]["code"] == "FORBIDDEN"
+        assert "numbered 0 rows" in cli(home, "assign-numids")
+        assert "latest migration" in cli(home, "migrate")
+        process.send_signal(signal.SIGINT)
+        process.wait(60)
+    assert wait_dead(list(server_pids(home).values()))
+
+
+def test_old_postgresql_is_refused():
+    from danbyte.migrations import UnsupportedServer, require_version
+
+    require_version(150000)
+    with pytest.raises(UnsupportedServer, match="PostgreSQL 14 is too old"):
+        require_version(140011)
