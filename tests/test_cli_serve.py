@@ -113,9 +113,10 @@ def test_serve_on_embedded_services_lifecycle(home):
         assert error["extensions"]["code"] == "FORBIDDEN"
         assert "numbered 0 rows" in cli(home, "assign-numids")
         assert "latest migration" in cli(home, "migrate")
+        pids = server_pids(home)
         process.send_signal(signal.SIGINT)
         process.wait(60)
-    assert wait_dead(list(server_pids(home).values()))
+    assert wait_dead(list(pids.values()))
 
 
 def test_old_postgresql_is_refused():
