@@ -7,6 +7,7 @@ need real commits (concurrency, other processes) use ``committed_org`` instead.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import AsyncIterator, Iterator
@@ -40,6 +41,7 @@ def services() -> Iterator[tuple[str, str]]:
         yield database or database_url, redis_url or embedded_redis
     finally:
         embedded.stop()
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def _with_database(url: str, name: str) -> str:
