@@ -250,6 +250,8 @@ def column_value_for_json(value: Any) -> Any:
         return value.value
     if isinstance(value, (datetime, date)):
         return value.isoformat()
-    if isinstance(value, (dict, list)):
+    if isinstance(value, list):
+        return [column_value_for_json(v) for v in value]
+    if isinstance(value, dict):
         return value
     return str(value)

@@ -6,7 +6,7 @@ from typing import Any, Optional
 import sqlalchemy as sa
 import strawberry
 
-from models.auth import ObjectPermission, User
+from models.auth import ObjectPermission, Token, User
 from models.registry import ModelSpec
 from models.choices import ChangeAction
 from permissions.principal import ACTIONS
@@ -15,7 +15,9 @@ from resolvers.errors import BadUserInput, Forbidden, NotFound
 from resolvers.validation import parse_id
 from resolvers.writes import Write, run_write
 
+# Users and tokens are not generated types, but their changes are logged like any other.
 USER_SPEC = ModelSpec(model=User, name="user", type_name="User")
+TOKEN_SPEC = ModelSpec(model=Token, name="token", type_name="Token")
 
 
 @strawberry.type(description="A person or automation account.")
@@ -146,6 +148,8 @@ def mutation_fields(generated: dict[str, Any]) -> dict[str, Any]:
                 expires=input.expires,
                 description=input.description,
             )
+            token_row = (await write.conn.execute(sa.select(Token.__table__).where(Token.__table__.c.id == token_id))).one()
+            await write.log(TOKEN_SPEC, ChangeAction.create, None, token_row)
             return TokenCreated(
                 id=token_id, key=key, user=user_id, write_enabled=input.write_enabled, expires=input.expires, tenants=tenant_ids
             )

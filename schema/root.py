@@ -8,7 +8,7 @@ import strawberry
 from strawberry.schema.config import StrawberryConfig
 
 from models.registry import READ_ONLY, spec_by_type_key
-from resolvers import ipam, reads, writes
+from resolvers import dcim, ipam, reads, writes  # noqa: F401  (dcim, ipam register write hooks)
 from schema import admin
 from schema.build import Generated, build_types, input_dict
 from schema.extensions import extensions_for

@@ -93,6 +93,21 @@ async def test_cyclic_parent_is_refused(api, org):
     assert data["region"]["parent"] is None
 
 
+async def test_location_parent_must_be_in_the_same_site(api, org):
+    tenant = tenant_arg = f'"{org.tenant_ids[0]}"'
+    first = (await api.data(f'mutation {{ site_create(input: {{name: "a", slug: "a", tenant: {tenant}}}) {{ id }} }}'))["site_create"]["id"]
+    second = (await api.data(f'mutation {{ site_create(input: {{name: "b", slug: "b", tenant: {tenant_arg}}}) {{ id }} }}'))["site_create"]["id"]
+    hall = (await api.data(f'mutation {{ location_create(input: {{name: "hall", slug: "hall", site: "{first}", tenant: {tenant}}}) {{ id }} }}'))["location_create"]["id"]
+    error = await api.error(
+        f'mutation {{ location_create(input: {{name: "room", slug: "room", site: "{second}", parent: "{hall}", tenant: {tenant}}}) {{ id }} }}'
+    )
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "parent"}
+    room = await api.data(
+        f'mutation {{ location_create(input: {{name: "room", slug: "room", site: "{first}", parent: "{hall}", tenant: {tenant}}}) {{ parent {{ name }} site {{ name }} }} }}'
+    )
+    assert room["location_create"] == {"parent": {"name": "hall"}, "site": {"name": "a"}}
+
+
 async def test_page_size_over_ceiling(api, app):
     ceiling = app.state.danbyte.settings.max_page_size
     error = await api.error(f"{{ prefix_list(pagination: {{limit: {ceiling + 1}}}) {{ id }} }}")

@@ -122,5 +122,7 @@ async def test_admin_creates_user_and_token(api, org):
     error = await ops.error('mutation { user_create(input: {username: "x"}) { id } }')
     assert error["extensions"]["code"] == "FORBIDDEN"
     # The secret is stored hashed and never shown again.
-    changes = await api.data('{ changelog_list(filters: {object_type: {exact: "user"}}) { postchange_data } }')
-    assert "password_hash" not in changes["changelog_list"][0]["postchange_data"]
+    changes = await api.data('{ changelog_list(filters: {object_type: {in_list: ["user", "token"]}}) { object_type postchange_data } }')
+    logged = {c["object_type"]: c["postchange_data"] for c in changes["changelog_list"]}
+    assert "password_hash" not in logged["user"] and logged["user"]["username"] == "ops-bot"
+    assert "key_hash" not in logged["token"] and logged["token"]["write_enabled"] is False

@@ -1,0 +1,24 @@
+"""Rules for sites and locations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from models.registry import spec_for
+from resolvers.errors import BadUserInput
+from resolvers.writes import Write, before_write
+
+
+@before_write("Location")
+async def _parent_in_same_site(write: Write, spec: Any, values: dict[str, Any], old: Any) -> None:
+    """A location nests only inside a location of its own site."""
+    parent_id = values.get("parent_id", getattr(old, "parent_id", None))
+    site_id = values.get("site_id", getattr(old, "site_id", None))
+    if parent_id is None:
+        return
+    table = spec_for("Location").table
+    parent_site = (await write.conn.execute(sa.select(table.c.site_id).where(table.c.id == parent_id))).scalar_one_or_none()
+    if parent_site is not None and parent_site != site_id:
+        raise BadUserInput("parent: that location belongs to another site", field="parent")
