@@ -59,13 +59,12 @@ def containing_prefix_loader(ctx: RequestContext) -> Any:
     return _grouped_loader(ctx, "ip_prefix", prefix_tree.containing_prefix_of_ips, single=True)
 
 
-async def prefix_utilisation(ctx: RequestContext, row: Any) -> float | None:
+def utilisation_of(row: Any, usage: Any) -> float | None:
+    """Utilisation from a row and its usage answer (child space, IP count)."""
     network = ipaddress.ip_network(row.prefix)
-    is_container = row.status == PrefixStatus.container
-    if row.mark_utilized or is_container or network.version == 6:
-        return prefix_tree.utilisation(network, is_container, row.mark_utilized, 0, 0)
-    usage = await usage_loader(ctx).load(row.id)
-    return prefix_tree.utilisation(network, False, False, int(usage.child_space), usage.ip_count)
+    child_space = int(usage.child_space) if usage is not None else 0
+    ip_count = usage.ip_count if usage is not None else 0
+    return prefix_tree.utilisation(network, row.status == PrefixStatus.container, row.mark_utilized, child_space, ip_count)
 
 
 # --- gateways -------------------------------------------------------------------------

@@ -10,6 +10,7 @@ annotations must be the real classes at definition time.
 
 import dataclasses
 import enum
+from functools import partial
 from datetime import date, datetime
 from typing import Any, Optional
 
@@ -19,7 +20,7 @@ from strawberry.scalars import JSON
 
 from models.registry import Kind, ModelSpec, ScalarSpec, spec_for, specs
 from resolvers import loaders
-from resolvers.context import RequestContext
+from resolvers.prefetch import Relation, register
 from schema.lookups import LOOKUP_BY_KIND, BigInt
 
 
@@ -63,40 +64,34 @@ def scalar_type(scalar: ScalarSpec) -> Any:
     return Optional[base] if scalar.nullable else base
 
 
-def _context(info: strawberry.Info) -> RequestContext:
-    return info.context
+def relation_annotation(owner: str, name: str, relation: Relation, annotation: Any) -> Any:
+    """Register a relation for prefetching and return its field type: the field itself is a
+    plain attribute that prefetching fills (see resolvers.prefetch)."""
+    register(owner, name, relation)
+    return annotation
 
 
-def _ref_field(column: str, target_name: str, target_type: type) -> Any:
-    # Sync resolvers that hand graphql-core the loader's future: no coroutine per row.
-    def resolve(root: Any, info: strawberry.Info) -> Optional[target_type]:  # type: ignore[valid-type]
-        value = getattr(root, column)
-        if value is None:
-            return None
-        return loaders.by_id(_context(info), spec_for(target_name)).load(value)
-
-    return strawberry.field(resolver=resolve)
-
-
-def _reverse_field(source_name: str, column: str, source_type: type) -> Any:
-    def resolve(root: Any, info: strawberry.Info) -> list[source_type]:  # type: ignore[valid-type]
-        return loaders.by_column(_context(info), spec_for(source_name), column).load(root.id)
-
-    return strawberry.field(resolver=resolve)
-
-
-def _many_field(relation: Any, target_type: type) -> Any:
-    def resolve(root: Any, info: strawberry.Info) -> list[target_type]:  # type: ignore[valid-type]
-        return loaders.many(_context(info), relation).load(root.id)
-
-    return strawberry.field(resolver=resolve)
-
-
-def _tags_field(type_key: str, tag_type: type) -> Any:
-    def resolve(root: Any, info: strawberry.Info) -> list[tag_type]:  # type: ignore[valid-type]
-        return loaders.tags(_context(info), type_key).load(root.id)
-
-    return strawberry.field(resolver=resolve)
+def _relation_fields(spec: ModelSpec, types: dict[str, type]) -> dict[str, Any]:
+    """Annotations of every relation field of ``spec``, registered for prefetching."""
+    owner = spec.model.__name__
+    fields: dict[str, Any] = {}
+    for ref in spec.refs:
+        relation = Relation(partial(loaders.by_id, spec=spec_for(ref.target)), ref.column, ref.target, many=False)
+        fields[ref.name] = relation_annotation(owner, ref.name, relation, Optional[types[ref.target]])
+    for reverse in spec.reverse:
+        source = spec_for(reverse.source)
+        relation = Relation(partial(loaders.by_column, spec=source, column=reverse.column), "id", reverse.source, many=True)
+        fields[reverse.name] = relation_annotation(owner, reverse.name, relation, list[types[reverse.source]])
+    for many in spec.many:
+        relation = Relation(partial(loaders.many, relation=many), "id", many.target, many=True)
+        fields[many.name] = relation_annotation(owner, many.name, relation, list[types[many.target]])
+    if spec.tagged:
+        relation = Relation(partial(loaders.tags, type_key=spec.type_key), "id", "Tag", many=True)
+        fields["tags"] = relation_annotation(owner, "tags", relation, list[types["Tag"]])
+    columns = {c.name for c in spec.table.columns}
+    clashing = columns & set(fields)
+    assert not clashing, f"{owner}: relation names {clashing} clash with columns"
+    return fields
 
 
 def _fill(cls: type, annotations: dict[str, Any], attributes: dict[str, Any]) -> None:
@@ -118,17 +113,12 @@ def build_types(overrides: dict[str, Any]) -> dict[str, Generated]:
         for scalar in spec.scalars:
             if scalar.name != "id":
                 annotations[scalar.name] = scalar_type(scalar)
-        for ref in spec.refs:
-            attributes[ref.name] = _ref_field(ref.column, ref.target, types[ref.target])
-        for reverse in spec.reverse:
-            attributes[reverse.name] = _reverse_field(reverse.source, reverse.column, types[reverse.source])
-        for relation in spec.many:
-            attributes[relation.name] = _many_field(relation, types[relation.target])
-        if spec.tagged:
-            attributes["tags"] = _tags_field(spec.type_key, types["Tag"])
+        annotations.update(_relation_fields(spec, types))
         extra = overrides.get(name)
         if extra is not None:
-            attributes.update(extra(types))
+            extra_annotations, extra_attributes = extra(types)
+            annotations.update(extra_annotations)
+            attributes.update(extra_attributes)
         _fill(types[name], annotations, attributes)
         strawberry.type(types[name], name=f"{spec.type_name}Type", description=(spec.model.__doc__ or "").strip() or None)
 

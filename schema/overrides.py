@@ -1,7 +1,9 @@
 """Fields that are not columns: the derived prefix tree and address helpers.
 
-Each override returns extra Strawberry fields for one generated type; every one that
-reads data goes through a per-request loader (resolvers.ipam).
+Each override returns (annotations, attributes) for one generated type. Relation-like
+fields (parent, children, ip_addresses, an address's prefix) are registered for
+per-level prefetching and are plain attributes; computed ones read their prefetched
+batch answer, or load it when the record was not prefetched.
 """
 
 import ipaddress
@@ -10,35 +12,42 @@ from typing import Any, Optional
 import strawberry
 
 from resolvers import ipam
+from resolvers.prefetch import MISSING, Relation, prefetched, register
+from schema.build import relation_annotation
 
 
-def prefix_fields(types: dict[str, type]) -> dict[str, Any]:
+def _computed_field(owner: str, name: str, relation: Relation, compute: Any, annotation: Any, description: str) -> Any:
+    """A field computed from a batch loader's per-row answer (prefetched, else loaded)."""
+    register(owner, name, relation)
+
+    async def load(root: Any, info: strawberry.Info) -> Any:
+        return compute(root, await relation.loader(info.context).load(root.id))
+
+    def resolve(root: Any, info: strawberry.Info) -> Any:
+        answer = prefetched(root, name)
+        if answer is not MISSING:
+            return compute(root, answer)
+        return load(root, info)
+
+    resolve.__annotations__["return"] = annotation
+    resolve.__name__ = name
+    return strawberry.field(resolver=resolve, description=description)
+
+
+def _depth(root: Any, answer: Any) -> int:
+    return answer.depth if answer is not None else 0
+
+
+def _utilisation(root: Any, answer: Any) -> Optional[float]:
+    return ipam.utilisation_of(root, answer)
+
+
+def prefix_fields(types: dict[str, type]) -> tuple[dict[str, Any], dict[str, Any]]:
     prefix_type, ip_type = types["Prefix"], types["IPAddress"]
-
-    @strawberry.field(description="The most specific prefix containing this one, in the same tenant and VRF.")
-    def parent(root: Any, info: strawberry.Info) -> Optional[prefix_type]:  # type: ignore[valid-type]
-        return ipam.parent_loader(info.context).load(root.id)
-
-    @strawberry.field(description="Prefixes directly below this one.")
-    def children(root: Any, info: strawberry.Info) -> list[prefix_type]:  # type: ignore[valid-type]
-        return ipam.children_loader(info.context).load(root.id)
-
-    @strawberry.field(description="How many prefixes contain this one.")
-    async def depth(root: Any, info: strawberry.Info) -> int:
-        row = await ipam.depth_loader(info.context).load(root.id)
-        return row.depth if row is not None else 0
 
     @strawberry.field(description="4 or 6.")
     def family(root: Any) -> int:
         return ipaddress.ip_network(root.prefix).version
-
-    @strawberry.field(description="Percent used (0–100) by child prefixes, else by IP addresses; null for containers and IPv6.")
-    async def utilisation(root: Any, info: strawberry.Info) -> Optional[float]:
-        return await ipam.prefix_utilisation(info.context, root)
-
-    @strawberry.field(description="IP addresses of the same tenant and VRF inside this prefix.")
-    def ip_addresses(root: Any, info: strawberry.Info) -> list[ip_type]:  # type: ignore[valid-type]
-        return ipam.ip_addresses_loader(info.context).load(root.id)
 
     @strawberry.field(description="Unused host addresses, lowest first.")
     async def available_ips(root: Any, info: strawberry.Info, limit: int = 10) -> list[str]:
@@ -48,30 +57,52 @@ def prefix_fields(types: dict[str, type]) -> dict[str, Any]:
     async def available_prefixes(root: Any, info: strawberry.Info) -> list[str]:
         return await ipam.available_prefixes(info.context, root)
 
-    return {
-        "parent": parent,
-        "children": children,
-        "depth": depth,
+    annotations = {
+        "parent": relation_annotation("Prefix", "parent", Relation(ipam.parent_loader, "id", "Prefix", many=False), Optional[prefix_type]),
+        "children": relation_annotation("Prefix", "children", Relation(ipam.children_loader, "id", "Prefix", many=True), list[prefix_type]),
+        "ip_addresses": relation_annotation(
+            "Prefix", "ip_addresses", Relation(ipam.ip_addresses_loader, "id", "IPAddress", many=True), list[ip_type]
+        ),
+    }
+    attributes = {
+        "parent": strawberry.field(description="The most specific prefix containing this one, in the same tenant and VRF."),
+        "children": strawberry.field(description="Prefixes directly below this one."),
+        "ip_addresses": strawberry.field(description="IP addresses of the same tenant and VRF inside this prefix."),
+        "depth": _computed_field(
+            "Prefix",
+            "depth",
+            Relation(ipam.depth_loader, "id", None, many=False, computed=True),
+            _depth,
+            int,
+            "How many prefixes contain this one.",
+        ),
+        "utilisation": _computed_field(
+            "Prefix",
+            "utilisation",
+            Relation(ipam.usage_loader, "id", None, many=False, computed=True),
+            _utilisation,
+            Optional[float],
+            "Percent used (0–100) by child prefixes, else by IP addresses; null for containers and IPv6.",
+        ),
         "family": family,
-        "utilisation": utilisation,
-        "ip_addresses": ip_addresses,
         "available_ips": available_ips,
         "available_prefixes": available_prefixes,
     }
+    return annotations, attributes
 
 
-def ip_address_fields(types: dict[str, type]) -> dict[str, Any]:
-    prefix_type = types["Prefix"]
-
-    @strawberry.field(description="The most specific prefix of the same tenant and VRF containing this address.")
-    def prefix(root: Any, info: strawberry.Info) -> Optional[prefix_type]:  # type: ignore[valid-type]
-        return ipam.containing_prefix_loader(info.context).load(root.id)
-
+def ip_address_fields(types: dict[str, type]) -> tuple[dict[str, Any], dict[str, Any]]:
     @strawberry.field(description="4 or 6.")
     def family(root: Any) -> int:
         return ipaddress.ip_interface(root.address).version
 
-    return {"prefix": prefix, "family": family}
+    relation = Relation(ipam.containing_prefix_loader, "id", "Prefix", many=False)
+    annotations = {"prefix": relation_annotation("IPAddress", "prefix", relation, Optional[types["Prefix"]])}
+    attributes = {
+        "prefix": strawberry.field(description="The most specific prefix of the same tenant and VRF containing this address."),
+        "family": family,
+    }
+    return annotations, attributes
 
 
 OVERRIDES = {"Prefix": prefix_fields, "IPAddress": ip_address_fields}

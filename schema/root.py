@@ -10,10 +10,18 @@ from strawberry.schema.config import StrawberryConfig
 from models.registry import READ_ONLY, spec_by_type_key
 from resolvers import dcim, ipam, reads, writes  # noqa: F401  (dcim, ipam register write hooks)
 from schema import admin
+from resolvers.prefetch import prefetch, to_record, to_records
 from schema.build import Generated, build_types, input_dict
 from schema.extensions import extensions_for
 from schema.lookups import SCALAR_MAP, OffsetPaginationInput
 from schema.overrides import OVERRIDES
+
+
+async def _one(info: strawberry.Info, spec: Any, row: Any) -> Any:
+    """One row as a record, its selected relations prefetched like a list's."""
+    record = to_record(row)
+    await prefetch(info.context, spec.model.__name__, [record], info.selected_fields[0].selections)
+    return record
 
 
 def _get_field(gen: Generated) -> Any:
@@ -27,12 +35,12 @@ def _get_field(gen: Generated) -> Any:
             numid: Optional[int] = None,
             tenant: Optional[strawberry.ID] = None,
         ) -> object_type:  # type: ignore[valid-type]
-            return await reads.get_one(info.context, spec, id=id, numid=numid, tenant=tenant)
+            return await _one(info, spec, await reads.get_one(info.context, spec, id=id, numid=numid, tenant=tenant))
 
     else:
 
         async def resolve(info: strawberry.Info, id: strawberry.ID) -> object_type:  # type: ignore[valid-type,misc]
-            return await reads.get_one(info.context, spec, id=id)
+            return await _one(info, spec, await reads.get_one(info.context, spec, id=id))
 
     return strawberry.field(resolver=resolve, name=spec.name)
 
@@ -45,7 +53,9 @@ def _list_field(gen: Generated) -> Any:
         filters: Optional[filter_type] = None,  # type: ignore[valid-type]
         pagination: Optional[OffsetPaginationInput] = None,
     ) -> list[object_type]:  # type: ignore[valid-type]
-        return await reads.list_rows(info.context, spec, filters, pagination)
+        records = to_records(await reads.list_rows(info.context, spec, filters, pagination))
+        await prefetch(info.context, spec.model.__name__, records, info.selected_fields[0].selections)
+        return records
 
     return strawberry.field(resolver=resolve, name=f"{spec.name}_list")
 
@@ -55,13 +65,13 @@ def _mutations(gen: Generated) -> dict[str, Any]:
     create_input, update_input = gen.create_input, gen.update_input
 
     async def create(info: strawberry.Info, input: create_input) -> object_type:  # type: ignore[valid-type]
-        return await writes.create(info.context, spec, input_dict(input))
+        return await _one(info, spec, await writes.create(info.context, spec, input_dict(input)))
 
     async def update(info: strawberry.Info, id: strawberry.ID, input: update_input) -> object_type:  # type: ignore[valid-type]
-        return await writes.update(info.context, spec, id, input_dict(input))
+        return await _one(info, spec, await writes.update(info.context, spec, id, input_dict(input)))
 
     async def delete(info: strawberry.Info, id: strawberry.ID) -> object_type:  # type: ignore[valid-type]
-        return await writes.delete(info.context, spec, id)
+        return await _one(info, spec, await writes.delete(info.context, spec, id))
 
     return {
         f"{spec.name}_create": strawberry.mutation(resolver=create, name=f"{spec.name}_create"),
@@ -80,7 +90,7 @@ def _allocation_mutations(generated: dict[str, Generated]) -> dict[str, Any]:
         input: Optional[ip_input] = None,  # type: ignore[valid-type]
     ) -> ip_type:  # type: ignore[valid-type]
         """Create the lowest free IP address of a prefix; safe under concurrent callers."""
-        return await ipam.allocate_ip(info.context, prefix, input_dict(input))
+        return await _one(info, generated["IPAddress"].spec, await ipam.allocate_ip(info.context, prefix, input_dict(input)))
 
     async def prefix_allocate_prefix(
         info: strawberry.Info,
@@ -89,7 +99,8 @@ def _allocation_mutations(generated: dict[str, Generated]) -> dict[str, Any]:
         input: Optional[prefix_input] = None,  # type: ignore[valid-type]
     ) -> prefix_type:  # type: ignore[valid-type]
         """Create the first free child prefix of the given length; safe under concurrent callers."""
-        return await ipam.allocate_prefix(info.context, prefix, prefix_length, input_dict(input))
+        row = await ipam.allocate_prefix(info.context, prefix, prefix_length, input_dict(input))
+        return await _one(info, generated["Prefix"].spec, row)
 
     return {
         "prefix_allocate_ip": strawberry.mutation(resolver=prefix_allocate_ip),
