@@ -176,4 +176,17 @@ class IPAddress(TenantModel):
 
     @classmethod
     def __extra_args__(cls) -> tuple[Any, ...]:
-        return (_unique_nulls_not_distinct("tenant_id", "vrf_id", "address"), _gist("ip_address", "address"))
+        # One host per (tenant, VRF) whatever mask it is written with: 10.0.0.1/24 and
+        # 10.0.0.1/32 are the same address.
+        return (
+            sa.Index(
+                "uq_ip_address_tenant_id_vrf_id_host",
+                "tenant_id",
+                "vrf_id",
+                sa.func.host(sa.text("address")),
+                unique=True,
+                postgresql_nulls_not_distinct=True,
+                info={"field": "address"},  # what a violation names (resolvers.writes)
+            ),
+            _gist("ip_address", "address"),
+        )

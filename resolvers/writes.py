@@ -357,11 +357,12 @@ def _first_line(error: Exception) -> str:
     return str(orig).splitlines()[0] if str(orig) else type(orig).__name__
 
 
-def _constraint(name: str | None) -> sa.Constraint | None:
+def _constraint(name: str | None) -> sa.Constraint | sa.Index | None:
+    """The constraint or unique index the database named."""
     if not name:
         return None
     for table in Base.metadata.tables.values():
-        for constraint in table.constraints:
+        for constraint in [*table.constraints, *table.indexes]:
             if constraint.name == name:
                 return constraint
     return None
@@ -374,6 +375,8 @@ def integrity_error(error: IntegrityError) -> ApiError:
     constraint = _constraint(getattr(diag, "constraint_name", None))
     columns = [c.name for c in getattr(constraint, "columns", [])] if constraint is not None else []
     fields = [c.removesuffix("_id") for c in columns if c != "tenant_id"]
+    if constraint is not None and constraint.info.get("field"):
+        fields.append(constraint.info["field"])
     # The last column of a key is the one that tells rows apart ((tenant, vrf, prefix) → prefix).
     field_name = fields[-1] if fields else None
     if sqlstate == "23505":

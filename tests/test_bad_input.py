@@ -62,6 +62,9 @@ async def test_duplicate_ip_and_vlan_conflict(api, org):
     ip = f'mutation {{ ip_address_create(input: {{address: "10.0.0.1/24", tenant: {tenant(org)}}}) {{ id }} }}'
     await api.data(ip)
     assert (await api.error(ip))["extensions"] == {"code": "CONFLICT", "field": "address"}
+    # The same host with another mask is the same address.
+    same_host = ip.replace("10.0.0.1/24", "10.0.0.1/32")
+    assert (await api.error(same_host))["extensions"] == {"code": "CONFLICT", "field": "address"}
     vlan = f'mutation {{ vlan_create(input: {{vid: 10, name: "a", tenant: {tenant(org)}}}) {{ id }} }}'
     await api.data(vlan)
     assert (await api.error(vlan))["extensions"]["code"] == "CONFLICT"
