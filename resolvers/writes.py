@@ -7,6 +7,7 @@ and nothing is published.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -26,6 +27,8 @@ from permissions.principal import Principal
 from resolvers.context import RequestContext
 from resolvers.errors import ApiError, BadUserInput, Conflict, Forbidden, NotFound
 from resolvers.validation import check_values, parse_id
+
+logger = logging.getLogger("danbyte.writes")
 
 
 @dataclass
@@ -259,7 +262,10 @@ async def run_write(ctx: RequestContext, work: Callable[[Write], Awaitable[sa.Ro
     except DataError as error:
         raise BadUserInput(f"the database refused the value: {_first_line(error)}") from None
     if ctx.events is not None and write.changes:
-        await ctx.events.publish(write.changes)
+        try:
+            await ctx.events.publish(write.changes)
+        except Exception:  # the write is committed: a lost notification must not turn it into an error
+            logger.exception("could not publish %d change events", len(write.changes))
     return row
 
 
