@@ -1,0 +1,141 @@
+"""Entry points: discover one target, many targets concurrently, or sample counters.
+
+ezsnmp blocks while it waits for the agent (and releases the GIL meanwhile), so many
+targets are discovered from a thread pool: ``concurrency`` bounds the threads, hence the
+requests in flight.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TypeVar
+
+from . import oids
+from .addresses import collect_ip_addresses
+from .arp import collect_arp
+from .collector import Collector
+from .counters import collect_counters
+from .credentials import Credentials
+from .errors import DiscoveryError, UnexpectedError
+from .facts import CounterSample, DeviceFacts
+from .interfaces import collect_interfaces
+from .lldp import collect_lldp
+from .session import SnmpSession
+from .system import collect_system
+from .target import Target
+from .values import as_int
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+DEFAULT_CONCURRENCY = 16
+
+
+def _guarded(collector: Collector, section: str, default: T, step: Callable[[], T]) -> T:
+    """Run one section; a bug in it costs that section, not the whole discovery."""
+    try:
+        return step()
+    except Exception as error:
+        log.exception("SNMP discovery section %s failed for %s", section, collector.session.target.host)
+        collector.errors.append(UnexpectedError(section, f"{type(error).__name__}: {error}"))
+        return default
+
+
+def _start(target: Target, credentials: Credentials) -> tuple[SnmpSession, Collector, float, float]:
+    started_at = time.time()
+    start = time.monotonic()
+    deadline = None if target.max_duration is None else start + target.max_duration
+    session = SnmpSession(target, credentials, deadline)
+    return session, Collector(session), started_at, start
+
+
+def discover(target: Target, credentials: Credentials) -> DeviceFacts:
+    """Everything we read about one device. Never raises for anything the device does:
+    failures come back as typed ``errors`` next to whatever was collected."""
+    session, collector, started_at, start = _start(target, credentials)
+    try:
+        system = _guarded(collector, "system", None, lambda: collect_system(collector))
+        interfaces = _guarded(collector, "interfaces", [], lambda: collect_interfaces(collector))
+        uptime_ticks = round(system.uptime_seconds * 100) if system and system.uptime_seconds is not None else None
+        speeds = {interface.if_index: interface.speed_bps for interface in interfaces}
+        counters = _guarded(collector, "counters", None, lambda: collect_counters(collector, uptime_ticks, speeds))
+        addresses = _guarded(collector, "ip_addresses", [], lambda: collect_ip_addresses(collector))
+        neighbours = _guarded(collector, "lldp", [], lambda: collect_lldp(collector, interfaces))
+        arp = _guarded(collector, "arp", [], lambda: collect_arp(collector))
+        errors = _guarded(collector, "finish", list(collector.errors), collector.finish)
+    finally:
+        session.close()
+    reached = session.varbinds_received > 0
+    return DeviceFacts(
+        host=target.host,
+        port=target.port,
+        system=system if reached else None,
+        interfaces=tuple(interfaces),
+        ip_addresses=tuple(addresses),
+        lldp_neighbours=tuple(neighbours),
+        arp_entries=tuple(arp),
+        counters=counters if counters and counters.interfaces else None,
+        errors=tuple(errors),
+        started_at=started_at,
+        duration_seconds=time.monotonic() - start,
+        varbinds_received=session.varbinds_received,
+    )
+
+
+def discover_many(
+    requests: Iterable[tuple[Target, Credentials]],
+    *,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    on_result: Callable[[DeviceFacts], None] | None = None,
+) -> list[DeviceFacts]:
+    """``discover`` for each (target, credentials), at most ``concurrency`` at a time.
+
+    Results come back in the order of ``requests``; ``on_result`` (if given) is called
+    from the worker threads as each one finishes.
+    """
+    if concurrency < 1:
+        raise ValueError("concurrency must be at least 1")
+    jobs = list(requests)
+    if not jobs:
+        return []
+
+    def run(job: tuple[Target, Credentials]) -> DeviceFacts:
+        facts = discover(*job)
+        if on_result is not None:
+            on_result(facts)
+        return facts
+
+    with ThreadPoolExecutor(max_workers=min(concurrency, len(jobs)), thread_name_prefix="snmp-discover") as pool:
+        return list(pool.map(run, jobs))
+
+
+@dataclass(frozen=True)
+class CounterPoll:
+    sample: CounterSample | None
+    errors: tuple[DiscoveryError, ...]
+    varbinds_received: int
+
+
+def sample_counters(
+    target: Target, credentials: Credentials, speeds: Mapping[int, int | None] | None = None
+) -> CounterPoll:
+    """Just the interface counters (and sysUpTime), for polling between discoveries.
+
+    ``speeds`` (ifIndex -> bits/s, e.g. from the last discovery) lets ``rates`` reject
+    impossible 32-bit wraps.
+    """
+    session, collector, _, _ = _start(target, credentials)
+    try:
+        uptime = collector.get("counters", [oids.SYS_UPTIME + (0,)]).get(oids.SYS_UPTIME + (0,))
+        uptime_ticks = collector.decode("counters", oids.SYS_UPTIME, (0,), uptime, as_int)
+        sample = _guarded(collector, "counters", None, lambda: collect_counters(collector, uptime_ticks, speeds))
+        errors = _guarded(collector, "finish", list(collector.errors), collector.finish)
+    finally:
+        session.close()
+    usable = sample is not None and bool(sample.interfaces)
+    return CounterPoll(sample if usable else None, tuple(errors), session.varbinds_received)
