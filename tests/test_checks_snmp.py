@@ -4,21 +4,16 @@ LibreNMS's test data), started once for this module."""
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
-import socket
-import stat
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import psutil
 import pytest
 
 from checks import Check, CheckStatus, Comparison, ProbeError, SnmpProbe, run_checks
+from snmp_agent import SnmpAgent, free_udp_port
 
 LOOPBACK = "127.0.0.1"
 SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
@@ -40,78 +35,19 @@ TYPES = {
 }
 
 
-def _free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind((LOOPBACK, 0))
-        return sock.getsockname()[1]
-
-
-def _readable_by_others(path: Path) -> bool:
-    """Whether an unprivileged user can run this file (every directory above it
-    searchable, the file itself readable)."""
-    path = path.resolve()
-    if not path.stat().st_mode & stat.S_IROTH:
-        return False
-    return all(parent.stat().st_mode & stat.S_IXOTH for parent in path.parents)
-
-
-def _bound(pid: int, port: int) -> bool:
-    try:
-        connections = psutil.Process(pid).net_connections(kind="udp")
-    except psutil.NoSuchProcess:
-        return False
-    return any(conn.laddr and conn.laddr.port == port for conn in connections)
-
-
 @pytest.fixture(scope="module")
 def snmp_agent() -> Iterator[int]:
-    """snmpsim on a free loopback port; yields the port once snmpsim itself holds it
-    (it logs "Listening" even when the bind failed)."""
-    responder = Path(sys.executable).parent / "snmpsim-command-responder"
-    if not responder.exists() or not RECORDING.exists():
-        pytest.skip("snmpsim or the recording is missing")
+    """snmpsim (tests/snmp_agent.py) serving one recording on a free loopback port."""
     work = Path(tempfile.mkdtemp(prefix="danbyte-snmpsim-"))
-    data, cache = work / "data", work / "cache"
+    data = work / "data"
     (data / "librenms").mkdir(parents=True)
-    cache.mkdir()
     # one recording only: snmpsim indexes every file at start, and one is quick
     shutil.copy(RECORDING, data / "librenms" / RECORDING.name)
-    for directory in (work, data, data / "librenms"):
-        directory.chmod(0o755)
-    cache.chmod(0o777)  # written by the dropped user
-    port = _free_udp_port()
-    command = [
-        str(responder),
-        f"--data-dir={data}",
-        f"--cache-dir={cache}",
-        f"--agent-udpv4-endpoint={LOOPBACK}:{port}",
-    ]
-    env = dict(os.environ)
-    if os.geteuid() == 0:
-        # snmpsim refuses to run as root and drops to this user. When that user cannot
-        # read our interpreter (it lives under /root on some machines) the drop breaks
-        # snmpsim's lazy imports, so it keeps root: it only serves loopback in a test.
-        command += ["--process-user=nobody", "--process-group=nogroup"]
-        if not _readable_by_others(Path(sys.executable)):
-            env["SNMPSIM_ALLOW_ROOT"] = "true"
-    log = open(work / "snmpsim.log", "w+b")  # closed in teardown
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+    agent = SnmpAgent(work_dir=work / "agent", data_dirs=[data])
     try:
-        deadline = time.monotonic() + 60
-        while not _bound(process.pid, port):
-            if process.poll() is not None or time.monotonic() > deadline:
-                log.seek(0)
-                pytest.fail(f"snmpsim did not bind {LOOPBACK}:{port}:\n{log.read().decode()[-3000:]}")
-            time.sleep(0.05)
-        yield port
+        with agent.start(probe_community=COMMUNITY):
+            yield agent.port
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
         shutil.rmtree(work, ignore_errors=True)
 
 
@@ -249,7 +185,7 @@ async def test_requests_resent_within_the_timeout(silent_agent: tuple[int, _Coun
 
 
 async def test_closed_port_is_refused() -> None:
-    result = await SnmpProbe(LOOPBACK, SYS_DESCR, port=_free_udp_port()).run(2.0)
+    result = await SnmpProbe(LOOPBACK, SYS_DESCR, port=free_udp_port()).run(2.0)
     assert result.error is ProbeError.REFUSED
 
 
