@@ -272,17 +272,31 @@ async def run_write(ctx: RequestContext, work: Callable[[Write], Awaitable[sa.Ro
 async def insert_object(
     write: Write, spec: ModelSpec, values: dict[str, Any], many: dict[str, list[Any]] | None = None, tags: list[Any] | None = None
 ) -> sa.Row:
-    """Checks, hooks, the row, its relations: everything a create does inside its transaction."""
-    await _check_references(write, spec, values, values.get("tenant_id"))
+    """Everything a create does inside its transaction."""
+    return await _write_object(write, spec, values, many, tags, old=None)
+
+
+async def _write_object(
+    write: Write,
+    spec: ModelSpec,
+    values: dict[str, Any],
+    many: dict[str, list[Any]] | None,
+    tags: list[Any] | None,
+    old: sa.Row | None,
+) -> sa.Row:
+    """The one write sequence for creates (``old`` None) and updates: checks, hooks, the
+    row, its many-to-many relations and tags, then the after-hooks."""
+    await _check_references(write, spec, values, values.get("tenant_id") if old is None else getattr(old, "tenant_id", None))
+    await _check_no_cycle(write, spec, values, old)
     for hook in BEFORE_HOOKS.get(spec.type_name, []):
-        await hook(write, spec, values, None)
-    row = await write.insert(spec, values)
+        await hook(write, spec, values, old)
+    row = await (write.insert(spec, values) if old is None else write.update(spec, old, values))
     if many:
         await _write_many(write, spec, row, many)
     if tags is not None:
         await _write_tags(write, spec, row, tags)
     for after in AFTER_HOOKS.get(spec.type_name, []):
-        row = await after(write, spec, row, None)
+        row = await after(write, spec, row, old)
     return row
 
 
@@ -326,18 +340,7 @@ async def update(ctx: RequestContext, spec: ModelSpec, object_id: Any, data: dic
 
     async def work(write: Write) -> sa.Row:
         old = await _load_for_write(write, spec, object_id)
-        await _check_references(write, spec, values, getattr(old, "tenant_id", None))
-        await _check_no_cycle(write, spec, values, old)
-        for hook in BEFORE_HOOKS.get(spec.type_name, []):
-            await hook(write, spec, values, old)
-        row = await write.update(spec, old, values)
-        if many:
-            await _write_many(write, spec, row, many)
-        if tags is not None:
-            await _write_tags(write, spec, row, tags)
-        for after in AFTER_HOOKS.get(spec.type_name, []):
-            row = await after(write, spec, row, old)
-        return row
+        return await _write_object(write, spec, values, many, tags, old)
 
     return await run_write(ctx, work)
 
