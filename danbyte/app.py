@@ -22,23 +22,9 @@ from danbyte.graphiql import GRAPHIQL_ASSETS_DIR, graphiql_response, static_app
 from danbyte.settings import Settings, get_settings
 from permissions.tokens import AuthError, key_from_header, principal_for_key
 from resolvers.context import RequestContext
-from resolvers.errors import Unauthenticated
 from schema.root import build_schema
 
 logger = logging.getLogger("danbyte.app")
-
-
-class DanbyteContext(RequestContext):
-    """RequestContext plus what the transport adds (WebSocket connection params, SQL figures)."""
-
-    connection_params: dict[str, Any] | None = None
-    stats: QueryStats | None = None
-    auth_error: str | None = None
-
-    def require_principal(self):  # type: ignore[no-untyped-def]
-        if self.principal is None:
-            raise Unauthenticated(self.auth_error or "authentication required: send 'Authorization: Bearer <token>'")
-        return self.principal
 
 
 class DanbyteGraphQL(GraphQL):
@@ -46,8 +32,8 @@ class DanbyteGraphQL(GraphQL):
         super().__init__(build_schema(state.settings), graphql_ide=None, keep_alive=True)
         self.state = state
 
-    async def get_context(self, request: Request | WebSocket, response: Any = None) -> DanbyteContext:
-        ctx = DanbyteContext(db=self.state.db, principal=None, events=self.state.events, settings=self.state.settings)
+    async def get_context(self, request: Request | WebSocket, response: Any = None) -> RequestContext:
+        ctx = RequestContext(db=self.state.db, principal=None, events=self.state.events, settings=self.state.settings)
         if isinstance(request, Request):
             await self._authenticate(ctx, request.headers.get("authorization"))
             if request.headers.get("x-danbyte-debug") == "1" and ctx.principal is not None and ctx.principal.is_admin:
@@ -56,7 +42,7 @@ class DanbyteGraphQL(GraphQL):
             current_stats.set(ctx.stats)
         return ctx
 
-    async def _authenticate(self, ctx: DanbyteContext, header: str | None) -> None:
+    async def _authenticate(self, ctx: RequestContext, header: str | None) -> None:
         if header is None:
             return
         key = key_from_header(header)
@@ -69,7 +55,7 @@ class DanbyteGraphQL(GraphQL):
         except AuthError as error:
             ctx.auth_error = str(error)
 
-    async def on_ws_connect(self, context: DanbyteContext) -> None:
+    async def on_ws_connect(self, context: RequestContext) -> None:
         params = context.connection_params or {}
         header = params.get("Authorization") or params.get("authorization")
         if header is None and params.get("token"):

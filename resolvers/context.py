@@ -32,6 +32,12 @@ class RequestContext:
     settings: Any
     request_id: uuid.UUID = field(default_factory=uuid.uuid4)
     debug: bool = False
+    # Why authentication failed, for the UNAUTHENTICATED message (set by the transport).
+    auth_error: str | None = None
+    # graphql-transport-ws connection_init payload (strawberry sets it when present).
+    connection_params: dict[str, Any] | None = None
+    # SQL figures of this request (X-Danbyte-Debug).
+    stats: Any = None
     _loaders: dict[Hashable, DataLoader] = field(default_factory=dict)
     _read_stack: AsyncExitStack | None = None
     _read_conn: AsyncConnection | None = None
@@ -41,7 +47,7 @@ class RequestContext:
         from resolvers.errors import Unauthenticated
 
         if self.principal is None:
-            raise Unauthenticated("authentication required: send 'Authorization: Bearer <token>'")
+            raise Unauthenticated(self.auth_error or "authentication required: send 'Authorization: Bearer <token>'")
         return self.principal
 
     def loader(self, key: Hashable, load: Callable[[list[Any]], Any]) -> DataLoader:
