@@ -3,34 +3,162 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.exceptions import ConnectionRejectionError
+from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
+from strawberry.http import GraphQLRequestData
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 
 import models  # noqa: F401  (declares every table before the schema is built)
 from danbyte.database import Database, QueryStats, current_stats
 from danbyte.events import EventBus
 from danbyte.graphiql import GRAPHIQL_ASSETS_DIR, graphiql_response, static_app
 from danbyte.settings import Settings, get_settings
-from permissions.tokens import AuthError, key_from_header, principal_for_key
+from permissions.tokens import AuthError, PrincipalCache, hash_key, key_from_header, principal_for_key
 from resolvers.context import RequestContext
 from schema.root import build_schema
 
 logger = logging.getLogger("danbyte.app")
+
+# A POST answers once; a subscription needs a connection that stays open. (Strawberry would
+# accept subscriptions here for its multipart transport, which Danbyte does not enable, and
+# then run them as queries that fail.)
+POST_OPERATION_TYPES = frozenset({OperationType.QUERY, OperationType.MUTATION})
+SUBSCRIPTIONS_OVER_POST = "subscriptions are served over WebSocket (graphql-transport-ws) at /graphql"
+
+
+class ClientError(HTTPException):
+    """A request the transport refuses before GraphQL runs; answered by ``refusal``."""
+
+    def __init__(self, reason: str, *, status_code: int = 400, field: str | None = None) -> None:
+        super().__init__(status_code, reason)
+        self.field = field
+
+
+def refusal(error: HTTPException) -> Response:
+    """A transport error (ours or strawberry's, which are plain text) shaped like every other
+    error: ``{"errors": [{"message", "extensions": {"code", "field"}}]}``."""
+    extensions = {"code": "BAD_USER_INPUT"}
+    if isinstance(error, ClientError) and error.field:
+        extensions["field"] = error.field
+    body = {"errors": [{"message": error.reason, "extensions": extensions}]}
+    # json.dumps escapes non-ASCII, so a lone surrogate echoed in a message still encodes.
+    return Response(json.dumps(body), status_code=error.status_code, media_type="application/json")
+
+
+def body_too_large(limit: int) -> ClientError:
+    return ClientError(f"request body is larger than {limit} bytes", status_code=413)
+
+
+def limited_receive(receive: Receive, limit: int) -> Receive:
+    """``receive`` that refuses the body once more than ``limit`` bytes have arrived: a chunked
+    body, or one longer than its Content-Length, cannot slip past the limit."""
+    received = 0
+
+    async def receive_within_limit() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise body_too_large(limit)
+        return message
+
+    return receive_within_limit
+
+
+def decode_request(body: bytes | str) -> dict[str, Any]:
+    """A POST body as a GraphQL request, strictly: UTF-8, JSON, an object with a string
+    ``query``, an optional object ``variables`` and an optional string ``operationName``."""
+    try:
+        # Decoded here because json.loads would also take UTF-16/32 and UTF-8-encoded surrogates.
+        text = body.decode("utf-8") if isinstance(body, bytes) else body
+    except UnicodeDecodeError as error:
+        raise ClientError(f"request body is not valid UTF-8 ({error.reason} at byte {error.start})") from error
+    try:
+        data = json.loads(text)
+    except RecursionError as error:  # json gives up on deep nesting with this, not a ValueError
+        raise ClientError("request body is nested too deeply") from error
+    except ValueError as error:
+        raise ClientError(f"request body is not valid JSON: {error}") from error
+    if not isinstance(data, dict):
+        raise ClientError('request body must be a JSON object: {"query": "...", "variables": {...}}')
+    if not isinstance(data.get("query"), str):
+        raise ClientError("query must be a string holding the GraphQL document", field="query")
+    if not isinstance(data.get("variables"), (dict, type(None))):
+        raise ClientError("variables must be a JSON object", field="variables")
+    if not isinstance(data.get("operationName"), (str, type(None))):
+        raise ClientError("operationName must be a string", field="operationName")
+    return data
 
 
 class DanbyteGraphQL(GraphQL):
     def __init__(self, state: AppState) -> None:
         super().__init__(build_schema(state.settings), graphql_ide=None, keep_alive=True)
         self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """POST /graphql: refuse a malformed request with a coded JSON error, else let strawberry
+        run it. WebSocket connections go to strawberry unchanged."""
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        limit = self.state.settings.max_body_bytes
+        request = Request(scope, receive=limited_receive(receive, limit))
+        try:
+            declared = request.headers.get("content-length", "")
+            if declared.isascii() and declared.isdigit() and int(declared) > limit:
+                raise body_too_large(limit)  # without reading any of it
+            await request.body()  # read now, within the limit, before authenticating anyone
+            response = await self.run(request)
+        except HTTPException as error:
+            response = refusal(error)
+        await response(scope, receive, send)
+
+    def parse_json(self, data: str | bytes) -> dict[str, Any]:
+        # Strawberry parses POST bodies with this (GET never reaches this view; multipart is off).
+        return decode_request(data)
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: Any,
+        sub_response: Response,
+        context: Any,
+        root_value: Any,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """Strawberry's, with queries and mutations only, and its errors refused as ours."""
+        try:
+            return await self.schema.execute(
+                request_data.query,
+                variable_values=request_data.variables,
+                context_value=context,
+                root_value=root_value,
+                operation_name=request_data.operation_name,
+                allowed_operation_types=POST_OPERATION_TYPES,
+                operation_extensions=request_data.extensions,
+            )
+        except InvalidOperationTypeError as error:
+            raise ClientError(SUBSCRIPTIONS_OVER_POST) from error
+        except CannotGetOperationTypeError as error:
+            named = error.operation_name is not None  # else the document has no operation at all
+            raise ClientError(error.as_http_error_reason(), field="operationName" if named else None) from error
+        except MissingQueryError as error:
+            raise ClientError("query is empty", field="query") from error
 
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> RequestContext:
         ctx = RequestContext(db=self.state.db, principal=None, events=self.state.events, settings=self.state.settings)
@@ -49,9 +177,15 @@ class DanbyteGraphQL(GraphQL):
         if key is None:
             ctx.auth_error = "malformed Authorization header: use 'Bearer <token>' or 'Token <token>'"
             return
+        digest = hash_key(key)
+        generation = await self.state.events.principals_generation()
         try:
-            async with self.state.db.system_transaction() as conn:
-                ctx.principal = await principal_for_key(conn, key)
+            principal = self.state.principals.get(digest, generation)
+            if principal is None:
+                async with self.state.db.system_transaction() as conn:
+                    principal = await principal_for_key(conn, key)
+                self.state.principals.put(digest, generation, principal)
+            ctx.principal = principal
         except AuthError as error:
             ctx.auth_error = str(error)
 
@@ -70,6 +204,7 @@ class AppState:
         self.settings = settings
         self.db = Database(database_url)
         self.events = EventBus(redis_url)
+        self.principals = PrincipalCache()
 
     async def close(self) -> None:
         await self.events.close()

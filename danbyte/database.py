@@ -63,8 +63,29 @@ _SET_PRINCIPAL = sa.text(
     " (SELECT coalesce(array_agg(id), '{}')::text FROM tenant WHERE org_id = CAST(:org AS uuid))"
     " ELSE CAST(:tenants AS text) END, true),"
     " set_config('danbyte.org', CAST(:org AS text), true), set_config('danbyte.all_tenants', CAST(:all AS text), true),"
+    " set_config('danbyte.view_all', CAST(:view_all AS text), true),"
+    " set_config('danbyte.view_types', CAST(:view_types AS text), true),"
+    " set_config('danbyte.org_admin', CAST(:org_admin AS text), true),"
     " set_config('role', CAST(:role AS text), true)"
 )
+
+
+def _flag(value: bool) -> str:
+    return "on" if value else "off"
+
+
+def principal_settings(principal: Principal, writing: bool = False) -> dict[str, str]:
+    """The per-transaction settings row-level security reads (permissions/rls.py)."""
+    readable = principal.readable_types(writing)
+    return {
+        "role": APP_ROLE,
+        "tenants": tenants_literal(principal.tenant_ids),
+        "org": str(principal.org_id),
+        "all": _flag(principal.all_tenants),
+        "view_all": _flag(readable is None),
+        "view_types": "{" + ",".join(sorted(readable or ())) + "}",
+        "org_admin": _flag(principal.unrestricted_admin),
+    }
 
 
 def tenants_literal(tenant_ids: frozenset) -> str:
@@ -104,17 +125,11 @@ class Database:
                 yield conn
 
     @asynccontextmanager
-    async def request_transaction(self, principal: Principal) -> AsyncIterator[AsyncConnection]:
+    async def request_transaction(self, principal: Principal, *, writing: bool = False) -> AsyncIterator[AsyncConnection]:
+        """A transaction as the request role, seeing what ``principal`` may see (and, when
+        ``writing``, also the types it may write)."""
         async with self._transaction() as conn:
-            await conn.execute(
-                _SET_PRINCIPAL,
-                {
-                    "role": APP_ROLE,
-                    "tenants": tenants_literal(principal.tenant_ids),
-                    "org": str(principal.org_id),
-                    "all": "on" if principal.all_tenants else "off",
-                },
-            )
+            await conn.execute(_SET_PRINCIPAL, principal_settings(principal, writing))
             yield conn
 
     @asynccontextmanager

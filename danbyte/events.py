@@ -15,8 +15,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.exceptions import RedisError
 
 CHANNEL = "danbyte:events"
+PRINCIPALS_GENERATION = "danbyte:principals_generation"
 logger = logging.getLogger("danbyte.events")
 
 
@@ -27,6 +29,20 @@ class EventBus:
         self._listener: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
         self._queue_size = queue_size
+
+    async def principals_generation(self) -> int | None:
+        """The shared counter cached principals are checked against; None when Redis
+        cannot be reached (then nothing is cached)."""
+        try:
+            value = await self._redis.get(PRINCIPALS_GENERATION)
+        except RedisError:
+            logger.warning("Redis unreachable: principals are not cached", exc_info=True)
+            return None
+        return int(value or 0)
+
+    async def invalidate_principals(self) -> None:
+        """Make every process rebuild its cached principals (tenants, users, tokens or grants changed)."""
+        await self._redis.incr(PRINCIPALS_GENERATION)
 
     async def publish(self, events: list[dict[str, Any]]) -> None:
         async with self._redis.pipeline(transaction=False) as pipe:

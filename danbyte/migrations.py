@@ -44,5 +44,15 @@ def require_version(version: int) -> None:
 
 
 def migrate(url: str) -> None:
+    """Apply the migrations, then the row-level security every table's declaration asks for."""
+    import models
+    from permissions.rls import apply_policies
+
     check_server_version(url)
     command.upgrade(alembic_config(url), "head")
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.begin() as conn:
+            apply_policies(conn, models.Base.metadata)
+    finally:
+        engine.dispose()

@@ -26,6 +26,14 @@ class Settings:
     max_query_depth: int = field(default_factory=lambda: _env_int("DANBYTE_MAX_QUERY_DEPTH", 10))
     max_aliases: int = field(default_factory=lambda: _env_int("DANBYTE_MAX_ALIASES", 30))
     max_tokens: int = field(default_factory=lambda: _env_int("DANBYTE_MAX_TOKENS", 5000))
+    # Largest request body accepted on POST /graphql (HTTP 413 beyond it).
+    max_body_bytes: int = field(default_factory=lambda: _env_int("DANBYTE_MAX_BODY_BYTES", 1_048_576))
+    # How deep AND/OR/NOT and related-object filters may nest, and how many values one
+    # list (``in_list``, a mutation's ``tags`` or many-to-many ids) may carry.
+    max_filter_depth: int = field(default_factory=lambda: _env_int("DANBYTE_MAX_FILTER_DEPTH", 16))
+    max_list_values: int = field(default_factory=lambda: _env_int("DANBYTE_MAX_LIST_VALUES", 10_000))
+    # API processes `danbyte serve` starts (0: one per core).
+    workers: int = field(default_factory=lambda: _env_int("DANBYTE_WORKERS", 0))
 
 
 @lru_cache(maxsize=1)

@@ -15,7 +15,10 @@ from models.base import Base, text
 class User(Base):
     """A person or automation account. Admins hold every permission in their organisation."""
 
+    __affects_principals__ = True
+
     __tablename__ = "user"
+    __table_args__ = {"info": {"rls_kind": "org_member"}}
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4, server_default=sa.text("gen_random_uuid()"))
     org_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("organization.id", ondelete="CASCADE"), index=True)
@@ -33,7 +36,10 @@ class User(Base):
 class Token(Base):
     """An API token. Only a SHA-256 of the secret is stored; the secret is shown once."""
 
+    __affects_principals__ = True
+
     __tablename__ = "token"
+    __table_args__ = {"info": {"rls_kind": "user_owned"}}
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4, server_default=sa.text("gen_random_uuid()"))
     user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
@@ -50,6 +56,8 @@ class Token(Base):
 class ObjectPermission(Base):
     """Grants a non-admin user actions (view, add, change, delete) on object types."""
 
+    __affects_principals__ = True
+
     __tablename__ = "object_permission"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4, server_default=sa.text("gen_random_uuid()"))
@@ -59,4 +67,5 @@ class ObjectPermission(Base):
 
     __table_args__ = (
         sa.CheckConstraint("actions <@ ARRAY['view','add','change','delete']::varchar[]", name="known_actions"),
+        {"info": {"rls_kind": "user_owned"}},
     )

@@ -47,6 +47,17 @@ def plural(name: str) -> str:
     return name + "s"
 
 
+class Audience(enum.Enum):
+    """Who may see an object's change-log entries and change events.
+
+    The safe default for a new model is ``administrators``: a model widens its audience
+    by declaring it, never by being forgotten."""
+
+    tenant = "tenant"  # principals of the object's tenant
+    organization = "organization"  # everyone in the organisation who may view the type
+    administrators = "administrators"  # administrators not limited to some tenants
+
+
 class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {
@@ -58,6 +69,16 @@ class Base(DeclarativeBase):
 
     # Set by subclasses that want a name other than the class name in GraphQL.
     __graphql_name__: ClassVar[str | None] = None
+    # Who may read this model's change log and events (see Audience).
+    __audience__: ClassVar[Audience] = Audience.administrators
+    # Writes to this model change what some API token may do (tenants, users, grants):
+    # cached principals are dropped everywhere after such a write commits.
+    __affects_principals__: ClassVar[bool] = False
+
+    @classmethod
+    def owning_tenant(cls, row: Any) -> uuid.UUID | None:
+        """The tenant whose principals see this row's change log, if any."""
+        return None
 
     @classmethod
     def type_key(cls) -> str:
@@ -81,12 +102,17 @@ def choice(enum_cls: type[enum.Enum], **kwargs: Any) -> Any:
     )
 
 
-def text(length: int, **kwargs: Any) -> Any:
-    """A bounded string column; the bound is checked again in the write path."""
+def text(length: int, *, required: bool = False, **kwargs: Any) -> Any:
+    """A bounded string column; the bound is checked again in the write path.
+
+    ``required``: no default, so a create must give it (non-null in the create input)
+    and it may not be blank. Otherwise a non-nullable column defaults to ''."""
     kwargs.setdefault("nullable", False)
-    if not kwargs["nullable"]:
+    if not kwargs["nullable"] and not required:
         kwargs.setdefault("default", "")
         kwargs.setdefault("server_default", "")
+    if required:
+        kwargs["info"] = {**kwargs.get("info", {}), "required": True}
     return mapped_column(sa.String(length), **kwargs)
 
 
@@ -141,9 +167,13 @@ class ManyToMany:
 
 
 class OrgModel(Base):
-    """Organisation-wide objects (tenants, tenant groups, tags): no tenant, no numid."""
+    """Organisation-wide objects (tenants, tenant groups, tags): no tenant, no numid.
+
+    Every principal of the organisation may read them (given the view grant); only a
+    principal not limited to some tenants may write them, since all tenants share them."""
 
     __abstract__ = True
+    __audience__ = Audience.organization
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4, server_default=sa.text("gen_random_uuid()"))
     """Primary key."""
@@ -164,7 +194,7 @@ class TenantModel(Base):
 
     __abstract__ = True
     __many__: ClassVar[dict[str, ManyToMany]] = {}
-    # Tables that RLS must leave alone never inherit this ladder; all of these get a policy.
+    __audience__ = Audience.tenant
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4, server_default=sa.text("gen_random_uuid()"))
     """Primary key."""
@@ -193,6 +223,10 @@ class TenantModel(Base):
             sa.UniqueConstraint("tenant_id", "numid", name=f"uq_{name}_tenant_id_numid"),
             *cls.__extra_args__(),
         )
+
+    @classmethod
+    def owning_tenant(cls, row: Any) -> uuid.UUID | None:
+        return row.tenant_id
 
     @classmethod
     def __extra_args__(cls) -> tuple[Any, ...]:

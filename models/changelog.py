@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, choice, text
+from models.base import Audience, Base, choice, text
 from models.choices import ChangeAction
 
 
@@ -20,8 +20,11 @@ class ObjectChange(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4, server_default=sa.text("gen_random_uuid()"))
     org_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("organization.id", ondelete="CASCADE"), index=True)
-    # NULL for organisation-wide objects (tenants, tags); otherwise the object's tenant.
+    # The tenant whose principals may read the entry (a tenant's own entries carry its
+    # id); NULL for organisation-wide objects and accounts.
     tenant_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    # Who may read the entry, copied from the model's declaration when it was written.
+    audience: Mapped[Audience] = choice(Audience, default=Audience.administrators, server_default="administrators")
     time: Mapped[datetime] = mapped_column(server_default=sa.func.now(), index=True)
     user_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     user_name: Mapped[str] = text(150)
@@ -35,13 +38,14 @@ class ObjectChange(Base):
     postchange_data: Mapped[dict[str, Any] | None] = mapped_column()
     changed_fields: Mapped[list[str]] = mapped_column(ARRAY(sa.String(64)), default=list, server_default="{}")
 
-    __table_args__ = (sa.Index("ix_object_change_object", "object_type", "object_id"),)
+    __table_args__ = (sa.Index("ix_object_change_object", "object_type", "object_id"), {"info": {"rls_kind": "changelog"}})
 
 
 class NumidCounter(Base):
     """Last numid handed out per (tenant, object type)."""
 
     __tablename__ = "numid_counter"
+    __table_args__ = {"info": {"rls_kind": "tenant_link"}}
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("tenant.id", ondelete="CASCADE"), primary_key=True)
     object_type: Mapped[str] = mapped_column(sa.String(50), primary_key=True)

@@ -13,8 +13,8 @@ from models.choices import GatewayPolicy, SiteStatus
 
 
 class Region(NestedTenantModel):
-    name: Mapped[str] = text(100)
-    slug: Mapped[str] = text(100)
+    name: Mapped[str] = text(100, required=True)
+    slug: Mapped[str] = text(100, required=True)
     description: Mapped[str] = text(200)
 
     @classmethod
@@ -25,8 +25,8 @@ class Region(NestedTenantModel):
 class Site(TenantModel):
     __many__: ClassVar[dict[str, ManyToMany]] = {"vrfs": ManyToMany("VRF", related_name="sites")}
 
-    name: Mapped[str] = text(100)
-    slug: Mapped[str] = text(100)
+    name: Mapped[str] = text(100, required=True)
+    slug: Mapped[str] = text(100, required=True)
     status: Mapped[SiteStatus] = choice(SiteStatus, default=SiteStatus.active, server_default="active")
     region_id: Mapped[uuid.UUID | None] = reference("Region", related_name="sites")
     gateway_policy: Mapped[GatewayPolicy] = choice(GatewayPolicy, default=GatewayPolicy.none, server_default="none")
@@ -40,8 +40,8 @@ class Site(TenantModel):
 
 class Location(NestedTenantModel):
     site_id: Mapped[uuid.UUID] = reference("Site", nullable=False, related_name="locations")
-    name: Mapped[str] = text(100)
-    slug: Mapped[str] = text(100)
+    name: Mapped[str] = text(100, required=True)
+    slug: Mapped[str] = text(100, required=True)
     status: Mapped[SiteStatus] = choice(SiteStatus, default=SiteStatus.active, server_default="active")
     description: Mapped[str] = text(200)
 

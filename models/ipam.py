@@ -27,8 +27,8 @@ def _gist(table: str, column: str) -> sa.Index:
 
 
 class RIR(TenantModel):
-    name: Mapped[str] = text(100)
-    slug: Mapped[str] = text(100)
+    name: Mapped[str] = text(100, required=True)
+    slug: Mapped[str] = text(100, required=True)
     is_private: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     description: Mapped[str] = text(200)
 
@@ -62,7 +62,7 @@ class ASN(TenantModel):
 
 
 class RouteTarget(TenantModel):
-    name: Mapped[str] = text(21)
+    name: Mapped[str] = text(21, required=True)
     description: Mapped[str] = text(200)
 
     @classmethod
@@ -76,7 +76,7 @@ class VRF(TenantModel):
         "export_targets": ManyToMany("RouteTarget", related_name="exporting_vrfs"),
     }
 
-    name: Mapped[str] = text(100)
+    name: Mapped[str] = text(100, required=True)
     rd: Mapped[str | None] = text(21, nullable=True)
     enforce_unique: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     description: Mapped[str] = text(200)
@@ -89,8 +89,8 @@ class VRF(TenantModel):
 class Role(TenantModel):
     """Functional role of prefixes and VLANs (NetBox's ipam.Role)."""
 
-    name: Mapped[str] = text(100)
-    slug: Mapped[str] = text(100)
+    name: Mapped[str] = text(100, required=True)
+    slug: Mapped[str] = text(100, required=True)
     weight: Mapped[int] = mapped_column(default=1000, server_default="1000")
     description: Mapped[str] = text(200)
 
@@ -100,8 +100,8 @@ class Role(TenantModel):
 
 
 class VLANGroup(TenantModel):
-    name: Mapped[str] = text(100)
-    slug: Mapped[str] = text(100)
+    name: Mapped[str] = text(100, required=True)
+    slug: Mapped[str] = text(100, required=True)
     site_id: Mapped[uuid.UUID | None] = reference("Site", related_name="vlan_groups")
     description: Mapped[str] = text(200)
 
@@ -112,7 +112,7 @@ class VLANGroup(TenantModel):
 
 class VLAN(TenantModel):
     vid: Mapped[int] = mapped_column(sa.SmallInteger(), info={"bounds": (1, 4094)})
-    name: Mapped[str] = text(64)
+    name: Mapped[str] = text(64, required=True)
     site_id: Mapped[uuid.UUID | None] = reference("Site", related_name="vlans")
     group_id: Mapped[uuid.UUID | None] = reference("VLANGroup", related_name="vlans")
     status: Mapped[VLANStatus] = choice(VLANStatus, default=VLANStatus.active, server_default="active")

@@ -48,6 +48,8 @@ class ScalarSpec:
     has_default: bool = False
     writable: bool = True
     bounds: tuple[int, int] | None = None
+    # A string a create must give and that may not be blank (names, slugs).
+    required: bool = False
 
 
 @dataclass(frozen=True)
@@ -200,6 +202,7 @@ def specs() -> dict[str, ModelSpec]:
                     has_default=column.default is not None or column.server_default is not None,
                     writable=column.name not in SYSTEM_COLUMNS and class_name not in READ_ONLY,
                     bounds=column.info.get("bounds"),
+                    required=bool(column.info.get("required")),
                 )
             )
         for field_name, m2m in getattr(model, "__many__", {}).items():
@@ -233,6 +236,11 @@ def _add_reverse_relations(result: dict[str, ModelSpec]) -> None:
 
 def spec_for(class_name: str) -> ModelSpec:
     return specs()[class_name]
+
+
+def type_keys() -> frozenset[str]:
+    """Every object type a permission can name."""
+    return frozenset(spec.type_key for spec in specs().values())
 
 
 def spec_by_type_key(type_key: str) -> ModelSpec:

@@ -9,13 +9,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, OrgModel, reference, text
+from models.base import Audience, Base, OrgModel, reference, text
 
 
 class Organization(Base):
     """The top of the tree: a customer of Danbyte. Principals belong to one."""
 
     __tablename__ = "organization"
+    __table_args__ = {"info": {"rls_kind": "organization"}}
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4, server_default=sa.text("gen_random_uuid()"))
     name: Mapped[str] = text(100, unique=True)
@@ -27,8 +28,8 @@ class Organization(Base):
 class TenantGroup(OrgModel):
     """Nested grouping of tenants inside an organisation."""
 
-    name: Mapped[str] = text(100)
-    slug: Mapped[str] = text(100)
+    name: Mapped[str] = text(100, required=True)
+    slug: Mapped[str] = text(100, required=True)
     parent_id: Mapped[uuid.UUID | None] = reference("TenantGroup", ondelete="RESTRICT", related_name="children")
     description: Mapped[str] = text(200)
     custom_fields: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=sa.text("'{}'::jsonb"))
@@ -39,20 +40,32 @@ class TenantGroup(OrgModel):
 class Tenant(OrgModel):
     """The unit of isolation: every domain row belongs to exactly one tenant."""
 
-    name: Mapped[str] = text(100)
-    slug: Mapped[str] = text(100)
+    # A tenant's own change log belongs to it: other tenants' principals never see it.
+    __audience__ = Audience.tenant
+    __affects_principals__ = True
+
+    @classmethod
+    def owning_tenant(cls, row: Any) -> uuid.UUID | None:
+        return row.id
+
+    name: Mapped[str] = text(100, required=True)
+    slug: Mapped[str] = text(100, required=True)
     group_id: Mapped[uuid.UUID | None] = reference("TenantGroup", ondelete="SET NULL", related_name="tenants")
     description: Mapped[str] = text(200)
     custom_fields: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=sa.text("'{}'::jsonb"))
 
-    __table_args__ = (sa.UniqueConstraint("org_id", "slug"), sa.UniqueConstraint("org_id", "name"))
+    __table_args__ = (
+        sa.UniqueConstraint("org_id", "slug"),
+        sa.UniqueConstraint("org_id", "name"),
+        {"info": {"rls_kind": "tenant"}},
+    )
 
 
 class Tag(OrgModel):
     """A label shared by the organisation's tenants; applied through TaggedItem."""
 
-    name: Mapped[str] = text(100)
-    slug: Mapped[str] = text(100)
+    name: Mapped[str] = text(100, required=True)
+    slug: Mapped[str] = text(100, required=True)
     color: Mapped[str] = text(6, default="9e9e9e", server_default="9e9e9e")
     description: Mapped[str] = text(200)
 
@@ -73,4 +86,4 @@ class TaggedItem(Base):
     object_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     tenant_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("tenant.id", ondelete="CASCADE"), index=True)
 
-    __table_args__ = (sa.Index("ix_tagged_item_object", "object_type", "object_id"),)
+    __table_args__ = (sa.Index("ix_tagged_item_object", "object_type", "object_id"), {"info": {"rls_kind": "tenant_link"}})

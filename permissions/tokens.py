@@ -58,22 +58,45 @@ class AuthError(Exception):
     """Why a key was refused (unknown, expired, inactive user)."""
 
 
-# Principals are cached briefly so a busy client costs no extra SQL per request.
-_CACHE_SECONDS = 5.0
-_cache: dict[str, tuple[float, Principal]] = {}
+class PrincipalCache:
+    """Principals by key digest for a few seconds, so a busy client costs no SQL per request.
 
+    An entry is only good for the *generation* it was built in: every write that changes
+    tenants, users, tokens or grants bumps a counter shared by all server processes
+    (Redis, see danbyte/events.py), so a revoked token or a new tenant takes effect on
+    the next request everywhere. An expired token is refused at its expiry, cached or not.
+    """
 
-def clear_cache() -> None:
-    _cache.clear()
+    def __init__(self, seconds: float = 5.0) -> None:
+        self.seconds = seconds
+        self._entries: dict[str, tuple[float, int, Principal]] = {}
+
+    def get(self, digest: str, generation: int | None) -> Principal | None:
+        entry = self._entries.get(digest)
+        if entry is None or generation is None:
+            return None
+        until, built_in, principal = entry
+        if built_in != generation or until <= time.monotonic():
+            return None
+        if principal.expires is not None and principal.expires <= datetime.now(timezone.utc):
+            self._entries.pop(digest, None)
+            raise AuthError("token expired")
+        return principal
+
+    def put(self, digest: str, generation: int | None, principal: Principal) -> None:
+        if generation is None:  # no shared generation to check against: do not cache
+            return
+        if len(self._entries) > 10_000:
+            self._entries.clear()
+        self._entries[digest] = (time.monotonic() + self.seconds, generation, principal)
+
+    def clear(self) -> None:
+        self._entries.clear()
 
 
 async def principal_for_key(conn: AsyncConnection, key: str) -> Principal:
     """Look a key up (as the table owner: no principal exists yet) and build its Principal."""
     digest = hash_key(key)
-    cached = _cache.get(digest)
-    now = time.monotonic()
-    if cached is not None and cached[0] > now:
-        return cached[1]
     token, user = Token.__table__, User.__table__
     row = (
         await conn.execute(
@@ -95,15 +118,8 @@ async def principal_for_key(conn: AsyncConnection, key: str) -> Principal:
         allowed &= set(row.tenant_ids)
     if row.token_tenants:
         allowed &= set(row.token_tenants)
-    grants: dict[str, frozenset[str]] = {}
-    if not row.is_admin:
-        permission = ObjectPermission.__table__
-        for object_types, actions in await conn.execute(
-            sa.select(permission.c.object_types, permission.c.actions).where(permission.c.user_id == row.id)
-        ):
-            for object_type in object_types:
-                grants[object_type] = grants.get(object_type, frozenset()) | frozenset(actions)
-    principal = Principal(
+    grants = await grants_of(conn, row.id) if not row.is_admin else {}
+    return Principal(
         user_id=row.id,
         username=row.username,
         org_id=row.org_id,
@@ -112,9 +128,21 @@ async def principal_for_key(conn: AsyncConnection, key: str) -> Principal:
         write_enabled=row.write_enabled,
         grants=grants,
         all_tenants=not row.tenant_ids and not row.token_tenants,
+        expires=row.expires,
+        token_id=row.token_id,
     )
-    _cache[digest] = (now + _CACHE_SECONDS, principal)
-    return principal
+
+
+async def grants_of(conn: AsyncConnection, user_id: uuid.UUID) -> dict[str, frozenset[str]]:
+    """A user's object permissions: object type → actions."""
+    permission = ObjectPermission.__table__
+    grants: dict[str, frozenset[str]] = {}
+    for object_types, actions in await conn.execute(
+        sa.select(permission.c.object_types, permission.c.actions).where(permission.c.user_id == user_id)
+    ):
+        for object_type in object_types:
+            grants[object_type] = grants.get(object_type, frozenset()) | frozenset(actions)
+    return grants
 
 
 async def create_token(

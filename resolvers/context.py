@@ -4,23 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable, Hashable
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import Awaitable, Callable, Hashable
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 from strawberry.dataloader import DataLoader
 
 from permissions.principal import Principal
 
+T = TypeVar("T")
+
 
 class EventSink(Protocol):
     async def publish(self, events: list[dict[str, Any]]) -> None: ...
+    async def invalidate_principals(self) -> None: ...
 
 
 class Database(Protocol):
-    def request_transaction(self, principal: Principal) -> Any: ...
+    def request_transaction(self, principal: Principal, *, writing: bool = False) -> Any: ...
     def system_transaction(self) -> Any: ...
 
 
@@ -57,19 +60,31 @@ class RequestContext:
             loader = self._loaders[key] = DataLoader(load_fn=load)
         return loader
 
-    @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncConnection]:
-        """The request's read connection: one transaction shared by all reads, used in turn."""
+    async def run(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """Run ``work`` on the request's read connection: one transaction shared by all
+        reads, used in turn.
+
+        Shielded from cancellation: when one root field fails, graphql-core cancels its
+        siblings, and a statement abandoned mid-flight leaves the shared connection
+        unusable. The cancelled caller stops waiting; the statement runs to its end, and
+        close() waits for it."""
+        task = asyncio.ensure_future(self._run(work))
+        # Retrieve the outcome even when nobody waits for it any more.
+        task.add_done_callback(lambda done: done.cancelled() or done.exception())
+        return await asyncio.shield(task)
+
+    async def _run(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         async with self._lock:
             if self._read_conn is None:
                 self._read_stack = AsyncExitStack()
                 self._read_conn = await self._read_stack.enter_async_context(
                     self.db.request_transaction(self.require_principal())
                 )
-            yield self._read_conn
+            return await work(self._read_conn)
 
     async def close(self) -> None:
-        if self._read_stack is not None:
-            stack, self._read_stack, self._read_conn = self._read_stack, None, None
-            await stack.aclose()
+        async with self._lock:  # after any statement still running for a cancelled field
+            if self._read_stack is not None:
+                stack, self._read_stack, self._read_conn = self._read_stack, None, None
+                await stack.aclose()
         self._loaders.clear()

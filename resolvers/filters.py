@@ -3,21 +3,37 @@
 A filter is a nested object: ``{name: {i_contains: "x"}, vrf: {name: {exact: "a"}},
 OR: {...}, NOT: {...}}``. Scalar fields take lookups; relations take the related
 model's filter (compiled to ``col IN (SELECT id …)``, still under row-level security).
+
+Everything a client can get wrong is refused with ``BAD_USER_INPUT`` naming the filter path
+before the list's SQL runs (a failed statement would abort the read transaction that the
+request's other root fields share):
+
+- nesting: each AND, OR, NOT and related-object filter is one level; at most
+  ``settings.max_filter_depth`` (DANBYTE_MAX_FILTER_DEPTH, 16) below the root filter;
+- lists (``in_list``, ``tag``): at most ``settings.max_list_values`` values
+  (DANBYTE_MAX_LIST_VALUES, 10,000), compared as ``= ANY(:array)``, one parameter per list;
+- ``regex`` / ``i_regex``: each distinct pattern is compiled by PostgreSQL itself (its ARE
+  dialect is not Python's ``re``) inside a savepoint, before the list's query;
+- addresses and prefixes: what PostgreSQL's inet/cidr accept (no IPv6 zones); integers
+  within their column's storage range.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import enum
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import INET
+from sqlalchemy.dialects.postgresql import ARRAY, INET
 from strawberry import UNSET
 
 from models.registry import Kind, ModelSpec, ScalarSpec, spec_for
 from models.tenancy import Tag, TaggedItem
-from resolvers.errors import BadUserInput
+from resolvers.context import RequestContext
+from resolvers.errors import BadUserInput, Forbidden
 from resolvers.validation import parse_id, parse_interface, parse_network
 
 
@@ -33,8 +49,88 @@ def _like_escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _coerce(scalar: ScalarSpec, value: Any, path: str) -> Any:
+@dataclass(frozen=True)
+class FilterLimits:
+    """How much one filter may ask for.
+
+    ``max_depth`` also keeps SQL compilation safe: SQLAlchemy's compiler recurses about ten
+    Python frames per nested NOT, and ``{name: …, NOT: {name: …, NOT: …}}`` some 82 levels
+    deep exceeded Python's recursion limit while the statement was compiled (a masked
+    RecursionError; related-object filters overflow near 100). A bare ``{NOT: {NOT: …}}``
+    only survived because SQLAlchemy folds ``NOT (a = b)`` into ``a != b``. Keep
+    DANBYTE_MAX_FILTER_DEPTH well below that.
+    """
+
+    max_depth: int = 16
+    max_list_values: int = 10_000
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> FilterLimits:
+        return cls(
+            max_depth=getattr(settings, "max_filter_depth", cls.max_depth),
+            max_list_values=getattr(settings, "max_list_values", cls.max_list_values),
+        )
+
+
+@dataclass
+class _Compilation:
+    limits: FilterLimits
+    # Who asks: a related-object filter on a type they may not view is refused outright
+    # (row-level security would make it match nothing; the error says why).
+    principal: Any = None
+    # (lookup, pattern) → the first filter path that uses it, checked by PostgreSQL afterwards.
+    patterns: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def may_view(self, where: str, object_type: str) -> None:
+        if self.principal is not None and not self.principal.can("view", object_type):
+            raise Forbidden(f"{where}: you may not view {object_type} objects, so you may not filter by them", field=where)
+
+    def nested(self, where: str, depth: int) -> int:
+        if depth > self.limits.max_depth:
+            raise BadUserInput(
+                f"{where}: filters may nest at most {self.limits.max_depth} levels deep"
+                " (each AND, OR, NOT and related-object filter is one level)",
+                field=where,
+            )
+        return depth
+
+    def sized(self, where: str, values: list[Any]) -> list[Any]:
+        if len(values) > self.limits.max_list_values:
+            raise BadUserInput(
+                f"{where}: {len(values)} values; at most {self.limits.max_list_values} are allowed in one list",
+                field=where,
+            )
+        return values
+
+
+def _any_of(column: sa.ColumnElement, values: list[Any]) -> sa.ColumnElement[bool]:
+    """``column = ANY(:array)``: one parameter however long the list (``IN`` binds one per
+    value, and PostgreSQL takes at most 65,535 per statement)."""
+    item = column.type
+    if isinstance(item, sa.String):
+        # Not the column's varchar(n)[]: that cast would silently truncate longer values.
+        # Choices (sa.Enum is a String) compare by their text.
+        item = sa.String()
+        values = [v.value if isinstance(v, enum.Enum) else v for v in values]
+    return column == sa.any_(sa.literal(values, ARRAY(item)))
+
+
+# Largest magnitude each integer column type stores; a value beyond it fails the cast in SQL.
+_INTEGER_LIMITS = ((sa.SmallInteger, 2**15), (sa.BigInteger, 2**63), (sa.Integer, 2**31))
+
+
+def _check_integer(column: sa.ColumnElement, value: Any, path: str) -> None:
+    for kind, limit in _INTEGER_LIMITS:
+        if isinstance(column.type, kind):
+            if isinstance(value, int) and not -limit <= value < limit:
+                raise BadUserInput(f"{path}: {value} is out of range {-limit}..{limit - 1}", field=path)
+            return
+
+
+def _coerce(scalar: ScalarSpec, value: Any, path: str, column: sa.ColumnElement | None = None) -> Any:
     """Turn a filter value into what the column compares against."""
+    if scalar.kind in (Kind.integer, Kind.big_integer) and column is not None:
+        _check_integer(column, value, path)
     if scalar.kind is Kind.choice:
         assert scalar.enum is not None
         try:
@@ -57,14 +153,16 @@ def _coerce(scalar: ScalarSpec, value: Any, path: str) -> Any:
     return value
 
 
-def _scalar_clause(column: sa.ColumnElement, scalar: ScalarSpec, lookup: Any, path: str) -> list[sa.ColumnElement[bool]]:
+def _scalar_clause(
+    column: sa.ColumnElement, scalar: ScalarSpec, lookup: Any, path: str, state: _Compilation
+) -> list[sa.ColumnElement[bool]]:
     clauses: list[sa.ColumnElement[bool]] = []
     textual = sa.cast(column, sa.Text) if scalar.kind in (Kind.network, Kind.interface, Kind.choice) else column
     is_net = scalar.kind in (Kind.network, Kind.interface)
     for op, value in _set_fields(lookup):
         where = f"{path}.{op}"
         if op == "exact":
-            clauses.append(column == _coerce(scalar, value, where))
+            clauses.append(column == _coerce(scalar, value, where, column))
         elif op == "i_exact":
             clauses.append(sa.func.lower(textual) == value.lower())
         elif op in ("contains", "i_contains", "starts_with", "i_starts_with", "ends_with", "i_ends_with"):
@@ -78,15 +176,17 @@ def _scalar_clause(column: sa.ColumnElement, scalar: ScalarSpec, lookup: Any, pa
             method = textual.ilike if op.startswith("i_") else textual.like
             clauses.append(method(pattern, escape="\\"))
         elif op == "regex":
+            state.patterns.setdefault((op, value), where)
             clauses.append(textual.regexp_match(value))
         elif op == "i_regex":
+            state.patterns.setdefault((op, value), where)
             clauses.append(textual.regexp_match(value, flags="i"))
         elif op == "in_list":
-            clauses.append(column.in_([_coerce(scalar, v, where) for v in value]))
+            clauses.append(_any_of(column, [_coerce(scalar, v, where, column) for v in state.sized(where, value)]))
         elif op == "is_null":
             clauses.append(column.is_(None) if value else column.is_not(None))
         elif op in ("gt", "gte", "lt", "lte"):
-            bound = _coerce(scalar, value, where)
+            bound = _coerce(scalar, value, where, column)
             compare = {"gt": column > bound, "gte": column >= bound, "lt": column < bound, "lte": column <= bound}
             clauses.append(compare[op])
         elif is_net and op.startswith("net_"):
@@ -105,7 +205,54 @@ def _scalar_clause(column: sa.ColumnElement, scalar: ScalarSpec, lookup: Any, pa
     return clauses
 
 
-def compile_filter(spec: ModelSpec, flt: Any, path: str = "filters") -> sa.ColumnElement[bool]:
+async def compile_filter(spec: ModelSpec, flt: Any, path: str = "filters", *, ctx: RequestContext) -> sa.ColumnElement[bool]:
+    """The WHERE clause for ``flt``; raises BadUserInput naming the path for anything the
+    list's SQL would fail on (limits from ``ctx.settings``; regex patterns checked on the
+    request's read connection)."""
+    state = _Compilation(FilterLimits.from_settings(ctx.settings), ctx.require_principal())
+    clause = _compile(spec, flt, path, 0, state)
+    if state.patterns:
+        await _check_patterns(ctx, state.patterns)
+    return clause
+
+
+# Compiles each pattern with the lookup's own operator (~ or ~*); an invalid one raises SQLSTATE 2201B.
+_REGEX_CHECK = sa.text(
+    "SELECT count(*) FROM unnest(CAST(:patterns AS text[]), CAST(:insensitive AS boolean[])) AS p(pattern, insensitive)"
+    " WHERE CASE WHEN insensitive THEN '' ~* pattern ELSE '' ~ pattern END"
+)
+
+
+async def _regex_error(conn: Any, patterns: list[tuple[str, str]]) -> str | None:
+    """PostgreSQL's complaint about an invalid pattern among ``patterns``, or None. Runs in a
+    savepoint, so a failure leaves the request's read transaction usable."""
+    try:
+        async with conn.begin_nested():
+            params = {"patterns": [p for _, p in patterns], "insensitive": [op == "i_regex" for op, _ in patterns]}
+            await conn.execute(_REGEX_CHECK, params)
+    except sa.exc.DBAPIError as error:
+        if getattr(error.orig, "sqlstate", None) != "2201B":
+            raise
+        return str(error.orig).splitlines()[0] if str(error.orig) else "invalid"
+    return None
+
+
+async def _check_patterns(ctx: RequestContext, patterns: dict[tuple[str, str], str]) -> None:
+    """Let PostgreSQL compile every distinct pattern (its ARE dialect is not Python's ``re``):
+    one statement for all of them; only if one is invalid, one statement each to name it."""
+
+    async def check(conn: Any) -> None:
+        if await _regex_error(conn, list(patterns)) is None:
+            return
+        for (op, pattern), where in patterns.items():
+            detail = await _regex_error(conn, [(op, pattern)])
+            if detail is not None:
+                raise BadUserInput(f"{where}: '{pattern}' is not a valid regular expression ({detail})", field=where)
+
+    await ctx.run(check)
+
+
+def _compile(spec: ModelSpec, flt: Any, path: str, depth: int, state: _Compilation) -> sa.ColumnElement[bool]:
     table = spec.table
     clauses: list[sa.ColumnElement[bool]] = []
     combinators: dict[str, Any] = {}
@@ -116,14 +263,15 @@ def compile_filter(spec: ModelSpec, flt: Any, path: str = "filters") -> sa.Colum
             continue
         scalar = spec.scalar(name)
         if scalar is not None:
-            clauses.extend(_scalar_clause(table.c[name], scalar, value, where))
+            clauses.extend(_scalar_clause(table.c[name], scalar, value, where, state))
             continue
         if name == "tag":
+            state.may_view(where, Tag.__tablename__)
             tag, item = Tag.__table__, TaggedItem.__table__
             tagged = (
                 sa.select(item.c.object_id)
                 .join(tag, tag.c.id == item.c.tag_id)
-                .where(item.c.object_type == spec.type_key, tag.c.slug.in_(value))
+                .where(item.c.object_type == spec.type_key, _any_of(tag.c.slug, state.sized(where, value)))
             )
             clauses.append(table.c.id.in_(tagged))
             continue
@@ -131,24 +279,28 @@ def compile_filter(spec: ModelSpec, flt: Any, path: str = "filters") -> sa.Colum
             ref = spec.ref(name.removesuffix("_id"))
             assert ref is not None
             id_scalar = ScalarSpec(name=name, kind=Kind.uuid, nullable=ref.nullable)
-            clauses.extend(_scalar_clause(table.c[ref.column], id_scalar, value, where))
+            clauses.extend(_scalar_clause(table.c[ref.column], id_scalar, value, where, state))
             continue
         ref = spec.ref(name)
         if ref is not None:
             target = spec_for(ref.target)
-            inner = sa.select(target.table.c.id).where(compile_filter(target, value, where))
+            state.may_view(where, target.type_key)
+            inner = sa.select(target.table.c.id).where(_compile(target, value, where, state.nested(where, depth + 1), state))
             clauses.append(table.c[ref.column].in_(inner))
             continue
         raise BadUserInput(f"{where}: unknown filter field", field=where)  # pragma: no cover
     # {a, OR: {b}} means a OR b; {a, NOT: {b}} means a AND NOT b (strawberry-django's reading).
     result: sa.ColumnElement[bool] | None = sa.and_(*clauses) if clauses else None
     if "AND" in combinators:
-        other = compile_filter(spec, combinators["AND"], f"{path}.AND")
+        where = f"{path}.AND"
+        other = _compile(spec, combinators["AND"], where, state.nested(where, depth + 1), state)
         result = other if result is None else sa.and_(result, other)
     if "OR" in combinators:
-        other = compile_filter(spec, combinators["OR"], f"{path}.OR")
+        where = f"{path}.OR"
+        other = _compile(spec, combinators["OR"], where, state.nested(where, depth + 1), state)
         result = other if result is None else sa.or_(result, other)
     if "NOT" in combinators:
-        other = sa.not_(compile_filter(spec, combinators["NOT"], f"{path}.NOT"))
+        where = f"{path}.NOT"
+        other = sa.not_(_compile(spec, combinators["NOT"], where, state.nested(where, depth + 1), state))
         result = other if result is None else sa.and_(result, other)
     return sa.true() if result is None else result

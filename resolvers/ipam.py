@@ -22,8 +22,7 @@ IP_ADDRESS = "IPAddress"
 
 def _grouped_loader(ctx: RequestContext, key: str, statement_factory: Any, single: bool) -> Any:
     async def load(keys: list[Any]) -> list[Any]:
-        if not ctx.require_principal().can("view", "prefix"):
-            return [None if single else [] for _ in keys]
+        # Row-level security hides prefixes and addresses the principal may not view.
         rows = await fetch(ctx, statement_factory(), {"ids": list(keys)})
         grouped: dict[Any, list[Any]] = defaultdict(list)
         for row in rows:
@@ -181,14 +180,12 @@ async def _child_networks(conn: Any, prefix: Any) -> list[Any]:
 async def available_ips(ctx: RequestContext, prefix: Any, limit: int) -> list[str]:
     if limit < 0 or limit > ctx.settings.max_page_size:
         raise BadUserInput(f"limit must be between 0 and {ctx.settings.max_page_size}", field="limit")
-    async with ctx.read() as conn:
-        used = await _used_hosts(conn, prefix)
+    used = await ctx.run(lambda conn: _used_hosts(conn, prefix))
     return prefix_tree.first_free_hosts(ipaddress.ip_network(prefix.prefix), used, limit)
 
 
 async def available_prefixes(ctx: RequestContext, prefix: Any) -> list[str]:
-    async with ctx.read() as conn:
-        taken = await _child_networks(conn, prefix)
+    taken = await ctx.run(lambda conn: _child_networks(conn, prefix))
     blocks = prefix_tree.free_blocks(ipaddress.ip_network(prefix.prefix), taken)
     return [str(b) for b in blocks[: ctx.settings.max_page_size]]
 
@@ -206,8 +203,8 @@ async def _lock_prefix(write: Write, prefix_id: Any) -> Any:
 
 
 async def allocate_ip(ctx: RequestContext, prefix_id: Any, extra: dict[str, Any]) -> Any:
-    require(ctx.require_principal(), "add", "ip_address")
     ip_spec = spec_for(IP_ADDRESS)
+    require(ctx.require_principal(), "add", ip_spec)
 
     async def work(write: Write) -> Any:
         prefix = await _lock_prefix(write, prefix_id)
@@ -224,8 +221,8 @@ async def allocate_ip(ctx: RequestContext, prefix_id: Any, extra: dict[str, Any]
 
 
 async def allocate_prefix(ctx: RequestContext, prefix_id: Any, prefix_length: int, extra: dict[str, Any]) -> Any:
-    require(ctx.require_principal(), "add", "prefix")
     prefix_spec = spec_for(PREFIX)
+    require(ctx.require_principal(), "add", prefix_spec)
 
     async def work(write: Write) -> Any:
         parent = await _lock_prefix(write, prefix_id)

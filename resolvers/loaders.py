@@ -1,5 +1,8 @@
 """Per-request dataloaders keyed by (table, column): one SQL statement per relation per level.
 
+No loader checks permissions: row-level security (permissions/rls.py) returns only rows
+of tenants and object types the principal may view, whatever the statement.
+
 Rows are SQLAlchemy ``Row`` objects: plain tuples with attribute access, so scalar
 fields resolve synchronously with no ORM in the way.
 """
@@ -20,8 +23,10 @@ from resolvers.context import RequestContext
 
 
 async def fetch(ctx: RequestContext, statement: sa.Executable, params: dict[str, Any] | None = None) -> list[sa.Row]:
-    async with ctx.read() as conn:
+    async def rows(conn: Any) -> list[sa.Row]:
         return list((await conn.execute(statement, params or {})).all())
+
+    return await ctx.run(rows)
 
 
 def _any(column: sa.ColumnElement, keys: list[Any]) -> sa.ColumnElement[bool]:
@@ -29,17 +34,10 @@ def _any(column: sa.ColumnElement, keys: list[Any]) -> sa.ColumnElement[bool]:
     return column == sa.any_(sa.literal(list(keys), ARRAY(column.type)))
 
 
-def _may_view(ctx: RequestContext, spec: ModelSpec) -> bool:
-    principal = ctx.require_principal()
-    return principal.can("view", spec.type_key)
-
-
 def by_id(ctx: RequestContext, spec: ModelSpec) -> DataLoader:
     table = spec.table
 
     async def load(keys: list[Any]) -> list[sa.Row | None]:
-        if not _may_view(ctx, spec):
-            return [None] * len(keys)
         rows = await fetch(ctx, sa.select(table).where(_any(table.c.id, keys)))
         found = {row.id: row for row in rows}
         return [found.get(key) for key in keys]
@@ -52,8 +50,6 @@ def by_column(ctx: RequestContext, spec: ModelSpec, column: str) -> DataLoader:
     table = spec.table
 
     async def load(keys: list[Any]) -> list[list[sa.Row]]:
-        if not _may_view(ctx, spec):
-            return [[] for _ in keys]
         rows = await fetch(ctx, sa.select(table).where(_any(table.c[column], keys)).order_by(table.c.id))
         grouped: dict[Any, list[sa.Row]] = defaultdict(list)
         for row in rows:
@@ -69,8 +65,6 @@ def many(ctx: RequestContext, relation: ManySpec) -> DataLoader:
     local = association.c[relation.local]
 
     async def load(keys: list[Any]) -> list[list[sa.Row]]:
-        if not _may_view(ctx, target):
-            return [[] for _ in keys]
         statement = (
             sa.select(local.label("_owner"), target.table)
             .join(target.table, target.table.c.id == association.c[relation.remote])

@@ -56,7 +56,7 @@ async def list_rows(ctx: RequestContext, spec: ModelSpec, filters: Any = None, p
     ceiling = ctx.settings.max_page_size
     statement = sa.select(table)
     if _given(filters):
-        statement = statement.where(compile_filter(spec, filters))
+        statement = statement.where(await compile_filter(spec, filters, ctx=ctx))
     limit, offset = ceiling, 0
     if _given(pagination):
         if _given(pagination.limit):

@@ -20,7 +20,28 @@ def parse_id(value: Any, field: str) -> uuid.UUID:
         raise BadUserInput(f"{field}: '{value}' is not a valid id", field=field) from None
 
 
+def _refuse_zone(value: Any, field: str) -> None:
+    """Python's ipaddress accepts a scoped IPv6 address ('fe80::1%eth0', RFC 4007) and keeps
+    the zone in its text; PostgreSQL's inet and cidr reject it. Refuse it here, naming the field."""
+    if not isinstance(value, str) or "%" not in value:
+        return
+    address, slash, mask = value.partition("/")
+    try:
+        zone = ipaddress.IPv6Address(address).scope_id
+    except ValueError:
+        return  # not a scoped address at all: the caller's own parse error says what is wrong
+    if zone is not None:
+        unscoped = address.split("%", 1)[0] + slash + mask
+        raise BadUserInput(
+            f"{field}: '{value}' is a scoped IPv6 address (zone %{zone}); zones cannot be stored or compared,"
+            f" give '{unscoped}' instead",
+            field=field,
+            suggestion=unscoped,
+        )
+
+
 def parse_network(value: str, field: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    _refuse_zone(value, field)
     try:
         return ipaddress.ip_network(value, strict=True)
     except ValueError as strict_error:
@@ -34,6 +55,7 @@ def parse_network(value: str, field: str) -> ipaddress.IPv4Network | ipaddress.I
 
 
 def parse_interface(value: str, field: str) -> ipaddress.IPv4Interface | ipaddress.IPv6Interface:
+    _refuse_zone(value, field)
     try:
         return ipaddress.ip_interface(value)
     except ValueError:
@@ -48,6 +70,8 @@ def check_scalar(scalar: ScalarSpec, value: Any) -> Any:
             raise BadUserInput(f"{field} may not be null", field=field)
         return None
     if scalar.kind is Kind.string:
+        if scalar.required and not value.strip():
+            raise BadUserInput(f"{field} may not be blank", field=field)
         if scalar.max_length is not None and len(value) > scalar.max_length:
             raise BadUserInput(
                 f"{field} is {len(value)} characters long; at most {scalar.max_length} are allowed",

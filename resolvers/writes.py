@@ -63,7 +63,8 @@ class Write:
         changed = [k for k in changed if k != "last_updated"]
         row = new if new is not None else old
         assert row is not None
-        tenant_id = getattr(row, "tenant_id", None) if spec.tenant_scoped else None
+        tenant_id = spec.model.owning_tenant(row)
+        audience = spec.model.__audience__
         await self.conn.execute(
             sa.insert(ObjectChange.__table__).values(
                 org_id=self.principal.org_id,
@@ -71,6 +72,7 @@ class Write:
                 user_id=self.principal.user_id,
                 user_name=self.principal.username,
                 request_id=self.ctx.request_id,
+                audience=audience,
                 action=action,
                 object_type=spec.type_key,
                 object_id=row.id,
@@ -89,8 +91,10 @@ class Write:
                 "numid": getattr(row, "numid", None),
                 "action": action.value,
                 "changed_fields": changed,
-                "tenant_id": str(tenant_id) if tenant_id else (str(row.id) if spec.name == "tenant" else None),
+                "tenant_id": str(tenant_id) if tenant_id else None,
+                "audience": audience.value,
                 "org_id": str(self.principal.org_id),
+                "affects_principals": spec.model.__affects_principals__,
             }
         )
 
@@ -140,11 +144,15 @@ def after_write(*model_names: str) -> Callable[[AfterHook], AfterHook]:
     return register
 
 
-def require(principal: Principal, action: str, type_key: str) -> None:
+def require(principal: Principal, action: str, spec: ModelSpec) -> None:
+    """The permission check of every generic write (row-level security checks it again)."""
     if not principal.write_enabled:
         raise Forbidden("this token is read-only")
-    if not principal.can(action, type_key):
-        raise Forbidden(f"you may not {action} {type_key} objects")
+    if not principal.can(action, spec.type_key):
+        raise Forbidden(f"you may not {action} {spec.type_key} objects")
+    if not spec.tenant_scoped and not principal.all_tenants:
+        # Shared by every tenant: one tenant's principal must not change what others use.
+        raise Forbidden(f"{spec.name} objects are shared by all tenants: only a principal not limited to some tenants may {action} them")
 
 
 def _split_input(spec: ModelSpec, data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[Any]], list[Any] | None]:
@@ -191,24 +199,31 @@ async def _check_no_cycle(write: Write, spec: ModelSpec, values: dict[str, Any],
 
 
 async def _write_many(write: Write, spec: ModelSpec, row: sa.Row, many: dict[str, list[Any]]) -> None:
+    # settings.max_list_values (DANBYTE_MAX_LIST_VALUES) bounds every id list, repeats included;
+    # raising rolls the whole write back.
+    limit = write.ctx.settings.max_list_values
+    for name, ids in many.items():
+        if len(ids) > limit:
+            raise BadUserInput(f"{name}: {len(ids)} ids; at most {limit} are allowed in one list", field=name)
     for name, ids in many.items():
         relation = next(m for m in spec.many if m.name == name)
         association = Base.metadata.tables[relation.table]
-        await _check_references_many(write, relation.target, ids, row.tenant_id, name)
+        distinct = list(dict.fromkeys(ids))
+        await _check_references_many(write, relation.target, distinct, row.tenant_id, name)
         await write.conn.execute(sa.delete(association).where(association.c[relation.local] == row.id))
-        if ids:
+        if distinct:
             await write.conn.execute(
                 sa.insert(association),
-                [{"tenant_id": row.tenant_id, relation.local: row.id, relation.remote: i} for i in dict.fromkeys(ids)],
+                [{"tenant_id": row.tenant_id, relation.local: row.id, relation.remote: i} for i in distinct],
             )
 
 
 async def _check_references_many(write: Write, target_name: str, ids: list[Any], tenant_id: Any, field: str) -> None:
     target = spec_for(target_name)
-    found = {
-        r.id: r.tenant_id
-        for r in await write.conn.execute(sa.select(target.table.c.id, target.table.c.tenant_id).where(target.table.c.id.in_(ids)))
-    }
+    key = target.table.c.id
+    # = ANY(one array parameter): IN would bind one parameter per id (PostgreSQL takes 65,535).
+    matching = key == sa.any_(sa.literal(list(ids), sa.ARRAY(key.type)))
+    found = {r.id: r.tenant_id for r in await write.conn.execute(sa.select(key, target.table.c.tenant_id).where(matching))}
     for i in ids:
         if i not in found:
             raise NotFound(f"{field}: no {target.name} with id {i}", field=field)
@@ -218,17 +233,21 @@ async def _check_references_many(write: Write, target_name: str, ids: list[Any],
 
 async def _write_tags(write: Write, spec: ModelSpec, row: sa.Row, tag_ids: list[Any]) -> None:
     tag, item = Tag.__table__, TaggedItem.__table__
-    ids = [parse_id(t, "tags") for t in tag_ids]
-    known = {r.id for r in await write.conn.execute(sa.select(tag.c.id).where(tag.c.id.in_(ids)))}
+    limit = write.ctx.settings.max_list_values
+    if len(tag_ids) > limit:  # repeats count: the limit is on what the client sends
+        raise BadUserInput(f"tags: {len(tag_ids)} ids; at most {limit} are allowed in one list", field="tags")
+    ids = list(dict.fromkeys(parse_id(t, "tags") for t in tag_ids))
+    matching = tag.c.id == sa.any_(sa.literal(ids, sa.ARRAY(tag.c.id.type)))  # one parameter, however many ids
+    known = {r.id for r in await write.conn.execute(sa.select(tag.c.id).where(matching))}
     missing = [str(i) for i in ids if i not in known]
     if missing:
         raise NotFound(f"tags: no tag with id {', '.join(missing)}", field="tags")
-    tenant_id = row.tenant_id if spec.tenant_scoped else row.id
+    tenant_id = spec.model.owning_tenant(row)
     await write.conn.execute(sa.delete(item).where(item.c.object_type == spec.type_key, item.c.object_id == row.id))
     if ids:
         await write.conn.execute(
             sa.insert(item),
-            [{"tag_id": i, "object_type": spec.type_key, "object_id": row.id, "tenant_id": tenant_id} for i in dict.fromkeys(ids)],
+            [{"tag_id": i, "object_type": spec.type_key, "object_id": row.id, "tenant_id": tenant_id} for i in ids],
         )
 
 
@@ -250,7 +269,7 @@ async def run_write(ctx: RequestContext, work: Callable[[Write], Awaitable[sa.Ro
     """Run ``work`` in one transaction; map database errors; publish events after commit."""
     principal = ctx.require_principal()
     try:
-        async with ctx.db.request_transaction(principal) as conn:
+        async with ctx.db.request_transaction(principal, writing=True) as conn:
             write = Write(ctx, conn, principal)
             row = await work(write)
     except IntegrityError as error:
@@ -263,6 +282,8 @@ async def run_write(ctx: RequestContext, work: Callable[[Write], Awaitable[sa.Ro
         raise BadUserInput(f"the database refused the value: {_first_line(error)}") from None
     if ctx.events is not None and write.changes:
         try:
+            if any(change["affects_principals"] for change in write.changes):
+                await ctx.events.invalidate_principals()
             await ctx.events.publish(write.changes)
         except Exception:  # the write is committed: a lost notification must not turn it into an error
             logger.exception("could not publish %d change events", len(write.changes))
@@ -316,7 +337,7 @@ def prepare_create(
 
 async def create(ctx: RequestContext, spec: ModelSpec, data: dict[str, Any]) -> sa.Row:
     principal = ctx.require_principal()
-    require(principal, "add", spec.type_key)
+    require(principal, "add", spec)
     values, many, tags = prepare_create(principal, spec, data)
     return await run_write(ctx, lambda write: insert_object(write, spec, values, many, tags))
 
@@ -332,7 +353,7 @@ async def _load_for_write(write: Write, spec: ModelSpec, object_id: uuid.UUID) -
 
 async def update(ctx: RequestContext, spec: ModelSpec, object_id: Any, data: dict[str, Any]) -> sa.Row:
     principal = ctx.require_principal()
-    require(principal, "change", spec.type_key)
+    require(principal, "change", spec)
     object_id = parse_id(object_id, "id")
     values, many, tags = _split_input(spec, dict(data))
     if "tenant_id" in values:
@@ -347,7 +368,7 @@ async def update(ctx: RequestContext, spec: ModelSpec, object_id: Any, data: dic
 
 async def delete(ctx: RequestContext, spec: ModelSpec, object_id: Any) -> sa.Row:
     principal = ctx.require_principal()
-    require(principal, "delete", spec.type_key)
+    require(principal, "delete", spec)
     object_id = parse_id(object_id, "id")
 
     async def work(write: Write) -> sa.Row:

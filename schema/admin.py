@@ -1,16 +1,18 @@
 """Admin-only mutations for users and tokens, and ``me``. Secrets are never readable fields."""
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Optional
 
 import sqlalchemy as sa
 import strawberry
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from models.auth import ObjectPermission, Token, User
-from models.registry import ModelSpec
+from models.registry import ModelSpec, type_keys
+from models.tenancy import Tenant
 from models.choices import ChangeAction
 from permissions.principal import ACTIONS
-from permissions.tokens import create_token, hash_password
+from permissions.tokens import create_token, grants_of, hash_password
 from resolvers.errors import BadUserInput, Forbidden, NotFound
 from resolvers.validation import parse_id
 from resolvers.writes import Write, run_write
@@ -73,19 +75,72 @@ def _require_admin(info: strawberry.Info) -> Any:
     return principal
 
 
-def _tenant_ids(principal: Any, tenants: Optional[list[Any]]) -> list[Any]:
-    ids = [parse_id(t, "tenants") for t in tenants or []]
+async def _tenant_ids(write: Write, tenants: Optional[list[Any]]) -> list[Any]:
+    """The tenants a new user or token is limited to, within the caller's own.
+
+    Absent or empty means "every tenant": only a caller no tenant list narrows may hand
+    that out; anyone else gets their own tenants, written out."""
+    principal = write.principal
+    ids = list(dict.fromkeys(parse_id(t, "tenants") for t in tenants or []))
+    if not ids:
+        return [] if principal.all_tenants else sorted(principal.tenant_ids, key=str)
+    # Read as the caller: row-level security shows exactly the tenants it may reach.
+    table = Tenant.__table__
+    wanted = table.c.id == sa.any_(sa.literal(ids, ARRAY(sa.Uuid())))
+    visible = {r.id for r in await write.conn.execute(sa.select(table.c.id).where(wanted))}
     for tenant_id in ids:
-        if tenant_id not in principal.tenant_ids:
-            raise NotFound(f"tenants: no tenant with id {tenant_id}", field="tenants")
+        if tenant_id not in visible:
+            raise NotFound(f"tenants: no tenant with id {tenant_id} among yours", field="tenants")
     return ids
+
+
+def _check_permissions(principal: Any, permissions: Optional[list[PermissionInput]]) -> dict[str, frozenset[str]]:
+    grants: dict[str, frozenset[str]] = {}
+    known = type_keys()
+    for index, permission in enumerate(permissions or []):
+        unknown = set(permission.actions) - set(ACTIONS)
+        if unknown:
+            raise BadUserInput(f"permissions.actions: unknown {sorted(unknown)}", field=f"permissions.{index}.actions")
+        unknown_types = set(permission.object_types) - known
+        if unknown_types:
+            raise BadUserInput(
+                f"permissions.object_types: no object type {sorted(unknown_types)}", field=f"permissions.{index}.object_types"
+            )
+        if not permission.object_types or not permission.actions:
+            raise BadUserInput("permissions: name at least one object type and one action", field=f"permissions.{index}")
+        for object_type in permission.object_types:
+            grants[object_type] = grants.get(object_type, frozenset()) | frozenset(permission.actions)
+    return grants
+
+
+def _refuse_beyond(principal: Any, what: str, is_admin: bool, tenant_ids: list[Any], grants: dict[str, frozenset[str]]) -> None:
+    excess = principal.covers(is_admin=is_admin, tenant_ids=frozenset(tenant_ids) if tenant_ids else None, grants=grants)
+    if excess is not None:
+        raise Forbidden(f"{what} would reach beyond your own rights ({excess})")
+
+
+async def _user_within_reach(write: Write, user_id: Any) -> Any:
+    """The user (of the caller's organisation), when everything it may do the caller may too.
+
+    Minting or revoking a token for someone is acting as them: an administrator limited
+    to one tenant must not mint a key for the organisation's unrestricted administrator."""
+    table = User.__table__
+    row = (await write.conn.execute(sa.select(table).where(table.c.id == user_id))).one_or_none()
+    if row is None:
+        raise NotFound(f"user: no user with id {user_id}", field="user")
+    if row.id != write.principal.user_id:
+        grants = await grants_of(write.conn, row.id)
+        _refuse_beyond(write.principal, "that user", row.is_admin, list(row.tenant_ids), grants)
+    return row
 
 
 def query_fields() -> dict[str, Any]:
     async def me(info: strawberry.Info) -> UserType:
         principal = info.context.require_principal()
-        async with info.context.read() as conn:
-            row = (await conn.execute(sa.select(User.__table__).where(User.__table__.c.id == principal.user_id))).one()
+        async def load(conn: Any) -> Any:
+            return (await conn.execute(sa.select(User.__table__).where(User.__table__.c.id == principal.user_id))).one()
+
+        row = await info.context.run(load)
         return UserType(id=row.id, username=row.username, email=row.email, is_admin=row.is_admin, is_active=row.is_active)
 
     return {"me": strawberry.field(resolver=me)}
@@ -96,13 +151,11 @@ def mutation_fields(generated: dict[str, Any]) -> dict[str, Any]:
         principal = _require_admin(info)
         if not input.username.strip() or len(input.username) > 150:
             raise BadUserInput("username must be 1 to 150 characters", field="username")
-        tenant_ids = _tenant_ids(principal, input.tenants)
-        for permission in input.permissions or []:
-            unknown = set(permission.actions) - set(ACTIONS)
-            if unknown:
-                raise BadUserInput(f"permissions.actions: unknown {sorted(unknown)}", field="permissions.actions")
+        grants = _check_permissions(principal, input.permissions)
 
         async def work(write: Write) -> Any:
+            tenant_ids = await _tenant_ids(write, input.tenants)
+            _refuse_beyond(principal, "the new user", input.is_admin, tenant_ids, grants)
             user = User.__table__
             row = (
                 await write.conn.execute(
@@ -118,11 +171,9 @@ def mutation_fields(generated: dict[str, Any]) -> dict[str, Any]:
                     .returning(user)
                 )
             ).one()
-            for permission in input.permissions or []:
+            for object_type, actions in grants.items():
                 await write.conn.execute(
-                    sa.insert(ObjectPermission.__table__).values(
-                        user_id=row.id, object_types=permission.object_types, actions=permission.actions
-                    )
+                    sa.insert(ObjectPermission.__table__).values(user_id=row.id, object_types=[object_type], actions=sorted(actions))
                 )
             await write.log(USER_SPEC, ChangeAction.create, None, row)
             return row
@@ -133,30 +184,56 @@ def mutation_fields(generated: dict[str, Any]) -> dict[str, Any]:
     async def token_create(info: strawberry.Info, input: TokenCreateInput) -> TokenCreated:
         principal = _require_admin(info)
         user_id = parse_id(input.user, "user")
-        tenant_ids = _tenant_ids(principal, input.tenants)
+        expires = input.expires
+        if expires is not None and expires.tzinfo is None:
+            expires = expires.replace(tzinfo=timezone.utc)
+        if principal.expires is not None:
+            # A token never outlives the token that minted it.
+            expires = expires or principal.expires
+            if expires > principal.expires:
+                raise Forbidden("expires: a new token cannot outlive your own token", field="expires")
 
         async def work(write: Write) -> Any:
-            user = User.__table__
-            exists = (await write.conn.execute(sa.select(user.c.id).where(user.c.id == user_id))).one_or_none()
-            if exists is None:
-                raise NotFound(f"user: no user with id {user_id}", field="user")
+            target = await _user_within_reach(write, user_id)
+            tenant_ids = await _tenant_ids(write, input.tenants)
             token_id, key = await create_token(
                 write.conn,
-                user_id,
+                target.id,
                 tenant_ids=tenant_ids,
                 write_enabled=input.write_enabled,
-                expires=input.expires,
+                expires=expires,
                 description=input.description,
             )
             token_row = (await write.conn.execute(sa.select(Token.__table__).where(Token.__table__.c.id == token_id))).one()
             await write.log(TOKEN_SPEC, ChangeAction.create, None, token_row)
             return TokenCreated(
-                id=token_id, key=key, user=user_id, write_enabled=input.write_enabled, expires=input.expires, tenants=tenant_ids
+                id=token_id, key=key, user=user_id, write_enabled=input.write_enabled, expires=expires, tenants=tenant_ids
             )
+
+        return await run_write(info.context, work)
+
+    async def token_delete(info: strawberry.Info, id: strawberry.ID) -> strawberry.ID:
+        """Revoke a token at once, on every server process. Anyone may revoke their own."""
+        principal = info.context.require_principal()
+        if not principal.write_enabled:
+            raise Forbidden("this token is read-only")
+        token_id = parse_id(id, "id")
+
+        async def work(write: Write) -> Any:
+            table = Token.__table__
+            row = (await write.conn.execute(sa.select(table).where(table.c.id == token_id).with_for_update())).one_or_none()
+            if row is None or (row.user_id != principal.user_id and not principal.is_admin):
+                raise NotFound(f"no token with id {token_id}", field="id")
+            if row.user_id != principal.user_id:
+                await _user_within_reach(write, row.user_id)
+            await write.conn.execute(sa.delete(table).where(table.c.id == token_id))
+            await write.log(TOKEN_SPEC, ChangeAction.delete, row, None)
+            return row.id
 
         return await run_write(info.context, work)
 
     return {
         "user_create": strawberry.mutation(resolver=user_create),
         "token_create": strawberry.mutation(resolver=token_create),
+        "token_delete": strawberry.mutation(resolver=token_delete),
     }

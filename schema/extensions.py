@@ -1,12 +1,31 @@
 """Schema extensions: abuse limits, error codes and masking, per-request cleanup and debug figures."""
 
-from collections.abc import AsyncIterator
+import logging
+import re
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from graphql import GraphQLError
+from graphql import (
+    ArgumentNode,
+    GraphQLError,
+    ListValueNode,
+    ObjectFieldNode,
+    OperationDefinitionNode,
+    StringValueNode,
+    ValidationRule,
+    VariableDefinitionNode,
+)
 from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter, SchemaExtension
 
-from resolvers.errors import ApiError, log_unexpected
+from resolvers.errors import ApiError, BadUserInput, log_unexpected
+
+# PostgreSQL text and jsonb cannot hold NUL, and a lone UTF-16 surrogate (what JSON's
+# "\ud800" decodes to) cannot be encoded as UTF-8 at all: both would fail deep inside a
+# write as internal errors, so they are refused as input instead.
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+UNSTORABLE_MESSAGE = "text must not contain NUL (U+0000) or unpaired UTF-16 surrogates (U+D800 to U+DFFF)"
+
+logger = logging.getLogger("danbyte.requests")
 
 
 def _unexpected(error: GraphQLError) -> bool:
@@ -35,6 +54,93 @@ class CodedErrors(MaskErrors):
         return processed
 
 
+def _literal_path(containers: tuple[Any, ...], keys: tuple[Any, ...]) -> str | None:
+    """Where a literal sits, from the visitor's ancestors and the keys leading down through
+    them: argument, input fields and list positions, or the variable whose default it is."""
+    steps: list[str] = []
+    previous = None
+    for container, key in zip(containers, keys):
+        if isinstance(container, (ArgumentNode, ObjectFieldNode)):
+            steps.append(container.name.value)
+        elif isinstance(container, VariableDefinitionNode):
+            steps.append(container.variable.name.value)
+        elif isinstance(previous, ListValueNode):
+            steps.append(str(key))  # the container is the list's items; the key is the position
+        previous = container
+    return ".".join(steps) or None
+
+
+class StorableStringLiterals(ValidationRule):
+    """Refuses a string literal the database could not store, wherever it is in the document
+    (arguments, input objects, JSON literals, lists, variable defaults); the error's field
+    is its path, such as ``input.custom_fields.note.1``."""
+
+    def enter_string_value(self, node: StringValueNode, key: Any, parent: Any, path: Any, ancestors: Any) -> None:
+        if UNSTORABLE.search(node.value):
+            field = _literal_path((*ancestors, parent), tuple(path))
+            self.report_error(BadUserInput(UNSTORABLE_MESSAGE, field=field))
+
+
+# graphql-core's own limit for documents and typed variables; it does not count inside a JSON
+# scalar (custom_fields), where json, psycopg and the response encoder would run out of stack.
+MAX_VARIABLE_DEPTH = 200
+
+
+def variables_error(variables: dict[str, Any] | None) -> BadUserInput | None:
+    """The first problem in the decoded variables, or None: text the database could not store
+    (a bad object key is blamed on its object) or nesting deeper than MAX_VARIABLE_DEPTH.
+    A loop over a stack rather than recursion, since the nesting is what is being checked."""
+    pending: list[tuple[str, Any, int]] = [("", variables, 0)]
+    while pending:
+        path, value, depth = pending.pop()
+        if isinstance(value, str):
+            if UNSTORABLE.search(value):
+                return BadUserInput(UNSTORABLE_MESSAGE, field=path)
+        elif isinstance(value, (dict, list)) and depth > MAX_VARIABLE_DEPTH:
+            variable = path.split(".", 1)[0]
+            return BadUserInput(f"variables nest deeper than {MAX_VARIABLE_DEPTH} levels", field=variable)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if UNSTORABLE.search(key):
+                    return BadUserInput(f"object keys: {UNSTORABLE_MESSAGE}", field=path or None)
+                pending.append((f"{path}.{key}" if path else key, item, depth + 1))
+        elif isinstance(value, list):
+            pending.extend((f"{path}.{index}", item, depth + 1) for index, item in enumerate(value))
+    return None
+
+
+class RequestChecks(SchemaExtension):
+    """Refusals graphql-core does not make by itself, before any resolver runs (over HTTP and
+    WebSocket alike): text the database could not store, in literals and variables; variables
+    nested too deeply; a document with several operations but no operation name."""
+
+    def on_operation(self) -> Iterator[None]:
+        context = self.execution_context
+        # Until the document is parsed, strawberry's operation_name is exactly what the client
+        # sent; afterwards it falls back to the first operation's name (and runs that one).
+        self.requested_operation = context.operation_name
+        context.validation_rules = (*context.validation_rules, StorableStringLiterals)
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        checks = (self._operation_choice(), variables_error(self.execution_context.variables))
+        errors: list[GraphQLError] = [error for error in checks if error is not None]
+        if errors:
+            # Set before validation runs: strawberry then skips validation and answers with these.
+            self.execution_context.pre_execution_errors = errors
+        yield
+
+    def _operation_choice(self) -> BadUserInput | None:
+        document = self.execution_context.graphql_document
+        if self.requested_operation is not None or document is None:
+            return None
+        operations = [node for node in document.definitions if isinstance(node, OperationDefinitionNode)]
+        if len(operations) > 1:
+            # graphql-core's own rule (its execute() would say the same).
+            return BadUserInput("Must provide operation name if query contains multiple operations.", field="operationName")
+        return None
+
+
 class RequestLifecycle(SchemaExtension):
     """Closes the request's read transaction; reports SQL figures to admins who ask."""
 
@@ -42,7 +148,10 @@ class RequestLifecycle(SchemaExtension):
         yield
         ctx = self.execution_context.context
         if getattr(ctx, "close", None) is not None:
-            await ctx.close()
+            try:
+                await ctx.close()
+            except Exception:  # the answer is computed: a failed cleanup must not replace it
+                logger.exception("could not close the request's read transaction")
 
     def get_results(self) -> dict[str, Any]:
         ctx = self.execution_context.context
@@ -58,6 +167,7 @@ def extensions_for(settings: Any) -> list[Any]:
         lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
         lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+        RequestChecks,
         RequestLifecycle,
         CodedErrors,
     ]

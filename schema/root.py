@@ -7,7 +7,7 @@ from typing import Any, Optional
 import strawberry
 from strawberry.schema.config import StrawberryConfig
 
-from models.registry import READ_ONLY, spec_by_type_key
+from models.registry import READ_ONLY
 from resolvers import dcim, ipam, reads, writes  # noqa: F401  (dcim, ipam register write hooks)
 from schema import admin
 from resolvers.prefetch import prefetch, to_record, to_records
@@ -148,16 +148,8 @@ def _subscription() -> type:
 def _visible(principal: Any, event: dict[str, Any]) -> bool:
     if event.get("org_id") != str(principal.org_id):
         return False
-    try:
-        type_key = spec_by_type_key(event["object_type"]).type_key
-    except KeyError:
-        return False
-    if not principal.can("view", type_key):
-        return False
     tenant = event.get("tenant_id")
-    if tenant is None:
-        return True
-    return uuid.UUID(tenant) in principal.tenant_ids or (principal.all_tenants and event["type"] == "tenant")
+    return principal.may_see_change(event["object_type"], uuid.UUID(tenant) if tenant else None, event.get("audience", ""))
 
 
 class DanbyteSchema(strawberry.Schema):

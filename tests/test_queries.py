@@ -113,3 +113,17 @@ async def test_token_limit(api, app):
     fields = " ".join(["id"] * (app.state.danbyte.settings.max_tokens + 1))
     error = await api.error(f"{{ site_list {{ {fields} }} }}")
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_a_refused_root_field_leaves_its_siblings_and_the_next_request_intact(committed_api, committed_org):
+    """graphql-core cancels the other root fields when one fails; a statement cancelled
+    mid-flight used to break the shared read connection and the whole response."""
+    tenant = committed_org.tenant_ids[0]
+    for index in range(20):
+        await committed_api.data(f'mutation {{ site_create(input: {{name: "s{index}", slug: "s{index}", tenant: "{tenant}"}}) {{ id }} }}')
+    for order in ('site_list(filters: {name: {regex: "(["}}) { id } tenant_list { id } prefix_list { id }',
+                  'tenant_list { id } site_list(filters: {status: {exact: "bogus"}}) { id } site_list_again: site_list { id }'):
+        body = await committed_api.query(f"{{ {order} }}")
+        assert body["data"] is None
+        assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"], body
+    assert len((await committed_api.data("{ site_list { id } }"))["site_list"]) == 20

@@ -7,7 +7,7 @@ Create Date: 2026-11-23 18:36:35.840580
 from alembic import op
 import sqlalchemy as sa
 
-from permissions.rls import FUNCTIONS_SQL, ROLE_SQL, protect_table_sql
+from permissions.rls import FUNCTIONS_SQL, ROLE_SQL, legacy_protect_table_sql
 from sqlalchemy.dialects import postgresql
 
 revision = 'e40833412734'
@@ -522,7 +522,7 @@ def upgrade() -> None:
     }
     for kind, tables in tables_by_kind.items():
         for table in tables:
-            op.execute(protect_table_sql(table, kind))
+            op.execute(legacy_protect_table_sql(table, kind))
 
 
 def downgrade() -> None:
