@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 ACTIONS = ("view", "add", "change", "delete")
-WRITE_ACTIONS = frozenset(ACTIONS) - {"view"}
 
 
 @dataclass(frozen=True)
@@ -54,11 +53,12 @@ class Principal:
     def readable_types(self, writing: bool = False) -> frozenset[str] | None:
         """Object types whose rows the database lets this principal read; None means all.
 
-        A write transaction may also read the types it may write, because PostgreSQL
-        checks a written row (INSERT … RETURNING, UPDATE) against the read policy."""
+        A write transaction may also read the types it may add, because PostgreSQL
+        checks an inserted row (INSERT … RETURNING) against the read policy; changing or
+        deleting needs the view grant anyway (resolvers.writes.require)."""
         if self.is_admin:
             return None
-        wanted = {"view"} | (WRITE_ACTIONS if writing and self.write_enabled else set())
+        wanted = {"view"} | ({"add"} if writing and self.write_enabled else set())
         return frozenset(t for t, actions in self.grants.items() if actions & wanted)
 
     def covers(self, *, is_admin: bool, tenant_ids: frozenset[uuid.UUID] | None, grants: dict[str, frozenset[str]]) -> str | None:

@@ -278,6 +278,9 @@ def _compile(spec: ModelSpec, flt: Any, path: str, depth: int, state: _Compilati
         if name.endswith("_id") and spec.ref(name.removesuffix("_id")) is not None:
             ref = spec.ref(name.removesuffix("_id"))
             assert ref is not None
+            # The column is the object's own, beyond row-level security's reach: without
+            # view on the target it would tell which object it points at.
+            state.may_view(where, spec_for(ref.target).type_key)
             id_scalar = ScalarSpec(name=name, kind=Kind.uuid, nullable=ref.nullable)
             clauses.extend(_scalar_clause(table.c[ref.column], id_scalar, value, where, state))
             continue

@@ -150,6 +150,10 @@ def require(principal: Principal, action: str, spec: ModelSpec) -> None:
         raise Forbidden("this token is read-only")
     if not principal.can(action, spec.type_key):
         raise Forbidden(f"you may not {action} {spec.type_key} objects")
+    if action != "add" and not principal.can("view", spec.type_key):
+        # The mutation answers with the object: changing or deleting what one may not
+        # see would read it.
+        raise Forbidden(f"you may not {action} {spec.type_key} objects you may not view")
     if not spec.tenant_scoped and not principal.all_tenants:
         # Shared by every tenant: one tenant's principal must not change what others use.
         raise Forbidden(f"{spec.name} objects are shared by all tenants: only a principal not limited to some tenants may {action} them")
@@ -163,6 +167,8 @@ def _split_input(spec: ModelSpec, data: dict[str, Any]) -> tuple[dict[str, Any],
     for name, value in data.items():
         ref = spec.ref(name)
         if ref is not None:
+            if value is None and not ref.nullable:
+                raise BadUserInput(f"{name} may not be null", field=name)
             values[ref.column] = parse_id(value, name) if value is not None else None
         elif any(m.name == name for m in spec.many):
             many[name] = [parse_id(v, name) for v in (value or [])]

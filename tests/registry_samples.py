@@ -1,0 +1,276 @@
+"""Minimal valid objects of any exposed model, built from its ModelSpec alone.
+
+The generated security suite (tests/test_security_registry.py) needs an object of every
+model, related to objects of other models, in a chosen tenant. Nothing here names a
+model: values come from the column kinds and bounds the registry reads from the
+declarations, and required references are satisfied by creating their targets first
+(recursively, in the same tenant). Everything is created through the public API
+(``<name>_create``) with an administrator's key, so the objects are exactly what a
+client could make.
+
+A model whose columns need more than their kind says (a value that must satisfy a CHECK
+the registry cannot see, a string with a format) gets an entry in ``VALUE_OVERRIDES``;
+relations that are derived from values rather than declared (``schema/overrides.py``)
+get an entry in ``DERIVED_RELATIONS``. Keep both tables tiny and explain every entry.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from types import SimpleNamespace
+from typing import Any
+
+from models.base import Base
+from models.registry import READ_ONLY, Kind, ModelSpec, RefSpec, ScalarSpec, spec_by_type_key, spec_for, specs
+
+# ---------------------------------------------------------------------------------------
+# Override tables. Keyed by model class name; nothing else in the generated suite names one.
+
+# (model, column) → value factory taking the object's sequence number. Needed only when a
+# column's kind, length and bounds are not enough to make a valid value. Today none is:
+# - IPRange's CHECK ``start_address <= end_address`` (same family) holds because every
+#   interface column of one sample object gets the same address (a one-address range);
+# - Tag.color must be hex, but it has a default, so a minimal input never sets it.
+# Add an entry when a new model's required column needs a format or must satisfy a CHECK.
+VALUE_OVERRIDES: dict[tuple[str, str], Callable[[int], Any]] = {}
+
+# Relation fields computed from values instead of declared references (the prefix tree,
+# schema/overrides.py): (owner model, field) → (target model, owner values, target values)
+# that make one owner object and one target object related. Both objects are created in
+# the same tenant (and so the same, global, VRF). The generated suite checks that every
+# relation registered for prefetching is either declared in the registry or listed here.
+DERIVED_RELATIONS: dict[tuple[str, str], tuple[str, dict[str, Any], dict[str, Any]]] = {
+    # A prefix's ip_addresses: addresses of its tenant and VRF inside it.
+    ("Prefix", "ip_addresses"): ("IPAddress", {"prefix": "198.18.0.0/24"}, {"address": "198.18.0.7/24"}),
+    # An address's prefix: the most specific prefix of its tenant and VRF containing it.
+    ("IPAddress", "prefix"): ("Prefix", {"address": "198.18.0.7/24"}, {"prefix": "198.18.0.0/24"}),
+}
+
+
+# ---------------------------------------------------------------------------------------
+# Facts derived from the registry.
+
+
+def creatable(spec: ModelSpec) -> bool:
+    """The model has generated create/update/delete mutations (schema/root.py's rule)."""
+    return spec.type_name not in READ_ONLY and any(s.writable for s in spec.scalars)
+
+
+def owner_of(spec: ModelSpec) -> str | None:
+    """Which tenant owns an object of this model, as its declaration says:
+    ``"tenant"`` (its tenant_id column), ``"self"`` (the object is a tenant) or None
+    (organisation-wide, or not tenant-owned)."""
+    probe = SimpleNamespace(id="self", tenant_id="tenant")
+    try:
+        answer = spec.model.owning_tenant(probe)
+    except AttributeError:
+        return None
+    return answer if answer in ("self", "tenant") else None
+
+
+def tenant_ref(spec: ModelSpec) -> RefSpec | None:
+    """The reference holding the object's tenant (column ``tenant_id``), if tenant-scoped."""
+    if not spec.tenant_scoped:
+        return None
+    return next((r for r in spec.refs if r.column == "tenant_id"), None)
+
+
+def tag_spec() -> ModelSpec:
+    """The model tags are made of: the table tag assignments point at."""
+    table = Base.metadata.tables["tagged_item"]
+    (fk,) = table.c.tag_id.foreign_keys
+    return spec_by_type_key(fk.column.table.name)
+
+
+def required_scalars(spec: ModelSpec) -> list[ScalarSpec]:
+    """Writable scalars a create must give: not nullable and no default."""
+    return [s for s in spec.scalars if s.writable and not s.nullable and not s.has_default]
+
+
+def required_refs(spec: ModelSpec) -> list[RefSpec]:
+    """References a create must give (the tenant is resolved separately)."""
+    return [r for r in spec.refs if not r.nullable and r.column != "tenant_id"]
+
+
+def input_type(spec: ModelSpec, create: bool = True) -> str:
+    return f"{spec.type_name}{'CreateInput' if create else 'UpdateInput'}"
+
+
+# ---------------------------------------------------------------------------------------
+# Values by kind.
+
+_NETWORK_BASE = int(ipaddress.ip_address("10.0.0.0"))
+_INTERFACE_BASE = int(ipaddress.ip_address("100.64.0.0"))
+
+
+def sample_network(n: int) -> str:
+    """A /24 with no host bits, unique per n (10.0.0.0/8)."""
+    return f"{ipaddress.ip_address(_NETWORK_BASE + (n % 65536) * 256)}/24"
+
+
+def sample_interface(n: int) -> str:
+    """A host address, unique per n (100.64.0.0/10, away from the sample networks)."""
+    return f"{ipaddress.ip_address(_INTERFACE_BASE + 1 + n % 4_000_000)}/32"
+
+
+def sample_value(spec: ModelSpec, scalar: ScalarSpec, n: int) -> Any:
+    """A valid value of ``scalar`` for the object numbered ``n`` (unique where it matters)."""
+    override = VALUE_OVERRIDES.get((spec.type_name, scalar.name))
+    if override is not None:
+        return override(n)
+    kind = scalar.kind
+    if kind is Kind.string:
+        text = f"s{n}"
+        if scalar.max_length is not None and len(text) > scalar.max_length:
+            raise ValueError(f"{spec.type_name}.{scalar.name}: max_length {scalar.max_length} too short for a unique sample")
+        return text
+    if kind in (Kind.integer, Kind.big_integer):
+        if scalar.bounds is not None:
+            low, high = scalar.bounds
+            return low + n % (high - low + 1)
+        return n
+    if kind is Kind.boolean:
+        return False
+    if kind is Kind.uuid:
+        return str(uuid.uuid4())
+    if kind is Kind.datetime:
+        return datetime.now(UTC).isoformat()
+    if kind is Kind.date:
+        return date.today().isoformat()
+    if kind is Kind.network:
+        return sample_network(n)
+    if kind is Kind.interface:
+        return sample_interface(n)
+    if kind is Kind.choice:
+        assert scalar.enum is not None
+        return next(iter(scalar.enum)).name  # GraphQL enum values are the member names
+    if kind is Kind.json:
+        return {}
+    if kind is Kind.strings:
+        return []
+    raise ValueError(f"no sample value for {spec.type_name}.{scalar.name} of kind {kind}")
+
+
+# ---------------------------------------------------------------------------------------
+# Creating objects through the API.
+
+
+@dataclass
+class Sample:
+    spec: ModelSpec
+    id: str
+    numid: int | None
+    tenant: str | None  # the tenant that owns it (itself for a tenant), None if org-wide
+    input: dict[str, Any] = field(repr=False, default_factory=dict)
+
+
+class SampleError(AssertionError):
+    pass
+
+
+class Samples:
+    """Builds objects for one test, through ``api`` (an administrator's client)."""
+
+    def __init__(self, api: Any) -> None:
+        self.api = api
+        self.sequence = 0
+        self.made: dict[str, Sample] = {}
+
+    def next_number(self) -> int:
+        self.sequence += 1
+        return self.sequence
+
+    async def build_input(
+        self,
+        spec: ModelSpec,
+        tenant: Any = None,
+        *,
+        refs: dict[str, Any] | None = None,
+        values: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """A minimal valid create input; targets of required references are created first.
+
+        ``refs`` sets references by field name (``{"vrf": id}``; ``"tenant"`` overrides
+        ``tenant``); ``values`` sets or replaces any other input field."""
+        refs = dict(refs or {})
+        values = dict(values or {})
+        n = self.next_number()
+        data: dict[str, Any] = {}
+        for scalar in required_scalars(spec):
+            data[scalar.name] = sample_value(spec, scalar, n)
+        home = tenant_ref(spec)
+        if home is not None:
+            tenant = refs.pop(home.name, tenant)
+            if tenant is None:
+                raise SampleError(f"{spec.type_name} is tenant-scoped: give a tenant")
+            data[home.name] = str(tenant)
+        # A reference to an object of the same model puts the new object in that object's
+        # scope (a location's parent is in the same site): copy its other required references.
+        for name, target in list(refs.items()):
+            ref = spec.ref(name)
+            made = self.made.get(str(target)) if target is not None else None
+            same_scope = made is not None and made.spec is spec and made.tenant == (str(tenant) if tenant else None)
+            if ref is not None and ref.target == spec.type_name and same_scope:
+                for other in required_refs(spec):
+                    if other.name not in refs and other.name in made.input:
+                        refs[other.name] = made.input[other.name]
+        for ref in required_refs(spec):
+            if ref.name in refs:
+                continue
+            target = spec_for(ref.target)
+            if target is spec:
+                raise SampleError(f"{spec.type_name}.{ref.name} requires an object of its own model")
+            target_tenant = tenant if target.tenant_scoped else None
+            refs[ref.name] = (await self.create(target, target_tenant)).id
+        for name, target in refs.items():
+            data[name] = str(target) if target is not None else None
+        data.update(values)
+        return data
+
+    async def submit(self, spec: ModelSpec, data: dict[str, Any], tenant: Any = None) -> Sample:
+        """Create from a full input; the object is recorded for later scope copying."""
+        numid = " numid" if spec.numbered else ""
+        query = (
+            f"mutation($input: {input_type(spec)}!) {{ {spec.name}_create(input: $input) {{ id{numid} }} }}"
+        )
+        body = await self.api.query(query, {"input": data})
+        if body.get("errors"):
+            raise SampleError(f"could not create a sample {spec.type_name} from {data}: {body['errors']}")
+        created = body["data"][f"{spec.name}_create"]
+        owner = owner_of(spec)
+        home = tenant_ref(spec)
+        if owner == "self":
+            tenant_id = created["id"]
+        elif owner == "tenant" and home is not None:
+            tenant_id = data.get(home.name, str(tenant) if tenant else None)
+        else:
+            tenant_id = None
+        sample = Sample(spec, created["id"], created.get("numid"), tenant_id, data)
+        self.made[sample.id] = sample
+        return sample
+
+    async def create(
+        self,
+        spec: ModelSpec,
+        tenant: Any = None,
+        *,
+        refs: dict[str, Any] | None = None,
+        values: dict[str, Any] | None = None,
+    ) -> Sample:
+        """Create a minimal valid object of ``spec`` (in ``tenant`` if tenant-scoped)."""
+        data = await self.build_input(spec, tenant, refs=refs, values=values)
+        return await self.submit(spec, data, tenant)
+
+    async def create_with_ref(self, spec: ModelSpec, tenant: Any, ref_name: str, target_id: Any) -> Sample:
+        """Create an object with the one reference ``ref_name`` set to ``target_id``."""
+        if spec.ref(ref_name) is None:
+            raise SampleError(f"{spec.type_name} has no reference {ref_name}")
+        return await self.create(spec, tenant, refs={ref_name: target_id})
+
+
+def all_specs() -> list[ModelSpec]:
+    return list(specs().values())
