@@ -31,6 +31,8 @@ run: setup
 	$(BIN)/danbyte serve
 
 test: setup $(STAMPS)/chromium
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 bench: setup

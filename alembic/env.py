@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from alembic import context
 from sqlalchemy import create_engine, pool
 
 import models
+from alembic import context
 
 config = context.config
 target_metadata = models.Base.metadata
 
 
-def _include_object(obj, name, type_, reflected, compare_to):  # noqa: ANN001
+def _include_object(obj, name, type_, reflected, compare_to):
     return True
 
 
@@ -28,7 +28,7 @@ def run_migrations_online() -> None:
         _run(conn)
 
 
-def _run(connection) -> None:  # noqa: ANN001
+def _run(connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

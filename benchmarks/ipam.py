@@ -43,6 +43,7 @@ async def load(database_url: str, size: int) -> tuple[str, float, int]:
     """Create an organisation + tenant with ``size`` prefixes; return (token, seconds, rows)."""
     from danbyte.bootstrap import create_admin, create_organization
     from danbyte.database import Database
+    from models.base import table_of
     from models.numid import assign_missing_numids
     from models.tenancy import Tenant
     from permissions.tokens import create_token
@@ -54,7 +55,7 @@ async def load(database_url: str, size: int) -> tuple[str, float, int]:
         org = await create_organization(conn, f"bench-{size}", f"bench-{size}")
         tenant = (
             await conn.execute(
-                sa.insert(Tenant.__table__).values(org_id=org.id, name="bench", slug="bench").returning(Tenant.__table__.c.id)
+                sa.insert(table_of(Tenant)).values(org_id=org.id, name="bench", slug="bench").returning(Tenant.__table__.c.id)
             )
         ).scalar_one()
         admin = await create_admin(conn, org.id, f"bench-admin-{size}")

@@ -34,7 +34,7 @@ def _run(requests: list[tuple[Target, SnmpV2c]], concurrency: int) -> tuple[floa
 
 
 def _check(results: list[DeviceFacts], interfaces: dict[str, int], names: list[str]) -> None:
-    for name, facts in zip(names, results):
+    for name, facts in zip(names, results, strict=True):
         if not facts.reachable or facts.errors_of(UnexpectedError) or len(facts.interfaces) != interfaces[name]:
             raise SystemExit(f"discovery of {name} on port {facts.port} went wrong: {facts.errors[:3]}")
 
@@ -84,12 +84,12 @@ def main() -> None:
             return Target("127.0.0.1", port, timeout=args.timeout, retries=1)
 
         alone = [discover(target(ports[0]), SnmpV2c(name)) for name in names]
-        interfaces = {name: len(facts.interfaces) for name, facts in zip(names, alone)}
+        interfaces = {name: len(facts.interfaces) for name, facts in zip(names, alone, strict=True)}
         _check(alone, interfaces, names)
         slowest = max(alone, key=lambda facts: facts.duration_seconds)
         slowest_name = names[alone.index(slowest)]
         print(f"\n1. alone, one after another (total {sum(f.duration_seconds for f in alone):.2f} s):")
-        for name, facts in sorted(zip(names, alone), key=lambda pair: -pair[1].duration_seconds):
+        for name, facts in sorted(zip(names, alone, strict=True), key=lambda pair: -pair[1].duration_seconds):
             print(f"   {name:<36} {facts.duration_seconds:5.2f} s  {facts.varbinds_received:5d} OIDs  "
                   f"{len(facts.interfaces):3d} interfaces")
         print(f"   slowest single discovery: {slowest_name}, {slowest.duration_seconds:.2f} s")

@@ -217,7 +217,7 @@ class Scheduler:
         by_interval: dict[float, list[Check]] = {}
         for check in self.checks.values():
             by_interval.setdefault(check.interval, []).append(check)
-        heap = []
+        heap: list[tuple[float, int, str, int]] = []
         for interval, group in by_interval.items():
             for position, check in enumerate(group):
                 heap.append((now + interval * position / len(group), len(heap), check.id, 0))

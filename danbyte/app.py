@@ -105,7 +105,7 @@ def decode_request(body: bytes | str) -> dict[str, Any]:
     return data
 
 
-class DanbyteGraphQL(GraphQL):
+class DanbyteGraphQL(GraphQL[RequestContext, None]):
     def __init__(self, state: AppState) -> None:
         super().__init__(build_schema(state.settings), graphql_ide=None, keep_alive=True)
         self.state = state

@@ -6,19 +6,20 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.auth import User
+from models.base import table_of
 from models.tenancy import Organization, Tenant
 from permissions.tokens import create_token, hash_password
 
 
 async def create_organization(conn: AsyncConnection, name: str, slug: str) -> sa.Row:
-    org = Organization.__table__
+    org = table_of(Organization)
     return (await conn.execute(sa.insert(org).values(name=name, slug=slug).returning(org))).one()
 
 
 async def create_admin(
     conn: AsyncConnection, org_id: object, username: str, password: str | None = None, email: str = ""
 ) -> sa.Row:
-    user = User.__table__
+    user = table_of(User)
     return (
         await conn.execute(
             sa.insert(user)
@@ -41,7 +42,7 @@ async def first_start(conn: AsyncConnection) -> str | None:
     if (await conn.execute(sa.select(sa.func.count()).select_from(User.__table__))).scalar_one():
         return None
     org = await create_organization(conn, "Default", "default")
-    await conn.execute(sa.insert(Tenant.__table__).values(org_id=org.id, name="Default", slug="default"))
+    await conn.execute(sa.insert(table_of(Tenant)).values(org_id=org.id, name="Default", slug="default"))
     admin = await create_admin(conn, org.id, "admin")
     _, key = await create_token(conn, admin.id, description="created on first start")
     return key

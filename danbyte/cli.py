@@ -8,11 +8,11 @@ import getpass
 import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -30,12 +30,15 @@ def async_url(url: str) -> str:
 
 
 @contextmanager
-def backing_services(settings: Settings, *, own: bool) -> Iterator[tuple[str, str, Any]]:
+def backing_services(
+    settings: Settings, *, own: bool, max_connections: int | None = None
+) -> Iterator[tuple[str, str, Any]]:
     """(database URL, Redis URL, embedded services or None).
 
     Configured URLs win. Otherwise the embedded servers under DANBYTE_HOME: started and
     owned by ``serve`` (``own=True``), or borrowed by a one-off command when a server
-    is already running them."""
+    is already running them. ``max_connections`` raises embedded PostgreSQL's limit
+    (default 100) when ``serve`` starts it."""
     if settings.database_url and settings.redis_url:
         yield async_url(settings.database_url), settings.redis_url, None
         return
@@ -49,6 +52,8 @@ def backing_services(settings: Settings, *, own: bool) -> Iterator[tuple[str, st
         yield async_url(database_url), redis_url, None
         return
     services = EmbeddedServices(settings.home)
+    if max_connections is not None:
+        services.postgres.max_connections = max(services.postgres.max_connections, max_connections)
     database_url, redis_url = services.start()
     try:
         yield async_url(settings.database_url or database_url), settings.redis_url or redis_url, services
@@ -81,15 +86,27 @@ def _write_admin_token(home: Path, key: str) -> Path:
     return path
 
 
-def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn
+# Connections one API process may open: danbyte.database.Database's pool_size + max_overflow.
+_CONNECTIONS_PER_PROCESS = 10 + 20
 
-    from danbyte.app import create_app
+
+def serve_workers(requested: int | None, settings: Settings) -> int:
+    """API processes for ``serve``: --workers, else DANBYTE_WORKERS; 0 means one per core."""
+    workers = settings.workers if requested is None else requested
+    if workers < 0:
+        raise SystemExit(f"danbyte serve: --workers / DANBYTE_WORKERS must be 0 or more, not {workers}")
+    return workers or os.cpu_count() or 1
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from danbyte.bootstrap import first_start
     from danbyte.migrations import migrate
     from jobs.broker import configure, start_worker
 
-    with backing_services(settings, own=True) as (database_url, redis_url, services):
+    workers = serve_workers(args.workers, settings)
+    # N processes each with their own pool, plus the supervisor's job worker and one-off commands.
+    max_connections = _CONNECTIONS_PER_PROCESS * workers + 40 if workers > 1 else None
+    with backing_services(settings, own=True, max_connections=max_connections) as (database_url, redis_url, services):
         migrate(database_url)
         key = _run_async(_with_system_conn, database_url, first_start)
         if key is not None:
@@ -105,11 +122,76 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             if services is not None:
                 services.stop()
 
-        app = create_app(database_url, redis_url, settings, on_shutdown=[shutdown])
         port = args.port or settings.port
-        print(f"Danbyte serving on http://{settings.host}:{port}/graphql", flush=True)
-        uvicorn.run(app, host=settings.host, port=port, log_level="info", ws="websockets-sansio")
-    return 0
+        if workers == 1:
+            _serve_one(database_url, redis_url, settings, port, shutdown)
+            return 0
+        try:
+            return _serve_many(database_url, redis_url, settings, port, workers)
+        finally:
+            # uvicorn's supervisor returns (it does not re-raise the signal) once every API
+            # process has exited, so the services can go now, after their last client.
+            shutdown()
+
+
+def _serve_one(database_url: str, redis_url: str, settings: Settings, port: int, shutdown: Callable[[], None]) -> None:
+    """One process: the app runs here. uvicorn re-raises SIGTERM after its graceful stop and
+    skips ``finally`` blocks, so the services stop from the app's lifespan shutdown."""
+    import uvicorn
+
+    from danbyte.app import create_app
+
+    app = create_app(database_url, redis_url, settings, on_shutdown=[shutdown])
+    print(f"Danbyte serving on http://{settings.host}:{port}/graphql", flush=True)
+    uvicorn.run(app, host=settings.host, port=port, log_level="info", ws="websockets-sansio")
+
+
+def _serve_many(database_url: str, redis_url: str, settings: Settings, port: int, workers: int) -> int:
+    """``workers`` API processes under uvicorn's supervisor, which is this process.
+
+    Each worker builds its app in ``danbyte.asgi`` from the URLs passed in the
+    environment, with its own Redis subscription for events. Returns 0 after SIGINT /
+    SIGTERM, 3 when the workers could not start (uvicorn's supervisor then gives up
+    and returns as well)."""
+    import signal
+
+    import uvicorn
+
+    from danbyte.asgi import ENV_NAMES, worker_environment
+
+    os.environ.update(worker_environment(database_url, redis_url))
+    # uvicorn's supervisor returns normally both after SIGINT / SIGTERM and when it gives
+    # up on workers that fail to start; the signal wakeup fd (one byte per signal that
+    # has a Python handler) tells the two apart.
+    signals_r, signals_w = os.pipe()
+    os.set_blocking(signals_r, False)
+    os.set_blocking(signals_w, False)
+    previous_wakeup = signal.set_wakeup_fd(signals_w, warn_on_full_buffer=False)
+    print(f"Danbyte serving on http://{settings.host}:{port}/graphql ({workers} API processes)", flush=True)
+    try:
+        uvicorn.run(
+            "danbyte.asgi:create_worker_app",
+            factory=True,
+            workers=workers,
+            host=settings.host,
+            port=port,
+            log_level="info",
+            ws="websockets-sansio",
+        )
+        try:
+            received = os.read(signals_r, 1024)
+        except BlockingIOError:
+            received = b""
+    finally:
+        signal.set_wakeup_fd(previous_wakeup)
+        os.close(signals_r)
+        os.close(signals_w)
+        for name in ENV_NAMES:
+            os.environ.pop(name, None)
+    if signal.SIGINT in received or signal.SIGTERM in received:
+        return 0
+    logger.error("the API processes could not start; stopping")
+    return 3
 
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
@@ -189,7 +271,7 @@ async def _token_for(conn: Any, username: str, write: bool, expires: datetime | 
 
 
 def cmd_token_create(args: argparse.Namespace, settings: Settings) -> int:
-    expires = datetime.now(timezone.utc) + timedelta(days=args.expires_days) if args.expires_days else None
+    expires = datetime.now(UTC) + timedelta(days=args.expires_days) if args.expires_days else None
     with backing_services(settings, own=False) as (database_url, _, _):
         key = _run_async(
             _with_system_conn,
@@ -215,6 +297,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the API (and, with no URLs configured, embedded PostgreSQL and Redis)")
     serve.add_argument("--port", type=int, default=None)
     serve.add_argument("--no-worker", action="store_true", help="do not run a job worker in this process")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="API processes (default: DANBYTE_WORKERS, else one per core; 0 means one per core)",
+    )
     serve.set_defaults(func=cmd_serve)
     worker = sub.add_parser("worker", help="run background job workers")
     worker.add_argument("--threads", type=int, default=4)

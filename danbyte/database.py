@@ -42,10 +42,10 @@ _TRANSACTION_CONTROL = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT
 
 
 def _count_statements(engine: AsyncEngine) -> None:
-    def before(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+    def before(conn, cursor, statement, parameters, context, executemany):
         context._danbyte_started = time.perf_counter()
 
-    def after(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+    def after(conn, cursor, statement, parameters, context, executemany):
         stats = current_stats.get()
         if stats is not None and not statement.startswith(_TRANSACTION_CONTROL):
             stats.statements += 1

@@ -32,6 +32,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 from urllib.parse import quote
 
 import psutil
@@ -452,7 +453,7 @@ def _run(cmd: list[str], user: pwd.struct_passwd | None, timeout: float) -> tupl
     Output goes to a file rather than a pipe: a daemon that inherited the pipe
     would keep it open and hang the read.
     """
-    drop = {} if user is None else {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []}
+    drop: dict[str, Any] = {} if user is None else {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []}
     with tempfile.TemporaryFile("w+") as out:
         done = subprocess.run(
             cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,

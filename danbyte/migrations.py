@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import sqlalchemy as sa
-from alembic import command
 from alembic.config import Config
+
+from alembic import command
 
 ROOT = Path(__file__).resolve().parent.parent
 MIN_SERVER_VERSION = 150000  # NULLS NOT DISTINCT and ON DELETE SET NULL (column) need PostgreSQL 15

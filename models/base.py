@@ -18,7 +18,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import CIDR, INET, JSONB
@@ -84,6 +84,12 @@ class Base(DeclarativeBase):
     def type_key(cls) -> str:
         """Stable object-type key: the table name (``ip_address``)."""
         return cls.__tablename__
+
+
+def table_of(model: type[Base]) -> sa.Table:
+    """A mapped model's table, typed as the ``sa.Table`` it is (insert/delete/columns)."""
+    # Declarative types __table__ as FromClause; every Danbyte model maps a plain Table.
+    return cast(sa.Table, model.__table__)
 
 
 def choice(enum_cls: type[enum.Enum], **kwargs: Any) -> Any:
@@ -263,7 +269,7 @@ def finalize() -> None:
     if getattr(Base.metadata, "_danbyte_finalized", False):
         return
     for model in all_models():
-        table: sa.Table = model.__table__  # type: ignore[assignment]
+        table = table_of(model)
         tenant_scoped = issubclass(model, TenantModel)
         for column in table.columns:
             ref: Ref | None = column.info.get("ref")

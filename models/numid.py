@@ -12,13 +12,13 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from models.base import TenantModel, all_models
+from models.base import TenantModel, all_models, table_of
 from models.changelog import NumidCounter
 
 
 async def allocate_numids(conn: AsyncConnection, tenant_id: uuid.UUID, object_type: str, count: int) -> list[int]:
     """Reserve ``count`` consecutive numbers and return them."""
-    counter = NumidCounter.__table__
+    counter = table_of(NumidCounter)
     statement = (
         insert(counter)
         .values(tenant_id=tenant_id, object_type=object_type, last=count)
@@ -30,7 +30,7 @@ async def allocate_numids(conn: AsyncConnection, tenant_id: uuid.UUID, object_ty
 
 
 def numbered_tables() -> list[sa.Table]:
-    return [m.__table__ for m in all_models() if issubclass(m, TenantModel)]  # type: ignore[misc]
+    return [table_of(m) for m in all_models() if issubclass(m, TenantModel)]
 
 
 async def assign_missing_numids(conn: AsyncConnection) -> int:
@@ -38,7 +38,7 @@ async def assign_missing_numids(conn: AsyncConnection) -> int:
 
     Idempotent: a second run finds nothing to number and changes nothing.
     """
-    counter = NumidCounter.__table__
+    counter = table_of(NumidCounter)
     total = 0
     for table in numbered_tables():
         # Counters first catch up with numbers already present (rows inserted by hand).

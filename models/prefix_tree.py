@@ -13,6 +13,7 @@ import ipaddress
 
 import sqlalchemy as sa
 
+from models.base import table_of
 from models.ipam import IPAddress, Prefix
 
 _SAME_SPACE = "{a}.tenant_id = {b}.tenant_id AND {a}.vrf_id IS NOT DISTINCT FROM {b}.vrf_id"
@@ -34,7 +35,7 @@ def parents() -> sa.TextualSelect:
         ) p
         WHERE c.id = ANY(:ids)
         """,
-        Prefix.__table__,
+        table_of(Prefix),
     )
 
 
@@ -52,7 +53,7 @@ def children() -> sa.TextualSelect:
     return _typed(
         f"SELECT p.id AS owner_key, c.* FROM prefix p JOIN prefix c ON {_DIRECT_CHILD} "
         "WHERE p.id = ANY(:ids) ORDER BY c.prefix",
-        Prefix.__table__,
+        table_of(Prefix),
     )
 
 
@@ -74,7 +75,7 @@ def contained_ips() -> sa.TextualSelect:
         JOIN ip_address ip ON {_SAME_SPACE.format(a="ip", b="p")} AND {_IP_IN_PREFIX}
         WHERE p.id = ANY(:ids) ORDER BY ip.address
         """,
-        IPAddress.__table__,
+        table_of(IPAddress),
     )
 
 
@@ -102,7 +103,7 @@ def containing_prefix_of_ips() -> sa.TextualSelect:
         ) p
         WHERE ip.id = ANY(:ids)
         """,
-        Prefix.__table__,
+        table_of(Prefix),
     )
 
 
@@ -173,7 +174,7 @@ def free_blocks(
     """The largest CIDR blocks of ``network`` not covered by any of ``taken``, in address order."""
     free = [network]
     for block in ipaddress.collapse_addresses(taken):  # type: ignore[type-var]
-        next_free = []
+        next_free: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
         for candidate in free:
             if block.subnet_of(candidate):  # type: ignore[arg-type]
                 next_free.extend(candidate.address_exclude(block))  # type: ignore[arg-type]

@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import CIDR, INET, JSONB
 
-from models.base import Base, ManyToMany, OrgModel, Ref, TenantModel, association_name, plural, snake
+from models.base import Base, ManyToMany, OrgModel, Ref, TenantModel, association_name, plural, snake, table_of
 
 # Columns the API never writes directly.
 SYSTEM_COLUMNS = {"id", "tenant_id", "org_id", "numid", "created", "last_updated"}
@@ -95,7 +95,7 @@ class ModelSpec:
 
     @property
     def table(self) -> sa.Table:
-        return self.model.__table__  # type: ignore[return-value]
+        return table_of(self.model)
 
     @property
     def type_key(self) -> str:
@@ -180,7 +180,7 @@ def specs() -> dict[str, ModelSpec]:
         model = _model(class_name)
         name = model.__graphql_name__ or snake(class_name)
         spec = ModelSpec(model=model, name=name, type_name=class_name)
-        for column in model.__table__.columns:
+        for column in table_of(model).columns:
             ref: Ref | None = column.info.get("ref")
             if ref is not None:
                 spec.refs.append(RefSpec(column.name.removesuffix("_id"), column.name, ref.target, bool(column.nullable)))

@@ -8,12 +8,13 @@ import os
 import secrets
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.auth import ObjectPermission, Token, User
+from models.base import table_of
 from models.tenancy import Tenant
 from permissions.principal import Principal
 
@@ -78,7 +79,7 @@ class PrincipalCache:
         until, built_in, principal = entry
         if built_in != generation or until <= time.monotonic():
             return None
-        if principal.expires is not None and principal.expires <= datetime.now(timezone.utc):
+        if principal.expires is not None and principal.expires <= datetime.now(UTC):
             self._entries.pop(digest, None)
             raise AuthError("token expired")
         return principal
@@ -107,7 +108,7 @@ async def principal_for_key(conn: AsyncConnection, key: str) -> Principal:
     ).one_or_none()
     if row is None:
         raise AuthError("invalid token")
-    if row.expires is not None and row.expires <= datetime.now(timezone.utc):
+    if row.expires is not None and row.expires <= datetime.now(UTC):
         raise AuthError("token expired")
     if not row.is_active:
         raise AuthError("user is inactive")
@@ -158,7 +159,7 @@ async def create_token(
     key = new_token_key()
     token_id = (
         await conn.execute(
-            sa.insert(Token.__table__)
+            sa.insert(table_of(Token))
             .values(
                 user_id=user_id,
                 key_hash=hash_key(key),

@@ -77,9 +77,10 @@ class RequestContext:
         async with self._lock:
             if self._read_conn is None:
                 self._read_stack = AsyncExitStack()
-                self._read_conn = await self._read_stack.enter_async_context(
+                conn: AsyncConnection = await self._read_stack.enter_async_context(
                     self.db.request_transaction(self.require_principal())
                 )
+                self._read_conn = conn
             return await work(self._read_conn)
 
     async def close(self) -> None:

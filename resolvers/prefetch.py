@@ -110,14 +110,14 @@ async def prefetch(ctx: RequestContext, type_name: str, records: list[Record], s
             # A row shared by many parents (their VRF) becomes one record.
             if row is None or isinstance(row, Record):
                 return row
-            found = converted.get(id(row))
+            found = converted.get(id(row))  # noqa: B023 (used within this iteration only)
             if found is None:
-                found = converted[id(row)] = to_record(row)
+                found = converted[id(row)] = to_record(row)  # noqa: B023
             return found
 
         by_key: dict[Any, Any] = {}
         children: list[Record] = []
-        for key, answer in zip(keys, answers):
+        for key, answer in zip(keys, answers, strict=True):
             if relation.many:
                 value = [convert(row) for row in answer]
                 children.extend(value)

@@ -11,13 +11,13 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from models.base import Base
+from models.base import Base, table_of
 from models.changelog import ObjectChange
 from models.choices import ChangeAction
 from models.numid import allocate_numids
@@ -29,6 +29,8 @@ from resolvers.errors import ApiError, BadUserInput, Conflict, Forbidden, NotFou
 from resolvers.validation import check_values, parse_id
 
 logger = logging.getLogger("danbyte.writes")
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -66,7 +68,7 @@ class Write:
         tenant_id = spec.model.owning_tenant(row)
         audience = spec.model.__audience__
         await self.conn.execute(
-            sa.insert(ObjectChange.__table__).values(
+            sa.insert(table_of(ObjectChange)).values(
                 org_id=self.principal.org_id,
                 tenant_id=tenant_id,
                 user_id=self.principal.user_id,
@@ -238,7 +240,7 @@ async def _check_references_many(write: Write, target_name: str, ids: list[Any],
 
 
 async def _write_tags(write: Write, spec: ModelSpec, row: sa.Row, tag_ids: list[Any]) -> None:
-    tag, item = Tag.__table__, TaggedItem.__table__
+    tag, item = table_of(Tag), table_of(TaggedItem)
     limit = write.ctx.settings.max_list_values
     if len(tag_ids) > limit:  # repeats count: the limit is on what the client sends
         raise BadUserInput(f"tags: {len(tag_ids)} ids; at most {limit} are allowed in one list", field="tags")
@@ -271,7 +273,7 @@ def resolve_tenant(principal: Principal, values: dict[str, Any]) -> uuid.UUID:
     return tenant_id
 
 
-async def run_write(ctx: RequestContext, work: Callable[[Write], Awaitable[sa.Row]]) -> sa.Row:
+async def run_write(ctx: RequestContext, work: Callable[[Write], Awaitable[T]]) -> T:
     """Run ``work`` in one transaction; map database errors; publish events after commit."""
     principal = ctx.require_principal()
     try:
@@ -379,7 +381,7 @@ async def delete(ctx: RequestContext, spec: ModelSpec, object_id: Any) -> sa.Row
 
     async def work(write: Write) -> sa.Row:
         old = await _load_for_write(write, spec, object_id)
-        item = TaggedItem.__table__
+        item = table_of(TaggedItem)
         await write.conn.execute(sa.delete(item).where(item.c.object_type == spec.type_key, item.c.object_id == old.id))
         await write.conn.execute(sa.delete(spec.table).where(spec.table.c.id == old.id))
         await write.log(spec, ChangeAction.delete, old, None)
@@ -398,7 +400,8 @@ def _constraint(name: str | None) -> sa.Constraint | sa.Index | None:
     if not name:
         return None
     for table in Base.metadata.tables.values():
-        for constraint in [*table.constraints, *table.indexes]:
+        candidates: list[sa.Constraint | sa.Index] = [*table.constraints, *table.indexes]
+        for constraint in candidates:
             if constraint.name == name:
                 return constraint
     return None

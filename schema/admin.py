@@ -1,6 +1,6 @@
 """Admin-only mutations for users and tokens, and ``me``. Secrets are never readable fields."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Optional
 
 import sqlalchemy as sa
@@ -8,9 +8,10 @@ import strawberry
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from models.auth import ObjectPermission, Token, User
+from models.base import table_of
+from models.choices import ChangeAction
 from models.registry import ModelSpec, type_keys
 from models.tenancy import Tenant
-from models.choices import ChangeAction
 from permissions.principal import ACTIONS
 from permissions.tokens import create_token, grants_of, hash_password
 from resolvers.errors import BadUserInput, Forbidden, NotFound
@@ -156,7 +157,7 @@ def mutation_fields(generated: dict[str, Any]) -> dict[str, Any]:
         async def work(write: Write) -> Any:
             tenant_ids = await _tenant_ids(write, input.tenants)
             _refuse_beyond(principal, "the new user", input.is_admin, tenant_ids, grants)
-            user = User.__table__
+            user = table_of(User)
             row = (
                 await write.conn.execute(
                     sa.insert(user)
@@ -173,7 +174,7 @@ def mutation_fields(generated: dict[str, Any]) -> dict[str, Any]:
             ).one()
             for object_type, actions in grants.items():
                 await write.conn.execute(
-                    sa.insert(ObjectPermission.__table__).values(user_id=row.id, object_types=[object_type], actions=sorted(actions))
+                    sa.insert(table_of(ObjectPermission)).values(user_id=row.id, object_types=[object_type], actions=sorted(actions))
                 )
             await write.log(USER_SPEC, ChangeAction.create, None, row)
             return row
@@ -186,7 +187,7 @@ def mutation_fields(generated: dict[str, Any]) -> dict[str, Any]:
         user_id = parse_id(input.user, "user")
         expires = input.expires
         if expires is not None and expires.tzinfo is None:
-            expires = expires.replace(tzinfo=timezone.utc)
+            expires = expires.replace(tzinfo=UTC)
         if principal.expires is not None:
             # A token never outlives the token that minted it.
             expires = expires or principal.expires
@@ -207,7 +208,7 @@ def mutation_fields(generated: dict[str, Any]) -> dict[str, Any]:
             token_row = (await write.conn.execute(sa.select(Token.__table__).where(Token.__table__.c.id == token_id))).one()
             await write.log(TOKEN_SPEC, ChangeAction.create, None, token_row)
             return TokenCreated(
-                id=token_id, key=key, user=user_id, write_enabled=input.write_enabled, expires=expires, tenants=tenant_ids
+                id=strawberry.ID(str(token_id)), key=key, user=strawberry.ID(str(user_id)), write_enabled=input.write_enabled, expires=expires, tenants=tenant_ids
             )
 
         return await run_write(info.context, work)
@@ -220,7 +221,7 @@ def mutation_fields(generated: dict[str, Any]) -> dict[str, Any]:
         token_id = parse_id(id, "id")
 
         async def work(write: Write) -> Any:
-            table = Token.__table__
+            table = table_of(Token)
             row = (await write.conn.execute(sa.select(table).where(table.c.id == token_id).with_for_update())).one_or_none()
             if row is None or (row.user_id != principal.user_id and not principal.is_admin):
                 raise NotFound(f"no token with id {token_id}", field="id")

@@ -8,10 +8,11 @@ This module deliberately does not use ``from __future__ import annotations``: re
 annotations must be the real classes at definition time.
 """
 
+import builtins
 import dataclasses
 import enum
-from functools import partial
 from datetime import date, datetime
+from functools import partial
 from typing import Any, Optional
 
 import strawberry
@@ -28,11 +29,12 @@ from schema.lookups import LOOKUP_BY_KIND, BigInt
 class Generated:
     """The classes generated for one model."""
 
+    # builtins.type: inside this class body, a bare ``type`` would name the field below.
     spec: ModelSpec
-    type: type
-    filter: type
-    create_input: Optional[type] = None
-    update_input: Optional[type] = None
+    type: builtins.type
+    filter: builtins.type
+    create_input: Optional[builtins.type] = None
+    update_input: Optional[builtins.type] = None
 
 
 _ENUMS: dict[type[enum.Enum], Any] = {}
@@ -81,13 +83,13 @@ def _relation_fields(spec: ModelSpec, types: dict[str, type]) -> dict[str, Any]:
     for reverse in spec.reverse:
         source = spec_for(reverse.source)
         relation = Relation(partial(loaders.by_column, spec=source, column=reverse.column), "id", reverse.source, many=True)
-        fields[reverse.name] = relation_annotation(owner, reverse.name, relation, list[types[reverse.source]])
+        fields[reverse.name] = relation_annotation(owner, reverse.name, relation, list[types[reverse.source]])  # type: ignore[valid-type, name-defined]
     for many in spec.many:
         relation = Relation(partial(loaders.many, relation=many), "id", many.target, many=True)
-        fields[many.name] = relation_annotation(owner, many.name, relation, list[types[many.target]])
+        fields[many.name] = relation_annotation(owner, many.name, relation, list[types[many.target]])  # type: ignore[valid-type, name-defined]
     if spec.tagged:
         relation = Relation(partial(loaders.tags, type_key=spec.type_key), "id", "Tag", many=True)
-        fields["tags"] = relation_annotation(owner, "tags", relation, list[types["Tag"]])
+        fields["tags"] = relation_annotation(owner, "tags", relation, list[types["Tag"]])  # type: ignore[valid-type, name-defined]  # noqa: F821 (a dict key, not a forward reference)
     columns = {c.name for c in spec.table.columns}
     clashing = columns & set(fields)
     assert not clashing, f"{owner}: relation names {clashing} clash with columns"

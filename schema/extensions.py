@@ -59,7 +59,7 @@ def _literal_path(containers: tuple[Any, ...], keys: tuple[Any, ...]) -> str | N
     them: argument, input fields and list positions, or the variable whose default it is."""
     steps: list[str] = []
     previous = None
-    for container, key in zip(containers, keys):
+    for container, key in zip(containers, keys, strict=False):
         if isinstance(container, (ArgumentNode, ObjectFieldNode)):
             steps.append(container.name.value)
         elif isinstance(container, VariableDefinitionNode):
@@ -144,7 +144,7 @@ class RequestChecks(SchemaExtension):
 class RequestLifecycle(SchemaExtension):
     """Closes the request's read transaction; reports SQL figures to admins who ask."""
 
-    async def on_execute(self) -> AsyncIterator[None]:  # type: ignore[override]
+    async def on_execute(self) -> AsyncIterator[None]:
         yield
         ctx = self.execution_context.context
         if getattr(ctx, "close", None) is not None:

@@ -4,6 +4,7 @@ from typing import NewType, Optional
 
 import strawberry
 from strawberry import UNSET
+from strawberry.types.scalar import ScalarDefinition
 
 from models.registry import Kind
 
@@ -46,7 +47,7 @@ class IntFilterLookup:
 BigInt = NewType("BigInt", int)
 
 # Registered through StrawberryConfig.scalar_map (schema.root).
-SCALAR_MAP = {
+SCALAR_MAP: dict[object, ScalarDefinition] = {
     BigInt: strawberry.scalar(
         name="BigInt",
         description="An integer beyond 32 bits (AS numbers), as NetBox's BigInt.",
@@ -58,12 +59,12 @@ SCALAR_MAP = {
 
 @strawberry.input(description="Lookups on a large number.")
 class BigIntFilterLookup:
-    exact: Optional[BigInt] = UNSET  # type: ignore[valid-type]
-    gt: Optional[BigInt] = UNSET  # type: ignore[valid-type]
-    gte: Optional[BigInt] = UNSET  # type: ignore[valid-type]
-    lt: Optional[BigInt] = UNSET  # type: ignore[valid-type]
-    lte: Optional[BigInt] = UNSET  # type: ignore[valid-type]
-    in_list: Optional[list[BigInt]] = UNSET  # type: ignore[valid-type]
+    exact: Optional[BigInt] = UNSET
+    gt: Optional[BigInt] = UNSET
+    gte: Optional[BigInt] = UNSET
+    lt: Optional[BigInt] = UNSET
+    lte: Optional[BigInt] = UNSET
+    in_list: Optional[list[BigInt]] = UNSET
     is_null: Optional[bool] = UNSET
 
 

@@ -59,9 +59,11 @@ def prefix_fields(types: dict[str, type]) -> tuple[dict[str, Any], dict[str, Any
 
     annotations = {
         "parent": relation_annotation("Prefix", "parent", Relation(ipam.parent_loader, "id", "Prefix", many=False), Optional[prefix_type]),
-        "children": relation_annotation("Prefix", "children", Relation(ipam.children_loader, "id", "Prefix", many=True), list[prefix_type]),
+        "children": relation_annotation(
+            "Prefix", "children", Relation(ipam.children_loader, "id", "Prefix", many=True), list[prefix_type]  # type: ignore[valid-type]
+        ),
         "ip_addresses": relation_annotation(
-            "Prefix", "ip_addresses", Relation(ipam.ip_addresses_loader, "id", "IPAddress", many=True), list[ip_type]
+            "Prefix", "ip_addresses", Relation(ipam.ip_addresses_loader, "id", "IPAddress", many=True), list[ip_type]  # type: ignore[valid-type]
         ),
     }
     attributes = {
@@ -97,7 +99,7 @@ def ip_address_fields(types: dict[str, type]) -> tuple[dict[str, Any], dict[str,
         return ipaddress.ip_interface(root.address).version
 
     relation = Relation(ipam.containing_prefix_loader, "id", "Prefix", many=False)
-    annotations = {"prefix": relation_annotation("IPAddress", "prefix", relation, Optional[types["Prefix"]])}
+    annotations = {"prefix": relation_annotation("IPAddress", "prefix", relation, Optional[types["Prefix"]])}  # noqa: F821 (a dict key)
     attributes = {
         "prefix": strawberry.field(description="The most specific prefix of the same tenant and VRF containing this address."),
         "family": family,

@@ -9,8 +9,8 @@ from strawberry.schema.config import StrawberryConfig
 
 from models.registry import READ_ONLY
 from resolvers import dcim, ipam, reads, writes  # noqa: F401  (dcim, ipam register write hooks)
-from schema import admin
 from resolvers.prefetch import prefetch, to_record, to_records
+from schema import admin
 from schema.build import Generated, build_types, input_dict
 from schema.extensions import extensions_for
 from schema.lookups import SCALAR_MAP, OffsetPaginationInput

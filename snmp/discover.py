@@ -21,7 +21,7 @@ from .collector import Collector
 from .counters import collect_counters
 from .credentials import Credentials
 from .errors import DiscoveryError, UnexpectedError
-from .facts import CounterSample, DeviceFacts
+from .facts import ArpEntry, CounterSample, DeviceFacts, Interface, IpAddress, LldpNeighbour
 from .interfaces import collect_interfaces
 from .lldp import collect_lldp
 from .session import SnmpSession
@@ -60,13 +60,13 @@ def discover(target: Target, credentials: Credentials) -> DeviceFacts:
     session, collector, started_at, start = _start(target, credentials)
     try:
         system = _guarded(collector, "system", None, lambda: collect_system(collector))
-        interfaces = _guarded(collector, "interfaces", [], lambda: collect_interfaces(collector))
+        interfaces: list[Interface] = _guarded(collector, "interfaces", [], lambda: collect_interfaces(collector))
         uptime_ticks = round(system.uptime_seconds * 100) if system and system.uptime_seconds is not None else None
         speeds = {interface.if_index: interface.speed_bps for interface in interfaces}
         counters = _guarded(collector, "counters", None, lambda: collect_counters(collector, uptime_ticks, speeds))
-        addresses = _guarded(collector, "ip_addresses", [], lambda: collect_ip_addresses(collector))
-        neighbours = _guarded(collector, "lldp", [], lambda: collect_lldp(collector, interfaces))
-        arp = _guarded(collector, "arp", [], lambda: collect_arp(collector))
+        addresses: list[IpAddress] = _guarded(collector, "ip_addresses", [], lambda: collect_ip_addresses(collector))
+        neighbours: list[LldpNeighbour] = _guarded(collector, "lldp", [], lambda: collect_lldp(collector, interfaces))
+        arp: list[ArpEntry] = _guarded(collector, "arp", [], lambda: collect_arp(collector))
         errors = _guarded(collector, "finish", list(collector.errors), collector.finish)
     finally:
         session.close()

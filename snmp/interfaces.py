@@ -69,14 +69,15 @@ def build_interfaces(
             continue
 
         def read(table: dict[Oid, Column], column: Oid, decoder: Callable[[SnmpValue], T]) -> T | None:
-            return collector.cell(SECTION, table, column, index, decoder)
+            return collector.cell(SECTION, table, column, index, decoder)  # noqa: B023 (called within this iteration)
 
         description = read(if_table, oids.IF_DESCR, as_text)
         speed = speed_bps(read(if_table, oids.IF_SPEED, as_int), read(ifx_table, oids.IF_HIGH_SPEED, as_int))
+        name = read(ifx_table, oids.IF_NAME, as_text)
         interfaces.append(
             Interface(
                 if_index=index[0],
-                name=read(ifx_table, oids.IF_NAME, as_text) or description or f"ifIndex {index[0]}",
+                name=name or description or f"ifIndex {index[0]}",
                 description=description,
                 alias=read(ifx_table, oids.IF_ALIAS, as_text),
                 type=read(if_table, oids.IF_TYPE, as_int),

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from factories import Api, OrgFixture, make_org  # noqa: E402
+from factories import Api, OrgFixture, make_org
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"

@@ -7,9 +7,9 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import httpx
 
@@ -27,7 +27,8 @@ def danbyte_serve(home: Path, env: dict[str, str], *args: str, timeout: float = 
     log = open(home / f"serve-{port}.log", "wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "danbyte.cli", "serve", "--port", str(port), *args],
-        env={**os.environ, "DANBYTE_HOME": str(home), **env},
+        # One API process unless a test asks for more: fast to start on any machine.
+        env={**os.environ, "DANBYTE_HOME": str(home), "DANBYTE_WORKERS": "1", **env},
         stdout=log,
         stderr=subprocess.STDOUT,
     )

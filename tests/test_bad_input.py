@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -152,7 +152,7 @@ async def test_missing_or_wrong_token(api, header, message):
 
 
 async def test_expired_token(api, org):
-    key = await org.user_key(is_admin=True, expires=datetime.now(timezone.utc) - timedelta(minutes=1))
+    key = await org.user_key(is_admin=True, expires=datetime.now(UTC) - timedelta(minutes=1))
     error = await api.as_key(key).error("{ prefix_list { id } }")
     assert error["extensions"]["code"] == "UNAUTHENTICATED"
     assert "expired" in error["message"]

@@ -11,9 +11,9 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from snmp_agent import SnmpAgent, free_udp_port
 
 from checks import Check, CheckStatus, Comparison, ProbeError, SnmpProbe, run_checks
-from snmp_agent import SnmpAgent, free_udp_port
 
 LOOPBACK = "127.0.0.1"
 SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"

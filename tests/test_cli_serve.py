@@ -14,7 +14,6 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
-
 from live import danbyte_serve
 
 NO_URLS = {"DANBYTE_DATABASE_URL": "", "DANBYTE_REDIS_URL": ""}
@@ -67,15 +66,18 @@ def home():
 
     path = Path(tempfile.mkdtemp(prefix="dbt-home-"))
     yield path
-    for pid_file, name in ((path / "postgres" / "postmaster.pid", "postgres"), (path / "redis" / "redis.pid", "redis")):
+    for pid_file in (path / "postgres" / "postmaster.pid", path / "redis" / "redis.pid"):
         if pid_file.exists():
             pid = int(pid_file.read_text().split()[0])
             if alive(pid):
                 os.kill(pid, signal.SIGKILL)
 
 
-def test_serve_on_embedded_services_lifecycle(home):
-    with danbyte_serve(home, NO_URLS, timeout=120) as (base, process):
+# One process (the app and the embedded services in uvicorn's process) and several
+# (uvicorn's supervisor owns them; tests/test_serve_workers.py has more on that path).
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_serve_on_embedded_services_lifecycle(home, workers):
+    with danbyte_serve(home, NO_URLS, "--workers", workers, timeout=120) as (base, process):
         token_file = home / "admin-token"
         key = token_file.read_text().strip()
         assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
@@ -90,7 +92,7 @@ def test_serve_on_embedded_services_lifecycle(home):
     assert log.count("API token (shown once") == 1
 
     # A second start reuses the data and prints no new token.
-    with danbyte_serve(home, NO_URLS, timeout=120) as (base, process):
+    with danbyte_serve(home, NO_URLS, "--workers", workers, timeout=120) as (base, process):
         assert me(base, key)["me"]["username"] == "admin"
         orphans = server_pids(home)
         process.send_signal(signal.SIGKILL)
@@ -98,7 +100,7 @@ def test_serve_on_embedded_services_lifecycle(home):
     # kill -9 leaves the servers running as orphans ...
     assert all(alive(p) for p in orphans.values())
     # ... and the next start finds and stops them, then comes up.
-    with danbyte_serve(home, NO_URLS, timeout=120) as (base, process):
+    with danbyte_serve(home, NO_URLS, "--workers", workers, timeout=120) as (base, process):
         assert wait_dead(list(orphans.values()))
         assert me(base, key)["me"]["username"] == "admin"
         # One-off commands borrow the running servers.

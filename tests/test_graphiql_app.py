@@ -6,7 +6,6 @@ import json
 
 import httpx
 import pytest
-
 from browser import run_graphiql_query
 from live import danbyte_serve
 

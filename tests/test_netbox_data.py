@@ -10,7 +10,6 @@ import json
 from collections import Counter
 
 import pytest
-
 from conftest import SHARED_DATA
 
 EXPORT = SHARED_DATA / "netbox" / "netbox-v4.2-demo.dumpdata.json"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -93,7 +93,7 @@ async def test_limited_admin_cannot_create_organisation_wide_users_or_act_as_the
 
 
 async def test_token_cannot_outlive_the_token_that_mints_it(api, org):
-    soon = datetime.now(timezone.utc) + timedelta(days=1)
+    soon = datetime.now(UTC) + timedelta(days=1)
     short = api.as_key(await org.user_key(is_admin=True, expires=soon))
     me = (await short.data("{ me { id } }"))["me"]["id"]
     later = (soon + timedelta(days=30)).isoformat()
@@ -205,7 +205,7 @@ async def test_new_tenant_can_be_named_at_once_and_revoked_tokens_stop_at_once(a
 
 
 async def test_expired_token_stops_at_its_expiry_even_when_cached(api, org):
-    key = await org.user_key(is_admin=True, expires=datetime.now(timezone.utc) + timedelta(seconds=1.5))
+    key = await org.user_key(is_admin=True, expires=datetime.now(UTC) + timedelta(seconds=1.5))
     client = api.as_key(key)
     await client.data("{ me { id } }")
     await asyncio.sleep(1.6)
@@ -215,8 +215,9 @@ async def test_expired_token_stops_at_its_expiry_even_when_cached(api, org):
 
 
 async def test_revocation_reaches_every_server_process(app, committed_org, database_url, redis_url):
-    from danbyte.app import create_app
     from factories import Api
+
+    from danbyte.app import create_app
 
     other = create_app(database_url, redis_url)  # another process: its own principal cache
     try:

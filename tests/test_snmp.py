@@ -136,7 +136,7 @@ def discovered(agent: SnmpAgent) -> dict[str, DeviceFacts]:
     """Every recording, discovered concurrently once for the module."""
     requests = [(target(agent, timeout=5), SnmpV2c(community_of(path))) for path in RECORDINGS]
     results = discover_many(requests, concurrency=8)
-    return {path.stem: facts for path, facts in zip(RECORDINGS, results)}
+    return {path.stem: facts for path, facts in zip(RECORDINGS, results, strict=True)}
 
 
 def test_every_recording_is_served() -> None:

@@ -8,7 +8,6 @@ import json
 import httpx
 import pytest
 import websockets
-
 from live import danbyte_serve
 
 SUBSCRIBE = 'subscription { object_changed(types: ["vrf", "prefix"]) { type id numid action changed_fields tenant } }'

@@ -4,9 +4,9 @@ Revision ID: b400b916ef58
 Revises: b7c1d2e3f4a5
 Create Date: 2026-11-23 19:07:39.567229
 """
-from alembic import op
 import sqlalchemy as sa
 
+from alembic import op
 
 revision = 'b400b916ef58'
 down_revision = 'b7c1d2e3f4a5'

@@ -4,11 +4,11 @@ Revision ID: e40833412734
 Revises: 
 Create Date: 2026-11-23 18:36:35.840580
 """
-from alembic import op
 import sqlalchemy as sa
-
-from permissions.rls import FUNCTIONS_SQL, ROLE_SQL, legacy_protect_table_sql
 from sqlalchemy.dialects import postgresql
+
+from alembic import op
+from permissions.rls import FUNCTIONS_SQL, ROLE_SQL, legacy_protect_table_sql
 
 revision = 'e40833412734'
 down_revision = None

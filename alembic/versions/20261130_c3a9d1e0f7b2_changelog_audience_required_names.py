@@ -11,8 +11,9 @@ server default: a create must give them. Row-level security policies are applied
 ``danbyte migrate`` from the models' declarations (permissions/rls.py), not here.
 """
 
-from alembic import op
 import sqlalchemy as sa
+
+from alembic import op
 
 revision = "c3a9d1e0f7b2"
 down_revision = "b400b916ef58"

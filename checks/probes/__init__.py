@@ -39,7 +39,7 @@ def probe_from_dict(data: Mapping[str, Any]) -> Probe:
     kind = fields.pop("kind", None)
     if kind not in PROBE_TYPES:
         raise ValueError(f"unknown probe kind {kind!r}; expected one of {sorted(PROBE_TYPES)}")
-    return PROBE_TYPES[kind](**fields)  # type: ignore[no-any-return]
+    return PROBE_TYPES[kind](**fields)
 
 
 def probe_to_dict(probe: Probe) -> dict[str, Any]:

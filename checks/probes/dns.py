@@ -15,7 +15,7 @@ import dns.rdatatype
 import dns.resolver
 
 from checks.probes._common import since
-from checks.results import ProbeError, ProbeResult, down, up
+from checks.results import ProbeError, ProbeResult, Value, down, up
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +68,7 @@ class DnsProbe:
         if answer.rrset is None:
             return down(ProbeError.NOT_FOUND, f"{self.name} has no {self.record_type} records ({where})", latency)
         values = tuple(sorted(rdata.to_text() for rdata in answer.rrset))
-        details = {"canonical_name": answer.canonical_name.to_text(), "ttl": answer.rrset.ttl}
+        details: dict[str, Value] = {"canonical_name": answer.canonical_name.to_text(), "ttl": answer.rrset.ttl}
         missing = sorted(set(map(_normal, self.expect)) - set(map(_normal, values)))
         if missing:
             return down(
