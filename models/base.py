@@ -261,6 +261,15 @@ def model_by_name(name: str) -> type[Base]:
     raise KeyError(name)
 
 
+def _scope_column(model: type[Base]) -> str | None:
+    """The column that scopes a model's rows: its tenant, or its organisation."""
+    if issubclass(model, TenantModel):
+        return "tenant_id"
+    if issubclass(model, OrgModel):
+        return "org_id"
+    return None
+
+
 def finalize() -> None:
     """Turn declared references into (composite) foreign keys and create M2M tables.
 
@@ -270,19 +279,24 @@ def finalize() -> None:
         return
     for model in all_models():
         table = table_of(model)
-        tenant_scoped = issubclass(model, TenantModel)
+        scope = _scope_column(model)
+        if scope == "org_id":
+            # The target of organisation-wide composite keys (tenant-scoped models declare theirs).
+            table.append_constraint(sa.UniqueConstraint("org_id", "id", name=f"uq_{table.name}_org_id_id"))
         for column in table.columns:
             ref: Ref | None = column.info.get("ref")
             if ref is None:
                 continue
             target = model_by_name(ref.target)
             target_table = target.__tablename__
-            if tenant_scoped and issubclass(target, TenantModel):
+            if scope is not None and _scope_column(target) == scope:
+                # Same scope: the key includes it, so no row points into another tenant
+                # (or organisation), whatever the application does.
                 ondelete = f"SET NULL ({column.name})" if ref.ondelete == "SET NULL" else ref.ondelete
                 table.append_constraint(
                     sa.ForeignKeyConstraint(
-                        ["tenant_id", column.name],
-                        [f"{target_table}.tenant_id", f"{target_table}.id"],
+                        [scope, column.name],
+                        [f"{target_table}.{scope}", f"{target_table}.id"],
                         ondelete=ondelete,
                     )
                 )

@@ -140,3 +140,19 @@ async def test_admin_creates_user_and_token(api, org):
     logged = {c["object_type"]: c["postchange_data"] for c in changes["changelog_list"]}
     assert "password_hash" not in logged["user"] and logged["user"]["username"] == "ops-bot"
     assert "key_hash" not in logged["token"] and logged["token"]["write_enabled"] is False
+
+
+async def test_direct_sql_cannot_point_into_another_organisation(api, org, db):
+    from factories import make_org
+
+    stranger = await make_org(db, tenants=1)
+    group = (await api.data('mutation { tenant_group_create(input: {name: "g", slug: "g"}) { id } }'))["tenant_group_create"]["id"]
+    with pytest.raises(IntegrityError, match="fk_tenant_org_id_group_id"):
+        async with db.system_transaction() as conn:  # the owner: only the key stands in the way
+            await conn.execute(sa.text("UPDATE tenant SET group_id = :g WHERE id = :t"), {"g": group, "t": stranger.tenant_ids[0]})
+    with pytest.raises(IntegrityError, match="fk_tenant_group_org_id_parent_id"):
+        async with db.system_transaction() as conn:
+            await conn.execute(
+                sa.text("INSERT INTO tenant_group (org_id, name, slug, parent_id) VALUES (:o, 'x', 'x', :g)"),
+                {"o": stranger.org_id, "g": group},
+            )
