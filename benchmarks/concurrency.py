@@ -17,63 +17,19 @@ import asyncio
 import json
 import os
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from tests.live import danbyte_serve  # the test suite's way of running `danbyte serve`
+
 QUERY = "{ prefix_list(pagination: {limit: 10}) { id prefix status } }"
 NO_URLS = {"DANBYTE_DATABASE_URL": "", "DANBYTE_REDIS_URL": "", "DANBYTE_HOST": "127.0.0.1"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def serve(home: Path, workers: int, timeout: float = 120) -> Iterator[tuple[str, int]]:
-    port = free_port()
-    log_path = home / f"serve-{workers}-{port}.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "danbyte.cli", "serve", "--port", str(port), "--workers", str(workers)],
-            env={**os.environ, "DANBYTE_HOME": str(home), **NO_URLS},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"danbyte serve exited {process.returncode}:\n{log_path.read_text()}")
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(log_path.read_text())
-            time.sleep(0.2)
-        yield base, process.pid
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def graphql(base: str, key: str, query: str) -> dict:
@@ -254,7 +210,8 @@ def main(argv: list[str] | None = None) -> int:
     results = {}
     try:
         for workers in dict.fromkeys([1, args.workers]):
-            with serve(home, workers) as (base, pid):
+            with danbyte_serve(home, NO_URLS, "--workers", str(workers), timeout=120) as (base, process):
+                pid = process.pid
                 key = (home / "admin-token").read_text().strip()
                 load_prefixes(base, key, args.prefixes)
                 alone = single_request_ms(base, key)

@@ -8,13 +8,11 @@ import signal
 import stat
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
-import psutil
 import pytest
-from live import danbyte_serve
+from live import alive, danbyte_serve, wait_dead
 
 NO_URLS = {"DANBYTE_DATABASE_URL": "", "DANBYTE_REDIS_URL": ""}
 
@@ -24,22 +22,6 @@ def server_pids(home: Path) -> dict[str, int]:
         "postgres": int((home / "postgres" / "postmaster.pid").read_text().split()[0]),
         "redis": int((home / "redis" / "redis.pid").read_text().split()[0]),
     }
-
-
-def alive(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
-
-
-def wait_dead(pids: list[int], timeout: float = 30) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not any(alive(p) for p in pids):
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def me(base: str, key: str) -> dict:

@@ -4,7 +4,6 @@ embedded services and the job worker. Real CLI processes, as in test_cli_serve."
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import shutil
 import signal
@@ -14,14 +13,15 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
+import live
 import psutil
 import pytest
 import websockets
-from live import free_port
+from live import alive, danbyte_serve, free_port, next_event, wait_dead
 
 NO_URLS = {"DANBYTE_DATABASE_URL": "", "DANBYTE_REDIS_URL": ""}
 SUBSCRIBE = 'subscription { object_changed(types: ["vrf"]) { type id action } }'
@@ -37,59 +37,10 @@ def home() -> Iterator[Path]:
     shutil.rmtree(path, ignore_errors=True)
 
 
-@contextmanager
-def serve(home: Path, *args: str, port: int | None = None, timeout: float = 120) -> Iterator[tuple[str, subprocess.Popen]]:
-    """`danbyte serve` in its own session (so a test can Ctrl-C its process group) until the
-    block ends; yields (base URL, process)."""
-    port = port or free_port()
-    log_path = home / f"serve-{port}-{time.monotonic_ns()}.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "danbyte.cli", "serve", "--port", str(port), *args],
-            env={**os.environ, "DANBYTE_HOME": str(home), **NO_URLS},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"danbyte serve exited {process.returncode}:\n{log_path.read_text()}")
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(log_path.read_text())
-            time.sleep(0.2)
-        yield base, process
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(60)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-
-
-def alive(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
-
-
-def wait_dead(pids: list[int], timeout: float = 30) -> bool:
-    deadline = time.monotonic() + timeout
-    while any(alive(p) for p in pids):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
+def serve(home: Path, *args: str, port: int | None = None) -> Any:
+    """`danbyte serve` with embedded services, in its own session (so a test can Ctrl-C its
+    process group)."""
+    return danbyte_serve(home, NO_URLS, *args, timeout=120, port=port, new_session=True)
 
 
 def api_workers(parent: int) -> list[psutil.Process]:
@@ -133,20 +84,7 @@ def serving_pid(workers: list[psutil.Process], local_port: int) -> int:
 
 
 async def subscribe(base: str, home: Path):
-    ws = await websockets.connect(base.replace("http", "ws") + "/graphql", subprotocols=["graphql-transport-ws"])
-    await ws.send(json.dumps({"type": "connection_init", "payload": admin(home)}))
-    ack = json.loads(await asyncio.wait_for(ws.recv(), 10))
-    assert ack["type"] == "connection_ack", ack
-    await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIBE}}))
-    return ws
-
-
-async def next_event(ws, timeout: float = 10) -> dict:
-    while True:
-        message = json.loads(await asyncio.wait_for(ws.recv(), timeout))
-        if message["type"] == "next":
-            return message["payload"]["data"]["object_changed"]
-        assert message["type"] in ("ping", "pong"), message
+    return await live.subscribe(base, admin(home), SUBSCRIBE)
 
 
 @pytest.mark.slow

@@ -6,9 +6,10 @@ import asyncio
 import json
 
 import httpx
+import live
 import pytest
 import websockets
-from live import danbyte_serve
+from live import danbyte_serve, next_event
 
 SUBSCRIBE = 'subscription { object_changed(types: ["vrf", "prefix"]) { type id numid action changed_fields tenant } }'
 
@@ -22,21 +23,9 @@ def two_servers(database_url, redis_url, tmp_path_factory):
 
 
 async def subscribe(base: str, key: str):
-    ws = await websockets.connect(base.replace("http", "ws") + "/graphql", subprotocols=["graphql-transport-ws"])
-    await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {key}"}}))
-    ack = json.loads(await asyncio.wait_for(ws.recv(), 10))
-    assert ack["type"] == "connection_ack", ack
-    await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIBE}}))
+    ws = await live.subscribe(base, {"Authorization": f"Bearer {key}"}, SUBSCRIBE)
     await asyncio.sleep(0.5)  # let the server subscribe to Redis before anything is published
     return ws
-
-
-async def next_event(ws, timeout: float = 10) -> dict:
-    while True:
-        message = json.loads(await asyncio.wait_for(ws.recv(), timeout))
-        if message["type"] == "next":
-            return message["payload"]["data"]["object_changed"]
-        assert message["type"] in ("ping", "pong"), message
 
 
 async def post(base: str, key: str, query: str) -> dict:
