@@ -132,6 +132,14 @@ class DanbyteGraphQL(GraphQL[RequestContext, None]):
         # Strawberry parses POST bodies with this (GET never reaches this view; multipart is off).
         return decode_request(data)
 
+    def decode_json(self, data: str | bytes) -> object:
+        # WebSocket messages: JSON nested too deep for Python's parser raises RecursionError,
+        # which strawberry does not expect; as a parse error it closes the socket with 4400.
+        try:
+            return super().decode_json(data)
+        except RecursionError:
+            raise json.JSONDecodeError("nested too deeply", "", 0) from None
+
     async def execute_single(
         self,
         request: Request,

@@ -312,3 +312,18 @@ async def test_websocket_subscription_variables_are_checked_too(server, committe
             assert "errors" not in created.json(), created.text
         event = await receive(ws)
         assert event["id"] == "good" and event["payload"]["data"]["object_changed"] == {"type": "vrf", "action": "create"}, event
+
+
+async def test_websocket_message_nested_too_deep_closes_with_a_protocol_code(server, committed_org):
+    import asyncio
+
+    import websockets
+
+    async with websockets.connect(server.replace("http", "ws") + "/graphql", subprotocols=["graphql-transport-ws"]) as ws:
+        await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {committed_org.admin_key}"}}))
+        assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "connection_ack"
+        await ws.send('{"type": "subscribe", "id": "x", "payload": ' + "[" * 100_000 + "]" * 100_000 + "}")
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await asyncio.wait_for(ws.recv(), 10)
+    # graphql-transport-ws: 4400 for a message that is not valid JSON, not 1011 (server error).
+    assert closed.value.rcvd.code == 4400
