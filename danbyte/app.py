@@ -210,7 +210,7 @@ class DanbyteGraphQL(GraphQL[RequestContext, None]):
 class AppState:
     def __init__(self, settings: Settings, database_url: str, redis_url: str) -> None:
         self.settings = settings
-        self.db = Database(database_url)
+        self.db = Database(database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow)
         self.events = EventBus(redis_url)
         self.principals = PrincipalCache()
 

@@ -86,8 +86,6 @@ def _write_admin_token(home: Path, key: str) -> Path:
     return path
 
 
-# Connections one API process may open: danbyte.database.Database's pool_size + max_overflow.
-_CONNECTIONS_PER_PROCESS = 10 + 20
 
 
 def serve_workers(requested: int | None, settings: Settings) -> int:
@@ -105,7 +103,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     workers = serve_workers(args.workers, settings)
     # N processes each with their own pool, plus the supervisor's job worker and one-off commands.
-    max_connections = _CONNECTIONS_PER_PROCESS * workers + 40 if workers > 1 else None
+    per_process = settings.db_pool_size + settings.db_max_overflow
+    max_connections = per_process * workers + 40 if workers > 1 else None
     with backing_services(settings, own=True, max_connections=max_connections) as (database_url, redis_url, services):
         migrate(database_url)
         key = _run_async(_with_system_conn, database_url, first_start)

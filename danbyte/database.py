@@ -96,13 +96,14 @@ def tenants_literal(tenant_ids: frozenset) -> str:
 class Database:
     url: str
     pool_size: int = 10
+    max_overflow: int = 20
     engine: AsyncEngine = field(init=False)
     _bound: AsyncConnection | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         # native_inet_types=False: inet/cidr arrive as the strings the API shows, not ipaddress objects.
         self.engine = create_async_engine(
-            self.url, pool_size=self.pool_size, max_overflow=20, native_inet_types=False
+            self.url, pool_size=self.pool_size, max_overflow=self.max_overflow, native_inet_types=False
         )
         _count_statements(self.engine)
 

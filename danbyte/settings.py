@@ -32,6 +32,10 @@ class Settings:
     # list (``in_list``, a mutation's ``tags`` or many-to-many ids) may carry.
     max_filter_depth: int = field(default_factory=lambda: _env_int("DANBYTE_MAX_FILTER_DEPTH", 16))
     max_list_values: int = field(default_factory=lambda: _env_int("DANBYTE_MAX_LIST_VALUES", 10_000))
+    # Database connections one API process keeps open, and how many more it may open
+    # under load: N processes need N × (pool + overflow) from the server.
+    db_pool_size: int = field(default_factory=lambda: _env_int("DANBYTE_DB_POOL_SIZE", 10))
+    db_max_overflow: int = field(default_factory=lambda: _env_int("DANBYTE_DB_MAX_OVERFLOW", 20))
     # API processes `danbyte serve` starts (0: one per core).
     workers: int = field(default_factory=lambda: _env_int("DANBYTE_WORKERS", 0))
 
