@@ -14,6 +14,7 @@ declarations, so a model is declared once.
 from __future__ import annotations
 
 import enum
+import itertools
 import re
 import uuid
 from dataclasses import dataclass
@@ -58,6 +59,9 @@ class Audience(enum.Enum):
     administrators = "administrators"  # administrators not limited to some tenants
 
 
+_declarations = itertools.count()
+
+
 class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {
@@ -69,6 +73,12 @@ class Base(DeclarativeBase):
 
     # Set by subclasses that want a name other than the class name in GraphQL.
     __graphql_name__: ClassVar[str | None] = None
+    # Generated GraphQL types, filters, inputs and mutations (hand-written ones stay off).
+    __exposed__: ClassVar[bool] = False
+    # Read through the API only (no mutations).
+    __read_only__: ClassVar[bool] = False
+    # Carries tags (through TaggedItem).
+    __tagged__: ClassVar[bool] = False
     # Who may read this model's change log and events (see Audience).
     __audience__: ClassVar[Audience] = Audience.administrators
     # Writes to this model change what some API token may do (tenants, users, grants):
@@ -79,6 +89,13 @@ class Base(DeclarativeBase):
     def owning_tenant(cls, row: Any) -> uuid.UUID | None:
         """The tenant whose principals see this row's change log, if any."""
         return None
+
+    # Where the class stands among all declarations: the schema's order.
+    _declared_as: ClassVar[int]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        cls._declared_as = next(_declarations)
+        super().__init_subclass__(**kwargs)
 
     @classmethod
     def type_key(cls) -> str:
@@ -179,6 +196,7 @@ class OrgModel(Base):
     principal not limited to some tenants may write them, since all tenants share them."""
 
     __abstract__ = True
+    __exposed__ = True
     __audience__ = Audience.organization
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4, server_default=sa.text("gen_random_uuid()"))
@@ -200,6 +218,8 @@ class TenantModel(Base):
 
     __abstract__ = True
     __many__: ClassVar[dict[str, ManyToMany]] = {}
+    __exposed__ = True
+    __tagged__ = True
     __audience__ = Audience.tenant
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4, server_default=sa.text("gen_random_uuid()"))
@@ -251,7 +271,8 @@ class NestedTenantModel(TenantModel):
 
 
 def all_models() -> list[type[Base]]:
-    return [m.class_ for m in Base.registry.mappers]
+    """Every mapped model, in declaration order (the registry's own order is not stable)."""
+    return sorted((m.class_ for m in Base.registry.mappers), key=lambda model: model._declared_as)
 
 
 def model_by_name(name: str) -> type[Base]:

@@ -17,6 +17,8 @@ from models.choices import ChangeAction
 class ObjectChange(Base):
     __tablename__ = "object_change"
     __graphql_name__ = "changelog"
+    __exposed__ = True
+    __read_only__ = True
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4, server_default=sa.text("gen_random_uuid()"))
     org_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("organization.id", ondelete="CASCADE"), index=True)

@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import CIDR, INET, JSONB
 
-from models.base import Base, ManyToMany, OrgModel, Ref, TenantModel, association_name, plural, snake, table_of
+from models.base import Base, ManyToMany, OrgModel, Ref, TenantModel, all_models, association_name, plural, snake, table_of
 
 # Columns the API never writes directly.
 SYSTEM_COLUMNS = {"id", "tenant_id", "org_id", "numid", "created", "last_updated"}
@@ -115,7 +115,11 @@ class ModelSpec:
 
     @property
     def tagged(self) -> bool:
-        return self.tenant_scoped or self.model.__name__ == "Tenant"
+        return self.model.__tagged__
+
+    @property
+    def read_only(self) -> bool:
+        return self.model.__read_only__
 
     def scalar(self, name: str) -> ScalarSpec | None:
         return next((s for s in self.scalars if s.name == name), None)
@@ -124,15 +128,21 @@ class ModelSpec:
         return next((r for r in self.refs if r.name == name), None)
 
 
-# Models exposed through the generic machinery, in schema order. Auth models have
-# hand-written admin mutations instead (secrets must never be generated fields).
-EXPOSED = [
-    "TenantGroup", "Tenant", "Tag",
-    "Region", "Site", "Location",
-    "RIR", "Aggregate", "ASN", "RouteTarget", "VRF", "Role", "VLANGroup", "VLAN", "Prefix", "IPRange", "IPAddress",
-    "ObjectChange",
-]
-READ_ONLY = {"ObjectChange"}
+class DeclarationError(Exception):
+    """The model declarations contradict each other (found when the registry is built)."""
+
+
+def exposed_models() -> list[type[Base]]:
+    """Models with generated GraphQL (``__exposed__``), in declaration order. Auth models
+    keep hand-written admin mutations (secrets must never be generated fields)."""
+    return [model for model in all_models() if model.__exposed__]
+
+
+def _target_of(column: sa.Column) -> str:
+    """The model class name a plain foreign-key column points at (``tenant_id`` → ``Tenant``)."""
+    (key,) = [k for k in column.foreign_keys if k.constraint is not None and len(k.constraint.columns) == 1]  # not composite keys
+    target_table = key.column.table
+    return next(model.__name__ for model in all_models() if table_of(model) is target_table)
 
 
 def _kind(column: sa.Column) -> tuple[Kind, type[enum.Enum] | None]:
@@ -176,8 +186,8 @@ def _model(name: str) -> type[Base]:
 def specs() -> dict[str, ModelSpec]:
     """Every exposed model's spec, keyed by model class name."""
     result: dict[str, ModelSpec] = {}
-    for class_name in EXPOSED:
-        model = _model(class_name)
+    for model in exposed_models():
+        class_name = model.__name__
         name = model.__graphql_name__ or snake(class_name)
         spec = ModelSpec(model=model, name=name, type_name=class_name)
         for column in table_of(model).columns:
@@ -186,7 +196,7 @@ def specs() -> dict[str, ModelSpec]:
                 spec.refs.append(RefSpec(column.name.removesuffix("_id"), column.name, ref.target, bool(column.nullable)))
                 continue
             if column.name in ("tenant_id",) and spec.tenant_scoped:
-                spec.refs.append(RefSpec("tenant", "tenant_id", "Tenant", False))
+                spec.refs.append(RefSpec("tenant", "tenant_id", _target_of(column), False))
                 continue
             if column.name in ("org_id",):
                 continue
@@ -200,7 +210,7 @@ def specs() -> dict[str, ModelSpec]:
                     max_length=max_length,
                     enum=enum_cls,
                     has_default=column.default is not None or column.server_default is not None,
-                    writable=column.name not in SYSTEM_COLUMNS and class_name not in READ_ONLY,
+                    writable=column.name not in SYSTEM_COLUMNS and not model.__read_only__,
                     bounds=column.info.get("bounds"),
                     required=bool(column.info.get("required")),
                 )
@@ -219,19 +229,45 @@ def specs() -> dict[str, ModelSpec]:
 
 def _add_reverse_relations(result: dict[str, ModelSpec]) -> None:
     declared_many = [(spec, many) for spec in result.values() for many in spec.many]
+    claimed: dict[tuple[str, str], str] = {}
+
+    def claim(target: str, name: str, by: str) -> None:
+        # Two relations answering under one name on the same type: the second would
+        # silently replace the first.
+        taken = _field_names(result[target]) | set(claimed_names(target))
+        if name in taken:
+            first = claimed.get((target, name), f"{target}.{name}")
+            raise DeclarationError(
+                f"{by} and {first} both claim the field {target}.{name}: give one of them another related_name"
+            )
+        claimed[(target, name)] = by
+
+    def claimed_names(target: str) -> list[str]:
+        return [name for (owner, name) in claimed if owner == target]
+
     for spec in result.values():
         for column in spec.table.columns:
             ref: Ref | None = column.info.get("ref")
             if ref is None or ref.target not in result:
                 continue
             name = ref.related_name or plural(spec.name)
+            claim(ref.target, name, f"{spec.type_name}.{column.name}")
             result[ref.target].reverse.append(ReverseSpec(name, spec.model.__name__, column.name))
         if spec.tenant_scoped:
-            result["Tenant"].reverse.append(ReverseSpec(plural(spec.name), spec.model.__name__, "tenant_id"))
+            tenant = spec.ref("tenant")
+            assert tenant is not None
+            claim(tenant.target, plural(spec.name), f"{spec.type_name}.tenant_id")
+            result[tenant.target].reverse.append(ReverseSpec(plural(spec.name), spec.model.__name__, "tenant_id"))
     for spec, many in declared_many:
         m2m: ManyToMany = spec.model.__many__[many.name]  # type: ignore[attr-defined]
         reverse_name = m2m.related_name or plural(spec.name)
+        claim(many.target, reverse_name, f"{spec.type_name}.{many.name}")
         result[many.target].many.append(ManySpec(reverse_name, many.table, many.remote, many.local, spec.model.__name__))
+
+
+def _field_names(spec: ModelSpec) -> set[str]:
+    """Names a type already answers to from its own declaration (columns, references, many-to-many)."""
+    return {s.name for s in spec.scalars} | {r.name for r in spec.refs} | {m.name for m in spec.many}
 
 
 def spec_for(class_name: str) -> ModelSpec:

@@ -43,6 +43,7 @@ class Tenant(OrgModel):
     # A tenant's own change log belongs to it: other tenants' principals never see it.
     __audience__ = Audience.tenant
     __affects_principals__ = True
+    __tagged__ = True
 
     @classmethod
     def owning_tenant(cls, row: Any) -> uuid.UUID | None:

@@ -7,7 +7,6 @@ from typing import Any, Optional
 import strawberry
 from strawberry.schema.config import StrawberryConfig
 
-from models.registry import READ_ONLY
 from resolvers import dcim, ipam, reads, writes  # noqa: F401  (dcim, ipam register write hooks)
 from resolvers.prefetch import prefetch, to_record, to_records
 from schema import admin
@@ -166,7 +165,7 @@ def build_schema(settings: Any) -> strawberry.Schema:
     for gen in generated.values():
         query_fields[gen.spec.name] = _get_field(gen)
         query_fields[f"{gen.spec.name}_list"] = _list_field(gen)
-        if gen.spec.model.__name__ not in READ_ONLY and gen.create_input is not None:
+        if not gen.spec.read_only and gen.create_input is not None:
             mutation_fields.update(_mutations(gen))
     mutation_fields.update(_allocation_mutations(generated))
     query_fields.update(admin.query_fields())

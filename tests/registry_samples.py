@@ -25,7 +25,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from models.base import Base
-from models.registry import READ_ONLY, Kind, ModelSpec, RefSpec, ScalarSpec, spec_by_type_key, spec_for, specs
+from models.registry import Kind, ModelSpec, RefSpec, ScalarSpec, spec_by_type_key, spec_for, specs
 
 # ---------------------------------------------------------------------------------------
 # Override tables. Keyed by model class name; nothing else in the generated suite names one.
@@ -57,7 +57,7 @@ DERIVED_RELATIONS: dict[tuple[str, str], tuple[str, dict[str, Any], dict[str, An
 
 def creatable(spec: ModelSpec) -> bool:
     """The model has generated create/update/delete mutations (schema/root.py's rule)."""
-    return spec.type_name not in READ_ONLY and any(s.writable for s in spec.scalars)
+    return not spec.read_only and any(s.writable for s in spec.scalars)
 
 
 def owner_of(spec: ModelSpec) -> str | None:
