@@ -1,4 +1,4 @@
-"""Rules for sites and locations."""
+"""Rules for sites and locations (registered in resolvers/rules.py)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,14 @@ import sqlalchemy as sa
 
 from models.registry import spec_for
 from resolvers.errors import BadUserInput
-from resolvers.writes import Write, before_write
+from resolvers.rules import RuleBook
+from resolvers.writes import Write
 
 
-@before_write("Location")
+def register_rules(book: RuleBook) -> None:
+    book.check("Location")(_parent_in_same_site)
+
+
 async def _parent_in_same_site(write: Write, spec: Any, values: dict[str, Any], old: Any) -> None:
     """A location nests only inside a location of its own site."""
     parent_id = values.get("parent_id", getattr(old, "parent_id", None))

@@ -14,7 +14,8 @@ from models.registry import spec_for
 from resolvers.context import RequestContext
 from resolvers.errors import BadUserInput, Conflict, NotFound
 from resolvers.loaders import fetch
-from resolvers.writes import Write, after_write, before_write, insert_object, parse_id, prepare_create, require, run_write
+from resolvers.rules import RuleBook
+from resolvers.writes import Write, insert_object, parse_id, prepare_create, require, run_write
 
 PREFIX = "Prefix"
 IP_ADDRESS = "IPAddress"
@@ -69,12 +70,21 @@ def utilisation_of(row: Any, usage: Any) -> float | None:
 # --- gateways -------------------------------------------------------------------------
 
 
-@before_write(PREFIX)
+def register_rules(book: RuleBook) -> None:
+    book.check(PREFIX)(_gateway_inside_prefix)
+    book.generate_before(PREFIX)(_choose_gateway)
+    book.generate_after(PREFIX)(_spawn_gateway_ip)
+    book.generate_after(IP_ADDRESS)(_fill_prefix_gateway)
+
+
+async def _gateway_inside_prefix(write: Write, spec: Any, values: dict[str, Any], old: Any) -> None:
+    if values.get("gateway") is not None:
+        _check_gateway_inside(values["gateway"], values.get("prefix") or old.prefix)
+
+
 async def _choose_gateway(write: Write, spec: Any, values: dict[str, Any], old: Any) -> None:
     """A new prefix at a site with a gateway policy gets its first or last usable address."""
     if old is not None or values.get("gateway") is not None or values.get("site_id") is None:
-        if values.get("gateway") is not None:
-            _check_gateway_inside(values["gateway"], values.get("prefix") or old.prefix)
         return
     site = spec_for("Site").table
     policy = (await write.conn.execute(sa.select(site.c.gateway_policy).where(site.c.id == values["site_id"]))).scalar_one()
@@ -89,7 +99,6 @@ def _check_gateway_inside(gateway: str, prefix: str) -> None:
         raise BadUserInput(f"gateway {gateway} is outside the prefix {prefix}", field="gateway")
 
 
-@after_write(PREFIX)
 async def _spawn_gateway_ip(write: Write, spec: Any, row: Any, old: Any) -> Any:
     if old is not None or not write.notes.pop("spawn_gateway", False):
         return row
@@ -121,7 +130,6 @@ async def _spawn_gateway_ip(write: Write, spec: Any, row: Any, old: Any) -> Any:
     return row
 
 
-@after_write(IP_ADDRESS)
 async def _fill_prefix_gateway(write: Write, spec: Any, row: Any, old: Any) -> Any:
     """Giving an IP the gateway role makes it its prefix's gateway."""
     if row.role != IPAddressRole.gateway:

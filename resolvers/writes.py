@@ -26,6 +26,7 @@ from models.tenancy import Tag, TaggedItem
 from permissions.principal import Principal
 from resolvers.context import RequestContext
 from resolvers.errors import ApiError, BadUserInput, Conflict, Forbidden, NotFound
+from resolvers.rules import rule_book
 from resolvers.validation import check_values, parse_id
 
 logger = logging.getLogger("danbyte.writes")
@@ -41,8 +42,10 @@ class Write:
     conn: AsyncConnection
     principal: Principal
     changes: list[dict[str, Any]] = field(default_factory=list)
-    # Scratch space for hooks of one write (e.g. "spawn the gateway IP after insert").
+    # Scratch space for the rules of one write (e.g. "spawn the gateway IP after insert").
     notes: dict[str, Any] = field(default_factory=dict)
+    # Run the generating rules (resolvers/rules.py); checks always run.
+    generate: bool = True
 
     async def insert(self, spec: ModelSpec, values: dict[str, Any]) -> sa.Row:
         """Insert a row (with a numid when the model has one) and log it."""
@@ -119,31 +122,6 @@ def _display(row: sa.Row) -> str:
     if "vid" in mapping:
         return f"VLAN {mapping['vid']}"
     return str(row.id)
-
-
-# Model-specific rules run inside the transaction; registered by resolvers.ipam etc.
-BeforeHook = Callable[[Write, ModelSpec, dict[str, Any], sa.Row | None], Awaitable[None]]
-AfterHook = Callable[[Write, ModelSpec, sa.Row, sa.Row | None], Awaitable[sa.Row]]
-BEFORE_HOOKS: dict[str, list[BeforeHook]] = {}
-AFTER_HOOKS: dict[str, list[AfterHook]] = {}
-
-
-def before_write(*model_names: str) -> Callable[[BeforeHook], BeforeHook]:
-    def register(hook: BeforeHook) -> BeforeHook:
-        for name in model_names:
-            BEFORE_HOOKS.setdefault(name, []).append(hook)
-        return hook
-
-    return register
-
-
-def after_write(*model_names: str) -> Callable[[AfterHook], AfterHook]:
-    def register(hook: AfterHook) -> AfterHook:
-        for name in model_names:
-            AFTER_HOOKS.setdefault(name, []).append(hook)
-        return hook
-
-    return register
 
 
 def require(principal: Principal, action: str, spec: ModelSpec) -> None:
@@ -273,12 +251,15 @@ def resolve_tenant(principal: Principal, values: dict[str, Any]) -> uuid.UUID:
     return tenant_id
 
 
-async def run_write(ctx: RequestContext, work: Callable[[Write], Awaitable[T]]) -> T:
-    """Run ``work`` in one transaction; map database errors; publish events after commit."""
+async def run_write(ctx: RequestContext, work: Callable[[Write], Awaitable[T]], *, generate: bool = True) -> T:
+    """Run ``work`` in one transaction; map database errors; publish events after commit.
+
+    ``generate=False``: for a writer that brings derived data with it (an importer): the
+    model rules that derive data stay off, the checks run."""
     principal = ctx.require_principal()
     try:
         async with ctx.db.request_transaction(principal, writing=True) as conn:
-            write = Write(ctx, conn, principal)
+            write = Write(ctx, conn, principal, generate=generate)
             row = await work(write)
     except IntegrityError as error:
         raise integrity_error(error) from None
@@ -317,14 +298,15 @@ async def _write_object(
     row, its many-to-many relations and tags, then the after-hooks."""
     await _check_references(write, spec, values, values.get("tenant_id") if old is None else getattr(old, "tenant_id", None))
     await _check_no_cycle(write, spec, values, old)
-    for hook in BEFORE_HOOKS.get(spec.type_name, []):
-        await hook(write, spec, values, old)
+    book = rule_book()
+    for before in book.before(spec.type_name, generate=write.generate):
+        await before(write, spec, values, old)
     row = await (write.insert(spec, values) if old is None else write.update(spec, old, values))
     if many:
         await _write_many(write, spec, row, many)
     if tags is not None:
         await _write_tags(write, spec, row, tags)
-    for after in AFTER_HOOKS.get(spec.type_name, []):
+    for after in book.after(spec.type_name, generate=write.generate):
         row = await after(write, spec, row, old)
     return row
 

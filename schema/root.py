@@ -7,7 +7,7 @@ from typing import Any, Optional
 import strawberry
 from strawberry.schema.config import StrawberryConfig
 
-from resolvers import dcim, ipam, reads, writes  # noqa: F401  (dcim, ipam register write hooks)
+from resolvers import ipam, reads, writes
 from resolvers.prefetch import prefetch, to_record, to_records
 from schema import admin
 from schema.build import Generated, build_types, input_dict

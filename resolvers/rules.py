@@ -1,0 +1,85 @@
+"""Model rules that run inside every write, registered explicitly by their domains.
+
+A rule is a *check* (it refuses bad input, naming the field) or a *generator* (it derives
+data: a prefix's gateway address, the gateway IP itself). A writer that brings the
+derived data with it — an importer copying another system's rows — turns the generators
+off for its writes (``run_write(..., generate=False)``), never the checks.
+
+Each domain lists its rules in a ``register_rules(book)`` function, and ``DOMAINS`` names
+the domains. The write path loads the book before its first write, whoever the writer is
+(GraphQL, the CLI, a job), so no rule depends on some module having been imported.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+    from models.registry import ModelSpec
+    from resolvers.writes import Write
+
+# Domains whose rules every write runs, in this order.
+DOMAINS = ("resolvers.dcim", "resolvers.ipam")
+
+# Before the row is written: may refuse, or fill in values. After: may write more rows.
+BeforeRule = Callable[["Write", "ModelSpec", dict[str, Any], "sa.Row | None"], Awaitable[None]]
+AfterRule = Callable[["Write", "ModelSpec", "sa.Row", "sa.Row | None"], Awaitable["sa.Row"]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    run: Callable[..., Awaitable[Any]]
+    generates: bool
+
+
+@dataclass
+class RuleBook:
+    """Every model's rules, by model class name."""
+
+    _before: dict[str, list[Rule]] = field(default_factory=dict)
+    _after: dict[str, list[Rule]] = field(default_factory=dict)
+
+    def check(self, *models: str) -> Callable[[BeforeRule], BeforeRule]:
+        """A rule that refuses bad input before the row is written; it always runs."""
+        return self._add(self._before, models, generates=False)
+
+    def generate_before(self, *models: str) -> Callable[[BeforeRule], BeforeRule]:
+        """A rule that fills in derived values before the row is written."""
+        return self._add(self._before, models, generates=True)
+
+    def generate_after(self, *models: str) -> Callable[[AfterRule], AfterRule]:
+        """A rule that writes derived rows after the row; returns the (re-read) row."""
+        return self._add(self._after, models, generates=True)
+
+    def before(self, model: str, *, generate: bool) -> list[BeforeRule]:
+        return [rule.run for rule in self._before.get(model, []) if generate or not rule.generates]
+
+    def after(self, model: str, *, generate: bool) -> list[AfterRule]:
+        return [rule.run for rule in self._after.get(model, []) if generate or not rule.generates]
+
+    def _add(self, table: dict[str, list[Rule]], models: tuple[str, ...], *, generates: bool) -> Callable[[Any], Any]:
+        def register(run: Any) -> Any:
+            for model in models:
+                table.setdefault(model, []).append(Rule(run, generates))
+            return run
+
+        return register
+
+
+_book: RuleBook | None = None
+
+
+def rule_book() -> RuleBook:
+    """The rules of every domain in ``DOMAINS``, registered on first use."""
+    global _book
+    if _book is None:
+        book = RuleBook()
+        for domain in DOMAINS:
+            importlib.import_module(domain).register_rules(book)
+        _book = book
+    return _book
