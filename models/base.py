@@ -25,6 +25,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import CIDR, INET, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
+from models.choices import prefixed
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_N_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -48,7 +50,8 @@ def plural(name: str) -> str:
     return name + "s"
 
 
-class Audience(enum.Enum):
+@prefixed("audience")
+class Audience(enum.StrEnum):
     """Who may see an object's change-log entries and change events.
 
     The safe default for a new model is ``administrators``: a model widens its audience

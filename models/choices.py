@@ -1,11 +1,31 @@
-"""Protocol constants. Values follow NetBox so exports and queries carry over unchanged."""
+"""Protocol constants. Values follow NetBox so exports and queries carry over unchanged.
+
+Each set is a ``StrEnum``: a member *is* its value (``PrefixStatus.active == "active"``), so
+rows answer NetBox's values without conversion. GraphQL names the members NetBox's way,
+``<PREFIX>_<VALUE>`` in capitals (``STATUS_ACTIVE``, ``TYPE_1000BASE_X_SFP``), with the
+prefix each set declares through ``prefixed``.
+"""
 
 from __future__ import annotations
 
 import enum
+from typing import TypeVar
+
+E = TypeVar("E", bound=type[enum.Enum])
 
 
-class SiteStatus(enum.Enum):
+def prefixed(prefix: str):
+    """Declare the prefix of a choice set's GraphQL member names (NetBox's ``as_enum(prefix=…)``)."""
+
+    def declare(cls: E) -> E:
+        cls.graphql_prefix = prefix  # type: ignore[attr-defined]
+        return cls
+
+    return declare
+
+
+@prefixed("status")
+class SiteStatus(enum.StrEnum):
     planned = "planned"
     staging = "staging"
     active = "active"
@@ -13,7 +33,8 @@ class SiteStatus(enum.Enum):
     retired = "retired"
 
 
-class GatewayPolicy(enum.Enum):
+@prefixed("policy")
+class GatewayPolicy(enum.StrEnum):
     """Where a new prefix at a site gets its gateway address."""
 
     first = "first"
@@ -21,20 +42,23 @@ class GatewayPolicy(enum.Enum):
     none = "none"
 
 
-class PrefixStatus(enum.Enum):
+@prefixed("status")
+class PrefixStatus(enum.StrEnum):
     container = "container"
     active = "active"
     reserved = "reserved"
     deprecated = "deprecated"
 
 
-class IPRangeStatus(enum.Enum):
+@prefixed("status")
+class IPRangeStatus(enum.StrEnum):
     active = "active"
     reserved = "reserved"
     deprecated = "deprecated"
 
 
-class IPAddressStatus(enum.Enum):
+@prefixed("status")
+class IPAddressStatus(enum.StrEnum):
     active = "active"
     reserved = "reserved"
     deprecated = "deprecated"
@@ -42,7 +66,8 @@ class IPAddressStatus(enum.Enum):
     slaac = "slaac"
 
 
-class IPAddressRole(enum.Enum):
+@prefixed("role")
+class IPAddressRole(enum.StrEnum):
     loopback = "loopback"
     secondary = "secondary"
     anycast = "anycast"
@@ -54,13 +79,23 @@ class IPAddressRole(enum.Enum):
     gateway = "gateway"
 
 
-class VLANStatus(enum.Enum):
+@prefixed("status")
+class VLANStatus(enum.StrEnum):
     active = "active"
     reserved = "reserved"
     deprecated = "deprecated"
 
 
-class ChangeAction(enum.Enum):
+@prefixed("action")
+class ChangeAction(enum.StrEnum):
     create = "create"
     update = "update"
     delete = "delete"
+
+
+@prefixed("family")
+class IPAddressFamily(enum.IntEnum):
+    """An address family, as NetBox's GraphQL filters take it (``family: FAMILY_4``)."""
+
+    four = 4
+    six = 6

@@ -121,6 +121,11 @@ class ModelSpec:
     def read_only(self) -> bool:
         return self.model.__read_only__
 
+    @property
+    def family_column(self) -> str | None:
+        """The address column whose family the type answers (``family { value label }``)."""
+        return next((s.name for s in self.scalars if s.kind in (Kind.network, Kind.interface)), None)
+
     def scalar(self, name: str) -> ScalarSpec | None:
         return next((s for s in self.scalars if s.name == name), None)
 

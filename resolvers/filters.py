@@ -129,6 +129,8 @@ def _check_integer(column: sa.ColumnElement, value: Any, path: str) -> None:
 
 def _coerce(scalar: ScalarSpec, value: Any, path: str, column: sa.ColumnElement | None = None) -> Any:
     """Turn a filter value into what the column compares against."""
+    if isinstance(value, enum.Enum):  # a choice's GraphQL enum member: compare its value
+        value = value.value
     if scalar.kind in (Kind.integer, Kind.big_integer) and column is not None:
         _check_integer(column, value, path)
     if scalar.kind is Kind.choice:
@@ -264,6 +266,9 @@ def _compile(spec: ModelSpec, flt: Any, path: str, depth: int, state: _Compilati
         scalar = spec.scalar(name)
         if scalar is not None:
             clauses.extend(_scalar_clause(table.c[name], scalar, value, where, state))
+            continue
+        if name == "family" and spec.family_column is not None:
+            clauses.append(sa.func.family(table.c[spec.family_column]) == int(value.value))
             continue
         if name == "tag":
             state.may_view(where, Tag.__tablename__)

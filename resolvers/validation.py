@@ -89,6 +89,12 @@ def check_scalar(scalar: ScalarSpec, value: Any) -> Any:
         return str(parse_network(value, field))
     elif scalar.kind is Kind.interface:
         return str(parse_interface(value, field))
+    elif scalar.kind is Kind.choice and scalar.enum is not None:
+        try:
+            return scalar.enum(value)
+        except ValueError:
+            allowed = ", ".join(m.value for m in scalar.enum)
+            raise BadUserInput(f"{field}: '{value}' is not one of {allowed}", field=field) from None
     elif scalar.kind is Kind.json and not isinstance(value, dict):
         raise BadUserInput(f"{field} must be a JSON object", field=field)
     return value

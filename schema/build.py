@@ -11,6 +11,8 @@ annotations must be the real classes at definition time.
 import builtins
 import dataclasses
 import enum
+import ipaddress
+import re
 from datetime import date, datetime
 from functools import partial
 from typing import Any, Optional
@@ -19,6 +21,7 @@ import strawberry
 from strawberry import UNSET
 from strawberry.scalars import JSON
 
+from models.choices import IPAddressFamily
 from models.registry import Kind, ModelSpec, ScalarSpec, spec_for, specs
 from resolvers import loaders
 from resolvers.prefetch import Relation, register
@@ -38,12 +41,56 @@ class Generated:
 
 
 _ENUMS: dict[type[enum.Enum], Any] = {}
+_LOOKUPS: dict[type[enum.Enum], Any] = {}
+
+
+def enum_member_name(prefix: str, value: str) -> str:
+    """NetBox's GraphQL name of a choice: ``status`` + ``1000base-x`` → ``STATUS_1000BASE_X``."""
+    key = re.sub(r"[^_A-Z0-9]", "_", str(value).upper())
+    return f"{prefix}_{key}".upper() if prefix else key
 
 
 def graphql_enum(enum_cls: type[enum.Enum]) -> Any:
+    """The GraphQL enum of a choice set, NetBox-named (``PrefixStatusEnum.STATUS_ACTIVE``).
+
+    Filters and inputs take it; fields answer the plain value (``"active"``), as NetBox does."""
     if enum_cls not in _ENUMS:
-        _ENUMS[enum_cls] = strawberry.enum(enum_cls)
+        prefix = getattr(enum_cls, "graphql_prefix", "")
+        name = f"{enum_cls.__name__}Enum"
+        members = {enum_member_name(prefix, member.value): member.value for member in enum_cls}
+        netbox_named: Any = enum.Enum(name, members)  # type: ignore[misc]  # built from data, by design
+        _ENUMS[enum_cls] = strawberry.enum(netbox_named, name=name)
     return _ENUMS[enum_cls]
+
+
+def choice_lookup(enum_cls: type[enum.Enum]) -> Any:
+    """``<Enum>BaseFilterLookup``: exact, in_list, is_null over the NetBox-named enum."""
+    if enum_cls not in _LOOKUPS:
+        graphql = graphql_enum(enum_cls)
+        name = f"{enum_cls.__name__}EnumBaseFilterLookup"
+        cls = type(name, (), {"__module__": __name__})
+        annotations: dict[str, Any] = {
+            "exact": Optional[graphql],
+            "in_list": Optional[list[graphql]],  # type: ignore[valid-type]
+            "is_null": Optional[bool],
+        }
+        _fill(cls, annotations, dict.fromkeys(annotations, UNSET))
+        _LOOKUPS[enum_cls] = strawberry.input(cls, name=name, description=f"Lookups on a {enum_cls.__name__} choice.")
+    return _LOOKUPS[enum_cls]
+
+
+@strawberry.type(description="An address family: 4 or 6, with its label (IPv4, IPv6).")
+class IPAddressFamilyType:
+    value: int
+    label: str
+
+
+def _family_field(column: str) -> Any:
+    def family(root: Any) -> IPAddressFamilyType:
+        version = ipaddress.ip_interface(getattr(root, column)).version
+        return IPAddressFamilyType(value=version, label=f"IPv{version}")
+
+    return strawberry.field(resolver=family, description=f"The address family of {column}.")
 
 
 def scalar_type(scalar: ScalarSpec) -> Any:
@@ -61,9 +108,16 @@ def scalar_type(scalar: ScalarSpec) -> Any:
         Kind.strings: list[str],
     }.get(scalar.kind)
     if scalar.kind is Kind.choice:
-        assert scalar.enum is not None
-        base = graphql_enum(scalar.enum)
+        base = str  # NetBox answers the value ("active"); inputs take the enum (input_scalar_type)
     return Optional[base] if scalar.nullable else base
+
+
+def input_scalar_type(scalar: ScalarSpec) -> Any:
+    """What an input field takes: a choice as its NetBox-named enum, else the output type."""
+    if scalar.kind is Kind.choice:
+        assert scalar.enum is not None
+        return graphql_enum(scalar.enum)
+    return scalar_type(dataclasses.replace(scalar, nullable=False))
 
 
 def relation_annotation(owner: str, name: str, relation: Relation, annotation: Any) -> Any:
@@ -116,6 +170,8 @@ def build_types(overrides: dict[str, Any]) -> dict[str, Generated]:
             if scalar.name != "id":
                 annotations[scalar.name] = scalar_type(scalar)
         annotations.update(_relation_fields(spec, types))
+        if spec.family_column is not None:
+            attributes["family"] = _family_field(spec.family_column)
         extra = overrides.get(name)
         if extra is not None:
             extra_annotations, extra_attributes = extra(types)
@@ -138,7 +194,7 @@ def _filter_fields(spec: ModelSpec, filters: dict[str, type]) -> tuple[dict[str,
     annotations: dict[str, Any] = {}
     defaults: dict[str, Any] = {}
     for scalar in spec.scalars:
-        lookup = LOOKUP_BY_KIND.get(scalar.kind)
+        lookup = choice_lookup(scalar.enum) if scalar.kind is Kind.choice and scalar.enum else LOOKUP_BY_KIND.get(scalar.kind)
         if lookup is not None:
             annotations[scalar.name] = Optional[lookup]
     for ref in spec.refs:
@@ -146,6 +202,8 @@ def _filter_fields(spec: ModelSpec, filters: dict[str, type]) -> tuple[dict[str,
         annotations[f"{ref.name}_id"] = Optional[LOOKUP_BY_KIND[Kind.uuid]]
     if spec.tagged:
         annotations["tag"] = Optional[list[str]]
+    if spec.family_column is not None:
+        annotations["family"] = Optional[graphql_enum(IPAddressFamily)]
     own = filters[spec.model.__name__]
     annotations.update({"AND": Optional[own], "OR": Optional[own], "NOT": Optional[own]})
     for name in annotations:
@@ -167,7 +225,7 @@ def _input(spec: ModelSpec, create: bool) -> type:
     for scalar in spec.scalars:
         if not scalar.writable:
             continue
-        base = scalar_type(dataclasses.replace(scalar, nullable=False))
+        base = input_scalar_type(scalar)
         add(scalar.name, base, create and not scalar.nullable and not scalar.has_default)
     for ref in spec.refs:
         add(ref.name, strawberry.ID, create and not ref.nullable and ref.name != "tenant")
@@ -182,7 +240,9 @@ def _input(spec: ModelSpec, create: bool) -> type:
 
 
 def input_dict(value: Any) -> dict[str, Any]:
-    """A Strawberry input object → the fields the client set (null included)."""
+    """A Strawberry input object → the fields the client set (null included); a choice
+    arrives as its GraphQL enum member and leaves as its value (``"active"``)."""
     if value is None or value is UNSET:
         return {}
-    return {f.name: getattr(value, f.name) for f in dataclasses.fields(value) if getattr(value, f.name) is not UNSET}
+    fields = {f.name: getattr(value, f.name) for f in dataclasses.fields(value) if getattr(value, f.name) is not UNSET}
+    return {name: v.value if isinstance(v, enum.Enum) else v for name, v in fields.items()}

@@ -25,14 +25,6 @@ class StrFilterLookup:
     is_null: Optional[bool] = UNSET
 
 
-@strawberry.input(description="Lookups on a choice field; values as NetBox writes them ('active').")
-class ChoiceFilterLookup:
-    exact: Optional[str] = UNSET
-    i_exact: Optional[str] = UNSET
-    in_list: Optional[list[str]] = UNSET
-    is_null: Optional[bool] = UNSET
-
-
 @strawberry.input(description="Lookups on a number.")
 class IntFilterLookup:
     exact: Optional[int] = UNSET
@@ -116,7 +108,6 @@ class OffsetPaginationInput:
 
 LOOKUP_BY_KIND = {
     Kind.string: StrFilterLookup,
-    Kind.choice: ChoiceFilterLookup,
     Kind.integer: IntFilterLookup,
     Kind.big_integer: BigIntFilterLookup,
     Kind.boolean: BoolFilterLookup,

@@ -6,7 +6,6 @@ per-level prefetching and are plain attributes; computed ones read their prefetc
 batch answer, or load it when the record was not prefetched.
 """
 
-import ipaddress
 from typing import Any, Optional
 
 import strawberry
@@ -45,10 +44,6 @@ def _utilisation(root: Any, answer: Any) -> Optional[float]:
 def prefix_fields(types: dict[str, type]) -> tuple[dict[str, Any], dict[str, Any]]:
     prefix_type, ip_type = types["Prefix"], types["IPAddress"]
 
-    @strawberry.field(description="4 or 6.")
-    def family(root: Any) -> int:
-        return ipaddress.ip_network(root.prefix).version
-
     @strawberry.field(description="Unused host addresses, lowest first.")
     async def available_ips(root: Any, info: strawberry.Info, limit: int = 10) -> list[str]:
         return await ipam.available_ips(info.context, root, limit)
@@ -86,7 +81,6 @@ def prefix_fields(types: dict[str, type]) -> tuple[dict[str, Any], dict[str, Any
             Optional[float],
             "Percent used (0–100) by child prefixes, else by IP addresses; null for containers and IPv6.",
         ),
-        "family": family,
         "available_ips": available_ips,
         "available_prefixes": available_prefixes,
     }
@@ -94,15 +88,10 @@ def prefix_fields(types: dict[str, type]) -> tuple[dict[str, Any], dict[str, Any
 
 
 def ip_address_fields(types: dict[str, type]) -> tuple[dict[str, Any], dict[str, Any]]:
-    @strawberry.field(description="4 or 6.")
-    def family(root: Any) -> int:
-        return ipaddress.ip_interface(root.address).version
-
     relation = Relation(ipam.containing_prefix_loader, "id", "Prefix", many=False)
     annotations = {"prefix": relation_annotation("IPAddress", "prefix", relation, Optional[types["Prefix"]])}  # noqa: F821 (a dict key)
     attributes = {
         "prefix": strawberry.field(description="The most specific prefix of the same tenant and VRF containing this address."),
-        "family": family,
     }
     return annotations, attributes
 

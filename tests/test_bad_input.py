@@ -131,8 +131,12 @@ async def test_too_many_aliases(api):
 
 
 async def test_unknown_filter_choice(api):
-    error = await api.error('{ prefix_list(filters: {status: {exact: "bogus"}}) { id } }')
-    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "filters.status.exact"}
+    """Choices are NetBox-named enums: an unknown one is refused before anything runs."""
+    error = await api.error("{ prefix_list(filters: {status: {exact: STATUS_BOGUS}}) { id } }")
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "PrefixStatusEnum" in error["message"]
+    error = await api.error('query($s: [PrefixStatusEnum!]) { prefix_list(filters: {status: {in_list: $s}}) { id } }', s=["active"])
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
 
 
 @pytest.mark.parametrize(

@@ -166,7 +166,7 @@ async def test_limits_come_from_settings(api, org, app, monkeypatch):
 @pytest.mark.parametrize(
     ("type_name", "create", "filters", "expected"),
     [
-        ("site", "site_create(input: {name: \"a\", slug: \"a\", status: planned, tenant: TENANT}) { id }", {"status": {"in_list": ["planned", "retired"]}}, 1),
+        ("site", "site_create(input: {name: \"a\", slug: \"a\", status: STATUS_PLANNED, tenant: TENANT}) { id }", {"status": {"in_list": ["STATUS_PLANNED", "STATUS_RETIRED"]}}, 1),
         ("vlan", "vlan_create(input: {vid: 10, name: \"a\", tenant: TENANT}) { id }", {"vid": {"in_list": [10, 20, 32767]}}, 1),
         ("asn", "asn_create(input: {asn: 4200000000, tenant: TENANT}) { id }", {"asn": {"in_list": [4200000000, 65000]}}, 1),
         ("prefix", "prefix_create(input: {prefix: \"10.0.0.0/8\", tenant: TENANT}) { id }", {"prefix": {"in_list": ["10.0.0.0/8", "2001:db8::/32"]}}, 1),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-PREFIX_FIELDS = "id prefix depth family utilisation parent { prefix } children { prefix } gateway"
+PREFIX_FIELDS = "id prefix depth family { value label } utilisation parent { prefix } children { prefix } gateway"
 
 
 async def create_prefix(api, prefix: str, **extra) -> dict:
@@ -29,7 +29,7 @@ async def prefix(api, prefix_id: str) -> dict:
 
 async def test_tree_is_derived_from_containment(api, org):
     tenant = org.tenant_ids[0]
-    top = await create_prefix(api, "10.0.0.0/8", status="container", tenant=f'"{tenant}"')
+    top = await create_prefix(api, "10.0.0.0/8", status="STATUS_CONTAINER", tenant=f'"{tenant}"')
     leaf = await create_prefix(api, "10.1.2.0/24", tenant=f'"{tenant}"')
     assert leaf["parent"]["prefix"] == "10.0.0.0/8" and leaf["depth"] == 1
     middle = await create_prefix(api, "10.1.0.0/16", tenant=f'"{tenant}"')
@@ -75,17 +75,17 @@ async def test_utilisation(api, org):
     assert (await prefix(api, subnet["id"]))["utilisation"] == 50.0  # 3 of 6 usable
     parent = await create_prefix(api, "192.0.2.0/28", tenant=tenant)
     assert parent["utilisation"] == 50.0  # its /29 child covers half of it
-    container = await create_prefix(api, "192.0.0.0/16", tenant=tenant, status="container")
+    container = await create_prefix(api, "192.0.0.0/16", tenant=tenant, status="STATUS_CONTAINER")
     assert container["utilisation"] is None
     v6 = await create_prefix(api, "2001:db8::/64", tenant=tenant)
-    assert v6["utilisation"] is None and v6["family"] == 6
+    assert v6["utilisation"] is None and v6["family"] == {"value": 6, "label": "IPv6"}
     marked = await create_prefix(api, "198.51.100.0/24", tenant=tenant, mark_utilized="true")
     assert marked["utilisation"] == 100.0
 
 
 async def site(api, tenant, policy: str) -> str:
     data = await api.data(
-        f'mutation {{ site_create(input: {{name: "site-{policy}", slug: "site-{policy}", gateway_policy: {policy}, tenant: "{tenant}"}}) {{ id }} }}'
+        f'mutation {{ site_create(input: {{name: "site-{policy}", slug: "site-{policy}", gateway_policy: POLICY_{policy.upper()}, tenant: "{tenant}"}}) {{ id }} }}'
     )
     return data["site_create"]["id"]
 
@@ -99,7 +99,7 @@ async def test_gateway_policy_first_and_last_spawn_gateway_ip(api, org):
     b = await create_prefix(api, "10.20.0.0/24", tenant=f'"{tenant}"', site=f'"{last}"')
     c = await create_prefix(api, "10.30.0.0/24", tenant=f'"{tenant}"', site=f'"{none}"')
     assert (a["gateway"], b["gateway"], c["gateway"]) == ("10.10.0.1", "10.20.0.254", None)
-    ips = (await api.data('{ ip_address_list(filters: {role: {exact: "gateway"}}) { address role prefix { prefix } } }'))[
+    ips = (await api.data('{ ip_address_list(filters: {role: {exact: ROLE_GATEWAY}}) { address role prefix { prefix } } }'))[
         "ip_address_list"
     ]
     assert sorted((i["address"], i["prefix"]["prefix"]) for i in ips) == [
@@ -115,7 +115,7 @@ async def test_gateway_role_fills_prefix_gateway(api, org):
     subnet = await create_prefix(api, "172.16.5.0/24", tenant=tenant)
     ip = await create_ip(api, "172.16.5.9/24", tenant=tenant)
     assert (await prefix(api, subnet["id"]))["gateway"] is None
-    await api.data("mutation($id: ID!) { ip_address_update(id: $id, input: {role: gateway}) { id } }", id=ip["id"])
+    await api.data("mutation($id: ID!) { ip_address_update(id: $id, input: {role: ROLE_GATEWAY}) { id } }", id=ip["id"])
     assert (await prefix(api, subnet["id"]))["gateway"] == "172.16.5.9"
 
 

@@ -38,11 +38,11 @@ async def test_depth_and_descendants_match_netbox(api, org, demo):
         fields = prefix["fields"]
         vrf = vrf_ids.get(fields["vrf"])
         created = await api.data(
-            "mutation($p: String!, $v: ID, $s: PrefixStatus) { prefix_create(input: {prefix: $p, vrf: $v, status: $s, tenant: \"%s\"}) { id } }"
+            "mutation($p: String!, $v: ID, $s: PrefixStatusEnum) { prefix_create(input: {prefix: $p, vrf: $v, status: $s, tenant: \"%s\"}) { id } }"
             % tenant,
             p=fields["prefix"],
             v=vrf,
-            s=fields["status"],
+            s=f"STATUS_{fields['status'].upper()}",
         )
         expected[created["prefix_create"]["id"]] = fields
     assert len(expected) == 90

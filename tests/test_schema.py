@@ -90,3 +90,19 @@ def test_two_relations_claiming_one_reverse_name_are_refused():
     specs_ = declared()
     _add_reverse_relations(specs_)
     assert [r.name for r in specs_["Address"].reverse] == ["boxes", "v6_boxes"]
+
+
+async def test_choices_answer_netbox_values_and_filter_by_netbox_enum_names(api, org):
+    """NetBox answers a choice's value ("planned") and filters with its enum name
+    (STATUS_PLANNED, from `as_enum(prefix="status")`); so do we."""
+    sdl = SDL_PATH.read_text()
+    assert re.search(r"enum SiteStatusEnum \{\s+STATUS_PLANNED\s", sdl)
+    assert re.search(r"enum IPAddressRoleEnum \{[^}]*ROLE_GATEWAY", sdl)
+    assert re.search(r"enum IPAddressFamilyEnum \{\s+FAMILY_4\s+FAMILY_6\s+\}", sdl)
+    assert "status: SiteStatusEnumBaseFilterLookup" in sdl
+    tenant = org.tenant_ids[0]
+    created = await api.data(f'mutation {{ site_create(input: {{name: "s", slug: "s", status: STATUS_PLANNED, tenant: "{tenant}"}}) {{ status }} }}')
+    assert created["site_create"]["status"] == "planned"
+    found = await api.data("{ site_list(filters: {status: {in_list: [STATUS_PLANNED, STATUS_ACTIVE]}}) { status } }")
+    assert found["site_list"] == [{"status": "planned"}]
+    assert (await api.data("{ site_list(filters: {status: {exact: STATUS_ACTIVE}}) { id } }"))["site_list"] == []
