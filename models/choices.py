@@ -33,6 +33,15 @@ class SiteStatus(enum.StrEnum):
     retired = "retired"
 
 
+@prefixed("status")
+class LocationStatus(enum.StrEnum):
+    planned = "planned"
+    staging = "staging"
+    active = "active"
+    decommissioning = "decommissioning"
+    retired = "retired"
+
+
 @prefixed("policy")
 class GatewayPolicy(enum.StrEnum):
     """Where a new prefix at a site gets its gateway address."""

@@ -27,6 +27,7 @@ class Kind(enum.Enum):
     string = "string"
     integer = "integer"
     big_integer = "big_integer"  # beyond GraphQL's 32-bit Int (ASNs)
+    decimal = "decimal"  # exact decimals (coordinates), GraphQL's Decimal as NetBox answers them
     boolean = "boolean"
     uuid = "uuid"
     datetime = "datetime"
@@ -47,7 +48,7 @@ class ScalarSpec:
     enum: type[enum.Enum] | None = None
     has_default: bool = False
     writable: bool = True
-    bounds: tuple[int, int] | None = None
+    bounds: tuple[Any, Any] | None = None
     # A string a create must give and that may not be blank (names, slugs).
     required: bool = False
 
@@ -166,6 +167,8 @@ def _kind(column: sa.Column) -> tuple[Kind, type[enum.Enum] | None]:
         return Kind.uuid, None
     if isinstance(col_type, sa.BigInteger):
         return Kind.big_integer, None
+    if isinstance(col_type, sa.Numeric) and not isinstance(col_type, sa.Float):
+        return Kind.decimal, None
     python_type = col_type.python_type
     if python_type is bool:
         return Kind.boolean, None

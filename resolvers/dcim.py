@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import zoneinfo
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,6 +16,19 @@ from resolvers.writes import Write
 
 def register_rules(book: RuleBook) -> None:
     book.check("Location")(_parent_in_same_site)
+    book.check("Site")(_known_time_zone)
+
+
+async def _known_time_zone(write: Write, spec: Any, values: dict[str, Any], old: Any) -> None:
+    """A site's time zone is an IANA name (``Europe/Amsterdam``), as NetBox requires."""
+    zone = values.get("time_zone")
+    if zone is not None and zone not in _time_zones():
+        raise BadUserInput(f"time_zone: '{zone}' is not an IANA time zone such as 'Europe/Amsterdam'", field="time_zone")
+
+
+@functools.cache
+def _time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
 
 
 async def _parent_in_same_site(write: Write, spec: Any, values: dict[str, Any], old: Any) -> None:

@@ -81,7 +81,7 @@ def check_scalar(scalar: ScalarSpec, value: Any) -> Any:
             if not _HEX_COLOR.match(value):
                 raise BadUserInput(f"color '{value}' is not a hex colour like 'ff8800'", field=field)
             return value.lower()
-    elif scalar.kind in (Kind.integer, Kind.big_integer) and scalar.bounds is not None:
+    elif scalar.kind in (Kind.integer, Kind.big_integer, Kind.decimal) and scalar.bounds is not None:
         low, high = scalar.bounds
         if not low <= value <= high:
             raise BadUserInput(f"{field} {value} is out of range {low}..{high}", field=field)

@@ -14,6 +14,7 @@ import enum
 import ipaddress
 import re
 from datetime import date, datetime
+from decimal import Decimal
 from functools import partial
 from typing import Any, Optional
 
@@ -98,6 +99,7 @@ def scalar_type(scalar: ScalarSpec) -> Any:
         Kind.string: str,
         Kind.integer: int,
         Kind.big_integer: BigInt,
+        Kind.decimal: Decimal,
         Kind.boolean: bool,
         Kind.uuid: strawberry.ID,
         Kind.datetime: datetime,

@@ -49,6 +49,17 @@ SCALAR_MAP: dict[object, ScalarDefinition] = {
 }
 
 
+@strawberry.input(description="Lookups on a decimal number (coordinates).")
+class FloatLookup:
+    exact: Optional[float] = UNSET
+    gt: Optional[float] = UNSET
+    gte: Optional[float] = UNSET
+    lt: Optional[float] = UNSET
+    lte: Optional[float] = UNSET
+    in_list: Optional[list[float]] = UNSET
+    is_null: Optional[bool] = UNSET
+
+
 @strawberry.input(description="Lookups on a large number.")
 class BigIntFilterLookup:
     exact: Optional[BigInt] = UNSET
@@ -110,6 +121,7 @@ LOOKUP_BY_KIND = {
     Kind.string: StrFilterLookup,
     Kind.integer: IntFilterLookup,
     Kind.big_integer: BigIntFilterLookup,
+    Kind.decimal: FloatLookup,
     Kind.boolean: BoolFilterLookup,
     Kind.uuid: IDFilterLookup,
     Kind.datetime: DateTimeFilterLookup,

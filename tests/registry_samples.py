@@ -26,6 +26,7 @@ from typing import Any
 
 from models.base import Base
 from models.registry import Kind, ModelSpec, RefSpec, ScalarSpec, spec_by_type_key, spec_for, specs
+from schema.build import enum_member_name
 
 # ---------------------------------------------------------------------------------------
 # Override tables. Keyed by model class name; nothing else in the generated suite names one.
@@ -147,7 +148,11 @@ def sample_value(spec: ModelSpec, scalar: ScalarSpec, n: int) -> Any:
         return sample_interface(n)
     if kind is Kind.choice:
         assert scalar.enum is not None
-        return next(iter(scalar.enum)).name  # GraphQL enum values are the member names
+        first = next(iter(scalar.enum))  # sent as the NetBox-named GraphQL enum member
+        return enum_member_name(getattr(scalar.enum, "graphql_prefix", ""), first.value)
+    if kind is Kind.decimal:
+        low, high = scalar.bounds or (-1000, 1000)
+        return str(low + (n % int(high - low)))
     if kind is Kind.json:
         return {}
     if kind is Kind.strings:

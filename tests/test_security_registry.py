@@ -773,7 +773,7 @@ def bad_values(spec: ModelSpec) -> list[BadValue]:
             cases += [BadValue(name, "host_bits", sample_network(7).replace(".0/", ".1/")), BadValue(name, "unparseable", "not-a-network")]
         if scalar.kind is Kind.interface:
             cases += [BadValue(name, "unparseable", "not-an-address"), BadValue(name, "bad_mask", "192.0.2.1/33")]
-        if scalar.kind in (Kind.integer, Kind.big_integer) and scalar.bounds is not None:
+        if scalar.kind in (Kind.integer, Kind.big_integer, Kind.decimal) and scalar.bounds is not None:
             cases += [BadValue(name, "below", scalar.bounds[0] - 1), BadValue(name, "above", scalar.bounds[1] + 1)]
         if scalar.kind is Kind.json:
             cases += [BadValue(name, "list", [1, 2]), BadValue(name, "string", "text"), BadValue(name, "number", 3)]
