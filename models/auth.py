@@ -11,6 +11,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, text
 
+# NetBox's app label for these models (content types such as "users.<model>").
+APP_LABEL = "users"
+
 
 class User(Base):
     """A person or automation account. Admins hold every permission in their organisation."""

@@ -184,6 +184,24 @@ def reference(
 
 
 @dataclass(frozen=True)
+class OneOf:
+    """A reference to one object of several types (NetBox's generic foreign key, such as a
+    prefix's ``scope``).
+
+    Stored as an exclusive arc: one column per target type, ``<field>_<target>_id``, each
+    with its own composite foreign key ``(tenant_id, col) → target(tenant_id, id)``, and a
+    CHECK that at most one (exactly one when not nullable) is set. The database keeps
+    every guarantee a plain reference has; nothing is a bare (type, id) pair."""
+
+    targets: tuple[str, ...]
+    nullable: bool = True
+    ondelete: str = "RESTRICT"
+
+    def column(self, field_name: str, target: str) -> str:
+        return f"{field_name}_{snake(target)}_id"
+
+
+@dataclass(frozen=True)
 class ManyToMany:
     """A many-to-many relation; finalize() creates its association table."""
 
@@ -221,6 +239,7 @@ class TenantModel(Base):
 
     __abstract__ = True
     __many__: ClassVar[dict[str, ManyToMany]] = {}
+    __one_of__: ClassVar[dict[str, OneOf]] = {}
     __exposed__ = True
     __tagged__ = True
     __audience__ = Audience.tenant
@@ -307,6 +326,8 @@ def finalize() -> None:
         if scope == "org_id":
             # The target of organisation-wide composite keys (tenant-scoped models declare theirs).
             table.append_constraint(sa.UniqueConstraint("org_id", "id", name=f"uq_{table.name}_org_id_id"))
+        for field_name, one_of in getattr(model, "__one_of__", {}).items():
+            _one_of_columns(table, field_name, one_of)
         for column in table.columns:
             ref: Ref | None = column.info.get("ref")
             if ref is None:
@@ -331,6 +352,19 @@ def finalize() -> None:
         for field_name, m2m in getattr(model, "__many__", {}).items():
             _association_table(model, field_name, m2m)
     Base.metadata._danbyte_finalized = True  # type: ignore[attr-defined]
+
+
+def _one_of_columns(table: sa.Table, field_name: str, one_of: OneOf) -> None:
+    """The arc's columns (keyed by the reference loop of finalize) and its CHECK."""
+    names = []
+    for target in one_of.targets:
+        name = one_of.column(field_name, target)
+        names.append(name)
+        table.append_column(
+            sa.Column(name, sa.Uuid(), nullable=True, index=True, info={"ref": Ref(target, one_of.ondelete, None), "one_of": field_name})
+        )
+    most = "= 1" if not one_of.nullable else "<= 1"
+    table.append_constraint(sa.CheckConstraint(f"num_nonnulls({', '.join(names)}) {most}", name=f"{field_name}_one_of"))
 
 
 def association_name(model: type[Base], field_name: str, m2m: ManyToMany) -> str:

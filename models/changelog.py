@@ -13,6 +13,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from models.base import Audience, Base, choice, text
 from models.choices import ChangeAction
 
+# NetBox's app label for these models (content types such as "core.<model>").
+APP_LABEL = "core"
+
 
 class ObjectChange(Base):
     __tablename__ = "object_change"

@@ -14,6 +14,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from models.base import ManyToMany, NestedTenantModel, TenantModel, choice, reference, text
 from models.choices import GatewayPolicy, LocationStatus, SiteStatus
 
+# NetBox's app label for these models (content types such as "dcim.<model>").
+APP_LABEL = "dcim"
+
 
 def coordinate(digits: int, bound: int) -> Any:
     """A latitude or longitude in degrees, six decimal places, as NetBox stores them."""

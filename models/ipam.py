@@ -13,8 +13,11 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import ManyToMany, TenantModel, choice, cidr_column, inet_column, reference, text
+from models.base import ManyToMany, OneOf, TenantModel, choice, cidr_column, inet_column, reference, text
 from models.choices import IPAddressRole, IPAddressStatus, IPRangeStatus, PrefixStatus, VLANStatus
+
+# NetBox's app label for these models (content types such as "ipam.<model>").
+APP_LABEL = "ipam"
 
 
 def _unique_nulls_not_distinct(*columns: str) -> sa.UniqueConstraint:
@@ -129,6 +132,9 @@ class VLAN(TenantModel):
 
 
 class Prefix(TenantModel):
+    # Where the prefix is used, as NetBox 4.2+ has it; `site` stays for gateway policies.
+    __one_of__: ClassVar[dict[str, OneOf]] = {"scope": OneOf(("Region", "SiteGroup", "Site", "Location"))}
+
     prefix: Mapped[str] = cidr_column()
     vrf_id: Mapped[uuid.UUID | None] = reference("VRF", ondelete="RESTRICT", related_name="prefixes")
     site_id: Mapped[uuid.UUID | None] = reference("Site", related_name="prefixes")

@@ -7,6 +7,7 @@ are all generated from these specs: adding a model is a declaration, not new cod
 from __future__ import annotations
 
 import enum
+import sys
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
@@ -74,6 +75,16 @@ class ReverseSpec:
 
 
 @dataclass(frozen=True)
+class OneOfSpec:
+    """A reference to one object of several types: GraphQL field ``name`` is a union of
+    ``members`` (target class name → the column that holds its id)."""
+
+    name: str
+    members: tuple[tuple[str, str], ...]
+    nullable: bool
+
+
+@dataclass(frozen=True)
 class ManySpec:
     """A many-to-many relation through an association table."""
 
@@ -93,6 +104,7 @@ class ModelSpec:
     refs: list[RefSpec] = field(default_factory=list)
     reverse: list[ReverseSpec] = field(default_factory=list)
     many: list[ManySpec] = field(default_factory=list)
+    one_of: list[OneOfSpec] = field(default_factory=list)
 
     @property
     def table(self) -> sa.Table:
@@ -198,8 +210,13 @@ def specs() -> dict[str, ModelSpec]:
         class_name = model.__name__
         name = model.__graphql_name__ or snake(class_name)
         spec = ModelSpec(model=model, name=name, type_name=class_name)
+        for field_name, declared in getattr(model, "__one_of__", {}).items():
+            members = tuple((target, declared.column(field_name, target)) for target in declared.targets)
+            spec.one_of.append(OneOfSpec(field_name, members, declared.nullable))
         for column in table_of(model).columns:
             ref: Ref | None = column.info.get("ref")
+            if column.info.get("one_of"):
+                continue  # a member of a one-of reference (spec.one_of)
             if ref is not None:
                 spec.refs.append(RefSpec(column.name.removesuffix("_id"), column.name, ref.target, bool(column.nullable)))
                 continue
@@ -256,7 +273,7 @@ def _add_reverse_relations(result: dict[str, ModelSpec]) -> None:
     for spec in result.values():
         for column in spec.table.columns:
             ref: Ref | None = column.info.get("ref")
-            if ref is None or ref.target not in result:
+            if ref is None or ref.target not in result or column.info.get("one_of"):
                 continue
             name = ref.related_name or plural(spec.name)
             claim(ref.target, name, f"{spec.type_name}.{column.name}")
@@ -275,7 +292,7 @@ def _add_reverse_relations(result: dict[str, ModelSpec]) -> None:
 
 def _field_names(spec: ModelSpec) -> set[str]:
     """Names a type already answers to from its own declaration (columns, references, many-to-many)."""
-    return {s.name for s in spec.scalars} | {r.name for r in spec.refs} | {m.name for m in spec.many}
+    return {s.name for s in spec.scalars} | {r.name for r in spec.refs} | {m.name for m in spec.many} | {o.name for o in spec.one_of}
 
 
 def spec_for(class_name: str) -> ModelSpec:
@@ -285,6 +302,13 @@ def spec_for(class_name: str) -> ModelSpec:
 def type_keys() -> frozenset[str]:
     """Every object type a permission can name."""
     return frozenset(spec.type_key for spec in specs().values())
+
+
+def content_type(model: type[Base]) -> str:
+    """NetBox's name for a model's type: ``dcim.site``, ``ipam.ipaddress`` (the app label
+    is the models module's ``APP_LABEL``)."""
+    module = sys.modules[model.__module__]
+    return f"{getattr(module, 'APP_LABEL', module.__name__.rsplit('.', 1)[-1])}.{model.__name__.lower()}"
 
 
 def spec_by_type_key(type_key: str) -> ModelSpec:

@@ -11,6 +11,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Audience, Base, OrgModel, reference, text
 
+# NetBox's app label for these models (content types such as "tenancy.<model>").
+APP_LABEL = "tenancy"
+
 
 class Organization(Base):
     """The top of the tree: a customer of Danbyte. Principals belong to one."""

@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, INET
 from strawberry import UNSET
 
-from models.registry import Kind, ModelSpec, ScalarSpec, spec_for
+from models.registry import Kind, ModelSpec, OneOfSpec, ScalarSpec, content_type, spec_for
 from models.tenancy import Tag, TaggedItem
 from resolvers.context import RequestContext
 from resolvers.errors import BadUserInput, Forbidden
@@ -254,6 +254,34 @@ async def _check_patterns(ctx: RequestContext, patterns: dict[tuple[str, str], s
     await ctx.run(check)
 
 
+def _one_of_filter(spec: ModelSpec, name: str) -> OneOfSpec | None:
+    return next((o for o in spec.one_of if name in (f"{o.name}_type", f"{o.name}_id")), None)
+
+
+def _one_of_clause(spec: ModelSpec, one_of: OneOfSpec, name: str, value: Any, where: str, state: _Compilation) -> sa.ColumnElement[bool]:
+    """``scope_id: X`` or ``scope_type: {app_label, model}``: which member columns are set.
+
+    Either tells something about the referenced object, so the principal must be able to
+    view every type the reference may point at."""
+    for target, _ in one_of.members:
+        state.may_view(where, spec_for(target).type_key)
+    table = spec.table
+    if name.endswith("_id"):
+        wanted = parse_id(value, where)
+        return sa.or_(*(table.c[column] == wanted for _, column in one_of.members))
+    text = ScalarSpec(name="content_type", kind=Kind.string, nullable=False)
+    matching = []
+    for target, column in one_of.members:
+        app_label, model = content_type(spec_for(target).model).split(".")
+        conditions: list[sa.ColumnElement[bool]] = [table.c[column].is_not(None)]
+        for part, literal in (("app_label", app_label), ("model", model)):
+            lookup = getattr(value, part, UNSET)
+            if lookup is not UNSET and lookup is not None:
+                conditions.extend(_scalar_clause(sa.literal(literal, sa.String()), text, lookup, f"{where}.{part}", state))
+        matching.append(sa.and_(*conditions))
+    return sa.or_(*matching)
+
+
 def _compile(spec: ModelSpec, flt: Any, path: str, depth: int, state: _Compilation) -> sa.ColumnElement[bool]:
     table = spec.table
     clauses: list[sa.ColumnElement[bool]] = []
@@ -266,6 +294,10 @@ def _compile(spec: ModelSpec, flt: Any, path: str, depth: int, state: _Compilati
         scalar = spec.scalar(name)
         if scalar is not None:
             clauses.extend(_scalar_clause(table.c[name], scalar, value, where, state))
+            continue
+        one_of = _one_of_filter(spec, name)
+        if one_of is not None:
+            clauses.append(_one_of_clause(spec, one_of, name, value, where, state))
             continue
         if name == "family" and spec.family_column is not None:
             clauses.append(sa.func.family(table.c[spec.family_column]) == int(value.value))

@@ -72,11 +72,42 @@ class Relation:
         return _computed_slot(field) if self.computed else field
 
 
+@dataclass(frozen=True)
+class Arc:
+    """How to batch-load a one-of reference: per member, the column holding its id, the
+    member's type and its loader. Each answer is marked with its type for the union."""
+
+    members: tuple[tuple[str, str, Callable[[RequestContext], Any]], ...]
+
+
+# The attribute naming the type of a record loaded through an Arc (for union resolution).
+TYPE_MARK = "_danbyte_type"
+
 # type name (model class name) → field name → Relation; filled by schema.build / overrides.
-RELATIONS: dict[str, dict[str, Relation]] = {}
+RELATIONS: dict[str, dict[str, Relation | Arc]] = {}
 
 
-def register(type_name: str, field: str, relation: Relation) -> None:
+async def _prefetch_arc(ctx: RequestContext, name: str, arc: Arc, records: list[Record], selections: list[Any]) -> None:
+    for record in records:
+        record.__dict__[name] = None
+    for column, target, loader in arc.members:
+        keys = list({getattr(r, column) for r in records} - {None})
+        if not keys:
+            continue
+        found: dict[Any, Record] = {}
+        for key, row in zip(keys, await loader(ctx).load_fn(keys), strict=True):
+            if row is not None:  # hidden by row-level security: the field reads null
+                found[key] = to_record(row)
+                found[key].__dict__[TYPE_MARK] = target
+        for record in records:
+            value = found.get(getattr(record, column))
+            if value is not None:
+                record.__dict__[name] = value
+        if found and selections:
+            await prefetch(ctx, target, list(found.values()), selections)
+
+
+def register(type_name: str, field: str, relation: Relation | Arc) -> None:
     RELATIONS.setdefault(type_name, {})[field] = relation
 
 
@@ -101,6 +132,9 @@ async def prefetch(ctx: RequestContext, type_name: str, records: list[Record], s
             wanted.setdefault(field.name, []).extend(field.selections)
     for name, sub_selections in wanted.items():
         relation = relations[name]
+        if isinstance(relation, Arc):
+            await _prefetch_arc(ctx, name, relation, records, sub_selections)
+            continue
         slot = relation.slot(name)
         keys = list({getattr(r, relation.key) for r in records} - {None})
         answers = await relation.loader(ctx).load_fn(keys) if keys else []

@@ -21,7 +21,7 @@ from models.base import Base, table_of
 from models.changelog import ObjectChange
 from models.choices import ChangeAction
 from models.numid import allocate_numids
-from models.registry import ModelSpec, column_value_for_json, spec_for
+from models.registry import ModelSpec, OneOfSpec, column_value_for_json, content_type, spec_for
 from models.tenancy import Tag, TaggedItem
 from permissions.principal import Principal
 from resolvers.context import RequestContext
@@ -145,6 +145,10 @@ def _split_input(spec: ModelSpec, data: dict[str, Any]) -> tuple[dict[str, Any],
     many: dict[str, list[Any]] = {}
     tags = data.pop("tags", None)
     for name, value in data.items():
+        one_of = next((o for o in spec.one_of if o.name == name), None)
+        if one_of is not None:
+            values.update(_one_of_values(one_of, value))
+            continue
         ref = spec.ref(name)
         if ref is not None:
             if value is None and not ref.nullable:
@@ -157,19 +161,38 @@ def _split_input(spec: ModelSpec, data: dict[str, Any]) -> tuple[dict[str, Any],
     return check_values(spec, values), many, tags
 
 
+def _one_of_values(one_of: OneOfSpec, value: Any) -> dict[str, Any]:
+    """``{type: "dcim.site", id}`` → the member columns: that one set, every other cleared."""
+    cleared: dict[str, Any] = dict.fromkeys((column for _, column in one_of.members), None)
+    if value is None:
+        if not one_of.nullable:
+            raise BadUserInput(f"{one_of.name} may not be null", field=one_of.name)
+        return cleared
+    kinds = {content_type(spec_for(target).model): column for target, column in one_of.members}
+    column = kinds.get(value.type)
+    if column is None:
+        raise BadUserInput(f"{one_of.name}.type: '{value.type}' is not one of {', '.join(kinds)}", field=f"{one_of.name}.type")
+    cleared[column] = parse_id(value.id, f"{one_of.name}.id")
+    return cleared
+
+
+def _references(spec: ModelSpec) -> list[tuple[str, str, str]]:
+    """(field, column, target) of every reference a write must check: plain and one-of."""
+    plain = [(ref.name, ref.column, ref.target) for ref in spec.refs if ref.name != "tenant"]
+    return plain + [(one_of.name, column, target) for one_of in spec.one_of for target, column in one_of.members]
+
+
 async def _check_references(write: Write, spec: ModelSpec, values: dict[str, Any], tenant_id: uuid.UUID | None) -> None:
     """Every referenced object must exist, be visible, and live in the same tenant."""
-    for ref in spec.refs:
-        if ref.name == "tenant" or values.get(ref.column) is None:
+    for name, column, target_name in _references(spec):
+        if values.get(column) is None:
             continue
-        target = spec_for(ref.target)
-        found = (
-            await write.conn.execute(sa.select(target.table).where(target.table.c.id == values[ref.column]))
-        ).one_or_none()
+        target = spec_for(target_name)
+        found = (await write.conn.execute(sa.select(target.table).where(target.table.c.id == values[column]))).one_or_none()
         if found is None:
-            raise NotFound(f"{ref.name}: no {target.name} with id {values[ref.column]}", field=ref.name)
+            raise NotFound(f"{name}: no {target.name} with id {values[column]}", field=name)
         if target.tenant_scoped and tenant_id is not None and found.tenant_id != tenant_id:
-            raise BadUserInput(f"{ref.name}: that {target.name} belongs to another tenant", field=ref.name)
+            raise BadUserInput(f"{name}: that {target.name} belongs to another tenant", field=name)
 
 
 async def _check_no_cycle(write: Write, spec: ModelSpec, values: dict[str, Any], old: sa.Row | None) -> None:

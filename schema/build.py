@@ -16,7 +16,7 @@ import re
 from datetime import date, datetime
 from decimal import Decimal
 from functools import partial
-from typing import Any, Optional
+from typing import Annotated, Any, Optional, Union
 
 import strawberry
 from strawberry import UNSET
@@ -25,8 +25,8 @@ from strawberry.scalars import JSON
 from models.choices import IPAddressFamily
 from models.registry import Kind, ModelSpec, ScalarSpec, spec_for, specs
 from resolvers import loaders
-from resolvers.prefetch import Relation, register
-from schema.lookups import LOOKUP_BY_KIND, BigInt
+from resolvers.prefetch import TYPE_MARK, Arc, Relation, register
+from schema.lookups import LOOKUP_BY_KIND, BigInt, ContentTypeFilter, ObjectReferenceInput
 
 
 @dataclasses.dataclass
@@ -143,6 +143,11 @@ def _relation_fields(spec: ModelSpec, types: dict[str, type]) -> dict[str, Any]:
     for many in spec.many:
         relation = Relation(partial(loaders.many, relation=many), "id", many.target, many=True)
         fields[many.name] = relation_annotation(owner, many.name, relation, list[types[many.target]])  # type: ignore[valid-type, name-defined]
+    for one_of in spec.one_of:
+        arc = Arc(tuple((column, target, partial(loaders.by_id, spec=spec_for(target))) for target, column in one_of.members))
+        register(owner, one_of.name, arc)
+        members = Union[tuple(types[target] for target, _ in one_of.members)]  # type: ignore[valid-type]
+        fields[one_of.name] = Optional[Annotated[members, strawberry.union(_union_name(spec, one_of.name))]]
     if spec.tagged:
         relation = Relation(partial(loaders.tags, type_key=spec.type_key), "id", "Tag", many=True)
         fields["tags"] = relation_annotation(owner, "tags", relation, list[types["Tag"]])  # type: ignore[valid-type, name-defined]  # noqa: F821 (a dict key, not a forward reference)
@@ -150,6 +155,23 @@ def _relation_fields(spec: ModelSpec, types: dict[str, type]) -> dict[str, Any]:
     clashing = columns & set(fields)
     assert not clashing, f"{owner}: relation names {clashing} clash with columns"
     return fields
+
+
+def _union_name(spec: ModelSpec, field_name: str) -> str:
+    """NetBox's name for a one-of field's union: ``PrefixScopeType``, ``IPAddressAssignedObjectType``."""
+    return f"{spec.type_name}{''.join(part.title() for part in field_name.split('_'))}Type"
+
+
+def _member_of_unions(type_name: str) -> Any:
+    """``is_type_of`` for a type that is a union member: a record loaded through a one-of
+    reference carries its type (resolvers.prefetch.TYPE_MARK); any other record is
+    reached through a field of this very type."""
+
+    def is_type_of(obj: Any, info: Any) -> bool:
+        mark = getattr(obj, "__dict__", {}).get(TYPE_MARK)
+        return mark is None or mark == type_name
+
+    return is_type_of
 
 
 def _fill(cls: type, annotations: dict[str, Any], attributes: dict[str, Any]) -> None:
@@ -164,6 +186,7 @@ def build_types(overrides: dict[str, Any]) -> dict[str, Generated]:
     types = {name: type(f"{spec.type_name}Type", (), {"__module__": __name__}) for name, spec in all_specs.items()}
     filters = {name: type(f"{spec.type_name}Filter", (), {"__module__": __name__}) for name, spec in all_specs.items()}
     generated: dict[str, Generated] = {}
+    union_members = {target for spec in all_specs.values() for one_of in spec.one_of for target, _ in one_of.members}
 
     for name, spec in all_specs.items():
         annotations: dict[str, Any] = {"id": strawberry.ID}
@@ -181,6 +204,8 @@ def build_types(overrides: dict[str, Any]) -> dict[str, Generated]:
             attributes.update(extra_attributes)
         _fill(types[name], annotations, attributes)
         strawberry.type(types[name], name=f"{spec.type_name}Type", description=(spec.model.__doc__ or "").strip() or None)
+        if name in union_members:
+            types[name].__strawberry_definition__.is_type_of = _member_of_unions(name)  # type: ignore[attr-defined]
 
         _fill(filters[name], *_filter_fields(spec, filters))
         strawberry.input(filters[name], name=f"{spec.type_name}Filter")
@@ -202,6 +227,10 @@ def _filter_fields(spec: ModelSpec, filters: dict[str, type]) -> tuple[dict[str,
     for ref in spec.refs:
         annotations[ref.name] = Optional[filters[ref.target]]
         annotations[f"{ref.name}_id"] = Optional[LOOKUP_BY_KIND[Kind.uuid]]
+    for one_of in spec.one_of:
+        # NetBox's generic-foreign-key filters: `scope_type: {app_label, model}`, `scope_id`.
+        annotations[f"{one_of.name}_type"] = Optional[ContentTypeFilter]
+        annotations[f"{one_of.name}_id"] = Optional[strawberry.ID]
     if spec.tagged:
         annotations["tag"] = Optional[list[str]]
     if spec.family_column is not None:
@@ -233,6 +262,8 @@ def _input(spec: ModelSpec, create: bool) -> type:
         add(ref.name, strawberry.ID, create and not ref.nullable and ref.name != "tenant")
     for relation in spec.many:
         add(relation.name, list[strawberry.ID], False)
+    for one_of in spec.one_of:
+        add(one_of.name, ObjectReferenceInput, create and not one_of.nullable)
     if spec.tagged:
         add("tags", list[strawberry.ID], False)
     suffix = "CreateInput" if create else "UpdateInput"

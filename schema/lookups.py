@@ -49,6 +49,18 @@ SCALAR_MAP: dict[object, ScalarDefinition] = {
 }
 
 
+@strawberry.input(description="An object type as NetBox names it: app label and model (dcim, site).")
+class ContentTypeFilter:
+    app_label: Optional[StrFilterLookup] = UNSET
+    model: Optional[StrFilterLookup] = UNSET
+
+
+@strawberry.input(description="One object of several possible types: its type as NetBox names it ('dcim.site') and its id.")
+class ObjectReferenceInput:
+    type: str
+    id: strawberry.ID
+
+
 @strawberry.input(description="Lookups on a decimal number (coordinates).")
 class FloatLookup:
     exact: Optional[float] = UNSET

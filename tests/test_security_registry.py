@@ -46,7 +46,7 @@ from registry_samples import (
     tenant_ref,
 )
 
-from models.registry import Kind, ModelSpec, spec_for
+from models.registry import Kind, ModelSpec, content_type, spec_for
 from permissions.rls import table_kind
 
 SPECS = all_specs()
@@ -199,11 +199,16 @@ def test_override_tables_name_existing_models_and_fields():
 async def test_every_prefetched_relation_is_covered(app):
     """Every relation field of the schema is one the view-grant checks below generate:
     declared in the registry, ``tags``, or listed in DERIVED_RELATIONS."""
-    from resolvers.prefetch import RELATIONS
+    from resolvers.prefetch import RELATIONS, Arc
 
     generated = {(r.owner.type_name, r.field) for r in RELATION_CASES}
+    members = {(r.owner.type_name, r.field, r.target.type_name) for r in RELATION_CASES if r.kind == "one_of"}
     for owner, fields in RELATIONS.items():
         for field, relation in fields.items():
+            if isinstance(relation, Arc):
+                for _, target, _ in relation.members:
+                    assert (owner, field, target) in members, f"{owner}.{field} → {target} has no generated view-grant check"
+                continue
             if relation.computed or relation.target is None or relation.target == owner:
                 continue
             assert (owner, field) in generated, f"{owner}.{field} → {relation.target} has no generated view-grant check"
@@ -507,7 +512,7 @@ class RelationCase:
     owner: ModelSpec
     field: str
     target: ModelSpec
-    kind: str  # ref, reverse, many, tags, derived
+    kind: str  # ref, reverse, many, tags, derived, one_of
     detail: Any = None
 
     def __str__(self) -> str:
@@ -528,6 +533,9 @@ def _relation_cases() -> list[RelationCase]:
         for many in spec.many:
             if many.target != spec.type_name:
                 cases.append(RelationCase(spec, many.name, spec_for(many.target), "many", many))
+        for one_of in spec.one_of:
+            for target, _ in one_of.members:
+                cases.append(RelationCase(spec, one_of.name, spec_for(target), "one_of", content_type(spec_for(target).model)))
         if spec.tagged and spec is not TAG:
             cases.append(RelationCase(spec, "tags", TAG, "tags"))
     for (owner, field), (target, owner_values, target_values) in DERIVED_RELATIONS.items():
@@ -554,6 +562,9 @@ async def related_pair(samples: Samples, case: RelationCase, tenant: str) -> tup
         s = await samples.create(owner, tenant)
         back = next(r for r in target.refs if r.column == case.detail.column)
         return s, await samples.create_with_ref(target, tenant, back.name, s.id)
+    if case.kind == "one_of":
+        t = await samples.create(target, tenant)
+        return await samples.create(owner, tenant, values={case.field: {"type": case.detail, "id": t.id}}), t
     if case.kind in ("many", "tags"):
         # Set by an update of an existing object (creates set them in the other checks).
         t = await samples.create(target, tenant)
@@ -563,6 +574,13 @@ async def related_pair(samples: Samples, case: RelationCase, tenant: str) -> tup
     owner_values, target_values = case.detail
     s = await samples.create(owner, tenant, values=owner_values)
     return s, await samples.create(target, tenant, values=target_values)
+
+
+def selection(case: RelationCase) -> str:
+    """The relation's sub-selection: a union member needs its type named."""
+    if case.kind == "one_of":
+        return f"{{ ... on {case.target.type_name}Type {{ id }} }}"
+    return "{ id }"
 
 
 def related(value: Any) -> set[str]:
@@ -592,8 +610,8 @@ async def test_relations_into_an_unviewable_type_are_empty(api, org, samples, ta
         s, t = await related_pair(samples, case, a)
         listed = f"{case.owner.name}_list"
         query = (
-            f"query($id: ID!) {{ one: {case.owner.name}(id: $id) {{ id {case.field} {{ id }} }}"
-            f" all: {listed}(filters: {{id: {{exact: $id}}}}) {{ id {case.field} {{ id }} }} }}"
+            f"query($id: ID!) {{ one: {case.owner.name}(id: $id) {{ id {case.field} {selection(case)} }}"
+            f" all: {listed}(filters: {{id: {{exact: $id}}}}) {{ id {case.field} {selection(case)} }} }}"
         )
         # The data exists: the administrator sees the relation.
         admin = await api.data(query, id=s.id)
@@ -612,6 +630,9 @@ async def test_relations_into_an_unviewable_type_are_empty(api, org, samples, ta
         # target must tell the user the same thing.
         if case.kind == "ref":
             conditions = [f"{{{case.field}: {{id: {{exact: $v}}}}}}", f"{{NOT: {{{case.field}: {{id: {{exact: $v}}}}}}}}"]
+            declared, match, miss = "ID!", t.id, random_id()
+        elif case.kind == "one_of":
+            conditions = [f"{{{case.field}_id: $v}}", f"{{NOT: {{{case.field}_id: $v}}}}"]
             declared, match, miss = "ID!", t.id, random_id()
         elif case.kind == "tags":
             conditions = ["{tag: [$v]}", "{NOT: {tag: [$v]}}"]
@@ -830,11 +851,13 @@ async def test_create_input_marks_exactly_the_required_fields(api, spec):
     fields = {f["name"]: f["type"]["kind"] for f in data["__type"]["inputFields"]}
     non_null = {name for name, kind in fields.items() if kind == "NON_NULL"}
     expected = {s.name for s in required_scalars(spec)} | {r.name for r in required_refs(spec)}
+    expected |= {o.name for o in spec.one_of if not o.nullable}
     assert non_null == expected
     # A string the registry calls required can never be left out.
     assert {s.name for s in spec.scalars if s.required} <= non_null
     # Every writable column and relation is in the input, and nothing else.
     writable = {s.name for s in spec.scalars if s.writable} | {r.name for r in spec.refs} | {m.name for m in spec.many}
+    writable |= {o.name for o in spec.one_of}
     assert set(fields) == writable | ({"tags"} if spec.tagged else set())
     update = await api.data(INPUT_FIELDS, name=input_type(spec, create=False))
     assert all(f["type"]["kind"] != "NON_NULL" for f in update["__type"]["inputFields"])
