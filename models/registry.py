@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import CIDR, INET, JSONB
 
-from models.base import Base, ManyToMany, OrgModel, Ref, TenantModel, all_models, association_name, plural, snake, table_of
+from models.base import Base, ManyToMany, OrgModel, Ref, TenantModel, all_models, association_name, model_by_name, plural, snake, table_of
 
 # Columns the API never writes directly.
 SYSTEM_COLUMNS = {"id", "tenant_id", "org_id", "numid", "created", "last_updated"}
@@ -195,13 +195,6 @@ def _kind(column: sa.Column) -> tuple[Kind, type[enum.Enum] | None]:
     raise TypeError(f"no GraphQL kind for column {column}")
 
 
-def _model(name: str) -> type[Base]:
-    for mapper in Base.registry.mappers:
-        if mapper.class_.__name__ == name:
-            return mapper.class_
-    raise KeyError(name)
-
-
 @cache
 def specs() -> dict[str, ModelSpec]:
     """Every exposed model's spec, keyed by model class name."""
@@ -241,7 +234,7 @@ def specs() -> dict[str, ModelSpec]:
                 )
             )
         for field_name, m2m in getattr(model, "__many__", {}).items():
-            target = _model(m2m.target)
+            target = model_by_name(m2m.target)
             table = association_name(model, field_name, m2m)
             local, remote = f"{model.__tablename__}_id", f"{target.__tablename__}_id"
             if local == remote:
