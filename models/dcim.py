@@ -90,3 +90,67 @@ class Location(NestedTenantModel):
     @classmethod
     def __extra_args__(cls) -> tuple[Any, ...]:
         return (sa.UniqueConstraint("tenant_id", "site_id", "slug"),)
+
+
+# --- devices' catalogues: manufacturers, roles, platforms ------------------------------
+# NetBox keeps these global; here each tenant has its own (the NetBox importer copies a
+# catalogue entry into every tenant that uses it).
+
+
+class Manufacturer(TenantModel):
+    """A maker of devices, modules and platforms."""
+
+    name: Mapped[str] = text(100, required=True)
+    slug: Mapped[str] = text(100, required=True)
+    description: Mapped[str] = text(200)
+
+    @classmethod
+    def __extra_args__(cls) -> tuple[Any, ...]:
+        return (sa.UniqueConstraint("tenant_id", "name"), sa.UniqueConstraint("tenant_id", "slug"))
+
+
+class RackRole(TenantModel):
+    """What a rack is for; its colour marks it in elevations."""
+
+    name: Mapped[str] = text(100, required=True)
+    slug: Mapped[str] = text(100, required=True)
+    color: Mapped[str] = text(6, default="9e9e9e", server_default="9e9e9e")
+    description: Mapped[str] = text(200)
+
+    @classmethod
+    def __extra_args__(cls) -> tuple[Any, ...]:
+        return (sa.UniqueConstraint("tenant_id", "name"), sa.UniqueConstraint("tenant_id", "slug"))
+
+
+def _unique_among_siblings(*columns: str) -> tuple[Any, ...]:
+    """NetBox's nested groups: a name and a slug unique under one parent, top level included."""
+    return tuple(sa.UniqueConstraint("tenant_id", "parent_id", column, postgresql_nulls_not_distinct=True) for column in columns)
+
+
+class DeviceRole(NestedTenantModel):
+    """A device's function ("Core Switch"); ``vm_role``: virtual machines may have it too."""
+
+    name: Mapped[str] = text(100, required=True)
+    slug: Mapped[str] = text(100, required=True)
+    color: Mapped[str] = text(6, default="9e9e9e", server_default="9e9e9e")
+    vm_role: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    description: Mapped[str] = text(200)
+    comments: Mapped[str] = long_text()
+
+    @classmethod
+    def __extra_args__(cls) -> tuple[Any, ...]:
+        return _unique_among_siblings("name", "slug")
+
+
+class Platform(NestedTenantModel):
+    """The software a device runs ("Cisco IOS-XR"), optionally of one manufacturer."""
+
+    name: Mapped[str] = text(100, required=True)
+    slug: Mapped[str] = text(100, required=True)
+    manufacturer_id: Mapped[uuid.UUID | None] = reference("Manufacturer", ondelete="RESTRICT", related_name="platforms")
+    description: Mapped[str] = text(200)
+    comments: Mapped[str] = long_text()
+
+    @classmethod
+    def __extra_args__(cls) -> tuple[Any, ...]:
+        return _unique_among_siblings("name", "slug")

@@ -425,6 +425,9 @@ def integrity_error(error: IntegrityError) -> ApiError:
     field_name = fields[-1] if fields else None
     if sqlstate == "23505":
         return Conflict(f"an object with the same {' and '.join(fields) or 'key'} already exists", field=field_name)
+    if sqlstate == "23001":  # restrict_violation: ON DELETE RESTRICT refused to orphan rows
+        table = getattr(diag, "table_name", None)
+        return Conflict(f"the object is still referenced by {table or 'other objects'}; remove those first", field="id")
     if sqlstate == "23503":
         detail = getattr(diag, "message_detail", "") or ""
         if "still referenced" in detail:
