@@ -42,6 +42,36 @@ class LocationStatus(enum.StrEnum):
     retired = "retired"
 
 
+@prefixed("role")
+class SubdeviceRole(enum.StrEnum):
+    """Whether a device type holds child devices in its bays, or sits in one."""
+
+    parent = "parent"
+    child = "child"
+
+
+@prefixed("airflow")
+class DeviceAirflow(enum.StrEnum):
+    front_to_rear = "front-to-rear"
+    rear_to_front = "rear-to-front"
+    left_to_right = "left-to-right"
+    right_to_left = "right-to-left"
+    side_to_rear = "side-to-rear"
+    rear_to_side = "rear-to-side"
+    bottom_to_top = "bottom-to-top"
+    top_to_bottom = "top-to-bottom"
+    passive = "passive"
+    mixed = "mixed"
+
+
+@prefixed("")
+class WeightUnit(enum.StrEnum):
+    kilogram = "kg"
+    gram = "g"
+    pound = "lb"
+    ounce = "oz"
+
+
 @prefixed("policy")
 class GatewayPolicy(enum.StrEnum):
     """Where a new prefix at a site gets its gateway address."""

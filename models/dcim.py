@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import ManyToMany, NestedTenantModel, TenantModel, choice, reference, text
-from models.choices import GatewayPolicy, LocationStatus, SiteStatus
+from models.choices import DeviceAirflow, GatewayPolicy, LocationStatus, SiteStatus, SubdeviceRole, WeightUnit
 
 # NetBox's app label for these models (content types such as "dcim.<model>").
 APP_LABEL = "dcim"
@@ -154,3 +154,32 @@ class Platform(NestedTenantModel):
     @classmethod
     def __extra_args__(cls) -> tuple[Any, ...]:
         return _unique_among_siblings("name", "slug")
+
+
+class DeviceType(TenantModel):
+    """A make and model of device; its component templates stamp out each device's ports."""
+
+    manufacturer_id: Mapped[uuid.UUID] = reference("Manufacturer", nullable=False, related_name="device_types")
+    model: Mapped[str] = text(100, required=True)
+    slug: Mapped[str] = text(100, required=True)
+    default_platform_id: Mapped[uuid.UUID | None] = reference("Platform", related_name="default_for_device_types")
+    part_number: Mapped[str] = text(50)
+    u_height: Mapped[Decimal] = mapped_column(
+        sa.Numeric(4, 1), default=Decimal("1.0"), server_default="1.0", info={"bounds": (0, 999)}
+    )
+    """Rack units, in halves (0.5, 1, 1.5, …); 0 for devices that take no rack space."""
+    exclude_from_utilization: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    is_full_depth: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    subdevice_role: Mapped[SubdeviceRole | None] = choice(SubdeviceRole, nullable=True)
+    airflow: Mapped[DeviceAirflow | None] = choice(DeviceAirflow, nullable=True)
+    weight: Mapped[Decimal | None] = mapped_column(sa.Numeric(8, 2), nullable=True, info={"bounds": (0, 999999)})
+    weight_unit: Mapped[WeightUnit | None] = choice(WeightUnit, nullable=True)
+    description: Mapped[str] = text(200)
+    comments: Mapped[str] = long_text()
+
+    @classmethod
+    def __extra_args__(cls) -> tuple[Any, ...]:
+        return (
+            sa.UniqueConstraint("tenant_id", "manufacturer_id", "model"),
+            sa.UniqueConstraint("tenant_id", "manufacturer_id", "slug"),
+        )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import zoneinfo
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,6 +18,22 @@ from resolvers.writes import Write
 def register_rules(book: RuleBook) -> None:
     book.check("Location")(_parent_in_same_site)
     book.check("Site")(_known_time_zone)
+    book.check("DeviceType")(_half_units)
+    book.check("DeviceType")(_weight_has_a_unit)
+
+
+async def _half_units(write: Write, spec: Any, values: dict[str, Any], old: Any) -> None:
+    """Device types occupy whole or half rack units, as NetBox allows."""
+    height = values.get("u_height")
+    if height is not None and Decimal(str(height)) % Decimal("0.5"):
+        raise BadUserInput(f"u_height: {height} is not a multiple of 0.5 rack units", field="u_height")
+
+
+async def _weight_has_a_unit(write: Write, spec: Any, values: dict[str, Any], old: Any) -> None:
+    weight = values.get("weight", getattr(old, "weight", None))
+    unit = values.get("weight_unit", getattr(old, "weight_unit", None))
+    if weight is not None and unit is None:
+        raise BadUserInput("weight_unit: a weight needs its unit", field="weight_unit")
 
 
 async def _known_time_zone(write: Write, spec: Any, values: dict[str, Any], old: Any) -> None:
