@@ -42,6 +42,17 @@ class LocationStatus(enum.StrEnum):
     retired = "retired"
 
 
+@prefixed("status")
+class DeviceStatus(enum.StrEnum):
+    offline = "offline"
+    active = "active"
+    planned = "planned"
+    staged = "staged"
+    failed = "failed"
+    inventory = "inventory"
+    decommissioning = "decommissioning"
+
+
 @prefixed("role")
 class SubdeviceRole(enum.StrEnum):
     """Whether a device type holds child devices in its bays, or sits in one."""

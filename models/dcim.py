@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import ManyToMany, NestedTenantModel, TenantModel, choice, reference, text
-from models.choices import DeviceAirflow, GatewayPolicy, LocationStatus, SiteStatus, SubdeviceRole, WeightUnit
+from models.choices import DeviceAirflow, DeviceStatus, GatewayPolicy, LocationStatus, SiteStatus, SubdeviceRole, WeightUnit
 
 # NetBox's app label for these models (content types such as "dcim.<model>").
 APP_LABEL = "dcim"
@@ -182,4 +182,42 @@ class DeviceType(TenantModel):
         return (
             sa.UniqueConstraint("tenant_id", "manufacturer_id", "model"),
             sa.UniqueConstraint("tenant_id", "manufacturer_id", "slug"),
+        )
+
+
+class Device(TenantModel):
+    """A piece of hardware at a site. Racks, components, primary IPs, virtual chassis and
+    clusters join as their models arrive."""
+
+    name: Mapped[str | None] = text(64, nullable=True)
+    """Optional; unique, ignoring case, among the tenant's devices at one site."""
+    device_type_id: Mapped[uuid.UUID] = reference("DeviceType", nullable=False, related_name="instances")
+    role_id: Mapped[uuid.UUID] = reference("DeviceRole", nullable=False, related_name="devices")
+    platform_id: Mapped[uuid.UUID | None] = reference("Platform", related_name="devices")
+    serial: Mapped[str] = text(50)
+    asset_tag: Mapped[str | None] = text(50, nullable=True)
+    site_id: Mapped[uuid.UUID] = reference("Site", nullable=False, related_name="devices")
+    location_id: Mapped[uuid.UUID | None] = reference("Location", ondelete="RESTRICT", related_name="devices")
+    status: Mapped[DeviceStatus] = choice(DeviceStatus, default=DeviceStatus.active, server_default="active")
+    airflow: Mapped[DeviceAirflow | None] = choice(DeviceAirflow, nullable=True)
+    latitude: Mapped[Decimal | None] = coordinate(8, 90)
+    longitude: Mapped[Decimal | None] = coordinate(9, 180)
+    local_context_data: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
+    """Configuration context that overrides every assigned config context."""
+    description: Mapped[str] = text(200)
+    comments: Mapped[str] = long_text()
+
+    @classmethod
+    def __extra_args__(cls) -> tuple[Any, ...]:
+        return (
+            sa.Index(
+                "uq_device_tenant_id_site_id_name",
+                "tenant_id",
+                "site_id",
+                sa.func.lower(sa.text("name")),
+                unique=True,
+                postgresql_where=sa.text("name IS NOT NULL"),
+                info={"field": "name"},  # what a violation names (resolvers.writes)
+            ),
+            sa.UniqueConstraint("tenant_id", "asset_tag"),
         )

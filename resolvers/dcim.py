@@ -18,8 +18,21 @@ from resolvers.writes import Write
 def register_rules(book: RuleBook) -> None:
     book.check("Location")(_parent_in_same_site)
     book.check("Site")(_known_time_zone)
+    book.check("Device")(_location_in_site)
     book.check("DeviceType")(_half_units)
     book.check("DeviceType")(_weight_has_a_unit)
+
+
+async def _location_in_site(write: Write, spec: Any, values: dict[str, Any], old: Any) -> None:
+    """A device's location is one of its site's, as NetBox requires."""
+    location_id = values.get("location_id", getattr(old, "location_id", None))
+    site_id = values.get("site_id", getattr(old, "site_id", None))
+    if location_id is None:
+        return
+    table = spec_for("Location").table
+    site_of_location = (await write.conn.execute(sa.select(table.c.site_id).where(table.c.id == location_id))).scalar_one_or_none()
+    if site_of_location is not None and site_of_location != site_id:
+        raise BadUserInput("location: that location belongs to another site", field="location")
 
 
 async def _half_units(write: Write, spec: Any, values: dict[str, Any], old: Any) -> None:

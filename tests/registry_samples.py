@@ -213,16 +213,18 @@ class Samples:
             if tenant is None:
                 raise SampleError(f"{spec.type_name} is tenant-scoped: give a tenant")
             data[home.name] = str(tenant)
-        # A reference to an object of the same model puts the new object in that object's
-        # scope (a location's parent is in the same site): copy its other required references.
+        # A referenced object brings its scope along: where the new object and the object it
+        # points at share a reference (a location's parent and the location are in one site;
+        # a device and its location too), the new object takes the same one.
         for name, target in list(refs.items()):
             ref = spec.ref(name)
             made = self.made.get(str(target)) if target is not None else None
-            same_scope = made is not None and made.spec is spec and made.tenant == (str(tenant) if tenant else None)
-            if ref is not None and ref.target == spec.type_name and same_scope:
-                for other in required_refs(spec):
-                    if other.name not in refs and other.name in made.input:
-                        refs[other.name] = made.input[other.name]
+            if ref is None or made is None or made.tenant != (str(tenant) if tenant else None):
+                continue
+            for other in spec.refs:
+                shared = made.spec.ref(other.name)
+                if other.name not in refs and other.name in made.input and shared is not None and shared.target == other.target:
+                    refs[other.name] = made.input[other.name]
         for ref in required_refs(spec):
             if ref.name in refs:
                 continue
