@@ -159,6 +159,11 @@ class Ref:
     related_name: str | None
 
 
+# ``related_name=NO_REVERSE``: the target gets no field listing the referring objects
+# (Django's and NetBox's ``'+'``).
+NO_REVERSE = "+"
+
+
 def reference(
     target: str,
     *,
@@ -170,7 +175,9 @@ def reference(
     """A UUID column pointing at ``target`` (a model class name).
 
     ``ondelete`` is RESTRICT (NetBox's PROTECT) or SET NULL; for a composite key,
-    SET NULL names the referencing column only, so tenant_id stays put.
+    SET NULL names the referencing column only, so tenant_id stays put. ``related_name``
+    names the target's reverse field (default: the plural of this model), or
+    ``NO_REVERSE`` for none.
     """
     if ondelete is None:
         ondelete = "SET NULL" if nullable else "RESTRICT"
@@ -361,7 +368,7 @@ def _one_of_columns(table: sa.Table, field_name: str, one_of: OneOf) -> None:
         name = one_of.column(field_name, target)
         names.append(name)
         table.append_column(
-            sa.Column(name, sa.Uuid(), nullable=True, index=True, info={"ref": Ref(target, one_of.ondelete, None), "one_of": field_name})
+            sa.Column(name, sa.Uuid(), nullable=True, index=True, info={"ref": Ref(target, one_of.ondelete, NO_REVERSE), "one_of": field_name})
         )
     most = "= 1" if not one_of.nullable else "<= 1"
     table.append_constraint(sa.CheckConstraint(f"num_nonnulls({', '.join(names)}) {most}", name=f"{field_name}_one_of"))

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import ManyToMany, NestedTenantModel, TenantModel, choice, reference, text
+from models.base import NO_REVERSE, ManyToMany, NestedTenantModel, TenantModel, choice, reference, text
 from models.choices import DeviceAirflow, DeviceStatus, GatewayPolicy, LocationStatus, SiteStatus, SubdeviceRole, WeightUnit
 
 # NetBox's app label for these models (content types such as "dcim.<model>").
@@ -162,7 +162,7 @@ class DeviceType(TenantModel):
     manufacturer_id: Mapped[uuid.UUID] = reference("Manufacturer", nullable=False, related_name="device_types")
     model: Mapped[str] = text(100, required=True)
     slug: Mapped[str] = text(100, required=True)
-    default_platform_id: Mapped[uuid.UUID | None] = reference("Platform", related_name="default_for_device_types")
+    default_platform_id: Mapped[uuid.UUID | None] = reference("Platform", related_name=NO_REVERSE)
     part_number: Mapped[str] = text(50)
     u_height: Mapped[Decimal] = mapped_column(
         sa.Numeric(4, 1), default=Decimal("1.0"), server_default="1.0", info={"bounds": (0, 999)}

@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import CIDR, INET, JSONB
 
-from models.base import Base, ManyToMany, OrgModel, Ref, TenantModel, all_models, association_name, model_by_name, plural, snake, table_of
+from models.base import NO_REVERSE, Base, ManyToMany, OrgModel, Ref, TenantModel, all_models, association_name, model_by_name, plural, snake, table_of
 
 # Columns the API never writes directly.
 SYSTEM_COLUMNS = {"id", "tenant_id", "org_id", "numid", "created", "last_updated"}
@@ -266,7 +266,7 @@ def _add_reverse_relations(result: dict[str, ModelSpec]) -> None:
     for spec in result.values():
         for column in spec.table.columns:
             ref: Ref | None = column.info.get("ref")
-            if ref is None or ref.target not in result or column.info.get("one_of"):
+            if ref is None or ref.target not in result or ref.related_name == NO_REVERSE:
                 continue
             name = ref.related_name or plural(spec.name)
             claim(ref.target, name, f"{spec.type_name}.{column.name}")
