@@ -14,11 +14,13 @@ from typing import TypeVar
 E = TypeVar("E", bound=type[enum.Enum])
 
 
-def prefixed(prefix: str):
-    """Declare the prefix of a choice set's GraphQL member names (NetBox's ``as_enum(prefix=…)``)."""
+def prefixed(prefix: str, *, name: str | None = None):
+    """Declare the prefix of a choice set's GraphQL member names (NetBox's ``as_enum(prefix=…)``),
+    and its GraphQL name where NetBox's is not ``<class>Enum``."""
 
     def declare(cls: E) -> E:
         cls.graphql_prefix = prefix  # type: ignore[attr-defined]
+        cls.graphql_name = name or f"{cls.__name__}Enum"  # type: ignore[attr-defined]
         return cls
 
     return declare
@@ -136,7 +138,7 @@ class VLANStatus(enum.StrEnum):
     deprecated = "deprecated"
 
 
-@prefixed("action")
+@prefixed("action", name="ObjectChangeActionEnum")
 class ChangeAction(enum.StrEnum):
     create = "create"
     update = "update"

@@ -51,13 +51,18 @@ def enum_member_name(prefix: str, value: str) -> str:
     return f"{prefix}_{key}".upper() if prefix else key
 
 
+def enum_graphql_name(enum_cls: type[enum.Enum]) -> str:
+    """NetBox's name of a choice set's enum: ``PrefixStatusEnum``, ``ObjectChangeActionEnum``."""
+    return getattr(enum_cls, "graphql_name", f"{enum_cls.__name__}Enum")
+
+
 def graphql_enum(enum_cls: type[enum.Enum]) -> Any:
     """The GraphQL enum of a choice set, NetBox-named (``PrefixStatusEnum.STATUS_ACTIVE``).
 
     Filters and inputs take it; fields answer the plain value (``"active"``), as NetBox does."""
     if enum_cls not in _ENUMS:
         prefix = getattr(enum_cls, "graphql_prefix", "")
-        name = f"{enum_cls.__name__}Enum"
+        name = enum_graphql_name(enum_cls)
         members = {enum_member_name(prefix, member.value): member.value for member in enum_cls}
         netbox_named: Any = enum.Enum(name, members)  # type: ignore[misc]  # built from data, by design
         _ENUMS[enum_cls] = strawberry.enum(netbox_named, name=name)
@@ -68,7 +73,7 @@ def choice_lookup(enum_cls: type[enum.Enum]) -> Any:
     """``<Enum>BaseFilterLookup``: exact, in_list, is_null over the NetBox-named enum."""
     if enum_cls not in _LOOKUPS:
         graphql = graphql_enum(enum_cls)
-        name = f"{enum_cls.__name__}EnumBaseFilterLookup"
+        name = f"{enum_graphql_name(enum_cls)}BaseFilterLookup"
         cls = type(name, (), {"__module__": __name__})
         annotations: dict[str, Any] = {
             "exact": Optional[graphql],

@@ -100,6 +100,7 @@ async def test_choices_answer_netbox_values_and_filter_by_netbox_enum_names(api,
     assert re.search(r"enum IPAddressRoleEnum \{[^}]*ROLE_GATEWAY", sdl)
     assert re.search(r"enum IPAddressFamilyEnum \{\s+FAMILY_4\s+FAMILY_6\s+\}", sdl)
     assert "status: SiteStatusEnumBaseFilterLookup" in sdl
+    assert re.search(r"enum ObjectChangeActionEnum \{\s+ACTION_CREATE\s", sdl)  # NetBox's name, not the class's
     tenant = org.tenant_ids[0]
     created = await api.data(f'mutation {{ site_create(input: {{name: "s", slug: "s", status: STATUS_PLANNED, tenant: "{tenant}"}}) {{ status }} }}')
     assert created["site_create"]["status"] == "planned"
