@@ -142,6 +142,11 @@ def text(length: int, *, required: bool = False, **kwargs: Any) -> Any:
     return mapped_column(sa.String(length), **kwargs)
 
 
+def color() -> Any:
+    """A colour as six hex digits (``ff8800``), NetBox's grey by default; checked as such."""
+    return text(6, default="9e9e9e", server_default="9e9e9e", info={"format": "hex_color"})
+
+
 def cidr_column(**kwargs: Any) -> Any:
     return mapped_column(CIDR(), **kwargs)
 

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import NO_REVERSE, ManyToMany, NestedTenantModel, TenantModel, choice, reference, text
+from models.base import NO_REVERSE, ManyToMany, NestedTenantModel, TenantModel, choice, color, reference, text
 from models.choices import DeviceAirflow, DeviceStatus, GatewayPolicy, LocationStatus, SiteStatus, SubdeviceRole, WeightUnit
 
 # NetBox's app label for these models (content types such as "dcim.<model>").
@@ -114,7 +114,7 @@ class RackRole(TenantModel):
 
     name: Mapped[str] = text(100, required=True)
     slug: Mapped[str] = text(100, required=True)
-    color: Mapped[str] = text(6, default="9e9e9e", server_default="9e9e9e")
+    color: Mapped[str] = color()
     description: Mapped[str] = text(200)
 
     @classmethod
@@ -132,7 +132,7 @@ class DeviceRole(NestedTenantModel):
 
     name: Mapped[str] = text(100, required=True)
     slug: Mapped[str] = text(100, required=True)
-    color: Mapped[str] = text(6, default="9e9e9e", server_default="9e9e9e")
+    color: Mapped[str] = color()
     vm_role: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     description: Mapped[str] = text(200)
     comments: Mapped[str] = long_text()

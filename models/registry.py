@@ -52,6 +52,8 @@ class ScalarSpec:
     bounds: tuple[Any, Any] | None = None
     # A string a create must give and that may not be blank (names, slugs).
     required: bool = False
+    # A string with a declared shape the write path checks (``hex_color``).
+    format: str | None = None
 
 
 @dataclass(frozen=True)
@@ -231,6 +233,7 @@ def specs() -> dict[str, ModelSpec]:
                     writable=column.name not in SYSTEM_COLUMNS and not model.__read_only__,
                     bounds=column.info.get("bounds"),
                     required=bool(column.info.get("required")),
+                    format=column.info.get("format"),
                 )
             )
         for field_name, m2m in getattr(model, "__many__", {}).items():

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Audience, Base, OrgModel, reference, text
+from models.base import Audience, Base, OrgModel, color, reference, text
 
 # NetBox's app label for these models (content types such as "tenancy.<model>").
 APP_LABEL = "tenancy"
@@ -70,7 +70,7 @@ class Tag(OrgModel):
 
     name: Mapped[str] = text(100, required=True)
     slug: Mapped[str] = text(100, required=True)
-    color: Mapped[str] = text(6, default="9e9e9e", server_default="9e9e9e")
+    color: Mapped[str] = color()
     description: Mapped[str] = text(200)
 
     __table_args__ = (

@@ -77,9 +77,9 @@ def check_scalar(scalar: ScalarSpec, value: Any) -> Any:
                 f"{field} is {len(value)} characters long; at most {scalar.max_length} are allowed",
                 field=field,
             )
-        if field == "color":
+        if scalar.format == "hex_color":
             if not _HEX_COLOR.match(value):
-                raise BadUserInput(f"color '{value}' is not a hex colour like 'ff8800'", field=field)
+                raise BadUserInput(f"{field} '{value}' is not a hex colour like 'ff8800'", field=field)
             return value.lower()
     elif scalar.kind in (Kind.integer, Kind.big_integer, Kind.decimal) and scalar.bounds is not None:
         low, high = scalar.bounds

@@ -788,6 +788,8 @@ def bad_values(spec: ModelSpec) -> list[BadValue]:
         name = scalar.name
         if scalar.kind is Kind.string and scalar.max_length is not None:
             cases.append(BadValue(name, "too_long", "x" * (scalar.max_length + 1)))
+        if scalar.format == "hex_color":
+            cases.append(BadValue(name, "not_hex", "red"))
         if scalar.kind is Kind.string and scalar.required:
             cases += [BadValue(name, "blank", "   "), BadValue(name, "empty", "")]
         if scalar.kind is Kind.network:
