@@ -304,6 +304,44 @@ class NestedTenantModel(TenantModel):
         return reference(cls.__name__, ondelete="RESTRICT", related_name="children")
 
 
+def long_text() -> Any:
+    """Free text without a length limit (comments)."""
+    return mapped_column(sa.Text(), default="", server_default="")
+
+
+class OrganizationalModel(TenantModel):
+    """NetBox's organisational models (manufacturers, rack roles): a name and a slug, each
+    unique in the tenant, and a description."""
+
+    __abstract__ = True
+
+    name: Mapped[str] = text(100, required=True)
+    slug: Mapped[str] = text(100, required=True)
+    description: Mapped[str] = text(200)
+
+    @classmethod
+    def __extra_args__(cls) -> tuple[Any, ...]:
+        return (sa.UniqueConstraint("tenant_id", "name"), sa.UniqueConstraint("tenant_id", "slug"))
+
+
+class NestedGroupModel(NestedTenantModel):
+    """NetBox's nested groups (device roles, platforms): a name and a slug unique among
+    siblings, top level included, a description and comments."""
+
+    __abstract__ = True
+
+    name: Mapped[str] = text(100, required=True)
+    slug: Mapped[str] = text(100, required=True)
+    description: Mapped[str] = text(200)
+    comments: Mapped[str] = long_text()
+
+    @classmethod
+    def __extra_args__(cls) -> tuple[Any, ...]:
+        return tuple(
+            sa.UniqueConstraint("tenant_id", "parent_id", column, postgresql_nulls_not_distinct=True) for column in ("name", "slug")
+        )
+
+
 def all_models() -> list[type[Base]]:
     """Every mapped model, in declaration order (the registry's own order is not stable)."""
     return sorted((m.class_ for m in Base.registry.mappers), key=lambda model: model._declared_as)

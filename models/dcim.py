@@ -11,7 +11,19 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import NO_REVERSE, ManyToMany, NestedTenantModel, TenantModel, choice, color, reference, text
+from models.base import (
+    NO_REVERSE,
+    ManyToMany,
+    NestedGroupModel,
+    NestedTenantModel,
+    OrganizationalModel,
+    TenantModel,
+    choice,
+    color,
+    long_text,
+    reference,
+    text,
+)
 from models.choices import DeviceAirflow, DeviceStatus, GatewayPolicy, LocationStatus, SiteStatus, SubdeviceRole, WeightUnit
 
 # NetBox's app label for these models (content types such as "dcim.<model>").
@@ -21,11 +33,6 @@ APP_LABEL = "dcim"
 def coordinate(digits: int, bound: int) -> Any:
     """A latitude or longitude in degrees, six decimal places, as NetBox stores them."""
     return mapped_column(sa.Numeric(digits, 6), nullable=True, info={"bounds": (-bound, bound)})
-
-
-def long_text() -> Any:
-    """Free text without a length limit (comments)."""
-    return mapped_column(sa.Text(), default="", server_default="")
 
 
 class Region(NestedTenantModel):
@@ -97,63 +104,27 @@ class Location(NestedTenantModel):
 # catalogue entry into every tenant that uses it).
 
 
-class Manufacturer(TenantModel):
+class Manufacturer(OrganizationalModel):
     """A maker of devices, modules and platforms."""
 
-    name: Mapped[str] = text(100, required=True)
-    slug: Mapped[str] = text(100, required=True)
-    description: Mapped[str] = text(200)
 
-    @classmethod
-    def __extra_args__(cls) -> tuple[Any, ...]:
-        return (sa.UniqueConstraint("tenant_id", "name"), sa.UniqueConstraint("tenant_id", "slug"))
-
-
-class RackRole(TenantModel):
+class RackRole(OrganizationalModel):
     """What a rack is for; its colour marks it in elevations."""
 
-    name: Mapped[str] = text(100, required=True)
-    slug: Mapped[str] = text(100, required=True)
     color: Mapped[str] = color()
-    description: Mapped[str] = text(200)
-
-    @classmethod
-    def __extra_args__(cls) -> tuple[Any, ...]:
-        return (sa.UniqueConstraint("tenant_id", "name"), sa.UniqueConstraint("tenant_id", "slug"))
 
 
-def _unique_among_siblings(*columns: str) -> tuple[Any, ...]:
-    """NetBox's nested groups: a name and a slug unique under one parent, top level included."""
-    return tuple(sa.UniqueConstraint("tenant_id", "parent_id", column, postgresql_nulls_not_distinct=True) for column in columns)
-
-
-class DeviceRole(NestedTenantModel):
+class DeviceRole(NestedGroupModel):
     """A device's function ("Core Switch"); ``vm_role``: virtual machines may have it too."""
 
-    name: Mapped[str] = text(100, required=True)
-    slug: Mapped[str] = text(100, required=True)
     color: Mapped[str] = color()
     vm_role: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
-    description: Mapped[str] = text(200)
-    comments: Mapped[str] = long_text()
-
-    @classmethod
-    def __extra_args__(cls) -> tuple[Any, ...]:
-        return _unique_among_siblings("name", "slug")
 
 
-class Platform(NestedTenantModel):
+class Platform(NestedGroupModel):
     """The software a device runs ("Cisco IOS-XR"), optionally of one manufacturer."""
 
-    name: Mapped[str] = text(100, required=True)
-    slug: Mapped[str] = text(100, required=True)
     manufacturer_id: Mapped[uuid.UUID | None] = reference("Manufacturer", ondelete="RESTRICT", related_name="platforms")
-    description: Mapped[str] = text(200)
-    comments: Mapped[str] = long_text()
-
-    @classmethod
-    def __extra_args__(cls) -> tuple[Any, ...]:
-        return _unique_among_siblings("name", "slug")
 
 
 class DeviceType(TenantModel):
