@@ -26,7 +26,7 @@ from models.choices import IPAddressFamily
 from models.registry import Kind, ModelSpec, ScalarSpec, spec_for, specs
 from resolvers import loaders
 from resolvers.prefetch import TYPE_MARK, Arc, Relation, register
-from schema.lookups import LOOKUP_BY_KIND, BigInt, ContentTypeFilter, ObjectReferenceInput
+from schema.lookups import LOOKUP_BY_KIND, BigInt, ContentTypeFilter, ObjectReferenceInput, lookup_input
 
 
 @dataclasses.dataclass
@@ -72,16 +72,9 @@ def graphql_enum(enum_cls: type[enum.Enum]) -> Any:
 def choice_lookup(enum_cls: type[enum.Enum]) -> Any:
     """``<Enum>BaseFilterLookup``: exact, in_list, is_null over the NetBox-named enum."""
     if enum_cls not in _LOOKUPS:
-        graphql = graphql_enum(enum_cls)
         name = f"{enum_graphql_name(enum_cls)}BaseFilterLookup"
-        cls = type(name, (), {"__module__": __name__})
-        annotations: dict[str, Any] = {
-            "exact": Optional[graphql],
-            "in_list": Optional[list[graphql]],  # type: ignore[valid-type]
-            "is_null": Optional[bool],
-        }
-        _fill(cls, annotations, dict.fromkeys(annotations, UNSET))
-        _LOOKUPS[enum_cls] = strawberry.input(cls, name=name, description=f"Lookups on a {enum_cls.__name__} choice.")
+        operations = ("exact", "in_list", "is_null")
+        _LOOKUPS[enum_cls] = lookup_input(name, graphql_enum(enum_cls), operations, f"Lookups on a {enum_cls.__name__} choice.")
     return _LOOKUPS[enum_cls]
 
 

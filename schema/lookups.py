@@ -1,6 +1,6 @@
 """Filter lookups, one input type per kind of column (NetBox / strawberry-django names)."""
 
-from typing import NewType, Optional
+from typing import Any, NewType, Optional
 
 import strawberry
 from strawberry import UNSET
@@ -25,16 +25,23 @@ class StrFilterLookup:
     is_null: Optional[bool] = UNSET
 
 
-@strawberry.input(description="Lookups on a number.")
-class IntFilterLookup:
-    exact: Optional[int] = UNSET
-    gt: Optional[int] = UNSET
-    gte: Optional[int] = UNSET
-    lt: Optional[int] = UNSET
-    lte: Optional[int] = UNSET
-    in_list: Optional[list[int]] = UNSET
-    is_null: Optional[bool] = UNSET
+def lookup_input(name: str, value: Any, operations: tuple[str, ...], description: str) -> Any:
+    """An input of lookups on one type of value (``exact``, comparisons, ``in_list``,
+    ``is_null``): one definition for every such lookup, named as NetBox names it."""
+    annotations: dict[str, Any] = {}
+    for operation in operations:
+        if operation == "in_list":
+            annotations[operation] = Optional[list[value]]
+        elif operation == "is_null":
+            annotations[operation] = Optional[bool]
+        else:
+            annotations[operation] = Optional[value]
+    cls = type(name, (), {"__module__": __name__, "__annotations__": annotations, **dict.fromkeys(annotations, UNSET)})
+    return strawberry.input(cls, name=name, description=description)
 
+
+COMPARABLE = ("exact", "gt", "gte", "lt", "lte", "in_list", "is_null")
+IntFilterLookup = lookup_input("IntFilterLookup", int, COMPARABLE, "Lookups on a number.")
 
 BigInt = NewType("BigInt", int)
 
@@ -61,26 +68,8 @@ class ObjectReferenceInput:
     id: strawberry.ID
 
 
-@strawberry.input(description="Lookups on a decimal number (coordinates).")
-class FloatLookup:
-    exact: Optional[float] = UNSET
-    gt: Optional[float] = UNSET
-    gte: Optional[float] = UNSET
-    lt: Optional[float] = UNSET
-    lte: Optional[float] = UNSET
-    in_list: Optional[list[float]] = UNSET
-    is_null: Optional[bool] = UNSET
-
-
-@strawberry.input(description="Lookups on a large number.")
-class BigIntFilterLookup:
-    exact: Optional[BigInt] = UNSET
-    gt: Optional[BigInt] = UNSET
-    gte: Optional[BigInt] = UNSET
-    lt: Optional[BigInt] = UNSET
-    lte: Optional[BigInt] = UNSET
-    in_list: Optional[list[BigInt]] = UNSET
-    is_null: Optional[bool] = UNSET
+BigIntFilterLookup = lookup_input("BigIntFilterLookup", BigInt, COMPARABLE, "Lookups on a large number.")
+FloatLookup = lookup_input("FloatLookup", float, COMPARABLE, "Lookups on a decimal number (coordinates).")
 
 
 @strawberry.input(description="Lookups on a true/false field.")
