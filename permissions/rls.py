@@ -73,12 +73,11 @@ def _may_view(object_type: str) -> str:
     return f"(SELECT danbyte_may_view({object_type}))"
 
 
-_MAY_VIEW_CHANGELOG = _may_view("'object_change'")
 _MAY_VIEW_OWN_TYPE = _may_view("'{type}'")
 
 # A change-log entry is readable by whoever may see the object it records.
 _CHANGELOG_READ = (
-    f"{_IN_ORG} AND {_MAY_VIEW_CHANGELOG} AND danbyte_may_view(object_type)"
+    f"{_IN_ORG} AND {_MAY_VIEW_OWN_TYPE} AND danbyte_may_view(object_type)"
     " AND CASE audience"
     " WHEN 'administrators' THEN (SELECT danbyte_org_admin())"
     " WHEN 'organization' THEN true"
