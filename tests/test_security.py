@@ -26,7 +26,7 @@ async def make_tenant(api, name: str) -> dict:
 # 1. The change log
 
 async def test_changelog_of_organisation_objects_stays_with_who_may_see_them(api, org):
-    a, b = org.tenant_ids
+    a = org.tenant_ids[0]
     fresh = await make_tenant(api, "brand-new")
     await api.data('mutation { tag_create(input: {name: "gold", slug: "gold"}) { id } }')
     await api.data('mutation { user_create(input: {username: "someone", is_admin: true}) { id } }')
@@ -49,7 +49,6 @@ async def test_changelog_of_organisation_objects_stays_with_who_may_see_them(api
     member = api.as_key(await org.user_key(is_admin=True, tenant_ids=[uuid.UUID(fresh["id"])]))
     own = (await member.data("{ changelog_list { object_type object_id } }"))["changelog_list"]
     assert {(c["object_type"], c["object_id"]) for c in own} >= {("tenant", fresh["id"])}
-    assert b  # the second tenant exists and nothing of it leaked above
 
 
 async def test_changelog_hides_entries_of_types_the_user_may_not_view(api, org):
