@@ -334,20 +334,28 @@ async def test_another_organisation_sees_nothing(api, org, samples, spec):
 
 @dataclass(frozen=True)
 class Link:
-    """A writable link from ``owner`` to a tenant-scoped ``target``: a reference or a many-to-many field."""
+    """A writable link from ``owner`` to a tenant-scoped ``target``: a reference, a
+    many-to-many field, or one member of a one-of reference (``content_type`` set)."""
 
     owner: ModelSpec
     field: str
     target: ModelSpec
     many: bool
+    content_type: str | None = None
 
     def __str__(self) -> str:
-        return f"{self.owner.type_name}.{self.field}"
+        member = f"[{self.target.type_name}]" if self.content_type else ""
+        return f"{self.owner.type_name}.{self.field}{member}"
 
     __repr__ = __str__
 
     def value(self, target_id: str) -> Any:
+        if self.content_type:
+            return {"type": self.content_type, "id": target_id}
         return [target_id] if self.many else target_id
+
+    def selection(self) -> str:
+        return f"{{ ... on {self.target.type_name}Type {{ id }} }}" if self.content_type else "{ id }"
 
 
 LINKS = [
@@ -360,11 +368,17 @@ LINKS = [
     for spec in CREATABLE
     for many in spec.many
     if spec_for(many.target).tenant_scoped
+] + [
+    Link(spec, one_of.name, spec_for(target), False, content_type(spec_for(target).model))
+    for spec in CREATABLE
+    for one_of in spec.one_of
+    for target, _ in one_of.members
+    if spec_for(target).tenant_scoped
 ]
 
 
 async def link_ids(api: Any, link: Link, object_id: str) -> set[str]:
-    data = await api.data(get_query(link.owner, f"{link.field} {{ id }}"), id=object_id)
+    data = await api.data(get_query(link.owner, f"{link.field} {link.selection()}"), id=object_id)
     value = data[link.owner.name][link.field]
     return ids(value if link.many else [value] if value else [])
 
@@ -772,6 +786,8 @@ class BadValue:
     variant: str
     value: Any
     code: str = "BAD_USER_INPUT"
+    # The field the error names, where it is inside the input field (``scope.type``).
+    reported: str | None = None
 
     def __str__(self) -> str:
         return f"{self.field}:{self.variant}={self.value!r}"
@@ -810,6 +826,13 @@ def bad_values(spec: ModelSpec) -> list[BadValue]:
         cases += [BadValue(many.name, "invalid_id", ["not-an-id"]), BadValue(many.name, "unknown_id", [random_id()], "NOT_FOUND")]
     if spec.tagged:
         cases += [BadValue("tags", "invalid_id", ["not-an-id"]), BadValue("tags", "unknown_id", [random_id()], "NOT_FOUND")]
+    for one_of in spec.one_of:
+        member = content_type(spec_for(one_of.members[0][0]).model)
+        cases += [
+            BadValue(one_of.name, "unknown_type", {"type": "nowhere.nothing", "id": random_id()}, reported=f"{one_of.name}.type"),
+            BadValue(one_of.name, "invalid_id", {"type": member, "id": "not-an-id"}, reported=f"{one_of.name}.id"),
+            BadValue(one_of.name, "unknown_id", {"type": member, "id": random_id()}, "NOT_FOUND"),
+        ]
     return cases
 
 
@@ -823,10 +846,10 @@ async def test_bad_input_is_refused_naming_the_field(api, org, samples, spec):
     before = await state(api, spec, existing.id)
     for bad in bad_values(spec):
         body = await api.query(create_mutation(spec), {"input": {**valid, bad.field: bad.value}})
-        assert field_error(body) == (bad.code, bad.field), (f"create {bad}", body)
+        assert field_error(body) == (bad.code, bad.reported or bad.field), (f"create {bad}", body)
         if bad.field != "tenant":  # never updatable: test_tenant_cannot_be_changed
             body = await api.query(update_mutation(spec), {"id": existing.id, "input": {bad.field: bad.value}})
-            assert field_error(body) == (bad.code, bad.field), (f"update {bad}", body)
+            assert field_error(body) == (bad.code, bad.reported or bad.field), (f"update {bad}", body)
     assert await state(api, spec, existing.id) == before
 
 
