@@ -1,4 +1,4 @@
-"""Rules for sites and locations (registered in resolvers/rules.py)."""
+"""DCIM rules (registered in resolvers/rules.py)."""
 
 from __future__ import annotations
 
@@ -9,30 +9,39 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from models.registry import spec_for
+from models.registry import ModelSpec, spec_for
 from resolvers.errors import BadUserInput
 from resolvers.rules import RuleBook
 from resolvers.writes import Write
 
 
 def register_rules(book: RuleBook) -> None:
-    book.check("Location")(_parent_in_same_site)
+    book.check("Location")(_agrees_on("parent", "site"))
     book.check("Site")(_known_time_zone)
-    book.check("Device")(_location_in_site)
+    book.check("Device")(_agrees_on("location", "site"))
     book.check("DeviceType")(_half_units)
     book.check("DeviceType")(_weight_has_a_unit)
 
 
-async def _location_in_site(write: Write, spec: Any, values: dict[str, Any], old: Any) -> None:
-    """A device's location is one of its site's, as NetBox requires."""
-    location_id = values.get("location_id", getattr(old, "location_id", None))
-    site_id = values.get("site_id", getattr(old, "site_id", None))
-    if location_id is None:
-        return
-    table = spec_for("Location").table
-    site_of_location = (await write.conn.execute(sa.select(table.c.site_id).where(table.c.id == location_id))).scalar_one_or_none()
-    if site_of_location is not None and site_of_location != site_id:
-        raise BadUserInput("location: that location belongs to another site", field="location")
+def _agrees_on(reference: str, shared: str) -> Any:
+    """A check: the object ``reference`` points at has the same ``shared`` reference as the
+    object written (a location's parent, a device's location: both in its site)."""
+
+    async def check(write: Write, spec: ModelSpec, values: dict[str, Any], old: Any) -> None:
+        ref, common = spec.ref(reference), spec.ref(shared)
+        assert ref is not None and common is not None, (spec.type_name, reference, shared)
+        target_id = values.get(ref.column, getattr(old, ref.column, None))
+        if target_id is None:
+            return
+        mine = values.get(common.column, getattr(old, common.column, None))
+        target = spec_for(ref.target)
+        theirs = (
+            await write.conn.execute(sa.select(target.table.c[common.column]).where(target.table.c.id == target_id))
+        ).scalar_one_or_none()
+        if theirs is not None and theirs != mine:
+            raise BadUserInput(f"{reference}: that {target.name} belongs to another {shared}", field=reference)
+
+    return check
 
 
 async def _half_units(write: Write, spec: Any, values: dict[str, Any], old: Any) -> None:
@@ -59,15 +68,3 @@ async def _known_time_zone(write: Write, spec: Any, values: dict[str, Any], old:
 @functools.cache
 def _time_zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
-
-
-async def _parent_in_same_site(write: Write, spec: Any, values: dict[str, Any], old: Any) -> None:
-    """A location nests only inside a location of its own site."""
-    parent_id = values.get("parent_id", getattr(old, "parent_id", None))
-    site_id = values.get("site_id", getattr(old, "site_id", None))
-    if parent_id is None:
-        return
-    table = spec_for("Location").table
-    parent_site = (await write.conn.execute(sa.select(table.c.site_id).where(table.c.id == parent_id))).scalar_one_or_none()
-    if parent_site is not None and parent_site != site_id:
-        raise BadUserInput("parent: that location belongs to another site", field="parent")
