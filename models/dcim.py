@@ -35,7 +35,13 @@ def coordinate(digits: int, bound: int) -> Any:
     return mapped_column(sa.Numeric(digits, 6), nullable=True, info={"bounds": (-bound, bound)})
 
 
-class Region(NestedTenantModel):
+class SiteGrouping(NestedTenantModel):
+    """What regions and site groups share: a nested name, a slug unique in the tenant, a
+    description. (NetBox also makes names unique among siblings; the importer will need
+    that before it is enforced here.)"""
+
+    __abstract__ = True
+
     name: Mapped[str] = text(100, required=True)
     slug: Mapped[str] = text(100, required=True)
     description: Mapped[str] = text(200)
@@ -45,16 +51,12 @@ class Region(NestedTenantModel):
         return (sa.UniqueConstraint("tenant_id", "slug"),)
 
 
-class SiteGroup(NestedTenantModel):
+class Region(SiteGrouping):
+    """A nested geographic area: continent, country, city."""
+
+
+class SiteGroup(SiteGrouping):
     """A nested grouping of sites by role or function, independent of regions."""
-
-    name: Mapped[str] = text(100, required=True)
-    slug: Mapped[str] = text(100, required=True)
-    description: Mapped[str] = text(200)
-
-    @classmethod
-    def __extra_args__(cls) -> tuple[Any, ...]:
-        return (sa.UniqueConstraint("tenant_id", "slug"),)
 
 
 class Site(TenantModel):
