@@ -155,14 +155,29 @@ def _coerce(scalar: ScalarSpec, value: Any, path: str, column: sa.ColumnElement 
     return value
 
 
+# NetBox's FloatLookup nests its operations one level down; a range is two comparisons.
+_NESTED_LOOKUPS = ("filter_lookup", "comparison_lookup", "range_lookup")
+_RANGE_BOUNDS = {"start": "gte", "end": "lte"}
+
+
+def _operations(lookup: Any, path: str) -> list[tuple[str, str, Any]]:
+    """(path, operation, value) of every operation a lookup sets, nested ones flattened."""
+    found = []
+    for op, value in _set_fields(lookup):
+        if op in _NESTED_LOOKUPS:
+            found += [(f"{path}.{op}.{inner}", _RANGE_BOUNDS.get(inner, inner), v) for inner, v in _set_fields(value)]
+        else:
+            found.append((f"{path}.{op}", op, value))
+    return found
+
+
 def _scalar_clause(
     column: sa.ColumnElement, scalar: ScalarSpec, lookup: Any, path: str, state: _Compilation
 ) -> list[sa.ColumnElement[bool]]:
     clauses: list[sa.ColumnElement[bool]] = []
     textual = sa.cast(column, sa.Text) if scalar.kind in (Kind.network, Kind.interface, Kind.choice) else column
     is_net = scalar.kind in (Kind.network, Kind.interface)
-    for op, value in _set_fields(lookup):
-        where = f"{path}.{op}"
+    for where, op, value in _operations(lookup, path):
         if op == "exact":
             clauses.append(column == _coerce(scalar, value, where, column))
         elif op == "i_exact":

@@ -25,19 +25,22 @@ class StrFilterLookup:
     is_null: Optional[bool] = UNSET
 
 
-def lookup_input(name: str, value: Any, operations: tuple[str, ...], description: str) -> Any:
-    """An input of lookups on one type of value (``exact``, comparisons, ``in_list``,
-    ``is_null``): one definition for every such lookup, named as NetBox names it."""
+def lookup_input(name: str, value: Any, operations: tuple[Any, ...], description: str, **options: Any) -> Any:
+    """An input of lookups on one type of value: one definition for every such lookup,
+    named as NetBox names it. An operation is a name (``exact``, ``gt``, ``in_list``,
+    ``is_null``, …) or a (name, input type) pair for a nested lookup."""
     annotations: dict[str, Any] = {}
     for operation in operations:
-        if operation == "in_list":
+        if isinstance(operation, tuple):
+            annotations[operation[0]] = Optional[operation[1]]
+        elif operation == "in_list":
             annotations[operation] = Optional[list[value]]
         elif operation == "is_null":
             annotations[operation] = Optional[bool]
         else:
             annotations[operation] = Optional[value]
     cls = type(name, (), {"__module__": __name__, "__annotations__": annotations, **dict.fromkeys(annotations, UNSET)})
-    return strawberry.input(cls, name=name, description=description)
+    return strawberry.input(cls, name=name, description=description, **options)
 
 
 COMPARABLE = ("exact", "gt", "gte", "lt", "lte", "in_list", "is_null")
@@ -69,7 +72,20 @@ class ObjectReferenceInput:
 
 
 BigIntFilterLookup = lookup_input("BigIntFilterLookup", BigInt, COMPARABLE, "Lookups on a large number.")
-FloatLookup = lookup_input("FloatLookup", float, COMPARABLE, "Lookups on a decimal number (coordinates).")
+# Decimals (coordinates, weights) filter the way NetBox's FloatLookup does: one of a plain,
+# a comparison or a range lookup, e.g. `latitude: {comparison_lookup: {gt: 50}}`.
+FloatFilterLookup = lookup_input("FloatFilterLookup", float, ("exact", "in_list", "is_null"), "Plain lookups on a decimal.")
+FloatComparisonFilterLookup = lookup_input(
+    "FloatComparisonFilterLookup", float, ("exact", "in_list", "is_null", "gt", "gte", "lt", "lte"), "Comparisons of a decimal."
+)
+FloatRangeLookup = lookup_input("FloatRangeLookup", float, ("start", "end"), "A decimal between start and end, both included.")
+FloatLookup = lookup_input(
+    "FloatLookup",
+    float,
+    (("filter_lookup", FloatFilterLookup), ("range_lookup", FloatRangeLookup), ("comparison_lookup", FloatComparisonFilterLookup)),
+    "Lookup for decimal fields. Only one of the lookup fields can be set.",
+    one_of=True,
+)
 
 
 @strawberry.input(description="Lookups on a true/false field.")

@@ -18,8 +18,19 @@ async def test_site_carries_netbox_fields(api, org):
         "name": "AMS1", "facility": "Equinix AM3", "time_zone": "Europe/Amsterdam", "physical_address": "Science Park 610",
         "latitude": "52.356358", "longitude": "4.954147", "comments": "Cage 12", "group": {"slug": "edge"}, "asns": [{"asn": 65001}],
     }
-    found = await api.data("{ site_list(filters: {latitude: {gt: 50}, group: {slug: {exact: \"edge\"}}}) { name } asn_list { sites { name } } }")
+    found = await api.data("{ site_list(filters: {latitude: {comparison_lookup: {gt: 50}}, group: {slug: {exact: \"edge\"}}}) { name } asn_list { sites { name } } }")
     assert found == {"site_list": [{"name": "AMS1"}], "asn_list": [{"sites": [{"name": "AMS1"}]}]}
+    # Decimals filter with NetBox's FloatLookup: one of a comparison, a range or a plain lookup.
+    for lookup, hits in (
+        ("{comparison_lookup: {lt: 50}}", []),
+        ("{range_lookup: {start: 52, end: 53}}", ["AMS1"]),
+        ("{range_lookup: {start: 53, end: 54}}", []),
+        ("{filter_lookup: {exact: 52.356358}}", ["AMS1"]),
+    ):
+        data = await api.data(f"{{ site_list(filters: {{latitude: {lookup}}}) {{ name }} }}")
+        assert [s["name"] for s in data["site_list"]] == hits, lookup
+    error = await api.error("{ site_list(filters: {latitude: {comparison_lookup: {gt: 1}, range_lookup: {start: 1}}}) { id } }")
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"  # one of them only, as NetBox
 
 
 async def test_site_refuses_unknown_time_zones_and_impossible_coordinates(api, org):
