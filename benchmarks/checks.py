@@ -99,24 +99,13 @@ def make_checks(tcp_port: int, http_port: int, args: argparse.Namespace, ca_file
 def report(name: str, results: list[CheckResult], elapsed: float) -> None:
     outcomes = Counter(r.result.status for r in results)
     delays = [r.scheduling_delay for r in results]
-    latencies = {
-        kind: [r.result.latency for r in results if r.check_id.startswith(kind) and r.result.latency is not None]
-        for kind in ("tcp", "http")
-    }
+    latencies = {kind: [r.result.latency for r in results if r.check_id.startswith(kind) and r.result.latency is not None] for kind in ("tcp", "http")}
     print(f"{name}: {len(results)} checks in {elapsed:.2f} s = {len(results) / elapsed:,.0f} checks/s")
-    print(
-        f"  up {outcomes[CheckStatus.UP]}, degraded {outcomes[CheckStatus.DEGRADED]}, down {outcomes[CheckStatus.DOWN]}"
-    )
-    print(
-        f"  scheduling delay: p50 {percentile(delays, 0.5) * 1000:.1f} ms, "
-        f"p95 {percentile(delays, 0.95) * 1000:.1f} ms, max {max(delays) * 1000:.1f} ms"
-    )
+    print(f"  up {outcomes[CheckStatus.UP]}, degraded {outcomes[CheckStatus.DEGRADED]}, down {outcomes[CheckStatus.DOWN]}")
+    print(f"  scheduling delay: p50 {percentile(delays, 0.5) * 1000:.1f} ms, p95 {percentile(delays, 0.95) * 1000:.1f} ms, max {max(delays) * 1000:.1f} ms")
     for kind, values in latencies.items():
         if values:
-            print(
-                f"  {kind} latency: median {statistics.median(values) * 1000:.2f} ms, "
-                f"p95 {percentile(values, 0.95) * 1000:.2f} ms"
-            )
+            print(f"  {kind} latency: median {statistics.median(values) * 1000:.2f} ms, p95 {percentile(values, 0.95) * 1000:.2f} ms")
     failures = [r.result.message for r in results if r.result.status is CheckStatus.DOWN][:3]
     if failures:
         print(f"  first failures: {failures}")
@@ -159,9 +148,7 @@ def main() -> None:
             ca_file = f"{cert_dir}/ca.pem"
             ca.cert_pem.write_to_path(ca_file)
         receive, send = multiprocessing.Pipe(duplex=False)
-        server = multiprocessing.get_context("spawn").Process(
-            target=serve, args=(send, cert_dir if args.https else None), daemon=True
-        )
+        server = multiprocessing.get_context("spawn").Process(target=serve, args=(send, cert_dir if args.https else None), daemon=True)
         server.start()
         try:
             tcp_port, http_port = receive.recv()

@@ -224,10 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         "\n'cores' is CPU time over wall time during the load: of the API processes, and of the"
         " whole machine (PostgreSQL, the load generator, anything else running)."
     )
-    print(
-        f"{args.clients} concurrent clients x {args.requests} requests of {QUERY!r}"
-        f" ({os.cpu_count()} cores; load generator on the same machine)\n"
-    )
+    print(f"{args.clients} concurrent clients x {args.requests} requests of {QUERY!r} ({os.cpu_count()} cores; load generator on the same machine)\n")
     print(
         f"{'workers':>7} {'alone ms':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'req/s':>7}"
         f" {'ok':>5} {'err':>4} {'miss':>5} {'CPU ms/req: API':>15} {'client':>6} {'cores: API':>10} {'all':>4}  connections per process"

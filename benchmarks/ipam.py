@@ -22,9 +22,7 @@ import httpx
 import sqlalchemy as sa
 
 QUERIES: dict[str, str] = {
-    "prefix_list nested (issue query)": (
-        "{ prefix_list { prefix vrf { name } tenant { name } site { name } vlan { vid } ip_addresses { address } } }"
-    ),
+    "prefix_list nested (issue query)": ("{ prefix_list { prefix vrf { name } tenant { name } site { name } vlan { vid } ip_addresses { address } } }"),
     "prefix_list flat": "{ prefix_list { id numid prefix status description created } }",
     "prefix_list tree fields": "{ prefix_list(pagination: {limit: 200}) { prefix depth parent { prefix } children { prefix } utilisation } }",
     "prefix_list filtered net_contained": '{ prefix_list(filters: {prefix: {net_contained: "10.0.0.0/16"}}) { prefix } }',
@@ -54,9 +52,7 @@ async def load(database_url: str, size: int) -> tuple[str, float, int]:
     async with db.system_transaction() as conn:
         org = await create_organization(conn, f"bench-{size}", f"bench-{size}")
         tenant = (
-            await conn.execute(
-                sa.insert(table_of(Tenant)).values(org_id=org.id, name="bench", slug="bench").returning(Tenant.__table__.c.id)
-            )
+            await conn.execute(sa.insert(table_of(Tenant)).values(org_id=org.id, name="bench", slug="bench").returning(Tenant.__table__.c.id))
         ).scalar_one()
         admin = await create_admin(conn, org.id, f"bench-admin-{size}")
         _, key = await create_token(conn, admin.id)
@@ -93,9 +89,7 @@ async def load(database_url: str, size: int) -> tuple[str, float, int]:
             }
             for i in range(size)
         ]
-        await conn.execute(
-            sa.text("INSERT INTO prefix (tenant_id, prefix, vrf_id, site_id, vlan_id) VALUES (:t, :p, :vrf, :site, :vlan)"), prefixes
-        )
+        await conn.execute(sa.text("INSERT INTO prefix (tenant_id, prefix, vrf_id, site_id, vlan_id) VALUES (:t, :p, :vrf, :site, :vlan)"), prefixes)
         # Containers above the /24s make a real tree.
         await conn.execute(sa.text("INSERT INTO prefix (tenant_id, prefix, status) VALUES (:t, '10.0.0.0/8', 'container')"), {"t": tenant})
         # Two addresses in each /24, written with the subnet's mask.

@@ -43,13 +43,9 @@ def _report(label: str, wall: float, cpu: float, results: list[DeviceFacts], slo
     oids = sum(facts.varbinds_received for facts in results)
     durations = [facts.duration_seconds for facts in results]
     print(f"   {label}: {len(results)} devices, {oids} OIDs")
+    print(f"      wall {wall:.2f} s = {wall / slowest_alone:.2f} x the slowest single discovery; {len(results) / wall:.1f} devices/s, {oids / wall:.0f} OIDs/s")
     print(
-        f"      wall {wall:.2f} s = {wall / slowest_alone:.2f} x the slowest single discovery; "
-        f"{len(results) / wall:.1f} devices/s, {oids / wall:.0f} OIDs/s"
-    )
-    print(
-        f"      per device: median {statistics.median(durations):.2f} s, max {max(durations):.2f} s; "
-        f"client CPU {cpu:.2f} s ({cpu / oids * 1e6:.0f} us per OID)"
+        f"      per device: median {statistics.median(durations):.2f} s, max {max(durations):.2f} s; client CPU {cpu:.2f} s ({cpu / oids * 1e6:.0f} us per OID)"
     )
 
 
@@ -66,11 +62,8 @@ def main() -> None:
     agent_count = max(1, min(args.agents, ports_needed))
     ports = [free_udp_port() for _ in range(ports_needed)]
     work = Path(tempfile.mkdtemp(prefix="snmp-bench-"))
-    agents = [
-        SnmpAgent(work / f"agent{i}", ports=ports[i::agent_count]) for i in range(agent_count)
-    ]
-    print(f"snmpsim: {agent_count} processes, {ports_needed} ports, {len(names)} recordings; "
-          f"client: concurrency {args.concurrency}, {os.cpu_count()} CPUs")
+    agents = [SnmpAgent(work / f"agent{i}", ports=ports[i::agent_count]) for i in range(agent_count)]
+    print(f"snmpsim: {agent_count} processes, {ports_needed} ports, {len(names)} recordings; client: concurrency {args.concurrency}, {os.cpu_count()} CPUs")
     try:
         start = time.monotonic()
         for agent in agents:  # one at a time: the first builds the index, the rest reuse it
@@ -90,8 +83,7 @@ def main() -> None:
         slowest_name = names[alone.index(slowest)]
         print(f"\n1. alone, one after another (total {sum(f.duration_seconds for f in alone):.2f} s):")
         for name, facts in sorted(zip(names, alone, strict=True), key=lambda pair: -pair[1].duration_seconds):
-            print(f"   {name:<36} {facts.duration_seconds:5.2f} s  {facts.varbinds_received:5d} OIDs  "
-                  f"{len(facts.interfaces):3d} interfaces")
+            print(f"   {name:<36} {facts.duration_seconds:5.2f} s  {facts.varbinds_received:5d} OIDs  {len(facts.interfaces):3d} interfaces")
         print(f"   slowest single discovery: {slowest_name}, {slowest.duration_seconds:.2f} s")
 
         print("\n2./3. concurrently:")
@@ -103,16 +95,14 @@ def main() -> None:
         spread = [(target(ports[i % len(ports)]), SnmpV2c(names[i % len(names)])) for i in range(len(names))]
         wall, cpu, results = _run(spread, len(spread))
         _check(results, interfaces, names)
-        _report(f"all 16 recordings at once, spread over {len(ports)} ports / {agent_count} snmpsim processes",
-                wall, cpu, results, slowest.duration_seconds)
+        _report(f"all 16 recordings at once, spread over {len(ports)} ports / {agent_count} snmpsim processes", wall, cpu, results, slowest.duration_seconds)
 
         # Every (port, community) pair is a distinct target.
         many = [(target(port), SnmpV2c(name)) for port in ports for name in names][: args.targets]
         many_names = [name for _ in ports for name in names][: args.targets]
         wall, cpu, results = _run(many, args.concurrency)
         _check(results, interfaces, many_names)
-        _report(f"{len(many)} distinct targets, concurrency {args.concurrency}", wall, cpu, results,
-                slowest.duration_seconds)
+        _report(f"{len(many)} distinct targets, concurrency {args.concurrency}", wall, cpu, results, slowest.duration_seconds)
     finally:
         for agent in agents:
             agent.stop()

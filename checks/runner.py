@@ -104,9 +104,7 @@ async def execute(check: Check) -> ProbeResult:
         return down(ProbeError.INTERNAL_ERROR, f"probe failed: {type(exc).__name__}: {exc}")
 
 
-async def run_checks(
-    checks: Iterable[Check], concurrency: int = 100, on_result: ResultCallback | None = None
-) -> list[CheckResult]:
+async def run_checks(checks: Iterable[Check], concurrency: int = 100, on_result: ResultCallback | None = None) -> list[CheckResult]:
     """Run every check once, now, at most ``concurrency`` at a time. Results come back in
     the order of ``checks``; ``on_result`` (plain or async) sees each as soon as it is
     ready."""
@@ -168,9 +166,7 @@ class Scheduler:
     comes due while the same check is still running is skipped and counted, never
     stacked. At most ``concurrency`` probes run at once."""
 
-    def __init__(
-        self, checks: Sequence[Check], concurrency: int = 100, on_result: ResultCallback | None = None
-    ) -> None:
+    def __init__(self, checks: Sequence[Check], concurrency: int = 100, on_result: ResultCallback | None = None) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         self.checks = {check.id: check for check in checks}

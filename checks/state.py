@@ -123,17 +123,13 @@ def classify(result: ProbeResult, policy: StatePolicy) -> tuple[CheckStatus, str
     if result.status is not CheckStatus.UP:
         return result.status, result.message
     if policy.max_latency is not None and result.latency is not None and result.latency > policy.max_latency:
-        return CheckStatus.DEGRADED, (
-            f"latency {result.latency * 1000:.1f} ms above {policy.max_latency * 1000:.1f} ms: {result.message}"
-        )
+        return CheckStatus.DEGRADED, (f"latency {result.latency * 1000:.1f} ms above {policy.max_latency * 1000:.1f} ms: {result.message}")
     if policy.degraded_when is not None and policy.degraded_when.holds(result.value):
         return CheckStatus.DEGRADED, f"value {result.value!r} {policy.degraded_when.describe()}: {result.message}"
     return CheckStatus.UP, result.message
 
 
-def advance(
-    current: MachineState, result: ProbeResult, policy: StatePolicy, at: float
-) -> tuple[MachineState, list[Transition]]:
+def advance(current: MachineState, result: ProbeResult, policy: StatePolicy, at: float) -> tuple[MachineState, list[Transition]]:
     """The state after one more result, and the transitions that result caused: a state
     change first (if any), then the start or end of flapping (if any)."""
     level, reason = classify(result, policy)
@@ -149,9 +145,7 @@ def advance(
         machine = replace(machine, state=target, since=at)
     flapping = _flapping(machine, policy)
     if changed:
-        transitions.append(
-            Transition(at, TransitionKind.STATE, previous, machine.state, _why(machine.state, policy, reason), flapping)
-        )
+        transitions.append(Transition(at, TransitionKind.STATE, previous, machine.state, _why(machine.state, policy, reason), flapping))
     if flapping != machine.flapping:
         machine = replace(machine, flapping=flapping)
         kind = TransitionKind.FLAPPING_STARTED if flapping else TransitionKind.FLAPPING_STOPPED
@@ -243,9 +237,7 @@ class StateTracker:
     default_policy: StatePolicy = field(default_factory=StatePolicy)
     machines: dict[str, StateMachine] = field(default_factory=dict)
 
-    def observe(
-        self, check_id: str, result: ProbeResult, at: float | None = None, policy: StatePolicy | None = None
-    ) -> list[Transition]:
+    def observe(self, check_id: str, result: ProbeResult, at: float | None = None, policy: StatePolicy | None = None) -> list[Transition]:
         machine = self.machines.get(check_id)
         if machine is None:
             machine = self.machines[check_id] = StateMachine(policy or self.default_policy)

@@ -16,9 +16,7 @@ async def create_organization(conn: AsyncConnection, name: str, slug: str) -> sa
     return (await conn.execute(sa.insert(org).values(name=name, slug=slug).returning(org))).one()
 
 
-async def create_admin(
-    conn: AsyncConnection, org_id: object, username: str, password: str | None = None, email: str = ""
-) -> sa.Row:
+async def create_admin(conn: AsyncConnection, org_id: object, username: str, password: str | None = None, email: str = "") -> sa.Row:
     user = table_of(User)
     return (
         await conn.execute(

@@ -30,9 +30,7 @@ def async_url(url: str) -> str:
 
 
 @contextmanager
-def backing_services(
-    settings: Settings, *, own: bool, max_connections: int | None = None
-) -> Iterator[tuple[str, str, Any]]:
+def backing_services(settings: Settings, *, own: bool, max_connections: int | None = None) -> Iterator[tuple[str, str, Any]]:
     """(database URL, Redis URL, embedded services or None).
 
     Configured URLs win. Otherwise the embedded servers under DANBYTE_HOME: started and
@@ -84,8 +82,6 @@ def _write_admin_token(home: Path, key: str) -> Path:
         handle.write(key + "\n")
     os.chmod(path, 0o600)
     return path
-
-
 
 
 def serve_workers(requested: int | None, settings: Settings) -> int:
@@ -258,9 +254,7 @@ async def _token_for(conn: Any, username: str, write: bool, expires: datetime | 
     tenant_ids = []
     for slug in tenants:
         tenant_id = (
-            await conn.execute(
-                sa.select(tenant_table.c.id).where(tenant_table.c.org_id == user.org_id, tenant_table.c.slug == slug)
-            )
+            await conn.execute(sa.select(tenant_table.c.id).where(tenant_table.c.org_id == user.org_id, tenant_table.c.slug == slug))
         ).scalar_one_or_none()
         if tenant_id is None:
             raise SystemExit(f"no tenant with slug {slug!r} in the user's organisation")

@@ -102,9 +102,7 @@ class Database:
 
     def __post_init__(self) -> None:
         # native_inet_types=False: inet/cidr arrive as the strings the API shows, not ipaddress objects.
-        self.engine = create_async_engine(
-            self.url, pool_size=self.pool_size, max_overflow=self.max_overflow, native_inet_types=False
-        )
+        self.engine = create_async_engine(self.url, pool_size=self.pool_size, max_overflow=self.max_overflow, native_inet_types=False)
         _count_statements(self.engine)
 
     def bind(self, connection: AsyncConnection | None) -> None:

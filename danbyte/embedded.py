@@ -132,8 +132,13 @@ class EmbeddedPostgres:
             os.chown(scratch, user.pw_uid, user.pw_gid)
             pg_utils.ensure_prefix_permissions(scratch)  # chmod go+rx home and its parents
         cmd = [
-            str(POSTGRES_BIN_PATH / "initdb"), "-D", str(scratch),
-            "--auth=trust", "-U", "postgres", "--encoding=utf8",
+            str(POSTGRES_BIN_PATH / "initdb"),
+            "-D",
+            str(scratch),
+            "--auth=trust",
+            "-U",
+            "postgres",
+            "--encoding=utf8",
             "--locale=C",  # don't depend on the host's LANG, which may name a missing locale
             "--no-instructions",
         ]
@@ -160,8 +165,17 @@ class EmbeddedPostgres:
         # pg_ctl hands -o to /bin/sh, hence the quoting.
         options = " ".join(f"-c {shlex.quote(f'{name}={value}')}" for name, value in settings.items())
         cmd = [
-            str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(self.data_dir), "-l", str(self.log_file),
-            "-w", "-t", str(START_TIMEOUT), "-o", options, "start",
+            str(POSTGRES_BIN_PATH / "pg_ctl"),
+            "-D",
+            str(self.data_dir),
+            "-l",
+            str(self.log_file),
+            "-w",
+            "-t",
+            str(START_TIMEOUT),
+            "-o",
+            options,
+            "start",
         ]
         try:
             code, output = _run(cmd, user, START_TIMEOUT + 10)
@@ -172,15 +186,21 @@ class EmbeddedPostgres:
             if running is not None:  # half-started: don't leave it for the next start to adopt
                 _kill_tree(running)
             raise RuntimeError(
-                f"embedded postgres failed to start (pg_ctl exit {code}): {output.strip()}\n"
-                f"--- tail of {self.log_file} ---\n{_tail(self.log_file)}"
+                f"embedded postgres failed to start (pg_ctl exit {code}): {output.strip()}\n--- tail of {self.log_file} ---\n{_tail(self.log_file)}"
             )
         _STARTED.add(running.pid)
 
     def _stop_server(self, postmaster: psutil.Process) -> None:
         cmd = [
-            str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(self.data_dir),
-            "-m", "fast", "-w", "-t", str(STOP_TIMEOUT), "stop",
+            str(POSTGRES_BIN_PATH / "pg_ctl"),
+            "-D",
+            str(self.data_dir),
+            "-m",
+            "fast",
+            "-w",
+            "-t",
+            str(STOP_TIMEOUT),
+            "stop",
         ]
         try:
             code, output = _run(cmd, _pg_user(), STOP_TIMEOUT + 10)
@@ -252,12 +272,20 @@ class EmbeddedRedis:
             _make_fallback_dir(self.socket_path.parent)
         cmd = [
             _redis_executable(),
-            "--port", "0",  # no TCP
-            "--unixsocket", str(self.socket_path), "--unixsocketperm", "700",
-            "--pidfile", str(self.pid_file),
-            "--daemonize", "yes",  # detach like postgres does, so no zombie is left to reap
-            "--dir", str(self.data_dir),
-            "--logfile", str(self.log_file),
+            "--port",
+            "0",  # no TCP
+            "--unixsocket",
+            str(self.socket_path),
+            "--unixsocketperm",
+            "700",
+            "--pidfile",
+            str(self.pid_file),
+            "--daemonize",
+            "yes",  # detach like postgres does, so no zombie is left to reap
+            "--dir",
+            str(self.data_dir),
+            "--logfile",
+            str(self.log_file),
         ]
         code, output = _run(cmd, None, START_TIMEOUT)
         if code == 0 and self._wait_ready():
@@ -268,10 +296,7 @@ class EmbeddedRedis:
         running = _redis_server(self.pid_file)
         if running is not None:
             _terminate(running)
-        raise RuntimeError(
-            f"embedded redis failed to start (exit {code}): {output.strip()}\n"
-            f"--- tail of {self.log_file} ---\n{_tail(self.log_file)}"
-        )
+        raise RuntimeError(f"embedded redis failed to start (exit {code}): {output.strip()}\n--- tail of {self.log_file} ---\n{_tail(self.log_file)}")
 
     def _wait_ready(self) -> bool:
         """Poll with PING until redis answers; False if it died or timed out."""
@@ -456,9 +481,15 @@ def _run(cmd: list[str], user: pwd.struct_passwd | None, timeout: float) -> tupl
     drop: dict[str, Any] = {} if user is None else {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []}
     with tempfile.TemporaryFile("w+") as out:
         done = subprocess.run(
-            cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
             cwd="/",  # the dropped user may not be able to read our cwd
-            timeout=timeout, text=True, check=False, **drop,
+            timeout=timeout,
+            text=True,
+            check=False,
+            **drop,
         )
         out.seek(0)
         return done.returncode, out.read()

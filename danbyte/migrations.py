@@ -39,8 +39,7 @@ def require_version(version: int) -> None:
     """Refuse servers older than 15 (``server_version_num``, e.g. 140011) with a clear message."""
     if version < MIN_SERVER_VERSION:
         raise UnsupportedServer(
-            f"PostgreSQL {version // 10000} is too old: Danbyte needs PostgreSQL 15 or newer "
-            "(for UNIQUE NULLS NOT DISTINCT and ON DELETE SET NULL (column))"
+            f"PostgreSQL {version // 10000} is too old: Danbyte needs PostgreSQL 15 or newer (for UNIQUE NULLS NOT DISTINCT and ON DELETE SET NULL (column))"
         )
 
 

@@ -1,8 +1,11 @@
 """The model ladder every Danbyte table stands on.
 
     Base ─ OrgModel (organisation-wide: tenants, tenant groups, tags)
-         └ TenantModel (tenant_id, numid, timestamps, custom fields, tags)
-              └ NestedTenantModel (adds a parent of the same type; cycles refused)
+         └ TenantScoped (tenant_id, timestamps, custom fields, tags)
+              ├ TenantModel (+ numid: objects a tenant owns directly)
+              │    └ NestedTenantModel (adds a parent of the same type; cycles refused)
+              └ owned rows (components, templates): no numid, tenant taken from the
+                owner through the composite key (``__tenant_from__``, models/components.py)
 
 Relations between tenant-scoped tables are declared with ``reference()`` and
 ``ManyToMany``; ``finalize()`` turns them into *composite* foreign keys
@@ -17,6 +20,7 @@ import enum
 import itertools
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, cast
@@ -82,6 +86,8 @@ class Base(DeclarativeBase):
     __read_only__: ClassVar[bool] = False
     # Carries tags (through TaggedItem).
     __tagged__: ClassVar[bool] = False
+    # Default order of lists (column names; the id breaks ties). Empty: by id.
+    __ordering__: ClassVar[tuple[str, ...]] = ()
     # Who may read this model's change log and events (see Audience).
     __audience__: ClassVar[Audience] = Audience.administrators
     # Writes to this model change what some API token may do (tenants, users, grants):
@@ -162,6 +168,8 @@ class Ref:
     target: str
     ondelete: str
     related_name: str | None
+    # The target's field counting the referring rows (NetBox's ``device_count``).
+    counted: str | None = None
 
 
 # ``related_name=NO_REVERSE``: the target gets no field listing the referring objects
@@ -175,6 +183,8 @@ def reference(
     nullable: bool = True,
     ondelete: str | None = None,
     related_name: str | None = None,
+    counted: str | None = None,
+    derived: bool = False,
     doc: str | None = None,
 ) -> Any:
     """A UUID column pointing at ``target`` (a model class name).
@@ -182,7 +192,8 @@ def reference(
     ``ondelete`` is RESTRICT (NetBox's PROTECT) or SET NULL; for a composite key,
     SET NULL names the referencing column only, so tenant_id stays put. ``related_name``
     names the target's reverse field (default: the plural of this model), or
-    ``NO_REVERSE`` for none.
+    ``NO_REVERSE`` for none; ``counted`` names a target field counting the referring rows.
+    ``derived``: kept by model rules (an endpoint's cable), never an input.
     """
     if ondelete is None:
         ondelete = "SET NULL" if nullable else "RESTRICT"
@@ -191,7 +202,7 @@ def reference(
         nullable=nullable,
         index=True,
         doc=doc,
-        info={"ref": Ref(target, ondelete, related_name)},
+        info={"ref": Ref(target, ondelete, related_name, counted), **({"derived": True} if derived else {})},
     )
 
 
@@ -208,9 +219,27 @@ class OneOf:
     targets: tuple[str, ...]
     nullable: bool = True
     ondelete: str = "RESTRICT"
+    # The field each target answers with the objects pointing at it (``ip_addresses``).
+    related_name: str = NO_REVERSE
+    # Each target object is pointed at by one row at most (an endpoint has one cable).
+    unique: bool = False
 
     def column(self, field_name: str, target: str) -> str:
         return f"{field_name}_{snake(target)}_id"
+
+
+@dataclass(frozen=True)
+class Inline:
+    """Rows of another model that a write of this one carries in its input, as NetBox's
+    cable carries its ``a_terminations``: the ``source`` rows whose reference ``parent`` is
+    this object and whose ``fixed`` columns have these values, each given as its one-of
+    reference ``item`` (``{type, id}``). A write replaces them all; reads list the items."""
+
+    source: str
+    parent: str
+    item: str
+    fixed: tuple[tuple[str, str], ...] = ()
+    required: bool = False
 
 
 @dataclass(frozen=True)
@@ -246,12 +275,17 @@ class OrgModel(Base):
         return snake(cls.__name__)
 
 
-class TenantModel(Base):
-    """Every domain object: it belongs to one tenant and has a per-tenant number."""
+class TenantScoped(Base):
+    """What every tenant-scoped row has: its tenant (the first column of every composite
+    key pointing at it), timestamps and custom fields."""
 
     __abstract__ = True
     __many__: ClassVar[dict[str, ManyToMany]] = {}
     __one_of__: ClassVar[dict[str, OneOf]] = {}
+    __inline__: ClassVar[dict[str, Inline]] = {}
+    # References whose target's tenant a new row takes (a component: its device's). Empty:
+    # the writer names the tenant (or has only one).
+    __tenant_from__: ClassVar[tuple[str, ...]] = ()
     __exposed__ = True
     __tagged__ = True
     __audience__ = Audience.tenant
@@ -260,8 +294,6 @@ class TenantModel(Base):
     """Primary key."""
     tenant_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("tenant.id", ondelete="RESTRICT"), index=True)
     """Owning tenant; every composite foreign key includes it."""
-    numid: Mapped[int | None] = mapped_column(sa.Integer())
-    """Per (tenant, object type) number from 1, allocated on insert and never changed."""
     created: Mapped[datetime] = mapped_column(server_default=sa.func.now())
     """When the row was inserted."""
     last_updated: Mapped[datetime] = mapped_column(server_default=sa.func.now())
@@ -275,23 +307,36 @@ class TenantModel(Base):
 
     @declared_attr.directive
     def __table_args__(cls) -> tuple[Any, ...]:
-        # (tenant_id, id) is the target of every composite foreign key; (tenant_id, numid)
-        # makes the human number unique inside a tenant.
+        # (tenant_id, id) is the target of every composite foreign key.
         name = snake(cls.__name__)
-        return (
-            sa.UniqueConstraint("tenant_id", "id", name=f"uq_{name}_tenant_id_id"),
-            sa.UniqueConstraint("tenant_id", "numid", name=f"uq_{name}_tenant_id_numid"),
-            *cls.__extra_args__(),
-        )
+        return (sa.UniqueConstraint("tenant_id", "id", name=f"uq_{name}_tenant_id_id"), *cls.__numbered_args__(), *cls.__extra_args__())
 
     @classmethod
     def owning_tenant(cls, row: Any) -> uuid.UUID | None:
         return row.tenant_id
 
     @classmethod
+    def __numbered_args__(cls) -> tuple[Any, ...]:
+        return ()
+
+    @classmethod
     def __extra_args__(cls) -> tuple[Any, ...]:
         """Per-model constraints and indexes (overridden by models)."""
         return ()
+
+
+class TenantModel(TenantScoped):
+    """Every directly tenant-scoped domain object: it has a per-tenant number."""
+
+    __abstract__ = True
+
+    numid: Mapped[int | None] = mapped_column(sa.Integer())
+    """Per (tenant, object type) number from 1, allocated on insert and never changed."""
+
+    @classmethod
+    def __numbered_args__(cls) -> tuple[Any, ...]:
+        # (tenant_id, numid) makes the human number unique inside a tenant.
+        return (sa.UniqueConstraint("tenant_id", "numid", name=f"uq_{snake(cls.__name__)}_tenant_id_numid"),)
 
 
 class NestedTenantModel(TenantModel):
@@ -302,6 +347,19 @@ class NestedTenantModel(TenantModel):
     @declared_attr
     def parent_id(cls) -> Mapped[uuid.UUID | None]:
         return reference(cls.__name__, ondelete="RESTRICT", related_name="children")
+
+
+def natural_key(source: str = "name", keyer: Callable[[str, int], str] | None = None, length: int = 100) -> Any:
+    """A hidden sort key for ``source`` (NetBox's ``_name``): numbers compare as numbers
+    (``vm2`` before ``vm10``). The write path fills it; the model's ``__ordering__`` uses it.
+    Collation "C": the key is built to compare byte by byte."""
+    from models.naturalize import naturalize_name
+
+    return mapped_column(
+        sa.String(length, collation="C"),
+        nullable=True,
+        info={"natural": (source, keyer or naturalize_name, length), "hidden": True, "derived": True},
+    )
 
 
 def long_text() -> Any:
@@ -337,9 +395,7 @@ class NestedGroupModel(NestedTenantModel):
 
     @classmethod
     def __extra_args__(cls) -> tuple[Any, ...]:
-        return tuple(
-            sa.UniqueConstraint("tenant_id", "parent_id", column, postgresql_nulls_not_distinct=True) for column in ("name", "slug")
-        )
+        return tuple(sa.UniqueConstraint("tenant_id", "parent_id", column, postgresql_nulls_not_distinct=True) for column in ("name", "slug"))
 
 
 def all_models() -> list[type[Base]]:
@@ -356,7 +412,7 @@ def model_by_name(name: str) -> type[Base]:
 
 def _scope_column(model: type[Base]) -> str | None:
     """The column that scopes a model's rows: its tenant, or its organisation."""
-    if issubclass(model, TenantModel):
+    if issubclass(model, TenantScoped):
         return "tenant_id"
     if issubclass(model, OrgModel):
         return "org_id"
@@ -396,9 +452,7 @@ def finalize() -> None:
                     )
                 )
             else:
-                table.append_constraint(
-                    sa.ForeignKeyConstraint([column.name], [f"{target_table}.id"], ondelete=ref.ondelete)
-                )
+                table.append_constraint(sa.ForeignKeyConstraint([column.name], [f"{target_table}.id"], ondelete=ref.ondelete))
         for field_name, m2m in getattr(model, "__many__", {}).items():
             _association_table(model, field_name, m2m)
     Base.metadata._danbyte_finalized = True  # type: ignore[attr-defined]
@@ -411,8 +465,10 @@ def _one_of_columns(table: sa.Table, field_name: str, one_of: OneOf) -> None:
         name = one_of.column(field_name, target)
         names.append(name)
         table.append_column(
-            sa.Column(name, sa.Uuid(), nullable=True, index=True, info={"ref": Ref(target, one_of.ondelete, NO_REVERSE), "one_of": field_name})
+            sa.Column(name, sa.Uuid(), nullable=True, index=True, info={"ref": Ref(target, one_of.ondelete, one_of.related_name), "one_of": field_name})
         )
+        if one_of.unique:
+            table.append_constraint(sa.UniqueConstraint(name))
     most = "= 1" if not one_of.nullable else "<= 1"
     table.append_constraint(sa.CheckConstraint(f"num_nonnulls({', '.join(names)}) {most}", name=f"{field_name}_one_of"))
 

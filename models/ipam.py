@@ -164,13 +164,14 @@ class IPRange(TenantModel):
     def __extra_args__(cls) -> tuple[Any, ...]:
         return (
             _unique_nulls_not_distinct("tenant_id", "vrf_id", "start_address", "end_address"),
-            sa.CheckConstraint(
-                "family(start_address) = family(end_address) AND start_address <= end_address", name="range_order"
-            ),
+            sa.CheckConstraint("family(start_address) = family(end_address) AND start_address <= end_address", name="range_order"),
         )
 
 
 class IPAddress(TenantModel):
+    # What the address is configured on (VM interfaces and FHRP groups join later).
+    __one_of__: ClassVar[dict[str, OneOf]] = {"assigned_object": OneOf(("Interface",), ondelete="CASCADE", related_name="ip_addresses")}
+
     address: Mapped[str] = inet_column()
     """Host address with the mask of its subnet, as in NetBox (``10.0.0.5/24``)."""
     vrf_id: Mapped[uuid.UUID | None] = reference("VRF", ondelete="RESTRICT", related_name="ip_addresses")

@@ -51,8 +51,7 @@ _DIRECT_CHILD = f"""
 def children() -> sa.TextualSelect:
     """For each parent id: the prefixes directly below it."""
     return _typed(
-        f"SELECT p.id AS owner_key, c.* FROM prefix p JOIN prefix c ON {_DIRECT_CHILD} "
-        "WHERE p.id = ANY(:ids) ORDER BY c.prefix",
+        f"SELECT p.id AS owner_key, c.* FROM prefix p JOIN prefix c ON {_DIRECT_CHILD} WHERE p.id = ANY(:ids) ORDER BY c.prefix",
         table_of(Prefix),
     )
 
@@ -146,9 +145,7 @@ def gateway_address(network: ipaddress.IPv4Network | ipaddress.IPv6Network, poli
     return f"{host}/{network.prefixlen}"
 
 
-def first_free_hosts(
-    network: ipaddress.IPv4Network | ipaddress.IPv6Network, used: set[str], limit: int
-) -> list[str]:
+def first_free_hosts(network: ipaddress.IPv4Network | ipaddress.IPv6Network, used: set[str], limit: int) -> list[str]:
     """Up to ``limit`` unused host addresses of ``network``, lowest first, with its mask."""
     result: list[str] = []
     start = int(network.network_address)

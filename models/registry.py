@@ -16,7 +16,21 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import CIDR, INET, JSONB
 
-from models.base import NO_REVERSE, Base, ManyToMany, OrgModel, Ref, TenantModel, all_models, association_name, model_by_name, plural, snake, table_of
+from models.base import (
+    NO_REVERSE,
+    Base,
+    ManyToMany,
+    OrgModel,
+    Ref,
+    TenantModel,
+    TenantScoped,
+    all_models,
+    association_name,
+    model_by_name,
+    plural,
+    snake,
+    table_of,
+)
 
 # Columns the API never writes directly.
 SYSTEM_COLUMNS = {"id", "tenant_id", "org_id", "numid", "created", "last_updated"}
@@ -38,6 +52,7 @@ class Kind(enum.Enum):
     choice = "choice"
     json = "json"
     strings = "strings"  # a text array
+    integers = "integers"  # an integer array (a reservation's rack units)
 
 
 @dataclass(frozen=True)
@@ -54,6 +69,8 @@ class ScalarSpec:
     required: bool = False
     # A string with a declared shape the write path checks (``hex_color``).
     format: str | None = None
+    # An integer that must be one of these values (a rack's width in inches).
+    choices: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -69,11 +86,13 @@ class RefSpec:
 
 @dataclass(frozen=True)
 class ReverseSpec:
-    """A to-many relation: rows of ``source`` whose ``column`` points at this object."""
+    """A to-many relation: rows of ``source`` whose ``column`` points at this object; a
+    to-one relation (``many`` False) where that column is unique (a bay's installed module)."""
 
     name: str
     source: str
     column: str
+    many: bool = True
 
 
 @dataclass(frozen=True)
@@ -84,6 +103,28 @@ class OneOfSpec:
     name: str
     members: tuple[tuple[str, str], ...]
     nullable: bool
+
+
+@dataclass(frozen=True)
+class InlineSpec:
+    """Rows of ``source`` a write of this model carries (models.base.Inline): those whose
+    ``parent`` column is the object and whose ``fixed`` columns match, given as ``item``."""
+
+    name: str
+    source: str
+    parent: str
+    item: str
+    fixed: tuple[tuple[str, str], ...]
+    required: bool
+
+
+@dataclass(frozen=True)
+class CountSpec:
+    """A field counting the rows of ``source`` whose ``column`` points at this object."""
+
+    name: str
+    source: str
+    column: str
 
 
 @dataclass(frozen=True)
@@ -107,6 +148,8 @@ class ModelSpec:
     reverse: list[ReverseSpec] = field(default_factory=list)
     many: list[ManySpec] = field(default_factory=list)
     one_of: list[OneOfSpec] = field(default_factory=list)
+    counts: list[CountSpec] = field(default_factory=list)
+    inline: list[InlineSpec] = field(default_factory=list)
 
     @property
     def table(self) -> sa.Table:
@@ -118,7 +161,7 @@ class ModelSpec:
 
     @property
     def tenant_scoped(self) -> bool:
-        return issubclass(self.model, TenantModel)
+        return issubclass(self.model, TenantScoped)
 
     @property
     def org_scoped(self) -> bool:
@@ -126,7 +169,12 @@ class ModelSpec:
 
     @property
     def numbered(self) -> bool:
-        return self.tenant_scoped
+        return issubclass(self.model, TenantModel)
+
+    @property
+    def tenant_from(self) -> tuple[str, ...]:
+        """References whose target's tenant a new row takes (its tenant is not an input)."""
+        return getattr(self.model, "__tenant_from__", ())
 
     @property
     def tagged(self) -> bool:
@@ -140,6 +188,16 @@ class ModelSpec:
     def family_column(self) -> str | None:
         """The address column whose family the type answers (``family { value label }``)."""
         return next((s.name for s in self.scalars if s.kind in (Kind.network, Kind.interface)), None)
+
+    @property
+    def ordering(self) -> tuple[sa.ColumnElement[Any], ...]:
+        """What lists are ordered by: the model's ``__ordering__``, then the id."""
+        return (*(self.table.c[name] for name in self.model.__ordering__), self.table.c.id)
+
+    @property
+    def natural_keys(self) -> list[tuple[str, str, Any, int]]:
+        """(key column, source column, key function, length) of every natural_key column."""
+        return [(c.name, *c.info["natural"]) for c in self.table.columns if "natural" in c.info]
 
     def scalar(self, name: str) -> ScalarSpec | None:
         return next((s for s in self.scalars if s.name == name), None)
@@ -176,7 +234,7 @@ def _kind(column: sa.Column) -> tuple[Kind, type[enum.Enum] | None]:
     if isinstance(col_type, JSONB):
         return Kind.json, None
     if isinstance(col_type, sa.ARRAY):
-        return Kind.strings, None
+        return (Kind.integers if isinstance(col_type.item_type, sa.Integer) else Kind.strings), None
     if isinstance(col_type, sa.Uuid):
         return Kind.uuid, None
     if isinstance(col_type, sa.BigInteger):
@@ -212,11 +270,15 @@ def specs() -> dict[str, ModelSpec]:
             ref: Ref | None = column.info.get("ref")
             if column.info.get("one_of"):
                 continue  # a member of a one-of reference (spec.one_of)
+            if column.info.get("hidden"):
+                continue  # a sort key (natural_key) no client reads or writes
             if ref is not None:
-                spec.refs.append(RefSpec(column.name.removesuffix("_id"), column.name, ref.target, bool(column.nullable)))
+                writable = not column.info.get("derived") and not model.__read_only__
+                spec.refs.append(RefSpec(column.name.removesuffix("_id"), column.name, ref.target, bool(column.nullable), writable))
                 continue
             if column.name in ("tenant_id",) and spec.tenant_scoped:
-                spec.refs.append(RefSpec("tenant", "tenant_id", _target_of(column), False))
+                # An owned row's tenant is its owner's: readable, never an input.
+                spec.refs.append(RefSpec("tenant", "tenant_id", _target_of(column), False, writable=not spec.tenant_from))
                 continue
             if column.name in ("org_id",):
                 continue
@@ -230,12 +292,16 @@ def specs() -> dict[str, ModelSpec]:
                     max_length=max_length,
                     enum=enum_cls,
                     has_default=column.default is not None or column.server_default is not None,
-                    writable=column.name not in SYSTEM_COLUMNS and not model.__read_only__,
+                    writable=column.name not in SYSTEM_COLUMNS and not model.__read_only__ and not column.info.get("derived"),
                     bounds=column.info.get("bounds"),
                     required=bool(column.info.get("required")),
                     format=column.info.get("format"),
+                    choices=tuple(int(c) for c in column.info["choices"]) if "choices" in column.info else None,
                 )
             )
+        for field_name, carried in getattr(model, "__inline__", {}).items():
+            parent = table_of(model_by_name(carried.source)).c[f"{carried.parent}_id"]
+            spec.inline.append(InlineSpec(field_name, carried.source, parent.name, carried.item, carried.fixed, carried.required))
         for field_name, m2m in getattr(model, "__many__", {}).items():
             target = model_by_name(m2m.target)
             table = association_name(model, field_name, m2m)
@@ -258,9 +324,7 @@ def _add_reverse_relations(result: dict[str, ModelSpec]) -> None:
         taken = _field_names(result[target]) | set(claimed_names(target))
         if name in taken:
             first = claimed.get((target, name), f"{target}.{name}")
-            raise DeclarationError(
-                f"{by} and {first} both claim the field {target}.{name}: give one of them another related_name"
-            )
+            raise DeclarationError(f"{by} and {first} both claim the field {target}.{name}: give one of them another related_name")
         claimed[(target, name)] = by
 
     def claimed_names(target: str) -> list[str]:
@@ -273,7 +337,10 @@ def _add_reverse_relations(result: dict[str, ModelSpec]) -> None:
                 continue
             name = ref.related_name or plural(spec.name)
             claim(ref.target, name, f"{spec.type_name}.{column.name}")
-            result[ref.target].reverse.append(ReverseSpec(name, spec.model.__name__, column.name))
+            result[ref.target].reverse.append(ReverseSpec(name, spec.model.__name__, column.name, many=not _unique(column)))
+            if ref.counted:
+                claim(ref.target, ref.counted, f"{spec.type_name}.{column.name} (count)")
+                result[ref.target].counts.append(CountSpec(ref.counted, spec.model.__name__, column.name))
         if spec.tenant_scoped:
             tenant = spec.ref("tenant")
             assert tenant is not None
@@ -286,9 +353,20 @@ def _add_reverse_relations(result: dict[str, ModelSpec]) -> None:
         result[many.target].many.append(ManySpec(reverse_name, many.table, many.remote, many.local, spec.model.__name__))
 
 
+def _unique(column: sa.Column) -> bool:
+    """Whether the column alone is unique (a one-to-one relation)."""
+    return any(isinstance(c, sa.UniqueConstraint) and [col.name for col in c.columns] == [column.name] for c in column.table.constraints)
+
+
 def _field_names(spec: ModelSpec) -> set[str]:
     """Names a type already answers to from its own declaration (columns, references, many-to-many)."""
-    return {s.name for s in spec.scalars} | {r.name for r in spec.refs} | {m.name for m in spec.many} | {o.name for o in spec.one_of}
+    return (
+        {s.name for s in spec.scalars}
+        | {r.name for r in spec.refs}
+        | {m.name for m in spec.many}
+        | {o.name for o in spec.one_of}
+        | {i.name for i in spec.inline}
+    )
 
 
 def spec_for(class_name: str) -> ModelSpec:
@@ -303,8 +381,13 @@ def type_keys() -> frozenset[str]:
 def content_type(model: type[Base]) -> str:
     """NetBox's name for a model's type: ``dcim.site``, ``ipam.ipaddress`` (the app label
     is the models module's ``APP_LABEL``)."""
-    module = sys.modules[model.__module__]
-    return f"{getattr(module, 'APP_LABEL', module.__name__.rsplit('.', 1)[-1])}.{model.__name__.lower()}"
+    path = model.__module__.split(".")
+    # The nearest module or package that declares one (models.dcim for models.dcim.racks).
+    for depth in range(len(path), 0, -1):
+        label = getattr(sys.modules.get(".".join(path[:depth])), "APP_LABEL", None)
+        if label:
+            return f"{label}.{model.__name__.lower()}"
+    return f"{path[-1]}.{model.__name__.lower()}"
 
 
 def spec_by_type_key(type_key: str) -> ModelSpec:

@@ -119,14 +119,14 @@ POLICY_BY_KIND = {
 
 def table_kind(table: sa.Table) -> str:
     """The policy kind of a table, from its model's place on the ladder."""
-    from models.base import Base, OrgModel, TenantModel
+    from models.base import Base, OrgModel, TenantScoped
 
     if table.info.get("rls_kind"):
         return table.info["rls_kind"]
     if table.info.get("tenant_scoped"):
         return "tenant_link"
     model = next((m.class_ for m in Base.registry.mappers if m.local_table is table), None)
-    if model is not None and issubclass(model, TenantModel):
+    if model is not None and issubclass(model, TenantScoped):
         return "tenant_scoped"
     if model is not None and issubclass(model, OrgModel):
         return "org_scoped"
@@ -136,7 +136,7 @@ def table_kind(table: sa.Table) -> str:
 def expected_policies(metadata: sa.MetaData) -> dict[str, Policy]:
     """Table name → its policy, for every table of the metadata."""
     result = {}
-    for table in metadata.sorted_tables:
+    for table in sorted(metadata.tables.values(), key=lambda t: t.name):
         kind = table_kind(table)
         policy = POLICY_BY_KIND[kind]
         result[table.name] = Policy(policy.read.format(type=table.name), policy.write.format(type=table.name))

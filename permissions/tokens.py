@@ -138,9 +138,7 @@ async def grants_of(conn: AsyncConnection, user_id: uuid.UUID) -> dict[str, froz
     """A user's object permissions: object type → actions."""
     permission = ObjectPermission.__table__
     grants: dict[str, frozenset[str]] = {}
-    for object_types, actions in await conn.execute(
-        sa.select(permission.c.object_types, permission.c.actions).where(permission.c.user_id == user_id)
-    ):
+    for object_types, actions in await conn.execute(sa.select(permission.c.object_types, permission.c.actions).where(permission.c.user_id == user_id)):
         for object_type in object_types:
             grants[object_type] = grants.get(object_type, frozenset()) | frozenset(actions)
     return grants

@@ -77,9 +77,7 @@ class RequestContext:
         async with self._lock:
             if self._read_conn is None:
                 self._read_stack = AsyncExitStack()
-                conn: AsyncConnection = await self._read_stack.enter_async_context(
-                    self.db.request_transaction(self.require_principal())
-                )
+                conn: AsyncConnection = await self._read_stack.enter_async_context(self.db.request_transaction(self.require_principal()))
                 self._read_conn = conn
             return await work(self._read_conn)
 

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import functools
+import ipaddress
 import zoneinfo
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 
-from models.registry import ModelSpec, spec_for
-from resolvers.errors import BadUserInput
+from models.choices_dcim import InterfaceType
+from models.dcim.components import TemplateOwned
+from models.registry import ModelSpec, spec_for, specs
+from resolvers.components import stamp
+from resolvers.errors import BadUserInput, Conflict
 from resolvers.rules import RuleBook
 from resolvers.writes import Write
 
@@ -18,9 +22,38 @@ from resolvers.writes import Write
 def register_rules(book: RuleBook) -> None:
     book.check("Location")(_agrees_on("parent", "site"))
     book.check("Site")(_known_time_zone)
-    book.check("Device")(_agrees_on("location", "site"))
+    for located in ("Device", "Rack", "PowerPanel"):
+        book.check(located)(_agrees_on("location", "site"))
+    book.check("Device")(_agrees_on("rack", "site"))
+    book.check("Device")(_rack_placement)
+    book.check("Device")(_primary_addresses)
+    book.generate_after("Device")(_stamp_device)
+    for typed in ("DeviceType", "ModuleType", "Rack"):
+        book.check(typed)(_weight_has_a_unit)
     book.check("DeviceType")(_half_units)
-    book.check("DeviceType")(_weight_has_a_unit)
+    book.check("Module")(_agrees_on("module_bay", "device"))
+    book.generate_after("Module")(_stamp_module)
+    book.check("RackReservation")(_units_in_rack)
+    book.generate_before("RackReservation")(_reserved_by_writer)
+    book.check("Interface")(_lag_is_a_lag)
+    book.check("Interface")(_primary_mac_is_own)
+    book.check("PortMapping")(_ports_share_a_device)
+    book.check("PortMapping", "PortTemplateMapping")(_positions_exist)
+    book.check("DeviceBay")(_installable_child)
+    # Whatever a component refers to on its device (its module, LAG, parent, power port,
+    # the component an inventory item describes) is on the same device.
+    for spec in specs().values():
+        if "device" in spec.tenant_from:
+            for ref in spec.refs:
+                target = spec_for(ref.target)
+                if ref.writable and ref.name != "device" and target.ref("device") is not None:
+                    book.check(spec.type_name)(_agrees_on(ref.name, "device"))
+        if getattr(spec.model, "__component__", None):
+            book.check(spec.type_name)(_one_template_owner)
+            for ref in spec.refs:
+                if getattr(spec_for(ref.target).model, "__component__", None):
+                    book.check(spec.type_name)(_agrees_on(ref.name, "device_type"))
+                    book.check(spec.type_name)(_agrees_on(ref.name, "module_type"))
 
 
 def _agrees_on(reference: str, shared: str) -> Any:
@@ -35,9 +68,7 @@ def _agrees_on(reference: str, shared: str) -> Any:
             return
         mine = values.get(common.column, getattr(old, common.column, None))
         target = spec_for(ref.target)
-        theirs = (
-            await write.conn.execute(sa.select(target.table.c[common.column]).where(target.table.c.id == target_id))
-        ).scalar_one_or_none()
+        theirs = (await write.conn.execute(sa.select(target.table.c[common.column]).where(target.table.c.id == target_id))).scalar_one_or_none()
         if theirs is not None and theirs != mine:
             raise BadUserInput(f"{reference}: that {target.name} belongs to another {shared}", field=reference)
 
@@ -68,3 +99,185 @@ async def _known_time_zone(write: Write, spec: Any, values: dict[str, Any], old:
 @functools.cache
 def _time_zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
+
+
+def _value(values: dict[str, Any], old: Any, column: str) -> Any:
+    """The column's value after the write: given, else unchanged."""
+    return values[column] if column in values else getattr(old, column, None)
+
+
+async def _one_row(write: Write, model: str, object_id: Any, *columns: str) -> Any:
+    table = spec_for(model).table
+    return (await write.conn.execute(sa.select(*(table.c[c] for c in columns)).where(table.c.id == object_id))).one_or_none()
+
+
+async def _rack_placement(write: Write, spec: ModelSpec, values: dict[str, Any], old: Any) -> None:
+    """A device at a rack position fits within the rack's units and overlaps nothing on its
+    face; a full-depth device takes both faces (NetBox's rules)."""
+    if not {"rack_id", "position", "face", "device_type_id"} & set(values):
+        return
+    rack_id, position, face = (_value(values, old, c) for c in ("rack_id", "position", "face"))
+    for field, given in (("position", position), ("face", face)):
+        if given is not None and rack_id is None:
+            raise BadUserInput(f"{field}: a device has a {field} only in a rack", field=field)
+    if rack_id is None or position is None:
+        return
+    if face is None:
+        raise BadUserInput("face: a device at a rack position needs a face (front or rear)", field="face")
+    position = Decimal(str(position))
+    if position % Decimal("0.5"):
+        raise BadUserInput(f"position: {position} is not a whole or half rack unit", field="position")
+    kind = await _one_row(write, "DeviceType", _value(values, old, "device_type_id"), "u_height", "is_full_depth")
+    if kind is None:
+        return  # the reference check names the missing device type
+    height = Decimal(kind.u_height)
+    if height == 0:
+        raise BadUserInput("position: a 0U device type takes no rack position", field="position")
+    if position % 1 and height % 1 == 0:
+        raise BadUserInput(f"position: {position}: a device of whole units starts on a whole unit", field="position")
+    rack_table = spec_for("Rack").table
+    # Holding the rack's row serialises placements in one rack: two writers cannot both
+    # take the same free units.
+    rack = (
+        await write.conn.execute(sa.select(rack_table.c.u_height, rack_table.c.starting_unit).where(rack_table.c.id == rack_id).with_for_update())
+    ).one_or_none()
+    if rack is None:
+        return
+    bottom, top = rack.starting_unit, rack.starting_unit + rack.u_height
+    if position < bottom or position + height > top:
+        raise BadUserInput(f"position: U{position} with {height} units does not fit in the rack's units {bottom}–{top - 1}", field="position")
+    device, kinds = spec.table, spec_for("DeviceType").table
+    faces = [] if kind.is_full_depth else [device.c.face == face, kinds.c.is_full_depth]
+    overlapping = (
+        sa.select(device.c.name)
+        .join(kinds, kinds.c.id == device.c.device_type_id)
+        .where(
+            device.c.rack_id == rack_id,
+            device.c.position.is_not(None),
+            device.c.position < position + height,
+            device.c.position + kinds.c.u_height > position,
+            sa.or_(*faces) if faces else sa.true(),
+        )
+        .limit(1)
+    )
+    if old is not None:
+        overlapping = overlapping.where(device.c.id != old.id)
+    other = (await write.conn.execute(overlapping)).one_or_none()
+    if other is not None:
+        raise Conflict(f"position: U{position} overlaps {other.name or 'an unnamed device'} in that rack", field="position")
+
+
+async def _primary_addresses(write: Write, spec: ModelSpec, values: dict[str, Any], old: Any) -> None:
+    """A device's primary and out-of-band addresses are assigned to its own interfaces, and
+    primary_ip4 / primary_ip6 are of their family."""
+    for field, family in (("primary_ip4", 4), ("primary_ip6", 6), ("oob_ip", None)):
+        address_id = values.get(f"{field}_id")
+        if address_id is None:
+            continue
+        address = await _one_row(write, "IPAddress", address_id, "address", "assigned_object_interface_id")
+        if address is None:
+            continue  # the reference check names it
+        on = None
+        if address.assigned_object_interface_id is not None:
+            interface = await _one_row(write, "Interface", address.assigned_object_interface_id, "device_id")
+            on = interface.device_id if interface is not None else None
+        if old is None or on != old.id:
+            raise BadUserInput(f"{field}: {address.address} is not assigned to an interface of this device", field=field)
+        if family is not None and ipaddress.ip_interface(address.address).version != family:
+            raise BadUserInput(f"{field}: {address.address} is not an IPv{family} address", field=field)
+
+
+async def _stamp_device(write: Write, spec: ModelSpec, row: Any, old: Any) -> Any:
+    """A new device gets its type's components, in the same transaction."""
+    if old is None:
+        await stamp(write, "device_type_id", row.device_type_id, {"device_id": row.id})
+    return row
+
+
+async def _stamp_module(write: Write, spec: ModelSpec, row: Any, old: Any) -> Any:
+    """An installed module brings its type's components onto the device, ``{module}`` in
+    their names replaced by the bay's position."""
+    if old is None:
+        bay = await _one_row(write, "ModuleBay", row.module_bay_id, "position")
+        await stamp(write, "module_type_id", row.module_type_id, {"device_id": row.device_id, "module_id": row.id}, bay.position)
+    return row
+
+
+async def _units_in_rack(write: Write, spec: ModelSpec, values: dict[str, Any], old: Any) -> None:
+    units, rack_id = _value(values, old, "units"), _value(values, old, "rack_id")
+    rack = await _one_row(write, "Rack", rack_id, "u_height", "starting_unit") if rack_id is not None else None
+    if rack is None or not units:
+        return
+    outside = [u for u in units if not rack.starting_unit <= u < rack.starting_unit + rack.u_height]
+    if outside:
+        raise BadUserInput(f"units: U{outside[0]} is not a unit of that rack", field="units")
+
+
+async def _reserved_by_writer(write: Write, spec: ModelSpec, values: dict[str, Any], old: Any) -> None:
+    if old is None:
+        values["user_id"] = write.principal.user_id
+
+
+async def _lag_is_a_lag(write: Write, spec: ModelSpec, values: dict[str, Any], old: Any) -> None:
+    """An interface's LAG is a LAG interface other than itself, and a LAG is in no LAG."""
+    lag_id = values.get("lag_id")
+    if lag_id is None:
+        return
+    if old is not None and lag_id == old.id:
+        raise BadUserInput("lag: an interface cannot be a member of itself", field="lag")
+    lag = await _one_row(write, "Interface", lag_id, "type")
+    if lag is not None and lag.type != InterfaceType.lag:
+        raise BadUserInput(f"lag: that interface is of type {lag.type}, not a LAG", field="lag")
+    if _value(values, old, "type") == InterfaceType.lag:
+        raise BadUserInput("lag: a LAG interface cannot itself be a LAG member", field="lag")
+
+
+async def _primary_mac_is_own(write: Write, spec: ModelSpec, values: dict[str, Any], old: Any) -> None:
+    mac_id = values.get("primary_mac_address_id")
+    if mac_id is None:
+        return
+    mac = await _one_row(write, "MACAddress", mac_id, "assigned_object_interface_id")
+    if mac is not None and (old is None or mac.assigned_object_interface_id != old.id):
+        raise BadUserInput("primary_mac_address: that MAC address is not assigned to this interface", field="primary_mac_address")
+
+
+async def _ports_share_a_device(write: Write, spec: ModelSpec, values: dict[str, Any], old: Any) -> None:
+    front = await _one_row(write, "FrontPort", _value(values, old, "front_port_id"), "device_id")
+    rear = await _one_row(write, "RearPort", _value(values, old, "rear_port_id"), "device_id")
+    if front is not None and rear is not None and front.device_id != rear.device_id:
+        raise BadUserInput("rear_port: that rear port is on another device", field="rear_port")
+
+
+async def _positions_exist(write: Write, spec: ModelSpec, values: dict[str, Any], old: Any) -> None:
+    """A mapping's positions exist on its ports (a 12-position rear port has 1–12)."""
+    for side in ("front_port", "rear_port"):
+        ref = spec.ref(side)
+        assert ref is not None
+        port = await _one_row(write, ref.target, _value(values, old, ref.column), "positions")
+        position = _value(values, old, f"{side}_position") or 1
+        if port is not None and position > port.positions:
+            raise BadUserInput(f"{side}_position: {position} is beyond the port's {port.positions} position(s)", field=f"{side}_position")
+
+
+async def _installable_child(write: Write, spec: ModelSpec, values: dict[str, Any], old: Any) -> None:
+    """A device bay holds a child device (its type's subdevice role), never its own device."""
+    child_id = values.get("installed_device_id")
+    if child_id is None:
+        return
+    if child_id == _value(values, old, "device_id"):
+        raise BadUserInput("installed_device: a device cannot be installed in itself", field="installed_device")
+    child = await _one_row(write, "Device", child_id, "device_type_id")
+    kind = await _one_row(write, "DeviceType", child.device_type_id, "subdevice_role") if child is not None else None
+    if kind is not None and kind.subdevice_role != "child":
+        raise BadUserInput("installed_device: only a device whose type is a child device fits a device bay", field="installed_device")
+
+
+async def _one_template_owner(write: Write, spec: ModelSpec, values: dict[str, Any], old: Any) -> None:
+    """A template belongs to one device type or one module type; bays for devices and
+    inventory items belong to device types only (NetBox's rule)."""
+    device_type, module_type = _value(values, old, "device_type_id"), _value(values, old, "module_type_id")
+    model: type[TemplateOwned] = spec.model  # type: ignore[assignment]
+    if module_type is not None and not model.__modular__:
+        raise BadUserInput(f"module_type: a {spec.name} belongs to a device type, not a module type", field="module_type")
+    if (device_type is None) == (module_type is None):
+        raise BadUserInput(f"device_type: give a {spec.name} one owner: device_type or module_type", field="device_type")

@@ -38,11 +38,7 @@ from resolvers.validation import parse_id, parse_interface, parse_network
 
 
 def _set_fields(obj: Any) -> list[tuple[str, Any]]:
-    return [
-        (f.name, getattr(obj, f.name))
-        for f in dataclasses.fields(obj)
-        if getattr(obj, f.name) is not UNSET and getattr(obj, f.name) is not None
-    ]
+    return [(f.name, getattr(obj, f.name)) for f in dataclasses.fields(obj) if getattr(obj, f.name) is not UNSET and getattr(obj, f.name) is not None]
 
 
 def _like_escape(value: str) -> str:
@@ -88,8 +84,7 @@ class _Compilation:
     def nested(self, where: str, depth: int) -> int:
         if depth > self.limits.max_depth:
             raise BadUserInput(
-                f"{where}: filters may nest at most {self.limits.max_depth} levels deep"
-                " (each AND, OR, NOT and related-object filter is one level)",
+                f"{where}: filters may nest at most {self.limits.max_depth} levels deep (each AND, OR, NOT and related-object filter is one level)",
                 field=where,
             )
         return depth
@@ -171,9 +166,7 @@ def _operations(lookup: Any, path: str) -> list[tuple[str, str, Any]]:
     return found
 
 
-def _scalar_clause(
-    column: sa.ColumnElement, scalar: ScalarSpec, lookup: Any, path: str, state: _Compilation
-) -> list[sa.ColumnElement[bool]]:
+def _scalar_clause(column: sa.ColumnElement, scalar: ScalarSpec, lookup: Any, path: str, state: _Compilation) -> list[sa.ColumnElement[bool]]:
     clauses: list[sa.ColumnElement[bool]] = []
     textual = sa.cast(column, sa.Text) if scalar.kind in (Kind.network, Kind.interface, Kind.choice) else column
     is_net = scalar.kind in (Kind.network, Kind.interface)

@@ -202,9 +202,7 @@ async def _lock_prefix(write: Write, prefix_id: Any) -> Any:
     # The row lock serialises allocations from one parent: concurrent callers queue here
     # and each sees the previous one's committed result.
     table = spec_for(PREFIX).table
-    row = (
-        await write.conn.execute(sa.select(table).where(table.c.id == parse_id(prefix_id, "prefix")).with_for_update())
-    ).one_or_none()
+    row = (await write.conn.execute(sa.select(table).where(table.c.id == parse_id(prefix_id, "prefix")).with_for_update())).one_or_none()
     if row is None:
         raise NotFound(f"no prefix with id {prefix_id}", field="prefix")
     return row
@@ -236,9 +234,7 @@ async def allocate_prefix(ctx: RequestContext, prefix_id: Any, prefix_length: in
         parent = await _lock_prefix(write, prefix_id)
         network = ipaddress.ip_network(parent.prefix)
         if not network.prefixlen < prefix_length <= network.max_prefixlen:
-            raise BadUserInput(
-                f"prefix_length must be between {network.prefixlen + 1} and {network.max_prefixlen}", field="prefix_length"
-            )
+            raise BadUserInput(f"prefix_length must be between {network.prefixlen + 1} and {network.max_prefixlen}", field="prefix_length")
         blocks = prefix_tree.free_blocks(network, await _child_networks(write.conn, parent))
         block = next((b for b in blocks if b.prefixlen <= prefix_length), None)
         if block is None:

@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from strawberry.dataloader import DataLoader
 
 from models.base import Base
-from models.registry import ManySpec, ModelSpec, spec_for
+from models.registry import InlineSpec, ManySpec, ModelSpec, OneOfSpec, spec_for
 from models.tenancy import Tag, TaggedItem
 from resolvers.context import RequestContext
 
@@ -50,13 +50,71 @@ def by_column(ctx: RequestContext, spec: ModelSpec, column: str) -> DataLoader:
     table = spec.table
 
     async def load(keys: list[Any]) -> list[list[sa.Row]]:
-        rows = await fetch(ctx, sa.select(table).where(_any(table.c[column], keys)).order_by(table.c.id))
+        rows = await fetch(ctx, sa.select(table).where(_any(table.c[column], keys)).order_by(*spec.ordering))
         grouped: dict[Any, list[sa.Row]] = defaultdict(list)
         for row in rows:
             grouped[getattr(row, column)].append(row)
         return [grouped.get(key, []) for key in keys]
 
     return ctx.loader(("column", spec.type_key, column), load)
+
+
+def by_unique_column(ctx: RequestContext, spec: ModelSpec, column: str) -> DataLoader:
+    """The one row of ``spec`` whose unique ``column`` has each value (a one-to-one reverse)."""
+    table = spec.table
+
+    async def load(keys: list[Any]) -> list[sa.Row | None]:
+        found = {getattr(row, column): row for row in await fetch(ctx, sa.select(table).where(_any(table.c[column], keys)))}
+        return [found.get(key) for key in keys]
+
+    return ctx.loader(("unique", spec.type_key, column), load)
+
+
+def count_by_column(ctx: RequestContext, spec: ModelSpec, column: str) -> DataLoader:
+    """How many rows of ``spec`` (that the principal may see) point at each key."""
+    table = spec.table
+    key = table.c[column]
+
+    async def load(keys: list[Any]) -> list[int]:
+        statement = sa.select(key, sa.func.count()).where(_any(key, keys)).group_by(key)
+        counts = {row[0]: row[1] for row in await fetch(ctx, statement)}
+        return [counts.get(k, 0) for k in keys]
+
+    return ctx.loader(("count", spec.type_key, column), load)
+
+
+def inline(ctx: RequestContext, spec: ModelSpec, carried: InlineSpec, item: OneOfSpec) -> DataLoader:
+    """A carried list (a cable's ``a_terminations``): for each parent, the ``item`` targets
+    of its ``spec`` rows, each record marked with its type for the union."""
+    from resolvers.prefetch import TYPE_MARK, to_record
+
+    table = spec.table
+
+    async def load(keys: list[Any]) -> list[list[Any]]:
+        fixed = [table.c[column] == value for column, value in carried.fixed]
+        rows = await fetch(ctx, sa.select(table).where(_any(table.c[carried.parent], keys), *fixed).order_by(*spec.ordering))
+        wanted: dict[str, set[Any]] = defaultdict(set)
+        for row in rows:
+            for target, column in item.members:
+                if getattr(row, column) is not None:
+                    wanted[target].add(getattr(row, column))
+        found: dict[Any, Any] = {}
+        for target, ids in wanted.items():
+            target_ids = list(ids)
+            for key, hit in zip(target_ids, await by_id(ctx, spec=spec_for(target)).load_many(target_ids), strict=True):
+                if hit is not None:  # hidden by row-level security: left out
+                    record = to_record(hit)
+                    record.__dict__[TYPE_MARK] = target
+                    found[key] = record
+        grouped: dict[Any, list[Any]] = defaultdict(list)
+        for row in rows:
+            for _, column in item.members:
+                value = getattr(row, column)
+                if value is not None and value in found:
+                    grouped[getattr(row, carried.parent)].append(found[value])
+        return [grouped.get(key, []) for key in keys]
+
+    return ctx.loader(("inline", spec.type_key, carried.name), load)
 
 
 def many(ctx: RequestContext, relation: ManySpec) -> DataLoader:
@@ -69,7 +127,7 @@ def many(ctx: RequestContext, relation: ManySpec) -> DataLoader:
             sa.select(local.label("_owner"), target.table)
             .join(target.table, target.table.c.id == association.c[relation.remote])
             .where(_any(local, keys))
-            .order_by(target.table.c.id)
+            .order_by(*target.ordering)
         )
         grouped: dict[Any, list[sa.Row]] = defaultdict(list)
         for row in await fetch(ctx, statement):

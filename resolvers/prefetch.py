@@ -67,6 +67,10 @@ class Relation:
     # A computed field (depth, utilisation) keeps the raw answer for its resolver; a
     # relation stores its records under the field's own name.
     computed: bool = False
+    # The answers are plain values (counts), stored as they are.
+    raw: bool = False
+    # The answers are records of several types, each marked with its type (TYPE_MARK).
+    union: bool = False
 
     def slot(self, field: str) -> str:
         return _computed_slot(field) if self.computed else field
@@ -142,7 +146,7 @@ async def prefetch(ctx: RequestContext, type_name: str, records: list[Record], s
 
         def convert(row: Any) -> Any:
             # A row shared by many parents (their VRF) becomes one record.
-            if row is None or isinstance(row, Record):
+            if row is None or isinstance(row, Record) or relation.raw:  # noqa: B023 (used within this iteration only)
                 return row
             found = converted.get(id(row))  # noqa: B023 (used within this iteration only)
             if found is None:
@@ -157,12 +161,24 @@ async def prefetch(ctx: RequestContext, type_name: str, records: list[Record], s
                 children.extend(value)
             else:
                 value = convert(answer)
-                if value is not None:
+                if value is not None and not relation.raw:
                     children.append(value)
             by_key[key] = value
-        empty: Any = [] if relation.many else None
+        empty: Any = [] if relation.many else (0 if relation.raw else None)
         for record in records:
             record.__dict__[slot] = by_key.get(getattr(record, relation.key), empty)
-        if relation.target is not None and sub_selections:
+        if sub_selections and (relation.target is not None or relation.union):
             unique = list({id(c): c for c in children}.values())
-            await prefetch(ctx, relation.target, unique, sub_selections)
+            if relation.union:
+                await prefetch_marked(ctx, unique, sub_selections)
+            else:
+                await prefetch(ctx, relation.target, unique, sub_selections)
+
+
+async def prefetch_marked(ctx: RequestContext, records: list[Record], selections: Iterable[Any]) -> None:
+    """Prefetch records of several types, each marked with its type (TYPE_MARK)."""
+    by_type: dict[str, list[Record]] = {}
+    for record in records:
+        by_type.setdefault(record.__dict__[TYPE_MARK], []).append(record)
+    for type_name, group in by_type.items():
+        await prefetch(ctx, type_name, group, selections)

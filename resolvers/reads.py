@@ -63,16 +63,17 @@ async def list_rows(ctx: RequestContext, spec: ModelSpec, filters: Any = None, p
             if pagination.limit < 0:
                 raise BadUserInput("pagination.limit must not be negative", field="pagination.limit")
             if pagination.limit > ceiling:
-                raise BadUserInput(
-                    f"pagination.limit {pagination.limit} is over the page ceiling of {ceiling}", field="pagination.limit"
-                )
+                raise BadUserInput(f"pagination.limit {pagination.limit} is over the page ceiling of {ceiling}", field="pagination.limit")
             limit = pagination.limit
         if _given(pagination.offset):
             if pagination.offset < 0:
                 raise BadUserInput("pagination.offset must not be negative", field="pagination.offset")
             offset = pagination.offset
-        if _given(pagination.start):
-            # Keyset: rows after the cursor in id order (pass the last id of the previous page).
-            statement = statement.where(table.c.id > parse_id(pagination.start, "pagination.start"))
-    statement = statement.order_by(table.c.id).offset(offset).limit(limit)
+    ordering = spec.ordering
+    if _given(pagination) and _given(pagination.start):
+        # Keyset: rows after the cursor in id order (pass the last id of the previous page),
+        # as NetBox orders by primary key under a cursor.
+        statement = statement.where(table.c.id > parse_id(pagination.start, "pagination.start"))
+        ordering = (table.c.id,)
+    statement = statement.order_by(*ordering).offset(offset).limit(limit)
     return await fetch(ctx, statement)

@@ -24,11 +24,13 @@ if TYPE_CHECKING:
     from resolvers.writes import Write
 
 # Domains whose rules every write runs, in this order.
-DOMAINS = ("resolvers.dcim", "resolvers.ipam")
+DOMAINS = ("resolvers.dcim", "resolvers.cables", "resolvers.ipam")
 
 # Before the row is written: may refuse, or fill in values. After: may write more rows.
 BeforeRule = Callable[["Write", "ModelSpec", dict[str, Any], "sa.Row | None"], Awaitable[None]]
 AfterRule = Callable[["Write", "ModelSpec", "sa.Row", "sa.Row | None"], Awaitable["sa.Row"]]
+# Before a row is deleted: may refuse, or fix rows that point at it.
+DeleteRule = Callable[["Write", "ModelSpec", "sa.Row"], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class RuleBook:
 
     _before: dict[str, list[Rule]] = field(default_factory=dict)
     _after: dict[str, list[Rule]] = field(default_factory=dict)
+    _deleting: dict[str, list[Rule]] = field(default_factory=dict)
 
     def check(self, *models: str) -> Callable[[BeforeRule], BeforeRule]:
         """A rule that refuses bad input before the row is written; it always runs."""
@@ -55,6 +58,18 @@ class RuleBook:
     def generate_after(self, *models: str) -> Callable[[AfterRule], AfterRule]:
         """A rule that writes derived rows after the row; returns the (re-read) row."""
         return self._add(self._after, models, generates=True)
+
+    def maintain_after(self, *models: str) -> Callable[[AfterRule], AfterRule]:
+        """A rule that keeps other rows right after the row is written (an endpoint's
+        cable); it always runs, importers included."""
+        return self._add(self._after, models, generates=False)
+
+    def maintain_before_delete(self, *models: str) -> Callable[[DeleteRule], DeleteRule]:
+        """A rule that keeps other rows right before the row is deleted; it always runs."""
+        return self._add(self._deleting, models, generates=False)
+
+    def before_delete(self, model: str) -> list[DeleteRule]:
+        return [rule.run for rule in self._deleting.get(model, [])]
 
     def before(self, model: str, *, generate: bool) -> list[BeforeRule]:
         return [rule.run for rule in self._before.get(model, []) if generate or not rule.generates]

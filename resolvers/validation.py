@@ -13,6 +13,38 @@ from resolvers.errors import BadUserInput
 _HEX_COLOR = re.compile(r"^[0-9a-fA-F]{6}$")
 
 
+def _hex_color(value: str, field: str) -> str:
+    if not _HEX_COLOR.match(value):
+        raise BadUserInput(f"{field} '{value}' is not a hex colour like 'ff8800'", field=field)
+    return value.lower()
+
+
+def _hex_color_or_blank(value: str, field: str) -> str:
+    return value if value == "" else _hex_color(value, field)
+
+
+def _octets(count: int, name: str, example: str) -> Any:
+    """Colon-separated hex octets, any common spelling in (``001a.2b3c.4d5e``, dashes,
+    lower case), NetBox's upper-case colon form out."""
+
+    def parse(value: str, field: str) -> str:
+        digits = re.sub(r"[:.\-]", "", value.strip())
+        if len(digits) != 2 * count or not re.fullmatch(r"[0-9a-fA-F]+", digits):
+            raise BadUserInput(f"{field} '{value}' is not a {name} like '{example}'", field=field)
+        return ":".join(digits[i : i + 2] for i in range(0, len(digits), 2)).upper()
+
+    return parse
+
+
+# Declared string shapes (``info={"format": ...}`` on a column): each checks and normalises.
+_FORMATS = {
+    "hex_color": _hex_color,
+    "hex_color_or_blank": _hex_color_or_blank,
+    "mac": _octets(6, "MAC address", "00:1A:2B:3C:4D:5E"),
+    "wwn": _octets(8, "World Wide Name", "50:01:43:80:12:34:56:78"),
+}
+
+
 def parse_id(value: Any, field: str) -> uuid.UUID:
     try:
         return uuid.UUID(str(value))
@@ -33,8 +65,7 @@ def _refuse_zone(value: Any, field: str) -> None:
     if zone is not None:
         unscoped = address.split("%", 1)[0] + slash + mask
         raise BadUserInput(
-            f"{field}: '{value}' is a scoped IPv6 address (zone %{zone}); zones cannot be stored or compared,"
-            f" give '{unscoped}' instead",
+            f"{field}: '{value}' is a scoped IPv6 address (zone %{zone}); zones cannot be stored or compared, give '{unscoped}' instead",
             field=field,
             suggestion=unscoped,
         )
@@ -49,9 +80,7 @@ def parse_network(value: str, field: str) -> ipaddress.IPv4Network | ipaddress.I
             meant = ipaddress.ip_network(value, strict=False)
         except ValueError:
             raise BadUserInput(f"{field}: '{value}' is not a valid CIDR prefix ({strict_error})", field=field) from None
-        raise BadUserInput(
-            f"{field}: '{value}' has host bits set; did you mean {meant}?", field=field, suggestion=str(meant)
-        ) from None
+        raise BadUserInput(f"{field}: '{value}' has host bits set; did you mean {meant}?", field=field, suggestion=str(meant)) from None
 
 
 def parse_interface(value: str, field: str) -> ipaddress.IPv4Interface | ipaddress.IPv6Interface:
@@ -77,14 +106,23 @@ def check_scalar(scalar: ScalarSpec, value: Any) -> Any:
                 f"{field} is {len(value)} characters long; at most {scalar.max_length} are allowed",
                 field=field,
             )
-        if scalar.format == "hex_color":
-            if not _HEX_COLOR.match(value):
-                raise BadUserInput(f"{field} '{value}' is not a hex colour like 'ff8800'", field=field)
-            return value.lower()
+        if scalar.format is not None:
+            return _FORMATS[scalar.format](value, field)
+    elif scalar.kind is Kind.integer and scalar.choices is not None:
+        if value not in scalar.choices:
+            raise BadUserInput(f"{field}: {value} is not one of {', '.join(map(str, scalar.choices))}", field=field)
     elif scalar.kind in (Kind.integer, Kind.big_integer, Kind.decimal) and scalar.bounds is not None:
         low, high = scalar.bounds
         if not low <= value <= high:
             raise BadUserInput(f"{field} {value} is out of range {low}..{high}", field=field)
+    elif scalar.kind is Kind.integers:
+        if scalar.required and not value:
+            raise BadUserInput(f"{field} may not be empty", field=field)
+        low, high = scalar.bounds or (1, 32767)
+        wrong = [v for v in value if not low <= v <= high]
+        if wrong:
+            raise BadUserInput(f"{field}: {wrong[0]} is out of range {low}..{high}", field=field)
+        return sorted(set(value))
     elif scalar.kind is Kind.network:
         return str(parse_network(value, field))
     elif scalar.kind is Kind.interface:

@@ -21,7 +21,7 @@ from models.base import Base, table_of
 from models.changelog import ObjectChange
 from models.choices import ChangeAction
 from models.numid import allocate_numids
-from models.registry import ModelSpec, OneOfSpec, column_value_for_json, content_type, spec_for
+from models.registry import InlineSpec, ModelSpec, OneOfSpec, column_value_for_json, content_type, spec_for
 from models.tenancy import Tag, TaggedItem
 from permissions.principal import Principal
 from resolvers.context import RequestContext
@@ -49,6 +49,7 @@ class Write:
 
     async def insert(self, spec: ModelSpec, values: dict[str, Any]) -> sa.Row:
         """Insert a row (with a numid when the model has one) and log it."""
+        values = with_natural_keys(spec, values)
         if spec.numbered and values.get("numid") is None:
             (values["numid"],) = await allocate_numids(self.conn, values["tenant_id"], spec.type_key, 1)
         row = (await self.conn.execute(sa.insert(spec.table).values(**values).returning(spec.table))).one()
@@ -56,13 +57,31 @@ class Write:
         return row
 
     async def update(self, spec: ModelSpec, old: sa.Row, values: dict[str, Any]) -> sa.Row:
-        values = {**values, "last_updated": sa.func.now()}
+        values = {**with_natural_keys(spec, values), "last_updated": sa.func.now()}
         statement = sa.update(spec.table).where(spec.table.c.id == old.id).values(**values).returning(spec.table)
         row = (await self.conn.execute(statement)).one()
         await self.log(spec, ChangeAction.update, old, row)
         return row
 
+    async def insert_many(self, spec: ModelSpec, rows: list[dict[str, Any]]) -> list[sa.Row]:
+        """Insert rows in one statement, each logged under the request's id (components a
+        device's type stamps out). Rules do not run: the caller is one."""
+        if not rows:
+            return []
+        rows = [with_natural_keys(spec, row) for row in rows]
+        if spec.numbered:
+            numbers = await allocate_numids(self.conn, rows[0]["tenant_id"], spec.type_key, len(rows))
+            rows = [{**row, "numid": number} for row, number in zip(rows, numbers, strict=True)]
+        inserted = list((await self.conn.execute(sa.insert(spec.table).returning(spec.table, sort_by_parameter_order=True), rows)).all())
+        entries = [self._change(spec, ChangeAction.create, None, row) for row in inserted]
+        await self.conn.execute(sa.insert(table_of(ObjectChange)), entries)
+        return inserted
+
     async def log(self, spec: ModelSpec, action: ChangeAction, old: sa.Row | None, new: sa.Row | None) -> None:
+        await self.conn.execute(sa.insert(table_of(ObjectChange)).values(**self._change(spec, action, old, new)))
+
+    def _change(self, spec: ModelSpec, action: ChangeAction, old: sa.Row | None, new: sa.Row | None) -> dict[str, Any]:
+        """The change-log row of one change; the change event is queued for after commit."""
         before, after = snapshot(old), snapshot(new)
         changed = sorted(k for k in set(before or {}) | set(after or {}) if (before or {}).get(k) != (after or {}).get(k))
         changed = [k for k in changed if k != "last_updated"]
@@ -70,23 +89,21 @@ class Write:
         assert row is not None
         tenant_id = spec.model.owning_tenant(row)
         audience = spec.model.__audience__
-        await self.conn.execute(
-            sa.insert(table_of(ObjectChange)).values(
-                org_id=self.principal.org_id,
-                tenant_id=tenant_id,
-                user_id=self.principal.user_id,
-                user_name=self.principal.username,
-                request_id=self.ctx.request_id,
-                audience=audience,
-                action=action,
-                object_type=spec.type_key,
-                object_id=row.id,
-                object_numid=getattr(row, "numid", None),
-                object_repr=_display(row)[:200],
-                prechange_data=before,
-                postchange_data=after,
-                changed_fields=changed,
-            )
+        entry = dict(
+            org_id=self.principal.org_id,
+            tenant_id=tenant_id,
+            user_id=self.principal.user_id,
+            user_name=self.principal.username,
+            request_id=self.ctx.request_id,
+            audience=audience,
+            action=action,
+            object_type=spec.type_key,
+            object_id=row.id,
+            object_numid=getattr(row, "numid", None),
+            object_repr=_display(row)[:200],
+            prechange_data=before,
+            postchange_data=after,
+            changed_fields=changed,
         )
         self.changes.append(
             {
@@ -102,6 +119,15 @@ class Write:
                 "affects_principals": spec.model.__affects_principals__,
             }
         )
+        return entry
+
+
+def with_natural_keys(spec: ModelSpec, values: dict[str, Any]) -> dict[str, Any]:
+    """The values with every sort key whose source they set (``_name`` from ``name``)."""
+    keys = {
+        column: keyer(values[source], length) if values[source] is not None else None for column, source, keyer, length in spec.natural_keys if source in values
+    }
+    return {**values, **keys} if keys else values
 
 
 # Never copied into the change log or events.
@@ -111,7 +137,7 @@ SECRET_COLUMNS = {"password_hash", "key_hash"}
 def snapshot(row: sa.Row | None) -> dict[str, Any] | None:
     if row is None:
         return None
-    return {key: column_value_for_json(value) for key, value in row._mapping.items() if key not in SECRET_COLUMNS}
+    return {key: column_value_for_json(value) for key, value in row._mapping.items() if key not in SECRET_COLUMNS and not key.startswith("_")}
 
 
 def _display(row: sa.Row) -> str:
@@ -156,6 +182,8 @@ def _split_input(spec: ModelSpec, data: dict[str, Any]) -> tuple[dict[str, Any],
             values[ref.column] = parse_id(value, name) if value is not None else None
         elif any(m.name == name for m in spec.many):
             many[name] = [parse_id(v, name) for v in (value or [])]
+        elif any(i.name == name for i in spec.inline):
+            many[name] = list(value or [])  # {type, id} items, written by _write_inline
         else:
             values[name] = value
     return check_values(spec, values), many, tags
@@ -195,6 +223,22 @@ async def _check_references(write: Write, spec: ModelSpec, values: dict[str, Any
             raise BadUserInput(f"{name}: that {target.name} belongs to another tenant", field=name)
 
 
+async def _owner_tenant(write: Write, spec: ModelSpec, values: dict[str, Any]) -> uuid.UUID:
+    """The tenant of a new owned row: its owner's (a component's device), read under the
+    writer's row-level security, so an owner the writer cannot see is not found."""
+    for name in spec.tenant_from:
+        ref = spec.ref(name)
+        assert ref is not None, (spec.type_name, name)
+        if values.get(ref.column) is None:
+            continue
+        owner = spec_for(ref.target).table
+        found = (await write.conn.execute(sa.select(owner.c.tenant_id).where(owner.c.id == values[ref.column]))).scalar_one_or_none()
+        if found is None:
+            raise NotFound(f"{name}: no {spec_for(ref.target).name} with id {values[ref.column]}", field=name)
+        return found
+    raise BadUserInput(f"give {' or '.join(spec.tenant_from)}", field=spec.tenant_from[0])
+
+
 async def _check_no_cycle(write: Write, spec: ModelSpec, values: dict[str, Any], old: sa.Row | None) -> None:
     parent = spec.ref("parent")
     if parent is None or old is None or values.get(parent.column) is None:
@@ -215,6 +259,10 @@ async def _write_many(write: Write, spec: ModelSpec, row: sa.Row, many: dict[str
         if len(ids) > limit:
             raise BadUserInput(f"{name}: {len(ids)} ids; at most {limit} are allowed in one list", field=name)
     for name, ids in many.items():
+        carried = next((i for i in spec.inline if i.name == name), None)
+        if carried is not None:
+            await _write_inline(write, spec, row, carried, ids)
+            continue
         relation = next(m for m in spec.many if m.name == name)
         association = Base.metadata.tables[relation.table]
         distinct = list(dict.fromkeys(ids))
@@ -225,6 +273,26 @@ async def _write_many(write: Write, spec: ModelSpec, row: sa.Row, many: dict[str
                 sa.insert(association),
                 [{"tenant_id": row.tenant_id, relation.local: row.id, relation.remote: i} for i in distinct],
             )
+
+
+async def _write_inline(write: Write, spec: ModelSpec, row: sa.Row, carried: InlineSpec, items: list[Any]) -> None:
+    """Replace the object's carried rows (a cable's A-end terminations) by ``items``; each
+    row goes through the full write path of its own model, its rules included."""
+    if carried.required and not items:
+        raise BadUserInput(f"{carried.name}: give at least one", field=carried.name)
+    source = spec_for(carried.source)
+    table = source.table
+    matching = [table.c[carried.parent] == row.id, *(table.c[column] == value for column, value in carried.fixed)]
+    for old in (await write.conn.execute(sa.select(table).where(*matching).with_for_update())).all():
+        await delete_row(write, source, old)
+    one_of = next(o for o in source.one_of if o.name == carried.item)
+    for item in items:
+        try:
+            values = {carried.parent: row.id, **dict(carried.fixed), **_one_of_values(one_of, item)}
+            await insert_object(write, source, values)
+        except ApiError as error:
+            # The client wrote ``a_terminations``, not the termination row's own field.
+            raise type(error)(f"{carried.name}: {error.message}", field=carried.name) from None
 
 
 async def _check_references_many(write: Write, target_name: str, ids: list[Any], tenant_id: Any, field: str) -> None:
@@ -319,6 +387,8 @@ async def _write_object(
 ) -> sa.Row:
     """The one write sequence for creates (``old`` None) and updates: checks, hooks, the
     row, its many-to-many relations and tags, then the after-hooks."""
+    if old is None and spec.tenant_from and values.get("tenant_id") is None:
+        values["tenant_id"] = await _owner_tenant(write, spec, values)
     await _check_references(write, spec, values, values.get("tenant_id") if old is None else getattr(old, "tenant_id", None))
     await _check_no_cycle(write, spec, values, old)
     book = rule_book()
@@ -341,6 +411,8 @@ def prepare_create(
     values, many, tags = _split_input(spec, dict(data))
     if tenant_id is not None:
         values["tenant_id"] = tenant_id
+    elif spec.tenant_from:
+        pass  # taken from the owner inside the transaction (_owner_tenant)
     elif spec.tenant_scoped:
         values["tenant_id"] = resolve_tenant(principal, values)
     elif spec.org_scoped:
@@ -356,9 +428,7 @@ async def create(ctx: RequestContext, spec: ModelSpec, data: dict[str, Any]) -> 
 
 
 async def _load_for_write(write: Write, spec: ModelSpec, object_id: uuid.UUID) -> sa.Row:
-    row = (
-        await write.conn.execute(sa.select(spec.table).where(spec.table.c.id == object_id).with_for_update())
-    ).one_or_none()
+    row = (await write.conn.execute(sa.select(spec.table).where(spec.table.c.id == object_id).with_for_update())).one_or_none()
     if row is None:
         raise NotFound(f"no {spec.name} with id {object_id}", field="id")
     return row
@@ -385,14 +455,21 @@ async def delete(ctx: RequestContext, spec: ModelSpec, object_id: Any) -> sa.Row
     object_id = parse_id(object_id, "id")
 
     async def work(write: Write) -> sa.Row:
-        old = await _load_for_write(write, spec, object_id)
-        item = table_of(TaggedItem)
-        await write.conn.execute(sa.delete(item).where(item.c.object_type == spec.type_key, item.c.object_id == old.id))
-        await write.conn.execute(sa.delete(spec.table).where(spec.table.c.id == old.id))
-        await write.log(spec, ChangeAction.delete, old, None)
-        return old
+        return await delete_row(write, spec, await _load_for_write(write, spec, object_id))
 
     return await run_write(ctx, work)
+
+
+async def delete_row(write: Write, spec: ModelSpec, old: sa.Row) -> sa.Row:
+    """Everything a delete does inside its transaction: the rules that keep other rows
+    right (a cable's endpoints), tags, the row, its change-log entry."""
+    for before in rule_book().before_delete(spec.type_name):
+        await before(write, spec, old)
+    item = table_of(TaggedItem)
+    await write.conn.execute(sa.delete(item).where(item.c.object_type == spec.type_key, item.c.object_id == old.id))
+    await write.conn.execute(sa.delete(spec.table).where(spec.table.c.id == old.id))
+    await write.log(spec, ChangeAction.delete, old, None)
+    return old
 
 
 def _first_line(error: Exception) -> str:

@@ -104,9 +104,7 @@ def _check_permissions(principal: Any, permissions: Optional[list[PermissionInpu
             raise BadUserInput(f"permissions.actions: unknown {sorted(unknown)}", field=f"permissions.{index}.actions")
         unknown_types = set(permission.object_types) - known
         if unknown_types:
-            raise BadUserInput(
-                f"permissions.object_types: no object type {sorted(unknown_types)}", field=f"permissions.{index}.object_types"
-            )
+            raise BadUserInput(f"permissions.object_types: no object type {sorted(unknown_types)}", field=f"permissions.{index}.object_types")
         if not permission.object_types or not permission.actions:
             raise BadUserInput("permissions: name at least one object type and one action", field=f"permissions.{index}")
         for object_type in permission.object_types:
@@ -138,6 +136,7 @@ async def _user_within_reach(write: Write, user_id: Any) -> Any:
 def query_fields() -> dict[str, Any]:
     async def me(info: strawberry.Info) -> UserType:
         principal = info.context.require_principal()
+
         async def load(conn: Any) -> Any:
             return (await conn.execute(sa.select(User.__table__).where(User.__table__.c.id == principal.user_id))).one()
 
@@ -173,9 +172,7 @@ def mutation_fields(generated: dict[str, Any]) -> dict[str, Any]:
                 )
             ).one()
             for object_type, actions in grants.items():
-                await write.conn.execute(
-                    sa.insert(table_of(ObjectPermission)).values(user_id=row.id, object_types=[object_type], actions=sorted(actions))
-                )
+                await write.conn.execute(sa.insert(table_of(ObjectPermission)).values(user_id=row.id, object_types=[object_type], actions=sorted(actions)))
             await write.log(USER_SPEC, ChangeAction.create, None, row)
             return row
 
@@ -208,7 +205,12 @@ def mutation_fields(generated: dict[str, Any]) -> dict[str, Any]:
             token_row = (await write.conn.execute(sa.select(Token.__table__).where(Token.__table__.c.id == token_id))).one()
             await write.log(TOKEN_SPEC, ChangeAction.create, None, token_row)
             return TokenCreated(
-                id=strawberry.ID(str(token_id)), key=key, user=strawberry.ID(str(user_id)), write_enabled=input.write_enabled, expires=expires, tenants=tenant_ids
+                id=strawberry.ID(str(token_id)),
+                key=key,
+                user=strawberry.ID(str(user_id)),
+                write_enabled=input.write_enabled,
+                expires=expires,
+                tenants=tenant_ids,
             )
 
         return await run_write(info.context, work)

@@ -106,6 +106,7 @@ def scalar_type(scalar: ScalarSpec) -> Any:
         Kind.interface: str,
         Kind.json: JSON,
         Kind.strings: list[str],
+        Kind.integers: list[int],
     }.get(scalar.kind)
     if scalar.kind is Kind.choice:
         base = str  # NetBox answers the value ("active"); inputs take the enum (input_scalar_type)
@@ -136,16 +137,29 @@ def _relation_fields(spec: ModelSpec, types: dict[str, type]) -> dict[str, Any]:
         fields[ref.name] = relation_annotation(owner, ref.name, relation, Optional[types[ref.target]])
     for reverse in spec.reverse:
         source = spec_for(reverse.source)
-        relation = Relation(partial(loaders.by_column, spec=source, column=reverse.column), "id", reverse.source, many=True)
-        fields[reverse.name] = relation_annotation(owner, reverse.name, relation, list[types[reverse.source]])  # type: ignore[valid-type, name-defined]
+        if reverse.many:
+            relation = Relation(partial(loaders.by_column, spec=source, column=reverse.column), "id", reverse.source, many=True)
+            fields[reverse.name] = relation_annotation(owner, reverse.name, relation, list[types[reverse.source]])  # type: ignore[valid-type, name-defined]
+        else:
+            relation = Relation(partial(loaders.by_unique_column, spec=source, column=reverse.column), "id", reverse.source, many=False)
+            fields[reverse.name] = relation_annotation(owner, reverse.name, relation, Optional[types[reverse.source]])
+    for count in spec.counts:
+        relation = Relation(partial(loaders.count_by_column, spec=spec_for(count.source), column=count.column), "id", None, many=False, raw=True)
+        fields[count.name] = relation_annotation(owner, count.name, relation, int)
     for many in spec.many:
         relation = Relation(partial(loaders.many, relation=many), "id", many.target, many=True)
         fields[many.name] = relation_annotation(owner, many.name, relation, list[types[many.target]])  # type: ignore[valid-type, name-defined]
     for one_of in spec.one_of:
         arc = Arc(tuple((column, target, partial(loaders.by_id, spec=spec_for(target))) for target, column in one_of.members))
         register(owner, one_of.name, arc)
-        members = Union[tuple(types[target] for target, _ in one_of.members)]  # type: ignore[valid-type]
-        fields[one_of.name] = Optional[Annotated[members, strawberry.union(_union_name(spec, one_of.name))]]
+        fields[one_of.name] = Optional[union_of(_union_name(spec, one_of.name), [target for target, _ in one_of.members], types)]
+    for carried in spec.inline:
+        source = spec_for(carried.source)
+        item = next(o for o in source.one_of if o.name == carried.item)
+        relation = Relation(partial(loaders.inline, spec=source, carried=carried, item=item), "id", None, many=True, union=True)
+        register(owner, carried.name, relation)
+        members = [target for target, _ in item.members]
+        fields[carried.name] = list[union_of(_union_name(source, item.name), members, types)]  # type: ignore[misc]
     if spec.tagged:
         relation = Relation(partial(loaders.tags, type_key=spec.type_key), "id", "Tag", many=True)
         fields["tags"] = relation_annotation(owner, "tags", relation, list[types["Tag"]])  # type: ignore[valid-type, name-defined]  # noqa: F821 (a dict key, not a forward reference)
@@ -153,6 +167,17 @@ def _relation_fields(spec: ModelSpec, types: dict[str, type]) -> dict[str, Any]:
     clashing = columns & set(fields)
     assert not clashing, f"{owner}: relation names {clashing} clash with columns"
     return fields
+
+
+_UNIONS: dict[str, Any] = {}
+
+
+def union_of(name: str, members: list[str], types: dict[str, type]) -> Any:
+    """The union type ``name`` of these models' types, made once: fields answering the same
+    union (a termination's ``termination``, a cable's ``a_terminations``) share it."""
+    if name not in _UNIONS:
+        _UNIONS[name] = Annotated[Union[tuple(types[m] for m in members)], strawberry.union(name)]  # type: ignore[valid-type]
+    return _UNIONS[name]
 
 
 def _union_name(spec: ModelSpec, field_name: str) -> str:
@@ -184,6 +209,7 @@ def build_types(overrides: dict[str, Any]) -> dict[str, Generated]:
     types = {name: type(f"{spec.type_name}Type", (), {"__module__": __name__}) for name, spec in all_specs.items()}
     filters = {name: type(f"{spec.type_name}Filter", (), {"__module__": __name__}) for name, spec in all_specs.items()}
     generated: dict[str, Generated] = {}
+    # Types some union answers: every one-of target (cable endpoints among them).
     union_members = {target for spec in all_specs.values() for one_of in spec.one_of for target, _ in one_of.members}
 
     for name, spec in all_specs.items():
@@ -257,11 +283,14 @@ def _input(spec: ModelSpec, create: bool) -> type:
         base = input_scalar_type(scalar)
         add(scalar.name, base, create and not scalar.nullable and not scalar.has_default)
     for ref in spec.refs:
-        add(ref.name, strawberry.ID, create and not ref.nullable and ref.name != "tenant")
+        if ref.writable:
+            add(ref.name, strawberry.ID, create and not ref.nullable and ref.name != "tenant")
     for relation in spec.many:
         add(relation.name, list[strawberry.ID], False)
     for one_of in spec.one_of:
         add(one_of.name, ObjectReferenceInput, create and not one_of.nullable)
+    for carried in spec.inline:
+        add(carried.name, list[ObjectReferenceInput], create and carried.required)
     if spec.tagged:
         add("tags", list[strawberry.ID], False)
     suffix = "CreateInput" if create else "UpdateInput"

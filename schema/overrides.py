@@ -6,13 +6,16 @@ per-level prefetching and are plain attributes; computed ones read their prefetc
 batch answer, or load it when the record was not prefetched.
 """
 
+from functools import partial
 from typing import Any, Optional
 
 import strawberry
 
+from models.registry import specs
 from resolvers import ipam
 from resolvers.prefetch import MISSING, Relation, prefetched, register
 from schema.build import relation_annotation
+from schema.cabling import cabled_fields
 
 
 def _computed_field(owner: str, name: str, relation: Relation, compute: Any, annotation: Any, description: str) -> Any:
@@ -55,10 +58,16 @@ def prefix_fields(types: dict[str, type]) -> tuple[dict[str, Any], dict[str, Any
     annotations = {
         "parent": relation_annotation("Prefix", "parent", Relation(ipam.parent_loader, "id", "Prefix", many=False), Optional[prefix_type]),
         "children": relation_annotation(
-            "Prefix", "children", Relation(ipam.children_loader, "id", "Prefix", many=True), list[prefix_type]  # type: ignore[valid-type]
+            "Prefix",
+            "children",
+            Relation(ipam.children_loader, "id", "Prefix", many=True),
+            list[prefix_type],  # type: ignore[valid-type]
         ),
         "ip_addresses": relation_annotation(
-            "Prefix", "ip_addresses", Relation(ipam.ip_addresses_loader, "id", "IPAddress", many=True), list[ip_type]  # type: ignore[valid-type]
+            "Prefix",
+            "ip_addresses",
+            Relation(ipam.ip_addresses_loader, "id", "IPAddress", many=True),
+            list[ip_type],  # type: ignore[valid-type]
         ),
     }
     attributes = {
@@ -96,4 +105,6 @@ def ip_address_fields(types: dict[str, type]) -> tuple[dict[str, Any], dict[str,
     return annotations, attributes
 
 
-OVERRIDES = {"Prefix": prefix_fields, "IPAddress": ip_address_fields}
+OVERRIDES: dict[str, Any] = {"Prefix": prefix_fields, "IPAddress": ip_address_fields}
+# Every cable endpoint answers link_peers, connected_endpoints and trace.
+OVERRIDES.update({name: partial(cabled_fields, name) for name, spec in specs().items() if getattr(spec.model, "__cabled__", False)})

@@ -121,9 +121,7 @@ def _subscription() -> type:
     @strawberry.type
     class Subscription:
         @strawberry.subscription(description="Committed changes to objects you may see; optionally only of some types.")
-        async def object_changed(
-            self, info: strawberry.Info, types: Optional[list[str]] = None
-        ) -> AsyncGenerator[ObjectChangedEvent, None]:
+        async def object_changed(self, info: strawberry.Info, types: Optional[list[str]] = None) -> AsyncGenerator[ObjectChangedEvent, None]:
             ctx = info.context
             principal = ctx.require_principal()
             wanted = set(types or [])

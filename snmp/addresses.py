@@ -31,9 +31,7 @@ def _prefix_length(value: SnmpValue) -> int | None:
 def collect_ip_addresses(collector: Collector) -> list[IpAddress]:
     found: dict[tuple[int | None, str], IpAddress] = {}
 
-    table = collector.columns(
-        SECTION, "ipAddressTable", [oids.IP_ADDRESS_IF_INDEX, oids.IP_ADDRESS_TYPE, oids.IP_ADDRESS_PREFIX]
-    )
+    table = collector.columns(SECTION, "ipAddressTable", [oids.IP_ADDRESS_IF_INDEX, oids.IP_ADDRESS_TYPE, oids.IP_ADDRESS_PREFIX])
     for index in rows(table):
         try:
             address, _ = inet_from_index(index)

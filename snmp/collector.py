@@ -94,9 +94,7 @@ class Collector:
         if self.stopped is not None and section != self.stopped.section and section not in self._skipped_sections:
             self._skipped_sections.append(section)
 
-    def columns(
-        self, section: str, table: str, columns: Sequence[Oid], expected_rows: int | None = None
-    ) -> dict[Oid, Column]:
+    def columns(self, section: str, table: str, columns: Sequence[Oid], expected_rows: int | None = None) -> dict[Oid, Column]:
         """Walk some columns of one table: {column: {index: value}}; failures are recorded.
 
         After the first column the row count is known, and each GETBULK is sized to fetch a
@@ -153,9 +151,7 @@ class Collector:
         else:
             entry.count += 1
 
-    def decode(
-        self, section: str, column: Oid, index: Oid, value: SnmpValue, decoder: Callable[[SnmpValue], T]
-    ) -> T | None:
+    def decode(self, section: str, column: Oid, index: Oid, value: SnmpValue, decoder: Callable[[SnmpValue], T]) -> T | None:
         """``decoder(value)``, or None for an absent value; malformed values are counted."""
         if value is None:
             return None
@@ -165,9 +161,7 @@ class Collector:
             self.malformed(section, column, index, value, str(error))
             return None
 
-    def cell(
-        self, section: str, table: dict[Oid, Column], column: Oid, index: Oid, decoder: Callable[[SnmpValue], T]
-    ) -> T | None:
+    def cell(self, section: str, table: dict[Oid, Column], column: Oid, index: Oid, decoder: Callable[[SnmpValue], T]) -> T | None:
         """One decoded value of a table from ``columns``, or None."""
         return self.decode(section, column, index, table.get(column, {}).get(index), decoder)
 
@@ -183,11 +177,7 @@ class Collector:
                 errors.append(Skipped(section, f"not attempted after {reason.kind} in {reason.section}"))
         greatest = self.session.greatest_oid_seen
         for outcome in self._tables:
-            cut_short = [
-                walk
-                for walk in outcome.walks
-                if walk.ended_early or (walk.hit_end_of_mib and greatest > walk.last_oid)
-            ]
+            cut_short = [walk for walk in outcome.walks if walk.ended_early or (walk.hit_end_of_mib and greatest > walk.last_oid)]
             for walk in cut_short:
                 errors.append(
                     WalkEndedEarly(

@@ -27,9 +27,7 @@ OCTET32_COLUMNS = [oids.IF_IN_OCTETS, oids.IF_OUT_OCTETS]
 ERROR_COLUMNS = [oids.IF_IN_ERRORS, oids.IF_OUT_ERRORS, oids.IF_IN_DISCARDS, oids.IF_OUT_DISCARDS]
 
 
-def collect_counters(
-    collector: Collector, uptime_ticks: int | None, speeds: Mapping[int, int | None] | None = None
-) -> CounterSample:
+def collect_counters(collector: Collector, uptime_ticks: int | None, speeds: Mapping[int, int | None] | None = None) -> CounterSample:
     taken_at = time.time()
     expected = len(speeds) if speeds else None
     hc = collector.columns(SECTION, "ifXTable 64-bit octets", HC_COLUMNS, expected)

@@ -121,9 +121,7 @@ class CounterPoll:
     varbinds_received: int
 
 
-def sample_counters(
-    target: Target, credentials: Credentials, speeds: Mapping[int, int | None] | None = None
-) -> CounterPoll:
+def sample_counters(target: Target, credentials: Credentials, speeds: Mapping[int, int | None] | None = None) -> CounterPoll:
     """Just the interface counters (and sysUpTime), for polling between discoveries.
 
     ``speeds`` (ifIndex -> bits/s, e.g. from the last discovery) lets ``rates`` reject

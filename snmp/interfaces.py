@@ -59,9 +59,7 @@ def _status(code: int | None) -> str | None:
     return None if code is None else STATUS_NAMES.get(code, str(code))
 
 
-def build_interfaces(
-    collector: Collector, if_table: dict[Oid, Column], ifx_table: dict[Oid, Column]
-) -> list[Interface]:
+def build_interfaces(collector: Collector, if_table: dict[Oid, Column], ifx_table: dict[Oid, Column]) -> list[Interface]:
     interfaces = []
     for index in rows({**if_table, **ifx_table}):
         if len(index) != 1:

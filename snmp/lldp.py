@@ -140,17 +140,11 @@ def collect_lldp(collector: Collector, interfaces: Sequence[Interface]) -> list[
         local_id = text(local, oids.LLDP_LOC_PORT_ID, port_index)
         local_desc = text(local, oids.LLDP_LOC_PORT_DESC, port_index)
         # Match by name first; many agents (Juniper, some Cisco) number LLDP ports by ifIndex.
-        interface = (
-            by_name.get(local_id or "") or by_name.get(local_desc or "") or by_index.get(local_port_num)
-        )
+        interface = by_name.get(local_id or "") or by_name.get(local_desc or "") or by_index.get(local_port_num)
         chassis_subtype = collector.cell(SECTION, remote, oids.LLDP_REM_CHASSIS_ID_SUBTYPE, index, as_int)
         port_subtype = collector.cell(SECTION, remote, oids.LLDP_REM_PORT_ID_SUBTYPE, index, as_int)
-        chassis_id = _identifier(
-            collector, remote, oids.LLDP_REM_CHASSIS_ID, index, chassis_subtype, CHASSIS_MAC, CHASSIS_NETWORK_ADDRESS
-        )
-        port_id = _identifier(
-            collector, remote, oids.LLDP_REM_PORT_ID, index, port_subtype, PORT_MAC, PORT_NETWORK_ADDRESS
-        )
+        chassis_id = _identifier(collector, remote, oids.LLDP_REM_CHASSIS_ID, index, chassis_subtype, CHASSIS_MAC, CHASSIS_NETWORK_ADDRESS)
+        port_id = _identifier(collector, remote, oids.LLDP_REM_PORT_ID, index, port_subtype, PORT_MAC, PORT_NETWORK_ADDRESS)
         neighbours.append(
             LldpNeighbour(
                 local_port_num=local_port_num,

@@ -148,9 +148,7 @@ def _session_arguments(target: Target, credentials: Credentials) -> dict[str, ob
         if credentials.auth_protocol is not None:
             arguments.update(auth_protocol=credentials.auth_protocol.value, auth_passphrase=credentials.auth_key)
         if credentials.priv_protocol is not None:
-            arguments.update(
-                privacy_protocol=credentials.priv_protocol.value, privacy_passphrase=credentials.priv_key
-            )
+            arguments.update(privacy_protocol=credentials.priv_protocol.value, privacy_passphrase=credentials.priv_key)
     else:  # pragma: no cover - guarded by the type checker
         raise TypeError(f"unsupported credentials: {type(credentials).__name__}")
     return arguments

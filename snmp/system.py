@@ -50,11 +50,7 @@ class Chassis:
 def collect_chassis(collector: Collector) -> list[Chassis]:
     """Chassis entities (entPhysicalClass = chassis), top-level ones first."""
     classes = collector.columns(ENTITY_SECTION, "entPhysicalTable", [oids.ENT_PHYSICAL_CLASS])
-    chassis_indexes = [
-        index
-        for index, value in classes[oids.ENT_PHYSICAL_CLASS].items()
-        if value == oids.ENT_CLASS_CHASSIS and len(index) == 1
-    ]
+    chassis_indexes = [index for index, value in classes[oids.ENT_PHYSICAL_CLASS].items() if value == oids.ENT_CLASS_CHASSIS and len(index) == 1]
     columns = [
         oids.ENT_PHYSICAL_CONTAINED_IN,
         oids.ENT_PHYSICAL_SERIAL_NUM,
@@ -70,8 +66,11 @@ def collect_chassis(collector: Collector) -> list[Chassis]:
         Chassis(
             index=index[0],
             contained_in=collector.decode(
-                ENTITY_SECTION, oids.ENT_PHYSICAL_CONTAINED_IN, index,
-                values.get(oids.ENT_PHYSICAL_CONTAINED_IN + index), as_int,
+                ENTITY_SECTION,
+                oids.ENT_PHYSICAL_CONTAINED_IN,
+                index,
+                values.get(oids.ENT_PHYSICAL_CONTAINED_IN + index),
+                as_int,
             ),
             serial=read(oids.ENT_PHYSICAL_SERIAL_NUM, index),
             model=read(oids.ENT_PHYSICAL_MODEL_NAME, index),
@@ -88,9 +87,7 @@ def _software_rev_anywhere(collector: Collector) -> str | None:
     """First version in any entity's entPhysicalSoftwareRev (modules often carry it)."""
     column = collector.columns(ENTITY_SECTION, "entPhysicalTable", [oids.ENT_PHYSICAL_SOFTWARE_REV])
     for index, value in column[oids.ENT_PHYSICAL_SOFTWARE_REV].items():
-        version = version_from_software_rev(
-            collector.decode(ENTITY_SECTION, oids.ENT_PHYSICAL_SOFTWARE_REV, index, value, as_text)
-        )
+        version = version_from_software_rev(collector.decode(ENTITY_SECTION, oids.ENT_PHYSICAL_SOFTWARE_REV, index, value, as_text))
         if version:
             return version
     return None
@@ -131,9 +128,7 @@ def collect_system(collector: Collector) -> SystemInfo:
         if version_oid:
             version = collector.decode(SECTION, version_oid[:-1], (0,), vendor_values.get(version_oid), as_text)
         if serial_oid:
-            serial = meaningful(
-                collector.decode(SECTION, serial_oid[:-1], (0,), vendor_values.get(serial_oid), as_text)
-            )
+            serial = meaningful(collector.decode(SECTION, serial_oid[:-1], (0,), vendor_values.get(serial_oid), as_text))
 
     if not version:
         version = _first(version_from_software_rev(c.software_rev) for c in chassis)

@@ -156,8 +156,7 @@ def run_graphiql_query(
                 )
             except Exception as exc:
                 raise AssertionError(
-                    f"no result in GraphiQL's result pane after {timeout_s}s: {exc}\n"
-                    f"page errors: {page_errors}\nconsole errors: {console_errors}"
+                    f"no result in GraphiQL's result pane after {timeout_s}s: {exc}\npage errors: {page_errors}\nconsole errors: {console_errors}"
                 ) from exc
             result = handle.json_value()
 
@@ -168,9 +167,7 @@ def run_graphiql_query(
             browser.close()
 
     if external:
-        raise AssertionError(
-            "GraphiQL page requested non-localhost URLs:\n  " + "\n  ".join(external)
-        )
+        raise AssertionError("GraphiQL page requested non-localhost URLs:\n  " + "\n  ".join(external))
     if page_errors:
         raise AssertionError("JavaScript errors on the GraphiQL page:\n  " + "\n  ".join(page_errors))
     return result

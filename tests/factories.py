@@ -51,12 +51,8 @@ class OrgFixture:
                 )
             ).scalar_one()
             for object_type, actions in (grants or {}).items():
-                await conn.execute(
-                    sa.insert(ObjectPermission.__table__).values(user_id=user, object_types=[object_type], actions=actions)
-                )
-            _, key = await create_token(
-                conn, user, tenant_ids=token_tenant_ids, write_enabled=write_enabled, expires=expires
-            )
+                await conn.execute(sa.insert(ObjectPermission.__table__).values(user_id=user, object_types=[object_type], actions=actions))
+            _, key = await create_token(conn, user, tenant_ids=token_tenant_ids, write_enabled=write_enabled, expires=expires)
         return key
 
 
@@ -67,9 +63,7 @@ async def make_org(db: Any, tenants: int = 2) -> OrgFixture:
         tenant_ids = [
             (
                 await conn.execute(
-                    sa.insert(Tenant.__table__)
-                    .values(org_id=org.id, name=f"Tenant {i} {suffix}", slug=f"tenant-{i}-{suffix}")
-                    .returning(Tenant.__table__.c.id)
+                    sa.insert(Tenant.__table__).values(org_id=org.id, name=f"Tenant {i} {suffix}", slug=f"tenant-{i}-{suffix}").returning(Tenant.__table__.c.id)
                 )
             ).scalar_one()
             for i in range(tenants)

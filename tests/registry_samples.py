@@ -25,7 +25,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from models.base import Base
-from models.registry import Kind, ModelSpec, RefSpec, ScalarSpec, spec_by_type_key, spec_for, specs
+from models.registry import Kind, ModelSpec, RefSpec, ScalarSpec, content_type, spec_by_type_key, spec_for, specs
 from schema.build import enum_member_name
 
 # ---------------------------------------------------------------------------------------
@@ -80,6 +80,13 @@ def tenant_ref(spec: ModelSpec) -> RefSpec | None:
     return next((r for r in spec.refs if r.column == "tenant_id"), None)
 
 
+def tenant_input(spec: ModelSpec) -> RefSpec | None:
+    """The tenant reference a create input takes: none for an owned row (a component takes
+    its device's tenant)."""
+    home = tenant_ref(spec)
+    return home if home is not None and home.writable else None
+
+
 def tag_spec() -> ModelSpec:
     """The model tags are made of: the table tag assignments point at."""
     table = Base.metadata.tables["tagged_item"]
@@ -94,7 +101,7 @@ def required_scalars(spec: ModelSpec) -> list[ScalarSpec]:
 
 def required_refs(spec: ModelSpec) -> list[RefSpec]:
     """References a create must give (the tenant is resolved separately)."""
-    return [r for r in spec.refs if not r.nullable and r.column != "tenant_id"]
+    return [r for r in spec.refs if not r.nullable and r.writable and r.column != "tenant_id"]
 
 
 def input_type(spec: ModelSpec, create: bool = True) -> str:
@@ -124,6 +131,10 @@ def sample_value(spec: ModelSpec, scalar: ScalarSpec, n: int) -> Any:
     if override is not None:
         return override(n)
     kind = scalar.kind
+    if scalar.format in FORMAT_SAMPLES:
+        return FORMAT_SAMPLES[scalar.format](n)
+    if kind is Kind.integer and scalar.choices:
+        return scalar.choices[n % len(scalar.choices)]
     if kind is Kind.string:
         text = f"s{n}"
         if scalar.max_length is not None and len(text) > scalar.max_length:
@@ -157,7 +168,19 @@ def sample_value(spec: ModelSpec, scalar: ScalarSpec, n: int) -> Any:
         return {}
     if kind is Kind.strings:
         return []
+    if kind is Kind.integers:
+        low, _ = scalar.bounds or (1, 1)
+        return [low + n % 10]
     raise ValueError(f"no sample value for {spec.type_name}.{scalar.name} of kind {kind}")
+
+
+# Values of the declared string shapes (ScalarSpec.format), unique per n.
+FORMAT_SAMPLES: dict[str, Callable[[int], str]] = {
+    "hex_color": lambda n: f"{n % 0xFFFFFF:06x}",
+    "hex_color_or_blank": lambda n: f"{n % 0xFFFFFF:06x}",
+    "mac": lambda n: ":".join(f"{b:02X}" for b in (0x02, 0, *(n % 2**32).to_bytes(4, "big"))),
+    "wwn": lambda n: ":".join(f"{b:02X}" for b in (0x50, 0, 0, 0, *(n % 2**32).to_bytes(4, "big"))),
+}
 
 
 # ---------------------------------------------------------------------------------------
@@ -212,7 +235,18 @@ class Samples:
             tenant = refs.pop(home.name, tenant)
             if tenant is None:
                 raise SampleError(f"{spec.type_name} is tenant-scoped: give a tenant")
-            data[home.name] = str(tenant)
+            if home.writable:
+                data[home.name] = str(tenant)
+            elif not any(name in refs for name in spec.tenant_from):
+                # An owned row needs one owner (a template: its device type or module type).
+                owner = spec.ref(spec.tenant_from[0])
+                assert owner is not None
+                refs[owner.name] = (await self.create(spec_for(owner.target), tenant)).id
+        for one_of in spec.one_of:
+            if not one_of.nullable and one_of.name not in values:
+                target = spec_for(one_of.members[0][0])
+                made = await self.create(target, tenant if target.tenant_scoped else None)
+                values[one_of.name] = {"type": content_type(target.model), "id": made.id}
         # A referenced object brings its scope along: where the new object and the object it
         # points at share a reference (a location's parent and the location are in one site;
         # a device and its location too), the new object takes the same one.
@@ -223,7 +257,7 @@ class Samples:
                 continue
             for other in spec.refs:
                 shared = made.spec.ref(other.name)
-                if other.name not in refs and other.name in made.input and shared is not None and shared.target == other.target:
+                if other.writable and other.name not in refs and other.name in made.input and shared is not None and shared.target == other.target:
                     refs[other.name] = made.input[other.name]
         for ref in required_refs(spec):
             if ref.name in refs:
@@ -232,18 +266,34 @@ class Samples:
             if target is spec:
                 raise SampleError(f"{spec.type_name}.{ref.name} requires an object of its own model")
             target_tenant = tenant if target.tenant_scoped else None
-            refs[ref.name] = (await self.create(target, target_tenant)).id
+            # The target shares what the object has chosen so far (a module's bay is on the
+            # module's device; a port mapping's rear port is on its front port's device).
+            pool = self._chosen(spec, refs)
+            shared = {name: value for name, (kind, value) in pool.items() if _refers(target, name, kind)}
+            refs[ref.name] = (await self.create(target, target_tenant, refs=shared)).id
         for name, target in refs.items():
             data[name] = str(target) if target is not None else None
         data.update(values)
         return data
 
+    def _chosen(self, spec: ModelSpec, refs: dict[str, Any]) -> dict[str, tuple[str, Any]]:
+        """References chosen so far (name → (target model, id)), with those of the objects
+        already chosen (a front port's device)."""
+        pool = {name: (ref.target, value) for name, value in refs.items() if (ref := spec.ref(name)) is not None}
+        for target in refs.values():
+            made = self.made.get(str(target)) if target is not None else None
+            if made is None:
+                continue
+            for name, value in made.input.items():
+                ref = made.spec.ref(name)
+                if ref is not None and ref.writable and name not in pool:
+                    pool[name] = (ref.target, value)
+        return pool
+
     async def submit(self, spec: ModelSpec, data: dict[str, Any], tenant: Any = None) -> Sample:
         """Create from a full input; the object is recorded for later scope copying."""
         numid = " numid" if spec.numbered else ""
-        query = (
-            f"mutation($input: {input_type(spec)}!) {{ {spec.name}_create(input: $input) {{ id{numid} }} }}"
-        )
+        query = f"mutation($input: {input_type(spec)}!) {{ {spec.name}_create(input: $input) {{ id{numid} }} }}"
         body = await self.api.query(query, {"input": data})
         if body.get("errors"):
             raise SampleError(f"could not create a sample {spec.type_name} from {data}: {body['errors']}")
@@ -281,3 +331,9 @@ class Samples:
 
 def all_specs() -> list[ModelSpec]:
     return list(specs().values())
+
+
+def _refers(spec: ModelSpec, name: str, kind: str) -> bool:
+    """``spec`` has a writable reference ``name`` to model ``kind``."""
+    ref = spec.ref(name)
+    return ref is not None and ref.writable and ref.target == kind

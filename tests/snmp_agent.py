@@ -77,10 +77,7 @@ class SnmpAgent:
         return self.work_dir / "snmpsim.log"
 
     def command(self) -> list[str]:
-        launcher = (
-            "import sys; sys.argv[0] = 'snmpsim-command-responder'; "
-            "from snmpsim.commands.responder import main; sys.exit(main())"
-        )
+        launcher = "import sys; sys.argv[0] = 'snmpsim-command-responder'; from snmpsim.commands.responder import main; sys.exit(main())"
         args = [sys.executable, "-c", launcher, f"--cache-dir={self.work_dir / 'cache'}", "--log-level=error"]
         args += [f"--data-dir={data_dir}" for data_dir in self.data_dirs]
         args += [f"--agent-udpv4-endpoint=127.0.0.1:{port}" for port in self.ports]
@@ -127,8 +124,7 @@ class SnmpAgent:
 
         deadline = time.monotonic() + timeout
         for port in self.ports:
-            session = Session(hostname="127.0.0.1", port_number=port, version=2, community=community,
-                              timeout=1, retries=0)
+            session = Session(hostname="127.0.0.1", port_number=port, version=2, community=community, timeout=1, retries=0)
             while True:
                 try:
                     session.get("1.3.6.1.2.1.1.1.0")
@@ -287,10 +283,7 @@ def expected_interfaces(recording: Recording) -> dict[int, str]:
     indexes = {record.oid[len(IF_TABLE_ENTRY) + 1 :] for record in recording.walk(IF_TABLE_ENTRY)}
     indexes |= {record.oid[len(IFX_TABLE_ENTRY) + 1 :] for record in recording.walk(IFX_TABLE_ENTRY)}
     names, descriptions = recording.column(IF_NAME), recording.column(IF_DESCR)
-    return {
-        index[0]: text(names.get(index)) or text(descriptions.get(index)) or f"ifIndex {index[0]}"
-        for index in indexes
-    }
+    return {index[0]: text(names.get(index)) or text(descriptions.get(index)) or f"ifIndex {index[0]}" for index in indexes}
 
 
 def _lldp_id(subtype: object, value: object, mac_subtype: int, address_subtype: int) -> str | None:

@@ -25,7 +25,7 @@ def tenant(org, index: int = 0) -> str:
         ('ip_address_create(input: {address: "10.0.0.1/33", tenant: T}) { id }', "BAD_USER_INPUT", "address", "not a valid IP"),
         ('vlan_create(input: {vid: 4095, name: "x", tenant: T}) { id }', "BAD_USER_INPUT", "vid", "out of range 1..4094"),
         ('vlan_create(input: {vid: 0, name: "x", tenant: T}) { id }', "BAD_USER_INPUT", "vid", "out of range"),
-        ('asn_create(input: {asn: 4294967296, tenant: T}) { id }', "BAD_USER_INPUT", "asn", "out of range"),
+        ("asn_create(input: {asn: 4294967296, tenant: T}) { id }", "BAD_USER_INPUT", "asn", "out of range"),
         ('tag_create(input: {name: "t", slug: "t", color: "red"}) { id }', "BAD_USER_INPUT", "color", "hex colour"),
         ('site_create(input: {name: "s", slug: "s", custom_fields: [1, 2], tenant: T}) { id }', "BAD_USER_INPUT", "custom_fields", "JSON object"),
         ('site_create(input: {name: "s", slug: "s", custom_fields: "text", tenant: T}) { id }', "BAD_USER_INPUT", "custom_fields", "JSON object"),
@@ -72,9 +72,7 @@ async def test_duplicate_ip_and_vlan_conflict(api, org):
 
 async def test_reference_into_another_tenant_is_refused(api, org):
     vrf = (await api.data(f'mutation {{ vrf_create(input: {{name: "other", tenant: {tenant(org, 1)}}}) {{ id }} }}'))["vrf_create"]["id"]
-    error = await api.error(
-        f'mutation {{ prefix_create(input: {{prefix: "10.0.0.0/8", vrf: "{vrf}", tenant: {tenant(org)}}}) {{ id }} }}'
-    )
+    error = await api.error(f'mutation {{ prefix_create(input: {{prefix: "10.0.0.0/8", vrf: "{vrf}", tenant: {tenant(org)}}}) {{ id }} }}')
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "vrf"}
     assert "another tenant" in error["message"]
     assert await count(api, "prefix") == 0
@@ -100,7 +98,9 @@ async def test_location_parent_must_be_in_the_same_site(api, org):
     tenant = tenant_arg = f'"{org.tenant_ids[0]}"'
     first = (await api.data(f'mutation {{ site_create(input: {{name: "a", slug: "a", tenant: {tenant}}}) {{ id }} }}'))["site_create"]["id"]
     second = (await api.data(f'mutation {{ site_create(input: {{name: "b", slug: "b", tenant: {tenant_arg}}}) {{ id }} }}'))["site_create"]["id"]
-    hall = (await api.data(f'mutation {{ location_create(input: {{name: "hall", slug: "hall", site: "{first}", tenant: {tenant}}}) {{ id }} }}'))["location_create"]["id"]
+    hall = (await api.data(f'mutation {{ location_create(input: {{name: "hall", slug: "hall", site: "{first}", tenant: {tenant}}}) {{ id }} }}'))[
+        "location_create"
+    ]["id"]
     error = await api.error(
         f'mutation {{ location_create(input: {{name: "room", slug: "room", site: "{second}", parent: "{hall}", tenant: {tenant}}}) {{ id }} }}'
     )
@@ -135,7 +135,7 @@ async def test_unknown_filter_choice(api):
     error = await api.error("{ prefix_list(filters: {status: {exact: STATUS_BOGUS}}) { id } }")
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert "PrefixStatusEnum" in error["message"]
-    error = await api.error('query($s: [PrefixStatusEnum!]) { prefix_list(filters: {status: {in_list: $s}}) { id } }', s=["active"])
+    error = await api.error("query($s: [PrefixStatusEnum!]) { prefix_list(filters: {status: {in_list: $s}}) { id } }", s=["active"])
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
 
 

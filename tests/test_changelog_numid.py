@@ -76,9 +76,7 @@ async def test_assign_numids_backfills_in_creation_order_and_is_idempotent(api, 
     async with db.system_transaction() as conn:
         for vid in (30, 20, 10):  # inserted in this order, one second apart in created
             await conn.execute(
-                sa.text(
-                    "INSERT INTO vlan (tenant_id, vid, name, created) VALUES (:t, :v, 'imported', now() + make_interval(secs => :s))"
-                ),
+                sa.text("INSERT INTO vlan (tenant_id, vid, name, created) VALUES (:t, :v, 'imported', now() + make_interval(secs => :s))"),
                 {"t": tenant, "v": vid, "s": 40 - vid},
             )
         assert await assign_missing_numids(conn) == 3

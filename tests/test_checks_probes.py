@@ -359,9 +359,7 @@ async def test_http_body_mismatch_is_down(http_peers: HttpPeers) -> None:
         ("/redirect", (200,), CheckStatus.DOWN, 302),
     ],
 )
-async def test_http_status_expectations(
-    http_peers: HttpPeers, path: str, expect_status: tuple[int, ...], status: CheckStatus, value: int
-) -> None:
+async def test_http_status_expectations(http_peers: HttpPeers, path: str, expect_status: tuple[int, ...], status: CheckStatus, value: int) -> None:
     result = await HttpProbe(f"{http_peers.http}{path}", expect_status=expect_status).run(2.0)
     assert result.status is status, result
     assert result.value == value
@@ -541,9 +539,7 @@ async def test_ssh_banner(ssh_peers: SshPeers) -> None:
     assert ssh_peers.client_idents[-1].startswith(b"SSH-2.0-")
 
 
-@pytest.mark.parametrize(
-    ("pattern", "status"), [(r"OpenSSH_9\.\d+", CheckStatus.UP), (r"OpenSSH_10", CheckStatus.DOWN)]
-)
+@pytest.mark.parametrize(("pattern", "status"), [(r"OpenSSH_9\.\d+", CheckStatus.UP), (r"OpenSSH_10", CheckStatus.DOWN)])
 async def test_ssh_banner_expectation(ssh_peers: SshPeers, pattern: str, status: CheckStatus) -> None:
     result = await SshProbe(LOOPBACK, ssh_peers.ports["openssh"], expect=pattern).run(2.0)
     assert result.status is status
@@ -557,9 +553,7 @@ async def test_ssh_lines_before_the_banner(ssh_peers: SshPeers) -> None:
     assert result.details["software"] == "dropbear_2022.83"
 
 
-@pytest.mark.parametrize(
-    ("peer", "error"), [("ssh1", ProbeError.UNEXPECTED_RESPONSE), ("smtp", ProbeError.PROTOCOL_ERROR)]
-)
+@pytest.mark.parametrize(("peer", "error"), [("ssh1", ProbeError.UNEXPECTED_RESPONSE), ("smtp", ProbeError.PROTOCOL_ERROR)])
 async def test_ssh_wrong_peer(ssh_peers: SshPeers, peer: str, error: ProbeError) -> None:
     result = await SshProbe(LOOPBACK, ssh_peers.ports[peer]).run(2.0)
     assert result.status is CheckStatus.DOWN
@@ -766,10 +760,7 @@ def _in_network_namespace(ping_group_range: str, drop_raw: bool, privileged: boo
     if os.geteuid() != 0 or not all(shutil.which(tool) for tool in ("unshare", "ip", "setpriv")):
         pytest.skip("needs root with unshare, ip and setpriv")
     setpriv = "setpriv --bounding-set=-net_raw --inh-caps=-net_raw " if drop_raw else ""
-    script = (
-        f"ip link set lo up && echo '{ping_group_range}' > /proc/sys/net/ipv4/ping_group_range && "
-        f'exec {setpriv}"$0" -c "$1" "$2"'
-    )
+    script = f'ip link set lo up && echo \'{ping_group_range}\' > /proc/sys/net/ipv4/ping_group_range && exec {setpriv}"$0" -c "$1" "$2"'
     root = Path(__file__).resolve().parent.parent
     completed = subprocess.run(
         ["unshare", "--net", "sh", "-c", script, sys.executable, _IN_NAMESPACE, json.dumps(privileged)],
@@ -794,9 +785,7 @@ def _in_network_namespace(ping_group_range: str, drop_raw: bool, privileged: boo
         ("1 0", False, None, "up", "raw"),
     ],
 )
-def test_icmp_socket_choice(
-    ping_group_range: str, drop_raw: bool, privileged: bool | None, status: str, socket_kind: str | None
-) -> None:
+def test_icmp_socket_choice(ping_group_range: str, drop_raw: bool, privileged: bool | None, status: str, socket_kind: str | None) -> None:
     result = _in_network_namespace(ping_group_range, drop_raw, privileged)
     assert result["status"] == status, result
     if status == "up":

@@ -122,9 +122,7 @@ async def test_timeouts_hold_and_do_not_stall_the_batch(counting_server: Countin
     assert elapsed <= timeout + SLACK
 
 
-async def test_interval_spreads_starts_and_is_not_blown_by_silent_peers(
-    counting_server: CountingServer, udp_blackhole: int
-) -> None:
+async def test_interval_spreads_starts_and_is_not_blown_by_silent_peers(counting_server: CountingServer, udp_blackhole: int) -> None:
     interval, timeout = 1.0, 0.5
     batch = tcp_checks(counting_server, 95, timeout=timeout) + blackhole_checks(udp_blackhole, 5, timeout)
     start = time.perf_counter()
@@ -198,9 +196,7 @@ async def test_async_and_sync_callbacks(counting_server: CountingServer) -> None
     assert sorted(seen_sync) == sorted(seen_async) == [f"tcp-{i}" for i in range(5)]
 
 
-async def test_failing_callback_does_not_stop_the_run(
-    counting_server: CountingServer, caplog: pytest.LogCaptureFixture
-) -> None:
+async def test_failing_callback_does_not_stop_the_run(counting_server: CountingServer, caplog: pytest.LogCaptureFixture) -> None:
     def explode(result: CheckResult) -> None:
         raise RuntimeError("consumer bug")
 
@@ -231,9 +227,7 @@ class StubbornProbe:
         raise AssertionError("unreachable")
 
 
-async def test_faulty_probes_are_contained(
-    counting_server: CountingServer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
+async def test_faulty_probes_are_contained(counting_server: CountingServer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     monkeypatch.setattr(checks.runner, "BACKSTOP", 0.2)
     batch = [
         Check("broken", BrokenProbe()),  # type: ignore[arg-type]

@@ -212,9 +212,7 @@ def test_flapping(policy: StatePolicy, timed_results: list[tuple[int, str]], eve
     letters = {state: letter for letter, state in STATES.items()}
     for at, letter in timed_results:
         machine.observe(RESULTS[letter], at=float(at))
-    assert [
-        (t.at, t.kind.value, letters[t.previous], letters[t.current], t.flapping) for t in machine.transitions
-    ] == events
+    assert [(t.at, t.kind.value, letters[t.previous], letters[t.current], t.flapping) for t in machine.transitions] == events
 
 
 def test_snapshot_survives_a_round_trip_through_json() -> None:

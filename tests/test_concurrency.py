@@ -9,9 +9,7 @@ async def test_50_concurrent_creates_get_numids_1_to_50(committed_api, committed
     tenant = committed_org.tenant_ids[0]
 
     async def create(i: int) -> int:
-        data = await committed_api.data(
-            f'mutation {{ region_create(input: {{name: "r{i}", slug: "r{i}", tenant: "{tenant}"}}) {{ numid }} }}'
-        )
+        data = await committed_api.data(f'mutation {{ region_create(input: {{name: "r{i}", slug: "r{i}", tenant: "{tenant}"}}) {{ numid }} }}')
         return data["region_create"]["numid"]
 
     numids = await asyncio.gather(*(create(i) for i in range(50)))

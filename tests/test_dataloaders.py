@@ -12,8 +12,12 @@ async def bulk_prefixes(db, org, count: int, start: int) -> None:
     tenant = org.tenant_ids[0]
     async with db.system_transaction() as conn:
         vrf = (await conn.execute(sa.text("INSERT INTO vrf (tenant_id, name) VALUES (:t, :n) RETURNING id"), {"t": tenant, "n": f"v{start}"})).scalar_one()
-        site = (await conn.execute(sa.text("INSERT INTO site (tenant_id, name, slug) VALUES (:t, :n, :n) RETURNING id"), {"t": tenant, "n": f"s{start}"})).scalar_one()
-        vlan = (await conn.execute(sa.text("INSERT INTO vlan (tenant_id, vid, name) VALUES (:t, :v, 'v') RETURNING id"), {"t": tenant, "v": 1 + start % 4000})).scalar_one()
+        site = (
+            await conn.execute(sa.text("INSERT INTO site (tenant_id, name, slug) VALUES (:t, :n, :n) RETURNING id"), {"t": tenant, "n": f"s{start}"})
+        ).scalar_one()
+        vlan = (
+            await conn.execute(sa.text("INSERT INTO vlan (tenant_id, vid, name) VALUES (:t, :v, 'v') RETURNING id"), {"t": tenant, "v": 1 + start % 4000})
+        ).scalar_one()
         rows = [{"t": tenant, "p": f"10.{(start + i) // 256}.{(start + i) % 256}.0/24", "vrf": vrf, "site": site, "vlan": vlan} for i in range(count)]
         await conn.execute(sa.text("INSERT INTO prefix (tenant_id, prefix, vrf_id, site_id, vlan_id) VALUES (:t, :p, :vrf, :site, :vlan)"), rows)
         ips = [{"t": tenant, "a": r["p"].replace(".0/24", ".1/24"), "vrf": vrf} for r in rows]

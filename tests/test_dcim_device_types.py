@@ -20,8 +20,15 @@ async def test_device_type_answers_netbox_fields(api, org):
             manufacturer {{ slug }} }} }}"""
     )
     assert created["device_type_create"] == {
-        "model": "DCS-7050TX-64", "u_height": "1.0", "is_full_depth": True, "exclude_from_utilization": False,
-        "subdevice_role": None, "airflow": "front-to-rear", "weight": "9.50", "weight_unit": "kg", "manufacturer": {"slug": "arista"},
+        "model": "DCS-7050TX-64",
+        "u_height": "1.0",
+        "is_full_depth": True,
+        "exclude_from_utilization": False,
+        "subdevice_role": None,
+        "airflow": "front-to-rear",
+        "weight": "9.50",
+        "weight_unit": "kg",
+        "manufacturer": {"slug": "arista"},
     }
     listed = await api.data("{ manufacturer_list { device_types { slug } } device_type_list(filters: {airflow: {exact: AIRFLOW_FRONT_TO_REAR}}) { slug } }")
     assert listed == {"manufacturer_list": [{"device_types": [{"slug": "dcs-7050tx-64"}]}], "device_type_list": [{"slug": "dcs-7050tx-64"}]}

@@ -27,18 +27,25 @@ def device(c: dict[str, str], tenant, **extra: str) -> str:
     fields = ", ".join(f"{k}: {v}" for k, v in extra.items())
     return (
         f'device_create(input: {{device_type: "{c["type"]}", role: "{c["role"]}", site: "{c["site"]}", tenant: "{tenant}"'
-        f'{", " + fields if fields else ""}}}) {{ id name status device_type {{ model }} role {{ slug }} site {{ slug }} }}'
+        f"{', ' + fields if fields else ''}}}) {{ id name status device_type {{ model }} role {{ slug }} site {{ slug }} }}"
     )
 
 
 async def test_device_with_netbox_names(api, org):
     tenant = org.tenant_ids[0]
     c = await catalogue(api, tenant)
-    created = await api.data(f'mutation {{ {device(c, tenant, name=chr(34) + "sw1" + chr(34), status="STATUS_PLANNED")} }}')
+    created = await api.data(f"mutation {{ {device(c, tenant, name=chr(34) + 'sw1' + chr(34), status='STATUS_PLANNED')} }}")
     assert created["device_create"] | {"id": None} == {
-        "id": None, "name": "sw1", "status": "planned", "device_type": {"model": "C9300-48P"}, "role": {"slug": "access"}, "site": {"slug": "ams1"},
+        "id": None,
+        "name": "sw1",
+        "status": "planned",
+        "device_type": {"model": "C9300-48P"},
+        "role": {"slug": "access"},
+        "site": {"slug": "ams1"},
     }
-    found = await api.data('{ device_type_list { instances { name } } device_list(filters: {site: {slug: {exact: "ams1"}}, status: {exact: STATUS_PLANNED}}) { name } }')
+    found = await api.data(
+        '{ device_type_list { instances { name } } device_list(filters: {site: {slug: {exact: "ams1"}}, status: {exact: STATUS_PLANNED}}) { name } }'
+    )
     assert found == {"device_type_list": [{"instances": [{"name": "sw1"}]}], "device_list": [{"name": "sw1"}]}
 
 
@@ -46,8 +53,8 @@ async def test_names_are_optional_and_unique_per_site_ignoring_case(api, org):
     tenant = org.tenant_ids[0]
     c = await catalogue(api, tenant)
     await api.data(f"mutation {{ a: {device(c, tenant)} b: {device(c, tenant)} }}")  # unnamed devices are many
-    await api.data(f'mutation {{ {device(c, tenant, name=chr(34) + "sw1" + chr(34))} }}')
-    error = await api.error(f'mutation {{ {device(c, tenant, name=chr(34) + "SW1" + chr(34))} }}')
+    await api.data(f"mutation {{ {device(c, tenant, name=chr(34) + 'sw1' + chr(34))} }}")
+    error = await api.error(f"mutation {{ {device(c, tenant, name=chr(34) + 'SW1' + chr(34))} }}")
     assert error["extensions"] == {"code": "CONFLICT", "field": "name"}
     moved = device(c, tenant, name='"sw1"').replace(c["site"], c["other_site"])
     await api.data(f"mutation {{ {moved} }}")  # the same name at another site is another device

@@ -15,10 +15,19 @@ async def test_site_carries_netbox_fields(api, org):
           name facility time_zone physical_address latitude longitude comments group {{ slug }} asns {{ asn }} }} }}"""
     )
     assert created["site_create"] == {
-        "name": "AMS1", "facility": "Equinix AM3", "time_zone": "Europe/Amsterdam", "physical_address": "Science Park 610",
-        "latitude": "52.356358", "longitude": "4.954147", "comments": "Cage 12", "group": {"slug": "edge"}, "asns": [{"asn": 65001}],
+        "name": "AMS1",
+        "facility": "Equinix AM3",
+        "time_zone": "Europe/Amsterdam",
+        "physical_address": "Science Park 610",
+        "latitude": "52.356358",
+        "longitude": "4.954147",
+        "comments": "Cage 12",
+        "group": {"slug": "edge"},
+        "asns": [{"asn": 65001}],
     }
-    found = await api.data("{ site_list(filters: {latitude: {comparison_lookup: {gt: 50}}, group: {slug: {exact: \"edge\"}}}) { name } asn_list { sites { name } } }")
+    found = await api.data(
+        '{ site_list(filters: {latitude: {comparison_lookup: {gt: 50}}, group: {slug: {exact: "edge"}}}) { name } asn_list { sites { name } } }'
+    )
     assert found == {"site_list": [{"name": "AMS1"}], "asn_list": [{"sites": [{"name": "AMS1"}]}]}
     # Decimals filter with NetBox's FloatLookup: one of a comparison, a range or a plain lookup.
     for lookup, hits in (

@@ -157,7 +157,7 @@ async def test_limits_come_from_settings(api, org, app, monkeypatch):
     error = await api.error(SITE_LIST, f=nest("NOT", 3, {"name": {"exact": "Berlin"}}))
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "filters.NOT.NOT.NOT"}
     tag = (await api.data('mutation { tag_create(input: {name: "t", slug: "t"}) { id } }'))["tag_create"]["id"]
-    create = "mutation($tags: [ID!]) { site_create(input: {name: \"s\", slug: \"s\", tenant: TENANT, tags: $tags}) { id } }"
+    create = 'mutation($tags: [ID!]) { site_create(input: {name: "s", slug: "s", tenant: TENANT, tags: $tags}) { id } }'
     create = with_tenant(create, org)
     error = await api.error(create, tags=[tag] * 4)
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "tags"}
@@ -166,14 +166,24 @@ async def test_limits_come_from_settings(api, org, app, monkeypatch):
 @pytest.mark.parametrize(
     ("type_name", "create", "filters", "expected"),
     [
-        ("site", "site_create(input: {name: \"a\", slug: \"a\", status: STATUS_PLANNED, tenant: TENANT}) { id }", {"status": {"in_list": ["STATUS_PLANNED", "STATUS_RETIRED"]}}, 1),
-        ("vlan", "vlan_create(input: {vid: 10, name: \"a\", tenant: TENANT}) { id }", {"vid": {"in_list": [10, 20, 32767]}}, 1),
+        (
+            "site",
+            'site_create(input: {name: "a", slug: "a", status: STATUS_PLANNED, tenant: TENANT}) { id }',
+            {"status": {"in_list": ["STATUS_PLANNED", "STATUS_RETIRED"]}},
+            1,
+        ),
+        ("vlan", 'vlan_create(input: {vid: 10, name: "a", tenant: TENANT}) { id }', {"vid": {"in_list": [10, 20, 32767]}}, 1),
         ("asn", "asn_create(input: {asn: 4200000000, tenant: TENANT}) { id }", {"asn": {"in_list": [4200000000, 65000]}}, 1),
-        ("prefix", "prefix_create(input: {prefix: \"10.0.0.0/8\", tenant: TENANT}) { id }", {"prefix": {"in_list": ["10.0.0.0/8", "2001:db8::/32"]}}, 1),
-        ("ip_address", "ip_address_create(input: {address: \"10.0.0.1/24\", tenant: TENANT}) { id }", {"address": {"in_list": ["10.0.0.1/24", "10.0.0.2/24"]}}, 1),
-        ("site", "site_create(input: {name: \"a\", slug: \"a\", tenant: TENANT}) { id }", {"name": {"in_list": ["a" * 100 + "b", "a"]}}, 1),
-        ("site", "site_create(input: {name: \"a\", slug: \"a\", tenant: TENANT}) { id }", {"name": {"in_list": ["a" * 100 + "b"]}}, 0),
-        ("site", "site_create(input: {name: \"a\", slug: \"a\", tenant: TENANT}) { id }", {"name": {"in_list": []}}, 0),
+        ("prefix", 'prefix_create(input: {prefix: "10.0.0.0/8", tenant: TENANT}) { id }', {"prefix": {"in_list": ["10.0.0.0/8", "2001:db8::/32"]}}, 1),
+        (
+            "ip_address",
+            'ip_address_create(input: {address: "10.0.0.1/24", tenant: TENANT}) { id }',
+            {"address": {"in_list": ["10.0.0.1/24", "10.0.0.2/24"]}},
+            1,
+        ),
+        ("site", 'site_create(input: {name: "a", slug: "a", tenant: TENANT}) { id }', {"name": {"in_list": ["a" * 100 + "b", "a"]}}, 1),
+        ("site", 'site_create(input: {name: "a", slug: "a", tenant: TENANT}) { id }', {"name": {"in_list": ["a" * 100 + "b"]}}, 0),
+        ("site", 'site_create(input: {name: "a", slug: "a", tenant: TENANT}) { id }', {"name": {"in_list": []}}, 0),
     ],
 )
 async def test_in_list_of_every_kind(api, org, type_name, create, filters, expected):
@@ -192,7 +202,7 @@ async def test_negated_in_list(api, org):
 
 
 async def test_in_list_of_ids(api, org):
-    created = (await api.data(f'mutation {{ site_create(input: {{name: "a", slug: "a", tenant: "{org.tenant_ids[0]}"}}) {{ id }} }}'))
+    created = await api.data(f'mutation {{ site_create(input: {{name: "a", slug: "a", tenant: "{org.tenant_ids[0]}"}}) {{ id }} }}')
     site_id = created["site_create"]["id"]
     data = await api.data(
         "query($ids: [ID!]) { site_list(filters: {id: {in_list: $ids}}) { id } }",
@@ -217,7 +227,7 @@ async def tag_ids(api, *names: str) -> list[str]:
     return ids
 
 
-SITE_CREATE = "mutation($tags: [ID!], $vrfs: [ID!]) { site_create(input: {name: \"s\", slug: \"s\", tenant: TENANT, tags: $tags, vrfs: $vrfs}) { id tags { slug } vrfs { name } } }"
+SITE_CREATE = 'mutation($tags: [ID!], $vrfs: [ID!]) { site_create(input: {name: "s", slug: "s", tenant: TENANT, tags: $tags, vrfs: $vrfs}) { id tags { slug } vrfs { name } } }'
 
 
 async def test_too_many_tags_are_refused_and_nothing_written(api, org, app):
@@ -370,8 +380,8 @@ async def test_related_object_nesting_at_the_limit_is_accepted(api, org, app):
     parent = None
     for i in range(limit + 1):
         parent_arg = f', parent: "{parent}"' if parent else ""
-        parent = (await api.data(f'mutation {{ region_create(input: {{name: "r{i}", slug: "r{i}", tenant: "{tenant}"{parent_arg}}}) {{ id }} }}'))["region_create"]["id"]
-    data = await api.data(
-        "query($f: RegionFilter) { region_list(filters: $f) { name } }", f=nest("parent", limit, {"slug": {"exact": "r0"}})
-    )
+        parent = (await api.data(f'mutation {{ region_create(input: {{name: "r{i}", slug: "r{i}", tenant: "{tenant}"{parent_arg}}}) {{ id }} }}'))[
+            "region_create"
+        ]["id"]
+    data = await api.data("query($f: RegionFilter) { region_list(filters: $f) { name } }", f=nest("parent", limit, {"slug": {"exact": "r0"}}))
     assert data["region_list"] == [{"name": f"r{limit}"}]

@@ -8,7 +8,7 @@ PREFIX_FIELDS = "id prefix depth family { value label } utilisation parent { pre
 async def create_prefix(api, prefix: str, **extra) -> dict:
     fields = ", ".join(f"{k}: {v}" for k, v in extra.items())
     data = await api.data(
-        f'mutation($p: String!) {{ prefix_create(input: {{prefix: $p{", " + fields if fields else ""}}}) {{ {PREFIX_FIELDS} }} }}',
+        f"mutation($p: String!) {{ prefix_create(input: {{prefix: $p{', ' + fields if fields else ''}}}) {{ {PREFIX_FIELDS} }} }}",
         p=prefix,
     )
     return data["prefix_create"]
@@ -17,7 +17,7 @@ async def create_prefix(api, prefix: str, **extra) -> dict:
 async def create_ip(api, address: str, **extra) -> dict:
     fields = "".join(f", {k}: {v}" for k, v in extra.items())
     data = await api.data(
-        f'mutation($a: String!) {{ ip_address_create(input: {{address: $a{fields}}}) {{ id address role prefix {{ prefix }} }} }}',
+        f"mutation($a: String!) {{ ip_address_create(input: {{address: $a{fields}}}) {{ id address role prefix {{ prefix }} }} }}",
         a=address,
     )
     return data["ip_address_create"]
@@ -99,9 +99,7 @@ async def test_gateway_policy_first_and_last_spawn_gateway_ip(api, org):
     b = await create_prefix(api, "10.20.0.0/24", tenant=f'"{tenant}"', site=f'"{last}"')
     c = await create_prefix(api, "10.30.0.0/24", tenant=f'"{tenant}"', site=f'"{none}"')
     assert (a["gateway"], b["gateway"], c["gateway"]) == ("10.10.0.1", "10.20.0.254", None)
-    ips = (await api.data('{ ip_address_list(filters: {role: {exact: ROLE_GATEWAY}}) { address role prefix { prefix } } }'))[
-        "ip_address_list"
-    ]
+    ips = (await api.data("{ ip_address_list(filters: {role: {exact: ROLE_GATEWAY}}) { address role prefix { prefix } } }"))["ip_address_list"]
     assert sorted((i["address"], i["prefix"]["prefix"]) for i in ips) == [
         ("10.10.0.1/24", "10.10.0.0/24"),
         ("10.20.0.254/24", "10.20.0.0/24"),

@@ -28,7 +28,7 @@ async def test_depth_and_descendants_match_netbox(api, org, demo):
     vrf_ids = {}
     for vrf in demo["ipam.vrf"]:
         created = await api.data(
-            "mutation($n: String!, $rd: String) { vrf_create(input: {name: $n, rd: $rd, tenant: \"%s\"}) { id } }" % tenant,
+            'mutation($n: String!, $rd: String) { vrf_create(input: {name: $n, rd: $rd, tenant: "%s"}) { id } }' % tenant,
             n=vrf["fields"]["name"],
             rd=vrf["fields"]["rd"],
         )
@@ -38,8 +38,7 @@ async def test_depth_and_descendants_match_netbox(api, org, demo):
         fields = prefix["fields"]
         vrf = vrf_ids.get(fields["vrf"])
         created = await api.data(
-            "mutation($p: String!, $v: ID, $s: PrefixStatusEnum) { prefix_create(input: {prefix: $p, vrf: $v, status: $s, tenant: \"%s\"}) { id } }"
-            % tenant,
+            'mutation($p: String!, $v: ID, $s: PrefixStatusEnum) { prefix_create(input: {prefix: $p, vrf: $v, status: $s, tenant: "%s"}) { id } }' % tenant,
             p=fields["prefix"],
             v=vrf,
             s=f"STATUS_{fields['status'].upper()}",

@@ -80,9 +80,7 @@ async def test_the_database_keeps_the_arc_exclusive_and_inside_the_tenant(api, o
             )
     with pytest.raises(IntegrityError, match="fk_prefix_tenant_id_scope_site_id"):
         async with db.system_transaction() as conn:
-            await conn.execute(
-                sa.text("INSERT INTO prefix (tenant_id, prefix, scope_site_id) VALUES (:t, '10.9.0.0/16', :s)"), {"t": tenant, "s": theirs}
-            )
+            await conn.execute(sa.text("INSERT INTO prefix (tenant_id, prefix, scope_site_id) VALUES (:t, '10.9.0.0/16', :s)"), {"t": tenant, "s": theirs})
 
 
 async def test_scope_loads_per_member_type_not_per_row(api, org):

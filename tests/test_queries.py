@@ -35,9 +35,9 @@ async def names(api, filters: str) -> list[str]:
         ('{name: {starts_with: "A"}}', ["Amsterdam-1"]),
         ('{name: {contains: "_"}}', ["Paris_1"]),  # LIKE wildcards are escaped
         ('{name: {in_list: ["Berlin", "Paris_1", "Nowhere"]}}', ["Berlin", "Paris_1"]),
-        ('{status: {exact: STATUS_ACTIVE}}', ["Amsterdam-1", "Berlin"]),
-        ('{status: {in_list: [STATUS_PLANNED, STATUS_RETIRED]}}', ["Paris_1", "amsterdam-2"]),
-        ('{numid: {gte: 2, lt: 4}}', ["Berlin", "amsterdam-2"]),
+        ("{status: {exact: STATUS_ACTIVE}}", ["Amsterdam-1", "Berlin"]),
+        ("{status: {in_list: [STATUS_PLANNED, STATUS_RETIRED]}}", ["Paris_1", "amsterdam-2"]),
+        ("{numid: {gte: 2, lt: 4}}", ["Berlin", "amsterdam-2"]),
         ('{region: {slug: {exact: "eu"}}}', ["Amsterdam-1", "Berlin", "amsterdam-2"]),
         ("{region_id: {is_null: true}}", ["Paris_1"]),
         ('{status: {exact: STATUS_ACTIVE}, OR: {name: {exact: "Paris_1"}}}', ["Amsterdam-1", "Berlin", "Paris_1"]),
@@ -82,7 +82,7 @@ async def test_offset_and_keyset_pagination(api, sites):
 async def test_get_by_id_and_numid(api, sites, org):
     berlin = sites["Berlin"]
     by_id = await api.data(f'{{ site(id: "{berlin["id"]}") {{ name numid }} }}')
-    by_numid = await api.data(f'{{ site(numid: {berlin["numid"]}) {{ name id }} }}')
+    by_numid = await api.data(f"{{ site(numid: {berlin['numid']}) {{ name id }} }}")
     assert by_id["site"]["name"] == by_numid["site"]["name"] == "Berlin"
     missing = await api.error("{ site(numid: 999) { name } }")
     assert missing["extensions"] == {"code": "NOT_FOUND", "field": "numid"}
@@ -98,7 +98,9 @@ async def test_many_to_many_and_tags(api, org):
     )
     assert vrf["vrf_create"]["import_targets"] == [{"name": "65000:1"}]
     assert vrf["vrf_create"]["tags"] == [{"slug": "core"}]
-    site = await api.data(f'mutation {{ site_create(input: {{name: "s", slug: "s", tenant: "{tenant}", vrfs: ["{vrf["vrf_create"]["id"]}"]}}) {{ vrfs {{ name }} }} }}')
+    site = await api.data(
+        f'mutation {{ site_create(input: {{name: "s", slug: "s", tenant: "{tenant}", vrfs: ["{vrf["vrf_create"]["id"]}"]}}) {{ vrfs {{ name }} }} }}'
+    )
     assert site["site_create"]["vrfs"] == [{"name": "blue"}]
     reverse = await api.data(f'{{ route_target(id: "{rt}") {{ importing_vrfs {{ name sites {{ name }} }} }} }}')
     assert reverse["route_target"]["importing_vrfs"] == [{"name": "blue", "sites": [{"name": "s"}]}]
@@ -126,8 +128,10 @@ async def test_a_refused_root_field_leaves_its_siblings_and_the_next_request_int
     tenant = committed_org.tenant_ids[0]
     for index in range(20):
         await committed_api.data(f'mutation {{ site_create(input: {{name: "s{index}", slug: "s{index}", tenant: "{tenant}"}}) {{ id }} }}')
-    for order in ('site_list(filters: {name: {regex: "(["}}) { id } tenant_list { id } prefix_list { id }',
-                  'tenant_list { id } site_list(pagination: {limit: -1}) { id } site_list_again: site_list { id }'):
+    for order in (
+        'site_list(filters: {name: {regex: "(["}}) { id } tenant_list { id } prefix_list { id }',
+        "tenant_list { id } site_list(pagination: {limit: -1}) { id } site_list_again: site_list { id }",
+    ):
         body = await committed_api.query(f"{{ {order} }}")
         assert body["data"] is None
         assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"], body

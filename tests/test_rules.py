@@ -15,9 +15,7 @@ from resolvers.writes import insert_object, prepare_create, run_write
 
 
 async def site_with_gateway_policy(api, tenant) -> str:
-    created = await api.data(
-        f'mutation {{ site_create(input: {{name: "s", slug: "s", gateway_policy: POLICY_FIRST, tenant: "{tenant}"}}) {{ id }} }}'
-    )
+    created = await api.data(f'mutation {{ site_create(input: {{name: "s", slug: "s", gateway_policy: POLICY_FIRST, tenant: "{tenant}"}}) {{ id }} }}')
     return created["site_create"]["id"]
 
 

@@ -28,7 +28,21 @@ def test_alembic_check_finds_nothing_to_generate(database_url):
 def test_netbox_field_names():
     sdl = SDL_PATH.read_text()
     for type_name, fields in {
-        "PrefixType": ["prefix", "vrf", "site", "vlan", "status", "role", "is_pool", "mark_utilized", "tenant", "tags", "custom_fields", "created", "last_updated"],
+        "PrefixType": [
+            "prefix",
+            "vrf",
+            "site",
+            "vlan",
+            "status",
+            "role",
+            "is_pool",
+            "mark_utilized",
+            "tenant",
+            "tags",
+            "custom_fields",
+            "created",
+            "last_updated",
+        ],
         "IPAddressType": ["address", "vrf", "status", "role", "dns_name", "nat_inside", "nat_outside"],
         "VLANType": ["vid", "name", "group", "site"],
         "SiteType": ["slug", "region", "vrfs", "prefixes"],

@@ -25,6 +25,7 @@ async def make_tenant(api, name: str) -> dict:
 
 # 1. The change log
 
+
 async def test_changelog_of_organisation_objects_stays_with_who_may_see_them(api, org):
     a = org.tenant_ids[0]
     fresh = await make_tenant(api, "brand-new")
@@ -61,6 +62,7 @@ async def test_changelog_hides_entries_of_types_the_user_may_not_view(api, org):
 
 
 # 2. Nobody grants more than they hold
+
 
 async def test_narrowed_admin_token_mints_only_narrowed_tokens(api, org):
     a, b = org.tenant_ids
@@ -113,6 +115,7 @@ async def test_grants_must_name_real_object_types(api):
 
 # 3. Shared organisation objects
 
+
 async def test_tenant_limited_principal_cannot_change_shared_objects(api, org, db):
     a = org.tenant_ids[0]
     tag = (await api.data('mutation { tag_create(input: {name: "shared", slug: "shared"}) { id } }'))["tag_create"]["id"]
@@ -140,6 +143,7 @@ async def test_tenant_limited_principal_cannot_change_shared_objects(api, org, d
 
 
 # 4. View grants through relations
+
 
 async def test_view_grants_hold_through_relations_tags_and_filters(api, org):
     a = org.tenant_ids[0]
@@ -177,6 +181,7 @@ async def test_write_grant_returns_the_written_object_but_not_its_hidden_relatio
 
 
 # Small things: required inputs, stale principals
+
 
 async def test_create_inputs_mark_required_fields_and_refuse_blanks(api, org):
     data = await api.data('{ __type(name: "SiteCreateInput") { inputFields { name type { kind } } } }')

@@ -43,11 +43,13 @@ from registry_samples import (
     required_scalars,
     sample_network,
     tag_spec,
+    tenant_input,
     tenant_ref,
 )
 
 from models.registry import Kind, ModelSpec, content_type, spec_for
 from permissions.rls import table_kind
+from schema.build import enum_member_name
 
 SPECS = all_specs()
 CREATABLE = [s for s in SPECS if creatable(s)]
@@ -145,9 +147,19 @@ def delete_mutation(spec: ModelSpec) -> str:
 
 
 def harmless_update(spec: ModelSpec) -> dict[str, Any]:
-    """An update input that changes something visible: a writable text field."""
-    scalar = next(s for s in spec.scalars if s.writable and s.kind is Kind.string and (s.max_length or 99) >= 9)
-    return {scalar.name: "changed-9"}
+    """An update input: a writable free-text field changed, else a choice set to its last
+    value (a sample takes the first), else a number."""
+    text = [s for s in spec.scalars if s.writable and s.kind is Kind.string and s.format is None and (s.max_length or 99) >= 9]
+    if text:
+        return {text[0].name: "changed-9"}
+    choices = [s for s in spec.scalars if s.writable and s.kind is Kind.choice and s.enum is not None]
+    if choices:
+        enum_cls = choices[0].enum
+        assert enum_cls is not None
+        return {choices[0].name: enum_member_name(getattr(enum_cls, "graphql_prefix", ""), list(enum_cls)[-1].value)}
+    # Only numbers (a port mapping's positions): any valid value makes a write.
+    number = next(s for s in spec.scalars if s.writable and s.kind is Kind.integer)
+    return {number.name: number.bounds[0] if number.bounds else 1}
 
 
 async def snapshot(api: Any, spec: ModelSpec, object_id: str) -> dict[str, Any]:
@@ -188,7 +200,7 @@ async def test_a_minimal_sample_can_be_created(samples, org, spec):
 
 
 def test_override_tables_name_existing_models_and_fields():
-    for (model, column) in VALUE_OVERRIDES:
+    for model, column in VALUE_OVERRIDES:
         assert spec_for(model).scalar(column) is not None, (model, column)
     for (owner, _field), (target, owner_values, target_values) in DERIVED_RELATIONS.items():
         owner_spec, target_spec = spec_for(owner), spec_for(target)
@@ -228,7 +240,7 @@ async def subject_in(samples: Samples, spec: ModelSpec, tenant: str) -> Sample:
 
 def referencing(spec: ModelSpec) -> list[tuple[ModelSpec, str]]:
     """(model, reference) pairs whose reference points at ``spec``."""
-    return [(other, ref.name) for other in CREATABLE for ref in other.refs if ref.target == spec.type_name]
+    return [(other, ref.name) for other in CREATABLE for ref in other.refs if ref.target == spec.type_name and ref.writable]
 
 
 @pytest.mark.parametrize("spec", TENANT_OWNED, ids=_id)
@@ -358,23 +370,22 @@ class Link:
         return f"{{ ... on {self.target.type_name}Type {{ id }} }}" if self.content_type else "{ id }"
 
 
-LINKS = [
-    Link(spec, ref.name, spec_for(ref.target), False)
-    for spec in CREATABLE
-    for ref in spec.refs
-    if ref.column != "tenant_id" and ref.writable and spec_for(ref.target).tenant_scoped
-] + [
-    Link(spec, many.name, spec_for(many.target), True)
-    for spec in CREATABLE
-    for many in spec.many
-    if spec_for(many.target).tenant_scoped
-] + [
-    Link(spec, one_of.name, spec_for(target), False, content_type(spec_for(target).model))
-    for spec in CREATABLE
-    for one_of in spec.one_of
-    for target, _ in one_of.members
-    if spec_for(target).tenant_scoped
-]
+LINKS = (
+    [
+        Link(spec, ref.name, spec_for(ref.target), False)
+        for spec in CREATABLE
+        for ref in spec.refs
+        if ref.column != "tenant_id" and ref.writable and spec_for(ref.target).tenant_scoped
+    ]
+    + [Link(spec, many.name, spec_for(many.target), True) for spec in CREATABLE for many in spec.many if spec_for(many.target).tenant_scoped]
+    + [
+        Link(spec, one_of.name, spec_for(target), False, content_type(spec_for(target).model))
+        for spec in CREATABLE
+        for one_of in spec.one_of
+        for target, _ in one_of.members
+        if spec_for(target).tenant_scoped
+    ]
+)
 
 
 async def link_ids(api: Any, link: Link, object_id: str) -> set[str]:
@@ -440,7 +451,7 @@ async def test_references_are_no_existence_oracle(api, org, samples, link):
         assert await state(api, spec) == before
 
 
-@pytest.mark.parametrize("spec", [s for s in TENANT_OWNED if s.tenant_scoped], ids=_id)
+@pytest.mark.parametrize("spec", [s for s in TENANT_OWNED if tenant_input(s) is not None], ids=_id)
 async def test_tenant_cannot_be_changed(api, org, samples, spec):
     a, b = tenants(org)
     existing = await samples.create(spec, a)
@@ -509,10 +520,7 @@ async def test_organisation_wide_tags_apply_in_every_tenant(api, org, samples, s
     assert ids(body["data"][f"{spec.name}_create"]["tags"]) == {tag.id}
     # And on an existing object, by update.
     existing = await samples.create(spec, a)
-    query = (
-        f"mutation($id: ID!, $input: {input_type(spec, create=False)}!)"
-        f" {{ {spec.name}_update(id: $id, input: $input) {{ tags {{ id }} }} }}"
-    )
+    query = f"mutation($id: ID!, $input: {input_type(spec, create=False)}!) {{ {spec.name}_update(id: $id, input: $input) {{ tags {{ id }} }} }}"
     body = await writer.query(query, {"id": existing.id, "input": {"tags": [tag.id]}})
     assert not errors_of(body), body
     assert ids(body["data"][f"{spec.name}_update"]["tags"]) == {tag.id}
@@ -686,9 +694,7 @@ async def test_id_filters_on_a_reference_to_an_unviewable_type_reveal_nothing(ap
 
 # --- 4. the change log -----------------------------------------------------------------------
 
-CHANGES_OF = (
-    f"query($id: ID!) {{ {CHANGELOG.name}_list(filters: {{object_id: {{exact: $id}}}}) {{ id object_type }} }}"
-)
+CHANGES_OF = f"query($id: ID!) {{ {CHANGELOG.name}_list(filters: {{object_id: {{exact: $id}}}}) {{ id object_type }} }}"
 
 
 async def entries(c: Any, object_id: str) -> list[dict[str, Any]]:
@@ -881,9 +887,8 @@ async def test_create_input_marks_exactly_the_required_fields(api, spec):
     # A string the registry calls required can never be left out.
     assert {s.name for s in spec.scalars if s.required} <= non_null
     # Every writable column and relation is in the input, and nothing else.
-    writable = {s.name for s in spec.scalars if s.writable} | {r.name for r in spec.refs} | {m.name for m in spec.many}
+    writable = {s.name for s in spec.scalars if s.writable} | {r.name for r in spec.refs if r.writable} | {m.name for m in spec.many}
     writable |= {o.name for o in spec.one_of}
     assert set(fields) == writable | ({"tags"} if spec.tagged else set())
     update = await api.data(INPUT_FIELDS, name=input_type(spec, create=False))
     assert all(f["type"]["kind"] != "NON_NULL" for f in update["__type"]["inputFields"])
-

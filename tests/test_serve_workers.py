@@ -45,11 +45,7 @@ def serve(home: Path, *args: str, port: int | None = None) -> Any:
 
 def api_workers(parent: int) -> list[psutil.Process]:
     """The uvicorn worker processes (multiprocessing spawn children) of `danbyte serve`."""
-    return [
-        child
-        for child in psutil.Process(parent).children()
-        if "spawn_main" in " ".join(child.cmdline()) and child.status() != psutil.STATUS_ZOMBIE
-    ]
+    return [child for child in psutil.Process(parent).children() if "spawn_main" in " ".join(child.cmdline()) and child.status() != psutil.STATUS_ZOMBIE]
 
 
 def everything(home: Path, parent: int) -> list[int]:
@@ -106,9 +102,7 @@ async def test_events_reach_subscribers_on_every_worker_and_jobs_run_once(home):
             tenant = (await asyncio.to_thread(graphql, base, home, "{ tenant_list { id } }"))["tenant_list"][0]["id"]
             expected = []
             for name in ("a", "b", "c"):
-                data = await asyncio.to_thread(
-                    graphql, base, home, f'mutation {{ vrf_create(input: {{name: "{name}", tenant: "{tenant}"}}) {{ id }} }}'
-                )
+                data = await asyncio.to_thread(graphql, base, home, f'mutation {{ vrf_create(input: {{name: "{name}", tenant: "{tenant}"}}) {{ id }} }}')
                 expected.append({"type": "vrf", "id": data["vrf_create"]["id"], "action": "create"})
             first = expected[0]["id"]
             await asyncio.to_thread(graphql, base, home, f'mutation {{ vrf_update(id: "{first}", input: {{rd: "65000:1"}}) {{ id }} }}')
@@ -161,6 +155,7 @@ def test_ctrl_c_stops_everything_and_a_kill_9_is_recovered_on_the_same_port(home
         graphql(base, home, "{ me { username } }")
         pids = everything(home, process.pid)
         assert len(api_workers(process.pid)) == 2
+
         # Ctrl-C in a terminal: SIGINT to the whole foreground process group, while a
         # subscription is open.
         async def subscribed_ctrl_c() -> None:

@@ -153,10 +153,7 @@ def test_facts_match_the_recording(path: Path, discovered: dict[str, DeviceFacts
     assert not facts.errors_of(UnexpectedError)
     assert facts.system.name == expected_sys_name(recording)
     assert {i.if_index: i.name for i in facts.interfaces} == expected_interfaces(recording)
-    assert {
-        (n.local_port_num, n.chassis_id, n.port_id, n.system_name, n.management_addresses)
-        for n in facts.lldp_neighbours
-    } == expected_lldp(recording)
+    assert {(n.local_port_num, n.chassis_id, n.port_id, n.system_name, n.management_addresses) for n in facts.lldp_neighbours} == expected_lldp(recording)
     assert {(e.if_index, e.ip, e.mac) for e in facts.arp_entries} == expected_arp(recording)
     assert {(a.if_index, a.address) for a in facts.ip_addresses} == expected_ip_addresses(recording)
     # Every neighbour's local port is one of the device's interfaces when it was matched.
@@ -294,22 +291,18 @@ def test_snmpv1_finds_the_same_facts(agent: SnmpAgent, discovered: dict[str, Dev
 @pytest.mark.parametrize(
     "credentials",
     [
-        SnmpV3(AUTH_PRIV.name, AuthProtocol.SHA, AUTH_PRIV.auth_key, PrivProtocol.AES, AUTH_PRIV.priv_key,
-               context="librenms/arista_eos"),
+        SnmpV3(AUTH_PRIV.name, AuthProtocol.SHA, AUTH_PRIV.auth_key, PrivProtocol.AES, AUTH_PRIV.priv_key, context="librenms/arista_eos"),
         SnmpV3(AUTH_ONLY.name, AuthProtocol.SHA256, AUTH_ONLY.auth_key, context="librenms/arista_eos"),
     ],
     ids=["authPriv", "authNoPriv"],
 )
-def test_snmpv3_finds_the_same_facts(
-    agent: SnmpAgent, discovered: dict[str, DeviceFacts], credentials: SnmpV3
-) -> None:
+def test_snmpv3_finds_the_same_facts(agent: SnmpAgent, discovered: dict[str, DeviceFacts], credentials: SnmpV3) -> None:
     facts = discover(target(agent), credentials)
     assert _comparable(facts) == _comparable(discovered["arista_eos"])
 
 
 def test_snmpv3_wrong_key_is_an_authentication_failure(agent: SnmpAgent) -> None:
-    credentials = SnmpV3(AUTH_PRIV.name, AuthProtocol.SHA, "not-the-key", PrivProtocol.AES, AUTH_PRIV.priv_key,
-                         context="librenms/arista_eos")
+    credentials = SnmpV3(AUTH_PRIV.name, AuthProtocol.SHA, "not-the-key", PrivProtocol.AES, AUTH_PRIV.priv_key, context="librenms/arista_eos")
     start = time.monotonic()
     facts = discover(target(agent), credentials)
     assert time.monotonic() - start < TIMEOUT * (RETRIES + 1)  # rejected, not ignored
@@ -338,8 +331,9 @@ def test_counter_rates_from_two_real_samples(agent: SnmpAgent) -> None:
 
 
 def _sample(at: float, uptime: int | None, **counters: int | None) -> CounterSample:
-    defaults: dict = dict(if_index=1, counter_bits=32, in_octets=0, out_octets=0, in_errors=0, out_errors=0,
-                          in_discards=0, out_discards=0, speed_bps=1_000_000_000)
+    defaults: dict = dict(
+        if_index=1, counter_bits=32, in_octets=0, out_octets=0, in_errors=0, out_errors=0, in_discards=0, out_discards=0, speed_bps=1_000_000_000
+    )
     return CounterSample(at, uptime, (InterfaceCounters(**{**defaults, **counters}),))
 
 

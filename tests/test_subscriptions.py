@@ -48,8 +48,12 @@ async def test_change_on_one_process_reaches_subscriber_on_another(two_servers, 
         vrf = created["data"]["vrf_create"]
         event = await next_event(ws)
         assert event == {
-            "type": "vrf", "id": vrf["id"], "numid": vrf["numid"], "action": "create",
-            "changed_fields": event["changed_fields"], "tenant": str(tenant),
+            "type": "vrf",
+            "id": vrf["id"],
+            "numid": vrf["numid"],
+            "action": "create",
+            "changed_fields": event["changed_fields"],
+            "tenant": str(tenant),
         }
         assert "name" in event["changed_fields"]
         await post(second, committed_org.admin_key, f'mutation {{ vrf_update(id: "{vrf["id"]}", input: {{rd: "65000:7"}}) {{ id }} }}')

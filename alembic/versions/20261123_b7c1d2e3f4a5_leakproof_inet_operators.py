@@ -11,6 +11,7 @@ Revision ID: b7c1d2e3f4a5
 Revises: e40833412734
 Create Date: 2026-11-23 19:20:00
 """
+
 from alembic import op
 
 revision = "b7c1d2e3f4a5"
@@ -22,9 +23,7 @@ FUNCTIONS = ["network_sub", "network_subeq", "network_sup", "network_supeq", "ne
 
 
 def _alter(leakproof: bool) -> str:
-    statements = " ".join(
-        f"ALTER FUNCTION pg_catalog.{name}(inet, inet) {'LEAKPROOF' if leakproof else 'NOT LEAKPROOF'};" for name in FUNCTIONS
-    )
+    statements = " ".join(f"ALTER FUNCTION pg_catalog.{name}(inet, inet) {'LEAKPROOF' if leakproof else 'NOT LEAKPROOF'};" for name in FUNCTIONS)
     return f"""
     DO $$ BEGIN
       IF (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN

@@ -23,13 +23,9 @@ def upgrade() -> None:
     for table in ORG_TABLES:
         op.create_unique_constraint(f"uq_{table}_org_id_id", table, ["org_id", "id"])
     op.drop_constraint("fk_tenant_group_parent_id", "tenant_group", type_="foreignkey")
-    op.create_foreign_key(
-        "fk_tenant_group_org_id_parent_id", "tenant_group", "tenant_group", ["org_id", "parent_id"], ["org_id", "id"], ondelete="RESTRICT"
-    )
+    op.create_foreign_key("fk_tenant_group_org_id_parent_id", "tenant_group", "tenant_group", ["org_id", "parent_id"], ["org_id", "id"], ondelete="RESTRICT")
     op.drop_constraint("fk_tenant_group_id", "tenant", type_="foreignkey")
-    op.create_foreign_key(
-        "fk_tenant_org_id_group_id", "tenant", "tenant_group", ["org_id", "group_id"], ["org_id", "id"], ondelete="SET NULL (group_id)"
-    )
+    op.create_foreign_key("fk_tenant_org_id_group_id", "tenant", "tenant_group", ["org_id", "group_id"], ["org_id", "id"], ondelete="SET NULL (group_id)")
 
 
 def downgrade() -> None:

@@ -27,9 +27,7 @@ class Probe(Protocol):
     async def run(self, timeout: float) -> ProbeResult: ...
 
 
-PROBE_TYPES: dict[str, type[Any]] = {
-    cls.kind: cls for cls in (IcmpProbe, TcpProbe, UdpProbe, HttpProbe, SnmpProbe, SshProbe, DnsProbe)
-}
+PROBE_TYPES: dict[str, type[Any]] = {cls.kind: cls for cls in (IcmpProbe, TcpProbe, UdpProbe, HttpProbe, SnmpProbe, SshProbe, DnsProbe)}
 
 
 def probe_from_dict(data: Mapping[str, Any]) -> Probe:

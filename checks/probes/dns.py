@@ -50,9 +50,7 @@ class DnsProbe:
         where = f"{self.nameserver}:{self.port}" if self.nameserver else "the system resolver"
         start = time.perf_counter()
         try:
-            answer = await resolver.resolve(
-                self.name, self.record_type, lifetime=timeout, search=False, raise_on_no_answer=False
-            )
+            answer = await resolver.resolve(self.name, self.record_type, lifetime=timeout, search=False, raise_on_no_answer=False)
         except dns.resolver.NXDOMAIN:
             return down(ProbeError.NOT_FOUND, f"{self.name} does not exist (NXDOMAIN from {where})", since(start))
         except dns.resolver.LifetimeTimeout:

@@ -176,9 +176,7 @@ async def _read_head(reader: asyncio.StreamReader) -> tuple[int, str, dict[str, 
         return status, (match.group(4) or b"").decode("latin-1"), headers
 
 
-async def _read_body(
-    reader: asyncio.StreamReader, headers: dict[str, str], status: int, method: str, cap: int
-) -> bytes:
+async def _read_body(reader: asyncio.StreamReader, headers: dict[str, str], status: int, method: str, cap: int) -> bytes:
     if method.upper() == "HEAD" or status in (204, 304) or 100 <= status < 200:
         return b""
     if "chunked" in headers.get("transfer-encoding", "").lower():

@@ -136,10 +136,7 @@ def _permission_help(privileged: bool | None) -> str:
     except (OSError, ValueError):
         ping = "ping sockets are not available here"
     else:
-        ping = (
-            f"a ping socket needs the process's group ID ({os.getgid()}) within "
-            f"net.ipv4.ping_group_range, now '{low} {high}'"
-        )
+        ping = f"a ping socket needs the process's group ID ({os.getgid()}) within net.ipv4.ping_group_range, now '{low} {high}'"
     if privileged is True:
         return f"ICMP not permitted: {raw}"
     if privileged is False:

@@ -52,9 +52,7 @@ class SnmpProbe:
         doing = f"waiting for {target} to answer GET {self.oid}"
         try:
             async with asyncio.timeout(timeout):
-                transport, _ = await loop.create_datagram_endpoint(
-                    lambda: _Datagrams(queue), remote_addr=(self.host, self.port)
-                )
+                transport, _ = await loop.create_datagram_endpoint(lambda: _Datagrams(queue), remote_addr=(self.host, self.port))
                 response = await _exchange(transport, queue, request, request_id, timeout / (self.retries + 1))
         except OSError as exc:
             result = failure(exc, doing, timeout)

@@ -33,9 +33,7 @@ class UdpProbe:
         try:
             async with asyncio.timeout(timeout):
                 # connected socket: the kernel filters other senders and reports ICMP errors
-                transport, _ = await loop.create_datagram_endpoint(
-                    lambda: _ReplyProtocol(reply), remote_addr=(self.host, self.port)
-                )
+                transport, _ = await loop.create_datagram_endpoint(lambda: _ReplyProtocol(reply), remote_addr=(self.host, self.port))
                 transport.sendto(as_bytes(self.payload))
                 data = await reply
         except OSError as exc:

@@ -1,0 +1,179 @@
+"""Devices and what describes them: manufacturers, roles, platforms, device and module
+types, modules and virtual chassis (NetBox 4.6 ``dcim/models/devices.py``, ``modules.py``).
+
+NetBox keeps the catalogues (manufacturers, roles, platforms) global; here each tenant has
+its own, and the NetBox importer copies a catalogue entry into every tenant that uses it."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import NO_REVERSE, NestedGroupModel, OrganizationalModel, TenantModel, choice, color, long_text, natural_key, reference, text
+from models.choices import DeviceAirflow, DeviceStatus, SubdeviceRole, WeightUnit
+from models.choices_dcim import DeviceFace, ModuleAirflow, ModuleStatus
+from models.dcim.sites import coordinate
+
+
+def weight() -> Any:
+    return mapped_column(sa.Numeric(8, 2), nullable=True, info={"bounds": (0, 999999)})
+
+
+class Manufacturer(OrganizationalModel):
+    """A maker of devices, modules and platforms."""
+
+
+class DeviceRole(NestedGroupModel):
+    """A device's function ("Core Switch"); ``vm_role``: virtual machines may have it too."""
+
+    color: Mapped[str] = color()
+    vm_role: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+
+
+class Platform(NestedGroupModel):
+    """The software a device runs ("Cisco IOS-XR"), optionally of one manufacturer."""
+
+    manufacturer_id: Mapped[uuid.UUID | None] = reference("Manufacturer", ondelete="RESTRICT", related_name="platforms")
+
+
+class DeviceType(TenantModel):
+    """A make and model of device; its component templates stamp out each device's ports."""
+
+    manufacturer_id: Mapped[uuid.UUID] = reference("Manufacturer", nullable=False, related_name="device_types")
+    model: Mapped[str] = text(100, required=True)
+    slug: Mapped[str] = text(100, required=True)
+    default_platform_id: Mapped[uuid.UUID | None] = reference("Platform", related_name=NO_REVERSE)
+    part_number: Mapped[str] = text(50)
+    u_height: Mapped[Decimal] = mapped_column(sa.Numeric(4, 1), default=Decimal("1.0"), server_default="1.0", info={"bounds": (0, 999)})
+    """Rack units, in halves (0.5, 1, 1.5, …); 0 for devices that take no rack space."""
+    exclude_from_utilization: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    is_full_depth: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    subdevice_role: Mapped[SubdeviceRole | None] = choice(SubdeviceRole, nullable=True)
+    airflow: Mapped[DeviceAirflow | None] = choice(DeviceAirflow, nullable=True)
+    weight: Mapped[Decimal | None] = weight()
+    weight_unit: Mapped[WeightUnit | None] = choice(WeightUnit, nullable=True)
+    description: Mapped[str] = text(200)
+    comments: Mapped[str] = long_text()
+
+    @classmethod
+    def __extra_args__(cls) -> tuple[Any, ...]:
+        return (
+            sa.UniqueConstraint("tenant_id", "manufacturer_id", "model"),
+            sa.UniqueConstraint("tenant_id", "manufacturer_id", "slug"),
+        )
+
+
+class ModuleType(TenantModel):
+    """A make and model of module (line card, transceiver, PSU); its templates stamp out the
+    components of every module installed, ``{module}`` replaced by the bay's position."""
+
+    manufacturer_id: Mapped[uuid.UUID] = reference("Manufacturer", nullable=False, related_name="module_types")
+    model: Mapped[str] = text(100, required=True)
+    part_number: Mapped[str] = text(50)
+    airflow: Mapped[ModuleAirflow | None] = choice(ModuleAirflow, nullable=True)
+    weight: Mapped[Decimal | None] = weight()
+    weight_unit: Mapped[WeightUnit | None] = choice(WeightUnit, nullable=True)
+    description: Mapped[str] = text(200)
+    comments: Mapped[str] = long_text()
+
+    @classmethod
+    def __extra_args__(cls) -> tuple[Any, ...]:
+        return (sa.UniqueConstraint("tenant_id", "manufacturer_id", "model"),)
+
+
+class VirtualChassis(TenantModel):
+    """Devices managed as one (a switch stack); its members' ``vc_position`` orders them."""
+
+    __ordering__ = ("_name",)
+    _name: Mapped[str | None] = natural_key()
+
+    __graphql_name__ = "virtual_chassis"
+
+    name: Mapped[str] = text(64, required=True)
+    domain: Mapped[str] = text(30)
+    master_id: Mapped[uuid.UUID | None] = reference("Device", related_name=NO_REVERSE)
+    description: Mapped[str] = text(200)
+    comments: Mapped[str] = long_text()
+
+    @classmethod
+    def __extra_args__(cls) -> tuple[Any, ...]:
+        return (sa.UniqueConstraint("tenant_id", "name"),)
+
+
+class Device(TenantModel):
+    """A piece of hardware at a site, in a rack or not; creating one stamps out its type's
+    components."""
+
+    __ordering__ = ("_name",)
+    _name: Mapped[str | None] = natural_key()
+
+    name: Mapped[str | None] = text(64, nullable=True)
+    """Optional; unique, ignoring case, among the tenant's devices at one site."""
+    device_type_id: Mapped[uuid.UUID] = reference("DeviceType", nullable=False, related_name="instances", counted="device_count")
+    role_id: Mapped[uuid.UUID] = reference("DeviceRole", nullable=False, related_name="devices")
+    platform_id: Mapped[uuid.UUID | None] = reference("Platform", related_name="devices")
+    serial: Mapped[str] = text(50)
+    asset_tag: Mapped[str | None] = text(50, nullable=True)
+    site_id: Mapped[uuid.UUID] = reference("Site", nullable=False, related_name="devices")
+    location_id: Mapped[uuid.UUID | None] = reference("Location", ondelete="RESTRICT", related_name="devices")
+    rack_id: Mapped[uuid.UUID | None] = reference("Rack", ondelete="RESTRICT", related_name="devices")
+    position: Mapped[Decimal | None] = mapped_column(sa.Numeric(4, 1), nullable=True, info={"bounds": (Decimal("0.5"), 100)})
+    """The lowest rack unit the device occupies, in halves."""
+    face: Mapped[DeviceFace | None] = choice(DeviceFace, nullable=True)
+    status: Mapped[DeviceStatus] = choice(DeviceStatus, default=DeviceStatus.active, server_default="active")
+    airflow: Mapped[DeviceAirflow | None] = choice(DeviceAirflow, nullable=True)
+    primary_ip4_id: Mapped[uuid.UUID | None] = reference("IPAddress", related_name=NO_REVERSE)
+    primary_ip6_id: Mapped[uuid.UUID | None] = reference("IPAddress", related_name=NO_REVERSE)
+    oob_ip_id: Mapped[uuid.UUID | None] = reference("IPAddress", related_name=NO_REVERSE)
+    virtual_chassis_id: Mapped[uuid.UUID | None] = reference("VirtualChassis", related_name="members", counted="member_count")
+    vc_position: Mapped[int | None] = mapped_column(nullable=True, info={"bounds": (0, 255)})
+    vc_priority: Mapped[int | None] = mapped_column(nullable=True, info={"bounds": (0, 255)})
+    latitude: Mapped[Decimal | None] = coordinate(8, 90)
+    longitude: Mapped[Decimal | None] = coordinate(9, 180)
+    local_context_data: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
+    """Configuration context that overrides every assigned config context."""
+    description: Mapped[str] = text(200)
+    comments: Mapped[str] = long_text()
+
+    @classmethod
+    def __extra_args__(cls) -> tuple[Any, ...]:
+        return (
+            sa.Index(
+                "uq_device_tenant_id_site_id_name",
+                "tenant_id",
+                "site_id",
+                sa.func.lower(sa.text("name")),
+                unique=True,
+                postgresql_where=sa.text("name IS NOT NULL"),
+                info={"field": "name"},  # what a violation names (resolvers.writes)
+            ),
+            sa.UniqueConstraint("tenant_id", "asset_tag"),
+            sa.UniqueConstraint("virtual_chassis_id", "vc_position"),
+            # An address is the primary of one device at most (NetBox's one-to-one fields).
+            sa.UniqueConstraint("primary_ip4_id"),
+            sa.UniqueConstraint("primary_ip6_id"),
+            sa.UniqueConstraint("oob_ip_id"),
+        )
+
+
+class Module(TenantModel):
+    """A module installed in one of a device's module bays; installing it stamps out its
+    type's components on the device."""
+
+    device_id: Mapped[uuid.UUID] = reference("Device", nullable=False, ondelete="CASCADE", related_name="modules")
+    module_bay_id: Mapped[uuid.UUID] = reference("ModuleBay", nullable=False, ondelete="CASCADE", related_name="installed_module")
+    module_type_id: Mapped[uuid.UUID] = reference("ModuleType", nullable=False, related_name="instances")
+    status: Mapped[ModuleStatus] = choice(ModuleStatus, default=ModuleStatus.active, server_default="active")
+    serial: Mapped[str] = text(50)
+    asset_tag: Mapped[str | None] = text(50, nullable=True)
+    description: Mapped[str] = text(200)
+    comments: Mapped[str] = long_text()
+
+    @classmethod
+    def __extra_args__(cls) -> tuple[Any, ...]:
+        # One module per bay: a second install is a conflict naming module_bay.
+        return (sa.UniqueConstraint("module_bay_id"), sa.UniqueConstraint("tenant_id", "asset_tag"))

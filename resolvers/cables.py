@@ -1,0 +1,229 @@
+"""Cables: NetBox's rules for what may be connected, the endpoints' ``cable`` kept right,
+and paths traced through patch panels (registered in resolvers/rules.py).
+
+An endpoint is a row of any kind a cable termination's one-of reference names; nothing
+here names a kind except through the choice sets of NetBox's compatibility table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import sqlalchemy as sa
+
+from models.choices_dcim import NONCONNECTABLE_INTERFACE_TYPES
+from models.registry import ModelSpec, content_type, spec_for
+from resolvers import loaders
+from resolvers.context import RequestContext
+from resolvers.errors import BadUserInput, Conflict
+from resolvers.prefetch import TYPE_MARK, Record, to_record
+from resolvers.rules import RuleBook
+from resolvers.writes import Write
+
+TERMINATION = "CableTermination"
+ITEM = "termination"
+
+# NetBox's COMPATIBLE_TERMINATION_TYPES: what each kind may be cabled to. Pass-through
+# ports (front and rear) take anything a signal can cross.
+_PASS_THROUGH = ("dcim.frontport", "dcim.rearport")
+COMPATIBLE: dict[str, tuple[str, ...]] = {
+    "dcim.consoleport": ("dcim.consoleserverport", *_PASS_THROUGH),
+    "dcim.consoleserverport": ("dcim.consoleport", *_PASS_THROUGH),
+    "dcim.interface": ("dcim.interface", *_PASS_THROUGH),
+    "dcim.powerport": ("dcim.poweroutlet", "dcim.powerfeed"),
+    "dcim.poweroutlet": ("dcim.powerport",),
+    "dcim.powerfeed": ("dcim.powerport",),
+    "dcim.frontport": ("dcim.consoleport", "dcim.consoleserverport", "dcim.interface", *_PASS_THROUGH),
+    "dcim.rearport": ("dcim.consoleport", "dcim.consoleserverport", "dcim.interface", *_PASS_THROUGH),
+}
+# What an endpoint belongs to: every termination of one cable end shares it.
+PARENT_COLUMNS = ("device_id", "power_panel_id")
+# Ports that pass a signal on: front → rear → (cable) → rear → front.
+FRONT, REAR = "FrontPort", "RearPort"
+MAPPING = "PortMapping"
+# A path longer than this is a loop in the data; tracing stops there.
+MAX_HOPS = 64
+
+
+def register_rules(book: RuleBook) -> None:
+    book.check(TERMINATION)(_endpoint_may_take_this_cable)
+    book.maintain_after(TERMINATION)(_endpoint_gets_cable)
+    book.maintain_before_delete(TERMINATION)(_endpoint_loses_cable)
+    book.maintain_before_delete("Cable")(_endpoints_lose_cable)
+
+
+@cache
+def _members() -> tuple[tuple[str, str], ...]:
+    """(endpoint model, termination column) of every kind a cable can attach to."""
+    termination = spec_for(TERMINATION)
+    return next(o for o in termination.one_of if o.name == ITEM).members
+
+
+def endpoint_of(row: Any) -> tuple[ModelSpec, Any]:
+    """The endpoint a termination row points at: its model's spec and id."""
+    for model, column in _members():
+        value = getattr(row, column)
+        if value is not None:
+            return spec_for(model), value
+    raise ValueError("a cable termination without an endpoint")
+
+
+async def _endpoint_may_take_this_cable(write: Write, spec: ModelSpec, values: dict[str, Any], old: Any) -> None:
+    """NetBox's rules: an endpoint is on one cable at most; virtual and wireless interfaces
+    take none; one end's endpoints are of one kind on one parent; the two ends are
+    compatible (console ↔ console server, power port ↔ outlet or feed, interfaces ↔
+    interfaces and pass-through ports)."""
+    row = {**(old._mapping if old is not None else {}), **values}
+    kind, endpoint_id = endpoint_of(_Row(row))
+    endpoint = (await write.conn.execute(sa.select(kind.table).where(kind.table.c.id == endpoint_id))).one_or_none()
+    if endpoint is None:
+        return  # the reference check names it
+    if getattr(endpoint, "type", None) in NONCONNECTABLE_INTERFACE_TYPES:
+        raise BadUserInput(f"termination: a {endpoint.type} interface takes no cable", field=ITEM)
+    if endpoint.cable_id is not None and endpoint.cable_id != row["cable_id"]:
+        raise Conflict(f"termination: {kind.name} {endpoint.name} already has a cable", field=ITEM)
+    if endpoint.mark_connected:
+        raise BadUserInput(f"termination: {kind.name} {endpoint.name} is marked connected without a cable", field=ITEM)
+    mine = content_type(kind.model)
+    table = spec.table
+    others = (await write.conn.execute(sa.select(table).where(table.c.cable_id == row["cable_id"], table.c.id != row.get("id")))).all()
+    parent = _parent(endpoint)
+    for other in others:
+        their_kind, their_id = endpoint_of(other)
+        theirs = content_type(their_kind.model)
+        if other.cable_end == row["cable_end"]:
+            if theirs != mine:
+                raise BadUserInput(f"termination: one cable end connects one kind of endpoint, not {mine} and {theirs}", field=ITEM)
+            peer = (await write.conn.execute(sa.select(their_kind.table).where(their_kind.table.c.id == their_id))).one()
+            if _parent(peer) != parent:
+                raise BadUserInput("termination: the endpoints of one cable end belong to one device", field=ITEM)
+        elif theirs not in COMPATIBLE.get(mine, ()):
+            raise BadUserInput(f"termination: a {mine} cannot be cabled to a {theirs}", field=ITEM)
+
+
+class _Row:
+    """Attribute access to a dict (a row being written)."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+
+    def __getattr__(self, name: str) -> Any:
+        return None
+
+
+def _parent(endpoint: Any) -> Any:
+    return next((getattr(endpoint, c) for c in PARENT_COLUMNS if c in endpoint._mapping), None)
+
+
+async def _set_cable(write: Write, termination: Any, cable_id: Any, end: Any) -> None:
+    kind, endpoint_id = endpoint_of(termination)
+    await write.conn.execute(sa.update(kind.table).where(kind.table.c.id == endpoint_id).values(cable_id=cable_id, cable_end=end))
+
+
+async def _endpoint_gets_cable(write: Write, spec: ModelSpec, row: Any, old: Any) -> Any:
+    if old is not None and endpoint_of(old) != endpoint_of(row):
+        await _set_cable(write, old, None, None)
+    await _set_cable(write, row, row.cable_id, row.cable_end)
+    return row
+
+
+async def _endpoint_loses_cable(write: Write, spec: ModelSpec, old: Any) -> None:
+    await _set_cable(write, old, None, None)
+
+
+async def _endpoints_lose_cable(write: Write, spec: ModelSpec, old: Any) -> None:
+    table = spec_for(TERMINATION).table
+    for termination in (await write.conn.execute(sa.select(table).where(table.c.cable_id == old.id))).all():
+        await _set_cable(write, termination, None, None)
+
+
+# --- reading: link peers, traces, connected endpoints ----------------------------------------
+
+
+@dataclass
+class Hop:
+    """One cable of a path: the endpoints on its near end, the cable, those on its far end."""
+
+    near_end: list[Record]
+    cable: Record | None
+    far_end: list[Record]
+
+
+def _marked(row: Any, model: str) -> Record:
+    record = to_record(row)
+    record.__dict__[TYPE_MARK] = model
+    return record
+
+
+async def _load(ctx: RequestContext, model: str, ids: list[Any]) -> list[Record]:
+    rows = await asyncio.gather(*(loaders.by_id(ctx, spec=spec_for(model)).load(i) for i in ids))
+    return [_marked(row, model) for row in rows if row is not None]
+
+
+async def far_end(ctx: RequestContext, endpoint: Any) -> tuple[Record | None, list[Record]]:
+    """The cable on ``endpoint`` and the endpoints on that cable's other end."""
+    if endpoint.cable_id is None:
+        return None, []
+    cable = await loaders.by_id(ctx, spec=spec_for("Cable")).load(endpoint.cable_id)
+    terminations = await loaders.by_column(ctx, spec=spec_for(TERMINATION), column="cable_id").load(endpoint.cable_id)
+    by_kind: dict[str, list[Any]] = {}
+    for termination in terminations:
+        if termination.cable_end != endpoint.cable_end:
+            kind, endpoint_id = endpoint_of(termination)
+            by_kind.setdefault(kind.type_name, []).append(endpoint_id)
+    found = [record for kind, ids in by_kind.items() for record in await _load(ctx, kind, ids)]
+    return (to_record(cable) if cable is not None else None), found
+
+
+async def _through(ctx: RequestContext, ports: list[Record], positions: list[int]) -> tuple[list[Record], list[int]] | None:
+    """The ports on the other side of pass-through ports, and the position stack after; None
+    where the path ends (an endpoint, or a rear port with no position to follow)."""
+    kinds = {port.__dict__[TYPE_MARK] for port in ports}
+    mappings = spec_for(MAPPING)
+    if kinds == {FRONT}:
+        found = [m for port in ports for m in await loaders.by_column(ctx, spec=mappings, column="front_port_id").load(port.id)]
+        if len(found) != 1:
+            return None
+        (mapping,) = found
+        return await _load(ctx, REAR, [mapping.rear_port_id]), [*positions, mapping.rear_port_position]
+    if kinds == {REAR} and len(ports) == 1:
+        found = await loaders.by_column(ctx, spec=mappings, column="rear_port_id").load(ports[0].id)
+        if positions:
+            wanted, rest = positions[-1], positions[:-1]
+            found = [m for m in found if m.rear_port_position == wanted]
+        else:
+            rest = []
+        if len(found) != 1:
+            return None  # a multi-position rear port entered from its cable: the path splits
+        return await _load(ctx, FRONT, [found[0].front_port_id]), rest
+    return None
+
+
+async def trace(ctx: RequestContext, origin: Record) -> list[Hop]:
+    """The path from ``origin``: each cable with its ends, through front and rear ports."""
+    hops: list[Hop] = []
+    near, positions = [origin], []
+    while len(hops) < MAX_HOPS:
+        cables = {port.cable_id for port in near}
+        if len(cables) != 1 or None in cables:
+            break
+        cable, far = await far_end(ctx, near[0])
+        hops.append(Hop(near, cable, far))
+        onward = await _through(ctx, far, positions) if far else None
+        if onward is None:
+            break
+        near, positions = onward
+    return hops
+
+
+def connected(hops: list[Hop]) -> list[Record]:
+    """The far endpoints of a complete path (empty when it ends on a pass-through port)."""
+    if not hops:
+        return []
+    last = hops[-1].far_end
+    if any(port.__dict__[TYPE_MARK] in (FRONT, REAR) for port in last):
+        return []
+    return last
