@@ -10,16 +10,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import statistics
-import tempfile
 import time
 from contextlib import ExitStack
-from pathlib import Path
-from typing import Any
 
-import httpx
 import sqlalchemy as sa
+
+from benchmarks.common import bench_database, create_bench_tenant, measure
 
 QUERIES: dict[str, str] = {
     "prefix_list nested (issue query)": ("{ prefix_list { prefix vrf { name } tenant { name } site { name } vlan { vid } ip_addresses { address } } }"),
@@ -39,23 +35,14 @@ def _prefix_for(i: int) -> str:
 
 async def load(database_url: str, size: int) -> tuple[str, float, int]:
     """Create an organisation + tenant with ``size`` prefixes; return (token, seconds, rows)."""
-    from danbyte.bootstrap import create_admin, create_organization
     from danbyte.database import Database
-    from models.base import table_of
     from models.numid import assign_missing_numids
-    from models.tenancy import Tenant
-    from permissions.tokens import create_token
 
     db = Database(database_url, pool_size=2)
     started = time.perf_counter()
     rows = 0
     async with db.system_transaction() as conn:
-        org = await create_organization(conn, f"bench-{size}", f"bench-{size}")
-        tenant = (
-            await conn.execute(sa.insert(table_of(Tenant)).values(org_id=org.id, name="bench", slug="bench").returning(Tenant.__table__.c.id))
-        ).scalar_one()
-        admin = await create_admin(conn, org.id, f"bench-admin-{size}")
-        _, key = await create_token(conn, admin.id)
+        _, tenant, key = await create_bench_tenant(conn, str(size))
         sites = max(1, size // 100)
         vrfs = max(1, size // 1000)
         site_ids = [
@@ -103,27 +90,6 @@ async def load(database_url: str, size: int) -> tuple[str, float, int]:
     return key, seconds, rows
 
 
-async def measure(app: Any, key: str, query: str, repeats: int) -> tuple[float, float, int, float, int]:
-    """(median ms, p95 ms, SQL statements, SQL ms of the last run, bytes) over ``repeats`` runs after one warm-up."""
-    transport = httpx.ASGITransport(app=app)
-    headers = {"Authorization": f"Bearer {key}", "X-Danbyte-Debug": "1"}
-    async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
-        body = (await client.post("/graphql", json={"query": query}, headers=headers)).json()
-        if body.get("errors"):
-            raise RuntimeError(body["errors"])
-        timings = []
-        size = 0
-        for _ in range(repeats):
-            started = time.perf_counter()
-            response = await client.post("/graphql", json={"query": query}, headers=headers)
-            timings.append((time.perf_counter() - started) * 1000)
-            size = len(response.content)
-        extensions = response.json()["extensions"]
-    timings.sort()
-    p95 = timings[min(len(timings) - 1, int(round(0.95 * (len(timings) - 1))))]
-    return statistics.median(timings), p95, extensions["sql_statements"], extensions["sql_ms"], size
-
-
 async def run(database_url: str, redis_url: str, sizes: list[int], repeats: int) -> None:
     from danbyte.app import create_app
 
@@ -143,28 +109,8 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 50000], help="prefixes per tenant (at most 65,536)")
     parser.add_argument("--repeats", type=int, default=20)
     args = parser.parse_args()
-    from danbyte.cli import async_url
-    from danbyte.migrations import migrate
-
     with ExitStack() as stack:
-        database_url = os.environ.get("DANBYTE_BENCH_DATABASE_URL")
-        redis_url = os.environ.get("DANBYTE_BENCH_REDIS_URL")
-        if not (database_url and redis_url):
-            from danbyte.embedded import EmbeddedServices
-
-            services = EmbeddedServices(Path(tempfile.mkdtemp(prefix="dbt-bench-")), fast=True)
-            embedded_db, embedded_redis = services.start()
-            stack.callback(services.stop)
-            database_url = database_url or embedded_db
-            redis_url = redis_url or embedded_redis
-        database_url = async_url(database_url)
-        server = sa.create_engine(database_url, isolation_level="AUTOCOMMIT")
-        bench_url = sa.engine.make_url(database_url).set(database="danbyte_bench").render_as_string(hide_password=False)
-        with server.connect() as conn:
-            conn.execute(sa.text("DROP DATABASE IF EXISTS danbyte_bench WITH (FORCE)"))
-            conn.execute(sa.text("CREATE DATABASE danbyte_bench"))
-        server.dispose()
-        migrate(bench_url)
+        bench_url, redis_url = bench_database(stack)
         asyncio.run(run(bench_url, redis_url, args.sizes, args.repeats))
 
 

@@ -1,4 +1,5 @@
-"""The ``danbyte`` command: serve, worker, migrate, createsuperuser, token create, assign-numids."""
+"""The ``danbyte`` command: serve, worker, migrate, createsuperuser, token create, assign-numids,
+devicetypes import."""
 
 from __future__ import annotations
 
@@ -284,6 +285,13 @@ def cmd_assign_numids(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_devicetypes_import(args: argparse.Namespace, settings: Settings) -> int:
+    from netbox_import.devicetypes import run
+
+    with backing_services(settings, own=False) as (database_url, redis_url, _):
+        return _run_async(run, database_url, redis_url, args.paths, args.tenant, args.organization, settings)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="danbyte", description="Danbyte network source of truth")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -317,6 +325,13 @@ def build_parser() -> argparse.ArgumentParser:
     token_create.add_argument("--tenant", action="append", help="restrict to this tenant slug (repeatable)")
     token_create.set_defaults(func=cmd_token_create)
     sub.add_parser("assign-numids", help="number rows that have no numid yet").set_defaults(func=cmd_assign_numids)
+    devicetypes = sub.add_parser("devicetypes", help="the community device-type library")
+    devicetypes_sub = devicetypes.add_subparsers(dest="devicetypes_command", required=True)
+    devicetypes_import = devicetypes_sub.add_parser("import", help="import device and module types from library YAML files or folders")
+    devicetypes_import.add_argument("paths", nargs="+", metavar="PATH", help="a YAML file, or a folder walked for .yaml / .yml")
+    devicetypes_import.add_argument("--tenant", required=True, help="tenant slug the types go into")
+    devicetypes_import.add_argument("--organization", default=None, help="organisation slug, when the tenant slug is in several")
+    devicetypes_import.set_defaults(func=cmd_devicetypes_import)
     return parser
 
 

@@ -205,7 +205,8 @@ async def _through(ctx: RequestContext, ports: list[Record], positions: list[int
 async def trace(ctx: RequestContext, origin: Record) -> list[Hop]:
     """The path from ``origin``: each cable with its ends, through front and rear ports."""
     hops: list[Hop] = []
-    near, positions = [origin], []
+    near: list[Record] = [origin]
+    positions: list[int] = []
     while len(hops) < MAX_HOPS:
         cables = {port.cable_id for port in near}
         if len(cables) != 1 or None in cables:

@@ -73,6 +73,8 @@ async def stamp(write: Write, owner_column: str, owner_id: uuid.UUID, owners: di
     found: list[tuple[ModelSpec, list[sa.Row]]] = []
     stamped_ids: dict[uuid.UUID, uuid.UUID] = {}
     for template in template_specs():
+        if owner_column not in template.table.c:
+            continue  # a kind NetBox keeps to device types
         rows = list((await write.conn.execute(sa.select(template.table).where(template.table.c[owner_column] == owner_id))).all())
         for row in rows:
             stamped_ids[row.id] = uuid.uuid4()

@@ -11,7 +11,6 @@ from typing import Any
 import sqlalchemy as sa
 
 from models.choices_dcim import InterfaceType
-from models.dcim.components import TemplateOwned
 from models.registry import ModelSpec, spec_for, specs
 from resolvers.components import stamp
 from resolvers.errors import BadUserInput, Conflict
@@ -51,9 +50,11 @@ def register_rules(book: RuleBook) -> None:
         if getattr(spec.model, "__component__", None):
             book.check(spec.type_name)(_one_template_owner)
             for ref in spec.refs:
-                if getattr(spec_for(ref.target).model, "__component__", None):
-                    book.check(spec.type_name)(_agrees_on(ref.name, "device_type"))
-                    book.check(spec.type_name)(_agrees_on(ref.name, "module_type"))
+                target = spec_for(ref.target)
+                if getattr(target.model, "__component__", None):
+                    for owner in ("device_type", "module_type"):
+                        if spec.ref(owner) is not None and target.ref(owner) is not None:
+                            book.check(spec.type_name)(_agrees_on(ref.name, owner))
 
 
 def _agrees_on(reference: str, shared: str) -> Any:
@@ -273,11 +274,10 @@ async def _installable_child(write: Write, spec: ModelSpec, values: dict[str, An
 
 
 async def _one_template_owner(write: Write, spec: ModelSpec, values: dict[str, Any], old: Any) -> None:
-    """A template belongs to one device type or one module type; bays for devices and
-    inventory items belong to device types only (NetBox's rule)."""
+    """A template belongs to one device type or one module type (kinds NetBox keeps to
+    device types have no module type at all)."""
+    if spec.ref("module_type") is None:
+        return
     device_type, module_type = _value(values, old, "device_type_id"), _value(values, old, "module_type_id")
-    model: type[TemplateOwned] = spec.model  # type: ignore[assignment]
-    if module_type is not None and not model.__modular__:
-        raise BadUserInput(f"module_type: a {spec.name} belongs to a device type, not a module type", field="module_type")
     if (device_type is None) == (module_type is None):
         raise BadUserInput(f"device_type: give a {spec.name} one owner: device_type or module_type", field="device_type")

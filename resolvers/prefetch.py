@@ -171,7 +171,7 @@ async def prefetch(ctx: RequestContext, type_name: str, records: list[Record], s
             unique = list({id(c): c for c in children}.values())
             if relation.union:
                 await prefetch_marked(ctx, unique, sub_selections)
-            else:
+            elif relation.target is not None:
                 await prefetch(ctx, relation.target, unique, sub_selections)
 
 

@@ -176,7 +176,7 @@ def union_of(name: str, members: list[str], types: dict[str, type]) -> Any:
     """The union type ``name`` of these models' types, made once: fields answering the same
     union (a termination's ``termination``, a cable's ``a_terminations``) share it."""
     if name not in _UNIONS:
-        _UNIONS[name] = Annotated[Union[tuple(types[m] for m in members)], strawberry.union(name)]  # type: ignore[valid-type]
+        _UNIONS[name] = Annotated[Union[tuple(types[m] for m in members)], strawberry.union(name)]
     return _UNIONS[name]
 
 

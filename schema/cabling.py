@@ -31,7 +31,7 @@ def _hop_type(types: dict[str, type]) -> type:
         @strawberry.type(name="CablePathHopType", description="One cable of a path: its near end, the cable, its far end.")
         class CablePathHop:
             near_end: list[peers]  # type: ignore[valid-type]
-            cable: Optional[types["Cable"]]  # type: ignore[valid-type]  # noqa: F821 (a dict key)
+            cable: Optional[types["Cable"]]  # type: ignore[valid-type,name-defined]  # noqa: F821 (a dict key)
             far_end: list[peers]  # type: ignore[valid-type]
 
         _HOP["hop"] = CablePathHop

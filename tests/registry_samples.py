@@ -52,6 +52,20 @@ DERIVED_RELATIONS: dict[tuple[str, str], tuple[str, dict[str, Any], dict[str, An
 }
 
 
+# Links a model rule constrains beyond the tenant (resolvers/dcim.py), so that a sample
+# target cannot simply be pointed at: (owner model, field). The generated suite still tries
+# them across tenants (refused before any rule runs); their valid use is tested by hand
+# (tests/test_dcim_components.py, test_dcim_racks.py). Explain every entry.
+RULE_BOUND_LINKS: set[tuple[str, str]] = {
+    ("Interface", "lag"),  # the target must be a LAG on the same device
+    ("Interface", "primary_mac_address"),  # the MAC must be assigned to this interface
+    ("Device", "primary_ip4"),  # the address must be on one of this device's interfaces
+    ("Device", "primary_ip6"),  # (same)
+    ("Device", "oob_ip"),  # (same)
+    ("DeviceBay", "installed_device"),  # the device's type must be a child type
+}
+
+
 # ---------------------------------------------------------------------------------------
 # Facts derived from the registry.
 
@@ -196,6 +210,9 @@ class Sample:
     input: dict[str, Any] = field(repr=False, default_factory=dict)
 
 
+FITTING: dict[str, int] = {}
+
+
 class SampleError(AssertionError):
     pass
 
@@ -207,6 +224,9 @@ class Samples:
         self.api = api
         self.sequence = 0
         self.made: dict[str, Sample] = {}
+        # The one-of member that made a valid object of a model (see build_input): a fact
+        # about the models, shared by every Samples.
+        self.fitting = FITTING
 
     def next_number(self) -> int:
         self.sequence += 1
@@ -219,6 +239,7 @@ class Samples:
         *,
         refs: dict[str, Any] | None = None,
         values: dict[str, Any] | None = None,
+        member: int | None = None,
     ) -> dict[str, Any]:
         """A minimal valid create input; targets of required references are created first.
 
@@ -226,6 +247,10 @@ class Samples:
         ``tenant``); ``values`` sets or replaces any other input field."""
         refs = dict(refs or {})
         values = dict(values or {})
+        if member is None:
+            if _member_choices(spec) > 1 and spec.type_name not in self.fitting:
+                await self.create(spec, tenant, refs=refs)  # learns which member fits
+            member = self.fitting.get(spec.type_name, 0)
         n = self.next_number()
         data: dict[str, Any] = {}
         for scalar in required_scalars(spec):
@@ -237,16 +262,15 @@ class Samples:
                 raise SampleError(f"{spec.type_name} is tenant-scoped: give a tenant")
             if home.writable:
                 data[home.name] = str(tenant)
-            elif not any(name in refs for name in spec.tenant_from):
-                # An owned row needs one owner (a template: its device type or module type).
-                owner = spec.ref(spec.tenant_from[0])
-                assert owner is not None
-                refs[owner.name] = (await self.create(spec_for(owner.target), tenant)).id
+        # A required one-of, or a required carried list (a cable's ends), gets an object of
+        # its member number ``member`` (create() tries them in turn: not every kind fits).
         for one_of in spec.one_of:
             if not one_of.nullable and one_of.name not in values:
-                target = spec_for(one_of.members[0][0])
-                made = await self.create(target, tenant if target.tenant_scoped else None)
-                values[one_of.name] = {"type": content_type(target.model), "id": made.id}
+                values[one_of.name] = await self._member(one_of.members, member, tenant)
+        for carried in spec.inline:
+            if carried.required and carried.name not in values:
+                item = next(o for o in spec_for(carried.source).one_of if o.name == carried.item)
+                values[carried.name] = [await self._member(item.members, member, tenant)]
         # A referenced object brings its scope along: where the new object and the object it
         # points at share a reference (a location's parent and the location are in one site;
         # a device and its location too), the new object takes the same one.
@@ -271,10 +295,26 @@ class Samples:
             pool = self._chosen(spec, refs)
             shared = {name: value for name, (kind, value) in pool.items() if _refers(target, name, kind)}
             refs[ref.name] = (await self.create(target, target_tenant, refs=shared)).id
+        if home is not None and not home.writable and not any(name in refs or name in values for name in spec.tenant_from):
+            # An owned row needs one owner (a template: its device type or module type):
+            # the one its chosen objects have, else a new one.
+            owner = spec.ref(spec.tenant_from[0])
+            assert owner is not None
+            pool = self._chosen(spec, refs)
+            known = pool.get(owner.name)
+            if known is not None and known[0] == owner.target:
+                refs[owner.name] = known[1]
+            else:
+                refs[owner.name] = (await self.create(spec_for(owner.target), tenant)).id
         for name, target in refs.items():
             data[name] = str(target) if target is not None else None
         data.update(values)
         return data
+
+    async def _member(self, members: tuple[tuple[str, str], ...], index: int, tenant: Any) -> dict[str, Any]:
+        target = spec_for(members[index % len(members)][0])
+        made = await self.create(target, tenant if target.tenant_scoped else None)
+        return {"type": content_type(target.model), "id": made.id}
 
     def _chosen(self, spec: ModelSpec, refs: dict[str, Any]) -> dict[str, tuple[str, Any]]:
         """References chosen so far (name → (target model, id)), with those of the objects
@@ -319,8 +359,17 @@ class Samples:
         values: dict[str, Any] | None = None,
     ) -> Sample:
         """Create a minimal valid object of ``spec`` (in ``tenant`` if tenant-scoped)."""
-        data = await self.build_input(spec, tenant, refs=refs, values=values)
-        return await self.submit(spec, data, tenant)
+        choices = _member_choices(spec)
+        for member in range(choices):
+            data = await self.build_input(spec, tenant, refs=refs, values=values, member=member)
+            try:
+                made = await self.submit(spec, data, tenant)
+                self.fitting[spec.type_name] = member
+                return made
+            except SampleError:
+                if member == choices - 1:
+                    raise
+        raise AssertionError("unreachable: at least one choice")
 
     async def create_with_ref(self, spec: ModelSpec, tenant: Any, ref_name: str, target_id: Any) -> Sample:
         """Create an object with the one reference ``ref_name`` set to ``target_id``."""
@@ -337,3 +386,12 @@ def _refers(spec: ModelSpec, name: str, kind: str) -> bool:
     """``spec`` has a writable reference ``name`` to model ``kind``."""
     ref = spec.ref(name)
     return ref is not None and ref.writable and ref.target == kind
+
+
+def _member_choices(spec: ModelSpec) -> int:
+    """How many kinds a required one-of or carried list may take (1 when there is none)."""
+    counts = [len(o.members) for o in spec.one_of if not o.nullable]
+    for carried in spec.inline:
+        if carried.required:
+            counts += [len(o.members) for o in spec_for(carried.source).one_of if o.name == carried.item]
+    return max(counts, default=1)

@@ -112,13 +112,19 @@ async def test_component_rules_refuse_and_write_nothing(api, org):
     error = await lab.refuse("port_mapping", front_port=front, rear_port=other_rear)
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "rear_port"}
     card = await lab.make("module_type", manufacturer=c["manufacturer"], model="LC")
-    error = await lab.refuse("device_bay_template", name="bay", module_type=card)
-    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "module_type"}  # a template kind on the wrong parent
+    mine = await lab.make("front_port_template", name="F1", type="TYPE_LC", module_type=card)
+    theirs = await lab.make("rear_port_template", name="R1", type="TYPE_LC", device_type=kind)
+    error = await lab.refuse("port_template_mapping", module_type=card, front_port=mine, rear_port=theirs)
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "rear_port"}  # a template of another parent
+    error = await lab.refuse("interface_template", name="x", type="TYPE_VIRTUAL", device_type=kind, module_type=card)
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "device_type"}  # two parents
+    fields = await api.data('{ __type(name: "DeviceBayTemplateCreateInput") { inputFields { name } } }')
+    assert "module_type" not in {f["name"] for f in fields["__type"]["inputFields"]}  # NetBox's device-type-only kinds
     error = await lab.refuse("interface", device=one, name="Gi2", type="TYPE_1000BASE_T")
     assert error["extensions"] == {"code": "CONFLICT", "field": "name"}  # unique per device
-    state = await api.data("{ interface_list { name } port_mapping_list { id } device_bay_template_list { id } }")
+    state = await api.data("{ interface_list { name } port_mapping_list { id } port_template_mapping_list { id } interface_template_list { id } }")
     assert sorted(i["name"] for i in state["interface_list"]) == ["Gi2", "Po1"]
-    assert state["port_mapping_list"] == [] and state["device_bay_template_list"] == []
+    assert state["port_mapping_list"] == state["port_template_mapping_list"] == state["interface_template_list"] == []
 
 
 async def test_a_components_tenant_is_its_devices(api, org):

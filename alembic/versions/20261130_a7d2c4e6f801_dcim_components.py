@@ -1,13 +1,16 @@
-"""DCIM: racks, modules, components and their templates, cables, power, MAC addresses
+"""DCIM: racks, modules, components and their templates, cables, power, MAC addresses,
+natural order keys
 
 Revision ID: a7d2c4e6f801
 Revises: c9e6a1b3d5f7
-Create Date: 2026-11-30 06:20:20.098530
+Create Date: 2026-11-30 06:40:20.842385
 """
 
-from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
+
+from alembic import op
+from models.naturalize import naturalize_name
 
 revision = "a7d2c4e6f801"
 down_revision = "c9e6a1b3d5f7"
@@ -244,6 +247,7 @@ def upgrade() -> None:
         sa.Column("rf_channel_frequency", sa.Numeric(precision=7, scale=2), nullable=True),
         sa.Column("rf_channel_width", sa.Numeric(precision=7, scale=3), nullable=True),
         sa.Column("tx_power", sa.SmallInteger(), nullable=True),
+        sa.Column("_name", sa.String(length=100, collation="C"), nullable=True),
         sa.Column(
             "type",
             sa.Enum(
@@ -590,6 +594,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=64), nullable=False),
         sa.Column("label", sa.String(length=64), server_default="", nullable=False),
         sa.Column("description", sa.String(length=200), server_default="", nullable=False),
+        sa.Column("_name", sa.String(length=100, collation="C"), nullable=True),
         sa.Column("device_id", sa.Uuid(), nullable=False),
         sa.Column("id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False),
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
@@ -605,6 +610,7 @@ def upgrade() -> None:
     op.create_index(op.f("ix_module_bay_tenant_id"), "module_bay", ["tenant_id"], unique=False)
     op.create_table(
         "virtual_chassis",
+        sa.Column("_name", sa.String(length=100, collation="C"), nullable=True),
         sa.Column("name", sa.String(length=64), nullable=False),
         sa.Column("domain", sa.String(length=30), server_default="", nullable=False),
         sa.Column("master_id", sa.Uuid(), nullable=True),
@@ -702,6 +708,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=64), nullable=False),
         sa.Column("label", sa.String(length=64), server_default="", nullable=False),
         sa.Column("description", sa.String(length=200), server_default="", nullable=False),
+        sa.Column("_name", sa.String(length=100, collation="C"), nullable=True),
         sa.Column("device_id", sa.Uuid(), nullable=False),
         sa.Column("id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False),
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
@@ -770,6 +777,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=64), nullable=False),
         sa.Column("label", sa.String(length=64), server_default="", nullable=False),
         sa.Column("description", sa.String(length=200), server_default="", nullable=False),
+        sa.Column("_name", sa.String(length=100, collation="C"), nullable=True),
         sa.Column("device_id", sa.Uuid(), nullable=False),
         sa.Column("id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False),
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
@@ -819,6 +827,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=64), nullable=False),
         sa.Column("label", sa.String(length=64), server_default="", nullable=False),
         sa.Column("description", sa.String(length=200), server_default="", nullable=False),
+        sa.Column("_name", sa.String(length=100, collation="C"), nullable=True),
         sa.Column("device_id", sa.Uuid(), nullable=False),
         sa.Column("id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False),
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
@@ -917,6 +926,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=64), nullable=False),
         sa.Column("label", sa.String(length=64), server_default="", nullable=False),
         sa.Column("description", sa.String(length=200), server_default="", nullable=False),
+        sa.Column("_name", sa.String(length=100, collation="C"), nullable=True),
         sa.Column("device_id", sa.Uuid(), nullable=False),
         sa.Column("id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False),
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
@@ -1096,6 +1106,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=64), nullable=False),
         sa.Column("label", sa.String(length=64), server_default="", nullable=False),
         sa.Column("description", sa.String(length=200), server_default="", nullable=False),
+        sa.Column("_name", sa.String(length=100, collation="C"), nullable=True),
         sa.Column("device_id", sa.Uuid(), nullable=False),
         sa.Column("id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False),
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
@@ -1194,6 +1205,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=64), nullable=False),
         sa.Column("label", sa.String(length=64), server_default="", nullable=False),
         sa.Column("description", sa.String(length=200), server_default="", nullable=False),
+        sa.Column("_name", sa.String(length=100, collation="C"), nullable=True),
         sa.Column("device_id", sa.Uuid(), nullable=False),
         sa.Column("id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False),
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
@@ -1355,6 +1367,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=64), nullable=False),
         sa.Column("label", sa.String(length=64), server_default="", nullable=False),
         sa.Column("description", sa.String(length=200), server_default="", nullable=False),
+        sa.Column("_name", sa.String(length=100, collation="C"), nullable=True),
         sa.Column("device_id", sa.Uuid(), nullable=False),
         sa.Column("id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False),
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
@@ -1400,6 +1413,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=64), nullable=False),
         sa.Column("label", sa.String(length=64), server_default="", nullable=False),
         sa.Column("description", sa.String(length=200), server_default="", nullable=False),
+        sa.Column("_name", sa.String(length=100, collation="C"), nullable=True),
         sa.Column("device_type_id", sa.Uuid(), nullable=True),
         sa.Column("module_type_id", sa.Uuid(), nullable=True),
         sa.Column("id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False),
@@ -1446,6 +1460,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=64), nullable=False),
         sa.Column("label", sa.String(length=64), server_default="", nullable=False),
         sa.Column("description", sa.String(length=200), server_default="", nullable=False),
+        sa.Column("_name", sa.String(length=100, collation="C"), nullable=True),
         sa.Column("device_type_id", sa.Uuid(), nullable=True),
         sa.Column("module_type_id", sa.Uuid(), nullable=True),
         sa.Column("id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False),
@@ -1468,21 +1483,18 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=64), nullable=False),
         sa.Column("label", sa.String(length=64), server_default="", nullable=False),
         sa.Column("description", sa.String(length=200), server_default="", nullable=False),
-        sa.Column("device_type_id", sa.Uuid(), nullable=True),
-        sa.Column("module_type_id", sa.Uuid(), nullable=True),
+        sa.Column("_name", sa.String(length=100, collation="C"), nullable=True),
+        sa.Column("device_type_id", sa.Uuid(), nullable=False),
         sa.Column("id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False),
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
         sa.Column("created", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("last_updated", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("custom_fields", postgresql.JSONB(astext_type=sa.Text()), server_default=sa.text("'{}'::jsonb"), nullable=False),
-        sa.CheckConstraint("device_type_id IS NOT NULL AND module_type_id IS NULL", name=op.f("ck_device_bay_template_device_type_only")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_device_bay_template")),
         sa.UniqueConstraint("device_type_id", "name", name=op.f("uq_device_bay_template_device_type_id_name")),
-        sa.UniqueConstraint("module_type_id", "name", name=op.f("uq_device_bay_template_module_type_id_name")),
         sa.UniqueConstraint("tenant_id", "id", name="uq_device_bay_template_tenant_id_id"),
     )
     op.create_index(op.f("ix_device_bay_template_device_type_id"), "device_bay_template", ["device_type_id"], unique=False)
-    op.create_index(op.f("ix_device_bay_template_module_type_id"), "device_bay_template", ["module_type_id"], unique=False)
     op.create_index(op.f("ix_device_bay_template_tenant_id"), "device_bay_template", ["tenant_id"], unique=False)
     op.create_table(
         "front_port_template",
@@ -1564,6 +1576,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=64), nullable=False),
         sa.Column("label", sa.String(length=64), server_default="", nullable=False),
         sa.Column("description", sa.String(length=200), server_default="", nullable=False),
+        sa.Column("_name", sa.String(length=100, collation="C"), nullable=True),
         sa.Column("device_type_id", sa.Uuid(), nullable=True),
         sa.Column("module_type_id", sa.Uuid(), nullable=True),
         sa.Column("id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False),
@@ -1582,6 +1595,7 @@ def upgrade() -> None:
     op.create_index(op.f("ix_front_port_template_tenant_id"), "front_port_template", ["tenant_id"], unique=False)
     op.create_table(
         "interface_template",
+        sa.Column("_name", sa.String(length=100, collation="C"), nullable=True),
         sa.Column("bridge_id", sa.Uuid(), nullable=True),
         sa.Column(
             "type",
@@ -1881,6 +1895,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=64), nullable=False),
         sa.Column("label", sa.String(length=64), server_default="", nullable=False),
         sa.Column("description", sa.String(length=200), server_default="", nullable=False),
+        sa.Column("_name", sa.String(length=100, collation="C"), nullable=True),
         sa.Column("device_id", sa.Uuid(), nullable=False),
         sa.Column("id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False),
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
@@ -1922,6 +1937,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=64), nullable=False),
         sa.Column("label", sa.String(length=64), server_default="", nullable=False),
         sa.Column("description", sa.String(length=200), server_default="", nullable=False),
+        sa.Column("_name", sa.String(length=100, collation="C"), nullable=True),
         sa.Column("device_type_id", sa.Uuid(), nullable=True),
         sa.Column("module_type_id", sa.Uuid(), nullable=True),
         sa.Column("id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False),
@@ -1940,6 +1956,7 @@ def upgrade() -> None:
     op.create_index(op.f("ix_module_bay_template_tenant_id"), "module_bay_template", ["tenant_id"], unique=False)
     op.create_table(
         "power_panel",
+        sa.Column("_name", sa.String(length=100, collation="C"), nullable=True),
         sa.Column("site_id", sa.Uuid(), nullable=False),
         sa.Column("location_id", sa.Uuid(), nullable=True),
         sa.Column("name", sa.String(length=100), nullable=False),
@@ -2082,6 +2099,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=64), nullable=False),
         sa.Column("label", sa.String(length=64), server_default="", nullable=False),
         sa.Column("description", sa.String(length=200), server_default="", nullable=False),
+        sa.Column("_name", sa.String(length=100, collation="C"), nullable=True),
         sa.Column("device_type_id", sa.Uuid(), nullable=True),
         sa.Column("module_type_id", sa.Uuid(), nullable=True),
         sa.Column("id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False),
@@ -2100,6 +2118,7 @@ def upgrade() -> None:
     op.create_index(op.f("ix_power_port_template_tenant_id"), "power_port_template", ["tenant_id"], unique=False)
     op.create_table(
         "rack",
+        sa.Column("_name", sa.String(length=100, collation="C"), nullable=True),
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("facility_id", sa.String(length=50), nullable=True),
         sa.Column("site_id", sa.Uuid(), nullable=False),
@@ -2243,6 +2262,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=64), nullable=False),
         sa.Column("label", sa.String(length=64), server_default="", nullable=False),
         sa.Column("description", sa.String(length=200), server_default="", nullable=False),
+        sa.Column("_name", sa.String(length=100, collation="C"), nullable=True),
         sa.Column("device_type_id", sa.Uuid(), nullable=True),
         sa.Column("module_type_id", sa.Uuid(), nullable=True),
         sa.Column("id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False),
@@ -2294,6 +2314,7 @@ def upgrade() -> None:
     op.create_index(op.f("ix_port_template_mapping_tenant_id"), "port_template_mapping", ["tenant_id"], unique=False)
     op.create_table(
         "power_feed",
+        sa.Column("_name", sa.String(length=100, collation="C"), nullable=True),
         sa.Column("power_panel_id", sa.Uuid(), nullable=False),
         sa.Column("rack_id", sa.Uuid(), nullable=True),
         sa.Column("name", sa.String(length=100), nullable=False),
@@ -2459,6 +2480,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=64), nullable=False),
         sa.Column("label", sa.String(length=64), server_default="", nullable=False),
         sa.Column("description", sa.String(length=200), server_default="", nullable=False),
+        sa.Column("_name", sa.String(length=100, collation="C"), nullable=True),
         sa.Column("device_type_id", sa.Uuid(), nullable=True),
         sa.Column("module_type_id", sa.Uuid(), nullable=True),
         sa.Column("id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False),
@@ -2553,8 +2575,8 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=64), nullable=False),
         sa.Column("label", sa.String(length=64), server_default="", nullable=False),
         sa.Column("description", sa.String(length=200), server_default="", nullable=False),
-        sa.Column("device_type_id", sa.Uuid(), nullable=True),
-        sa.Column("module_type_id", sa.Uuid(), nullable=True),
+        sa.Column("_name", sa.String(length=100, collation="C"), nullable=True),
+        sa.Column("device_type_id", sa.Uuid(), nullable=False),
         sa.Column("id", sa.Uuid(), server_default=sa.text("gen_random_uuid()"), nullable=False),
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
         sa.Column("created", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
@@ -2567,7 +2589,6 @@ def upgrade() -> None:
         sa.Column("component_power_outlet_template_id", sa.Uuid(), nullable=True),
         sa.Column("component_power_port_template_id", sa.Uuid(), nullable=True),
         sa.Column("component_rear_port_template_id", sa.Uuid(), nullable=True),
-        sa.CheckConstraint("device_type_id IS NOT NULL AND module_type_id IS NULL", name=op.f("ck_inventory_item_template_device_type_only")),
         sa.CheckConstraint(
             "num_nonnulls(component_console_port_template_id, component_console_server_port_template_id, component_front_port_template_id, component_interface_template_id, component_power_outlet_template_id, component_power_port_template_id, component_rear_port_template_id) <= 1",
             name=op.f("ck_inventory_item_template_component_one_of"),
@@ -2604,7 +2625,6 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_inventory_item_template_device_type_id"), "inventory_item_template", ["device_type_id"], unique=False)
     op.create_index(op.f("ix_inventory_item_template_manufacturer_id"), "inventory_item_template", ["manufacturer_id"], unique=False)
-    op.create_index(op.f("ix_inventory_item_template_module_type_id"), "inventory_item_template", ["module_type_id"], unique=False)
     op.create_index(op.f("ix_inventory_item_template_parent_id"), "inventory_item_template", ["parent_id"], unique=False)
     op.create_index(op.f("ix_inventory_item_template_role_id"), "inventory_item_template", ["role_id"], unique=False)
     op.create_index(op.f("ix_inventory_item_template_tenant_id"), "inventory_item_template", ["tenant_id"], unique=False)
@@ -2815,14 +2835,6 @@ def upgrade() -> None:
         "device_bay_template",
         "device_type",
         ["tenant_id", "device_type_id"],
-        ["tenant_id", "id"],
-        ondelete="CASCADE",
-    )
-    op.create_foreign_key(
-        op.f("fk_device_bay_template_tenant_id_module_type_id"),
-        "device_bay_template",
-        "module_type",
-        ["tenant_id", "module_type_id"],
         ["tenant_id", "id"],
         ondelete="CASCADE",
     )
@@ -3226,14 +3238,6 @@ def upgrade() -> None:
         ondelete="RESTRICT",
     )
     op.create_foreign_key(
-        op.f("fk_inventory_item_template_tenant_id_module_type_id"),
-        "inventory_item_template",
-        "module_type",
-        ["tenant_id", "module_type_id"],
-        ["tenant_id", "id"],
-        ondelete="CASCADE",
-    )
-    op.create_foreign_key(
         op.f("fk_inventory_item_template_tenant_id_parent_id"),
         "inventory_item_template",
         "inventory_item_template",
@@ -3250,6 +3254,7 @@ def upgrade() -> None:
         ondelete="RESTRICT",
     )
     op.create_foreign_key(op.f("fk_inventory_item_template_tenant_id"), "inventory_item_template", "tenant", ["tenant_id"], ["id"], ondelete="RESTRICT")
+    op.add_column("device", sa.Column("_name", sa.String(length=100, collation="C"), nullable=True))
     op.add_column("device", sa.Column("rack_id", sa.Uuid(), nullable=True))
     op.add_column("device", sa.Column("position", sa.Numeric(precision=4, scale=1), nullable=True))
     op.add_column(
@@ -3271,9 +3276,6 @@ def upgrade() -> None:
     op.create_unique_constraint(op.f("uq_device_primary_ip6_id"), "device", ["primary_ip6_id"])
     op.create_unique_constraint(op.f("uq_device_virtual_chassis_id_vc_position"), "device", ["virtual_chassis_id", "vc_position"])
     op.create_foreign_key(
-        op.f("fk_device_tenant_id_oob_ip_id"), "device", "ip_address", ["tenant_id", "oob_ip_id"], ["tenant_id", "id"], ondelete="SET NULL (oob_ip_id)"
-    )
-    op.create_foreign_key(
         op.f("fk_device_tenant_id_primary_ip6_id"),
         "device",
         "ip_address",
@@ -3281,15 +3283,10 @@ def upgrade() -> None:
         ["tenant_id", "id"],
         ondelete="SET NULL (primary_ip6_id)",
     )
-    op.create_foreign_key(op.f("fk_device_tenant_id_rack_id"), "device", "rack", ["tenant_id", "rack_id"], ["tenant_id", "id"], ondelete="RESTRICT")
     op.create_foreign_key(
-        op.f("fk_device_tenant_id_primary_ip4_id"),
-        "device",
-        "ip_address",
-        ["tenant_id", "primary_ip4_id"],
-        ["tenant_id", "id"],
-        ondelete="SET NULL (primary_ip4_id)",
+        op.f("fk_device_tenant_id_oob_ip_id"), "device", "ip_address", ["tenant_id", "oob_ip_id"], ["tenant_id", "id"], ondelete="SET NULL (oob_ip_id)"
     )
+    op.create_foreign_key(op.f("fk_device_tenant_id_rack_id"), "device", "rack", ["tenant_id", "rack_id"], ["tenant_id", "id"], ondelete="RESTRICT")
     op.create_foreign_key(
         op.f("fk_device_tenant_id_virtual_chassis_id"),
         "device",
@@ -3297,6 +3294,14 @@ def upgrade() -> None:
         ["tenant_id", "virtual_chassis_id"],
         ["tenant_id", "id"],
         ondelete="SET NULL (virtual_chassis_id)",
+    )
+    op.create_foreign_key(
+        op.f("fk_device_tenant_id_primary_ip4_id"),
+        "device",
+        "ip_address",
+        ["tenant_id", "primary_ip4_id"],
+        ["tenant_id", "id"],
+        ondelete="SET NULL (primary_ip4_id)",
     )
     op.add_column("ip_address", sa.Column("assigned_object_interface_id", sa.Uuid(), nullable=True))
     op.create_index(op.f("ix_ip_address_assigned_object_interface_id"), "ip_address", ["assigned_object_interface_id"], unique=False)
@@ -3308,22 +3313,39 @@ def upgrade() -> None:
         ["tenant_id", "id"],
         ondelete="CASCADE",
     )
+    op.add_column("location", sa.Column("_name", sa.String(length=100, collation="C"), nullable=True))
+    op.add_column("region", sa.Column("_name", sa.String(length=100, collation="C"), nullable=True))
+    op.add_column("site", sa.Column("_name", sa.String(length=100, collation="C"), nullable=True))
+    op.add_column("site_group", sa.Column("_name", sa.String(length=100, collation="C"), nullable=True))
     # Autogenerate leaves out CHECK constraints on existing tables.
     op.create_check_constraint(op.f("ck_ip_address_assigned_object_one_of"), "ip_address", "num_nonnulls(assigned_object_interface_id) <= 1")
+    # Rows that existed before: their sort keys from their names (the write path keeps them after).
+    bind = op.get_bind()
+    for table in ("device", "location", "region", "site", "site_group"):
+        rows = bind.execute(sa.text(f'SELECT id, name FROM "{table}" WHERE name IS NOT NULL')).all()
+        if rows:
+            bind.execute(
+                sa.text(f'UPDATE "{table}" SET _name = :key WHERE id = :id'),
+                [{"id": row.id, "key": naturalize_name(row.name, 100)} for row in rows],
+            )
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
     op.drop_constraint(op.f("ck_ip_address_assigned_object_one_of"), "ip_address", type_="check")
+    op.drop_column("site_group", "_name")
+    op.drop_column("site", "_name")
+    op.drop_column("region", "_name")
+    op.drop_column("location", "_name")
     op.drop_constraint(op.f("fk_ip_address_tenant_id_assigned_object_interface_id"), "ip_address", type_="foreignkey")
     op.drop_index(op.f("ix_ip_address_assigned_object_interface_id"), table_name="ip_address")
     op.drop_column("ip_address", "assigned_object_interface_id")
-    op.drop_constraint(op.f("fk_device_tenant_id_virtual_chassis_id"), "device", type_="foreignkey")
     op.drop_constraint(op.f("fk_device_tenant_id_primary_ip4_id"), "device", type_="foreignkey")
+    op.drop_constraint(op.f("fk_device_tenant_id_virtual_chassis_id"), "device", type_="foreignkey")
     op.drop_constraint(op.f("fk_device_tenant_id_rack_id"), "device", type_="foreignkey")
-    op.drop_constraint(op.f("fk_device_tenant_id_primary_ip6_id"), "device", type_="foreignkey")
     op.drop_constraint(op.f("fk_device_tenant_id_oob_ip_id"), "device", type_="foreignkey")
+    op.drop_constraint(op.f("fk_device_tenant_id_primary_ip6_id"), "device", type_="foreignkey")
     op.drop_constraint(op.f("uq_device_virtual_chassis_id_vc_position"), "device", type_="unique")
     op.drop_constraint(op.f("uq_device_primary_ip6_id"), "device", type_="unique")
     op.drop_constraint(op.f("uq_device_primary_ip4_id"), "device", type_="unique")
@@ -3342,10 +3364,10 @@ def downgrade() -> None:
     op.drop_column("device", "face")
     op.drop_column("device", "position")
     op.drop_column("device", "rack_id")
+    op.drop_column("device", "_name")
     op.drop_index(op.f("ix_inventory_item_template_tenant_id"), table_name="inventory_item_template")
     op.drop_index(op.f("ix_inventory_item_template_role_id"), table_name="inventory_item_template")
     op.drop_index(op.f("ix_inventory_item_template_parent_id"), table_name="inventory_item_template")
-    op.drop_index(op.f("ix_inventory_item_template_module_type_id"), table_name="inventory_item_template")
     op.drop_index(op.f("ix_inventory_item_template_manufacturer_id"), table_name="inventory_item_template")
     op.drop_index(op.f("ix_inventory_item_template_device_type_id"), table_name="inventory_item_template")
     op.drop_index(op.f("ix_inventory_item_template_component_rear_port_template_id"), table_name="inventory_item_template")
@@ -3433,7 +3455,6 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_front_port_template_device_type_id"), table_name="front_port_template")
     op.execute('DROP TABLE "front_port_template" CASCADE')  # cyclic foreign keys
     op.drop_index(op.f("ix_device_bay_template_tenant_id"), table_name="device_bay_template")
-    op.drop_index(op.f("ix_device_bay_template_module_type_id"), table_name="device_bay_template")
     op.drop_index(op.f("ix_device_bay_template_device_type_id"), table_name="device_bay_template")
     op.execute('DROP TABLE "device_bay_template" CASCADE')  # cyclic foreign keys
     op.drop_index(op.f("ix_console_server_port_template_tenant_id"), table_name="console_server_port_template")

@@ -41,8 +41,10 @@ class Cable(TenantModel):
 
 
 class CableTermination(TenantScoped):
-    """One endpoint on one end of a cable."""
+    """One endpoint on one end of a cable; written through its cable's ``a_terminations``
+    and ``b_terminations`` only, so the cable's rules see both ends."""
 
+    __read_only__ = True
     __tenant_from__ = ("cable",)
     __tagged__ = False
     __one_of__: ClassVar[dict[str, OneOf]] = {"termination": OneOf(CABLE_ENDPOINTS, nullable=False, ondelete="CASCADE", unique=True)}

@@ -41,7 +41,7 @@ from models.choices_dcim import (
 from models.naturalize import naturalize_interface
 
 
-def _reverse(cls: type) -> str:
+def _reverse(cls: Any) -> str:
     """NetBox's reverse name of a component or template kind: ``interfaces``, ``consoleporttemplates``."""
     return f"{cls.__name__.lower()}s"
 
@@ -110,17 +110,22 @@ class TemplateOwned(TenantScoped):
     @declared_attr
     def device_type_id(cls) -> Mapped[uuid.UUID | None]:
         counted = f"{snake(cls.__name__)}_count" if hasattr(cls, "name") else None
-        return reference("DeviceType", ondelete="CASCADE", related_name=cls.__owner_field__ or _reverse(cls), counted=counted)
+        related = cls.__owner_field__ or _reverse(cls)
+        # Device-type-only kinds (NetBox's device bays, inventory items) must name one.
+        return reference("DeviceType", nullable=cls.__modular__, ondelete="CASCADE", related_name=related, counted=counted)
 
     @declared_attr
     def module_type_id(cls) -> Mapped[uuid.UUID | None]:
+        # None: the kind has no module type column at all (NetBox's device bay templates).
+        if not cls.__modular__:
+            return None  # type: ignore[return-value]  # declarative: no column at all
         return reference("ModuleType", ondelete="CASCADE", related_name=cls.__owner_field__ or _reverse(cls))
 
     @classmethod
     def __owner_args__(cls) -> tuple[Any, ...]:
         if cls.__modular__:
             return (sa.CheckConstraint("num_nonnulls(device_type_id, module_type_id) = 1", name="one_owner"),)
-        return (sa.CheckConstraint("device_type_id IS NOT NULL AND module_type_id IS NULL", name="device_type_only"),)
+        return ()
 
     @classmethod
     def __extra_args__(cls) -> tuple[Any, ...]:
@@ -138,11 +143,12 @@ class ComponentTemplate(TemplateOwned):
     description: Mapped[str] = text(200)
     _name: Mapped[str | None] = natural_key()
 
-    __ordering__ = ("device_type_id", "module_type_id", "_name")
+    __ordering__: ClassVar[tuple[str, ...]] = ("device_type_id", "module_type_id", "_name")
 
     @classmethod
     def __extra_args__(cls) -> tuple[Any, ...]:
-        return (*cls.__owner_args__(), sa.UniqueConstraint("device_type_id", "name"), sa.UniqueConstraint("module_type_id", "name"))
+        names = [sa.UniqueConstraint(f"{owner}_id", "name") for owner in cls.__tenant_from__ if owner != "module_type" or cls.__modular__]
+        return (*cls.__owner_args__(), *names)
 
 
 # --- the kinds: shared fields in a mixin, then the component and its template -----------
@@ -344,6 +350,7 @@ class DeviceBay(DeviceBayFields, ComponentModel):
 class DeviceBayTemplate(DeviceBayFields, ComponentTemplate):
     __component__ = "DeviceBay"
     __modular__ = False
+    __ordering__ = ("device_type_id", "_name")
 
 
 class InventoryItemRole(TenantModel):
@@ -369,11 +376,11 @@ class InventoryItemFields:
 
     @declared_attr
     def manufacturer_id(cls) -> Mapped[uuid.UUID | None]:
-        return reference("Manufacturer", ondelete="RESTRICT", related_name=snake(cls.__name__) + "s")
+        return reference("Manufacturer", ondelete="RESTRICT", related_name=snake(cls.__name__) + "s")  # type: ignore[attr-defined]
 
     @declared_attr
     def role_id(cls) -> Mapped[uuid.UUID | None]:
-        return reference("InventoryItemRole", ondelete="RESTRICT", related_name=snake(cls.__name__) + "s")
+        return reference("InventoryItemRole", ondelete="RESTRICT", related_name=snake(cls.__name__) + "s")  # type: ignore[attr-defined]
 
 
 class InventoryItem(InventoryItemFields, ComponentModel):
@@ -399,6 +406,7 @@ class InventoryItem(InventoryItemFields, ComponentModel):
 class InventoryItemTemplate(InventoryItemFields, ComponentTemplate):
     __component__ = "InventoryItem"
     __modular__ = False
+    __ordering__ = ("device_type_id", "_name")
     __one_of__: ClassVar[dict[str, OneOf]] = {"component": OneOf(tuple(f"{kind}Template" for kind in INVENTORY_COMPONENTS), ondelete="CASCADE")}
 
     parent_id: Mapped[uuid.UUID | None] = reference("InventoryItemTemplate", ondelete="CASCADE", related_name="child_items")

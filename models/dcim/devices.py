@@ -121,7 +121,7 @@ class Device(TenantModel):
     site_id: Mapped[uuid.UUID] = reference("Site", nullable=False, related_name="devices")
     location_id: Mapped[uuid.UUID | None] = reference("Location", ondelete="RESTRICT", related_name="devices")
     rack_id: Mapped[uuid.UUID | None] = reference("Rack", ondelete="RESTRICT", related_name="devices")
-    position: Mapped[Decimal | None] = mapped_column(sa.Numeric(4, 1), nullable=True, info={"bounds": (Decimal("0.5"), 100)})
+    position: Mapped[Decimal | None] = mapped_column(sa.Numeric(4, 1), nullable=True, info={"bounds": (0.5, 100)})
     """The lowest rack unit the device occupies, in halves."""
     face: Mapped[DeviceFace | None] = choice(DeviceFace, nullable=True)
     status: Mapped[DeviceStatus] = choice(DeviceStatus, default=DeviceStatus.active, server_default="active")

@@ -1,0 +1,1 @@
+"""NetBox data into Danbyte: importers for what NetBox users bring with them."""
