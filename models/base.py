@@ -243,6 +243,18 @@ class Inline:
 
 
 @dataclass(frozen=True)
+class Category:
+    """A filter over groups of a choice column's values (NetBox's interface ``kind``:
+    virtual, wireless, else physical): ``groups`` maps a category value to the column
+    values in it; ``rest`` is the category of every other value."""
+
+    column: str
+    enum: type[enum.Enum]
+    groups: tuple[tuple[str, frozenset[str]], ...]
+    rest: str
+
+
+@dataclass(frozen=True)
 class ManyToMany:
     """A many-to-many relation; finalize() creates its association table."""
 
@@ -283,6 +295,8 @@ class TenantScoped(Base):
     __many__: ClassVar[dict[str, ManyToMany]] = {}
     __one_of__: ClassVar[dict[str, OneOf]] = {}
     __inline__: ClassVar[dict[str, Inline]] = {}
+    # Filters by category of a choice column (filter name → Category).
+    __categories__: ClassVar[dict[str, Category]] = {}
     # References whose target's tenant a new row takes (a component: its device's). Empty:
     # the writer names the tenant (or has only one).
     __tenant_from__: ClassVar[tuple[str, ...]] = ()

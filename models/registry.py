@@ -152,6 +152,11 @@ class ModelSpec:
     inline: list[InlineSpec] = field(default_factory=list)
 
     @property
+    def categories(self) -> dict[str, Any]:
+        """Filters by category of a choice column (models.base.Category), by filter name."""
+        return dict(getattr(self.model, "__categories__", {}))
+
+    @property
     def table(self) -> sa.Table:
         return table_of(self.model)
 

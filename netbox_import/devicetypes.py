@@ -65,7 +65,7 @@ from models.registry import ModelSpec, spec_for
 from permissions.principal import Principal
 from resolvers.context import Database, EventSink, RequestContext
 from resolvers.errors import ApiError, BadUserInput
-from resolvers.writes import Write, _write_object, delete_row, insert_object, integrity_error, prepare_create, require, run_write
+from resolvers.writes import Write, delete_row, insert_object, integrity_error, prepare_create, require, run_write, update_object
 
 # The change log's user name for what this importer writes.
 IMPORTER = "devicetypes import (cli)"
@@ -384,7 +384,7 @@ class FileWriter:
             if not changed:
                 return old
             require(principal, "change", spec)
-            return await _write_object(self.write, spec, changed, None, None, old)
+            return await update_object(self.write, spec, changed, old)
 
     async def delete(self, spec: ModelSpec, rows: Iterable[sa.Row]) -> None:
         for row in rows:

@@ -10,7 +10,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from models.choices_dcim import InterfaceType
+from models.base import Base
+from models.choices_dcim import InterfaceMode, InterfaceType
 from models.registry import ModelSpec, spec_for, specs
 from resolvers.components import stamp
 from resolvers.errors import BadUserInput, Conflict
@@ -35,10 +36,16 @@ def register_rules(book: RuleBook) -> None:
     book.check("RackReservation")(_units_in_rack)
     book.generate_before("RackReservation")(_reserved_by_writer)
     book.check("Interface")(_lag_is_a_lag)
-    book.check("Interface")(_primary_mac_is_own)
+    # An interface's primary MAC is one assigned to it; a virtual chassis's master is a member.
+    book.check("Interface")(_points_back("primary_mac_address", "assigned_object_interface_id", "is not assigned to this interface"))
     book.check("PortMapping")(_ports_share_a_device)
     book.check("PortMapping", "PortTemplateMapping")(_positions_exist)
     book.check("DeviceBay")(_installable_child)
+    book.check("Interface")(_vlans_follow_the_mode)
+    book.maintain_after("Interface")(_tagged_only_in_tagged_mode)
+    book.check("VirtualChassis")(_points_back("master", "virtual_chassis_id", "is not a member of this virtual chassis"))
+    book.check("PowerFeed")(_feed_rack_at_panel_site)
+    book.check("IPAddress")(_primary_stays_assigned)
     # Whatever a component refers to on its device (its module, LAG, parent, power port,
     # the component an inventory item describes) is on the same device.
     for spec in specs().values():
@@ -110,6 +117,22 @@ def _value(values: dict[str, Any], old: Any, column: str) -> Any:
 async def _one_row(write: Write, model: str, object_id: Any, *columns: str) -> Any:
     table = spec_for(model).table
     return (await write.conn.execute(sa.select(*(table.c[c] for c in columns)).where(table.c.id == object_id))).one_or_none()
+
+
+def _points_back(reference: str, back: str, refusal: str) -> Any:
+    """A check: the object ``reference`` points at has its column ``back`` pointing at the
+    object written (which must exist already, so a create cannot satisfy it)."""
+
+    async def check(write: Write, spec: ModelSpec, values: dict[str, Any], old: Any) -> None:
+        ref = spec.ref(reference)
+        assert ref is not None, (spec.type_name, reference)
+        if values.get(ref.column) is None:
+            return
+        target = await _one_row(write, ref.target, values[ref.column], back)
+        if target is not None and (old is None or getattr(target, back) != old.id):
+            raise BadUserInput(f"{reference}: that {spec_for(ref.target).name} {refusal}", field=reference)
+
+    return check
 
 
 async def _rack_placement(write: Write, spec: ModelSpec, values: dict[str, Any], old: Any) -> None:
@@ -233,15 +256,6 @@ async def _lag_is_a_lag(write: Write, spec: ModelSpec, values: dict[str, Any], o
         raise BadUserInput("lag: a LAG interface cannot itself be a LAG member", field="lag")
 
 
-async def _primary_mac_is_own(write: Write, spec: ModelSpec, values: dict[str, Any], old: Any) -> None:
-    mac_id = values.get("primary_mac_address_id")
-    if mac_id is None:
-        return
-    mac = await _one_row(write, "MACAddress", mac_id, "assigned_object_interface_id")
-    if mac is not None and (old is None or mac.assigned_object_interface_id != old.id):
-        raise BadUserInput("primary_mac_address: that MAC address is not assigned to this interface", field="primary_mac_address")
-
-
 async def _ports_share_a_device(write: Write, spec: ModelSpec, values: dict[str, Any], old: Any) -> None:
     front = await _one_row(write, "FrontPort", _value(values, old, "front_port_id"), "device_id")
     rear = await _one_row(write, "RearPort", _value(values, old, "rear_port_id"), "device_id")
@@ -281,3 +295,59 @@ async def _one_template_owner(write: Write, spec: ModelSpec, values: dict[str, A
     device_type, module_type = _value(values, old, "device_type_id"), _value(values, old, "module_type_id")
     if (device_type is None) == (module_type is None):
         raise BadUserInput(f"device_type: give a {spec.name} one owner: device_type or module_type", field="device_type")
+
+
+async def _vlans_follow_the_mode(write: Write, spec: ModelSpec, values: dict[str, Any], old: Any) -> None:
+    """802.1Q as NetBox has it: VLANs need a mode; tagged VLANs only in tagged mode (in
+    tagged-all mode every VLAN is carried, so none is listed: _tagged_only_in_tagged_mode)."""
+    mode = _value(values, old, "mode")
+    if mode is None and _value(values, old, "untagged_vlan_id") is not None:
+        raise BadUserInput("untagged_vlan: an interface without an 802.1Q mode has no untagged VLAN", field="untagged_vlan")
+
+
+async def _tagged_only_in_tagged_mode(write: Write, spec: ModelSpec, row: Any, old: Any) -> Any:
+    """Runs after the row's many-to-many lists are written, so it sees the tagged VLANs."""
+    if row.mode == InterfaceMode.tagged:
+        return row
+    relation = next(m for m in spec.many if m.name == "tagged_vlans")
+    association = Base.metadata.tables[relation.table]
+    listed = (await write.conn.execute(sa.select(sa.func.count()).where(association.c[relation.local] == row.id))).scalar_one()
+    if listed:
+        raise BadUserInput("tagged_vlans: only an interface in tagged mode lists tagged VLANs", field="tagged_vlans")
+    return row
+
+
+async def _feed_rack_at_panel_site(write: Write, spec: ModelSpec, values: dict[str, Any], old: Any) -> None:
+    rack_id, panel_id = _value(values, old, "rack_id"), _value(values, old, "power_panel_id")
+    if rack_id is None or panel_id is None:
+        return
+    rack = await _one_row(write, "Rack", rack_id, "site_id")
+    panel = await _one_row(write, "PowerPanel", panel_id, "site_id")
+    if rack is not None and panel is not None and rack.site_id != panel.site_id:
+        raise BadUserInput("rack: the rack is at another site than the power panel", field="rack")
+
+
+async def _primary_stays_assigned(write: Write, spec: ModelSpec, values: dict[str, Any], old: Any) -> None:
+    """An address that is a device's primary or out-of-band address stays on that device's
+    interfaces (NetBox refuses to move or unassign it)."""
+    if old is None or not any(column in values for column, _ in _assigned_columns(spec)):
+        return
+    device = spec_for("Device").table
+    holder = (
+        await write.conn.execute(
+            sa.select(device.c.id, device.c.name).where(
+                sa.or_(device.c.primary_ip4_id == old.id, device.c.primary_ip6_id == old.id, device.c.oob_ip_id == old.id)
+            )
+        )
+    ).one_or_none()
+    if holder is None:
+        return
+    interface_id = values.get("assigned_object_interface_id")
+    interface = await _one_row(write, "Interface", interface_id, "device_id") if interface_id is not None else None
+    if interface is None or interface.device_id != holder.id:
+        raise BadUserInput(f"assigned_object: the address is a primary address of {holder.name or 'a device'}; unset that first", field="assigned_object")
+
+
+def _assigned_columns(spec: ModelSpec) -> tuple[tuple[str, str], ...]:
+    one_of = next(o for o in spec.one_of if o.name == "assigned_object")
+    return tuple((column, target) for target, column in one_of.members)

@@ -290,6 +290,16 @@ def _one_of_clause(spec: ModelSpec, one_of: OneOfSpec, name: str, value: Any, wh
     return sa.or_(*matching)
 
 
+def _category_clause(table: sa.Table, category: Any, wanted: str) -> sa.ColumnElement[bool]:
+    """Rows whose column value is in the category ``wanted`` (its group, or none of them)."""
+    column = table.c[category.column]
+    groups = dict(category.groups)
+    if wanted in groups:
+        return column.in_(sorted(groups[wanted]))
+    grouped = sorted(value for values in groups.values() for value in values)
+    return column.not_in(grouped)
+
+
 def _compile(spec: ModelSpec, flt: Any, path: str, depth: int, state: _Compilation) -> sa.ColumnElement[bool]:
     table = spec.table
     clauses: list[sa.ColumnElement[bool]] = []
@@ -309,6 +319,10 @@ def _compile(spec: ModelSpec, flt: Any, path: str, depth: int, state: _Compilati
             continue
         if name == "family" and spec.family_column is not None:
             clauses.append(sa.func.family(table.c[spec.family_column]) == int(value.value))
+            continue
+        category = spec.categories.get(name)
+        if category is not None:
+            clauses.append(_category_clause(table, category, value.value))
             continue
         if name == "tag":
             state.may_view(where, Tag.__tablename__)

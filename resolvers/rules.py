@@ -61,7 +61,8 @@ class RuleBook:
 
     def maintain_after(self, *models: str) -> Callable[[AfterRule], AfterRule]:
         """A rule that keeps other rows right after the row is written (an endpoint's
-        cable); it always runs, importers included."""
+        cable), or checks what only exists then (many-to-many lists); it always runs,
+        importers included."""
         return self._add(self._after, models, generates=False)
 
     def maintain_before_delete(self, *models: str) -> Callable[[DeleteRule], DeleteRule]:

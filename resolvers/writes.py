@@ -46,6 +46,10 @@ class Write:
     notes: dict[str, Any] = field(default_factory=dict)
     # Run the generating rules (resolvers/rules.py); checks always run.
     generate: bool = True
+    # Referenced objects already found in this transaction: (table, id) → tenant. A writer
+    # that stamps many rows onto one owner checks the owner once; the composite foreign
+    # keys still hold every row.
+    found: dict[tuple[str, Any], Any] = field(default_factory=dict)
 
     async def insert(self, spec: ModelSpec, values: dict[str, Any]) -> sa.Row:
         """Insert a row (with a numid when the model has one) and log it."""
@@ -216,10 +220,15 @@ async def _check_references(write: Write, spec: ModelSpec, values: dict[str, Any
         if values.get(column) is None:
             continue
         target = spec_for(target_name)
-        found = (await write.conn.execute(sa.select(target.table).where(target.table.c.id == values[column]))).one_or_none()
-        if found is None:
-            raise NotFound(f"{name}: no {target.name} with id {values[column]}", field=name)
-        if target.tenant_scoped and tenant_id is not None and found.tenant_id != tenant_id:
+        key = (target.type_key, values[column])
+        if key not in write.found:
+            table = target.table
+            owner = table.c.tenant_id if target.tenant_scoped else sa.null()
+            row = (await write.conn.execute(sa.select(table.c.id, owner.label("tenant")).where(table.c.id == values[column]))).one_or_none()
+            if row is None:
+                raise NotFound(f"{name}: no {target.name} with id {values[column]}", field=name)
+            write.found[key] = row.tenant
+        if target.tenant_scoped and tenant_id is not None and write.found[key] != tenant_id:
             raise BadUserInput(f"{name}: that {target.name} belongs to another tenant", field=name)
 
 
@@ -404,6 +413,13 @@ async def _write_object(
     return row
 
 
+async def update_object(
+    write: Write, spec: ModelSpec, values: dict[str, Any], old: sa.Row, many: dict[str, list[Any]] | None = None, tags: list[Any] | None = None
+) -> sa.Row:
+    """Everything an update does inside its transaction (for writers that batch several)."""
+    return await _write_object(write, spec, values, many, tags, old)
+
+
 def prepare_create(
     principal: Principal, spec: ModelSpec, data: dict[str, Any], tenant_id: uuid.UUID | None = None
 ) -> tuple[dict[str, Any], dict[str, list[Any]], list[Any] | None]:
@@ -465,11 +481,28 @@ async def delete_row(write: Write, spec: ModelSpec, old: sa.Row) -> sa.Row:
     right (a cable's endpoints), tags, the row, its change-log entry."""
     for before in rule_book().before_delete(spec.type_name):
         await before(write, spec, old)
+    # Rows the database would remove with this one (a device's interfaces) go through this
+    # same path first: each gets its change-log entry and its own rules (a cable's ends).
+    for child_spec, column in _cascading(spec):
+        table = child_spec.table
+        for child in (await write.conn.execute(sa.select(table).where(table.c[column] == old.id))).all():
+            await delete_row(write, child_spec, child)
     item = table_of(TaggedItem)
     await write.conn.execute(sa.delete(item).where(item.c.object_type == spec.type_key, item.c.object_id == old.id))
     await write.conn.execute(sa.delete(spec.table).where(spec.table.c.id == old.id))
     await write.log(spec, ChangeAction.delete, old, None)
     return old
+
+
+def _cascading(spec: ModelSpec) -> list[tuple[ModelSpec, str]]:
+    """(child model, column) of every declared reference to ``spec`` that deletes with it."""
+    found = []
+    for reverse in spec.reverse:
+        child = spec_for(reverse.source)
+        ref = child.table.c[reverse.column].info.get("ref")
+        if ref is not None and ref.ondelete == "CASCADE":
+            found.append((child, reverse.column))
+    return found
 
 
 def _first_line(error: Exception) -> str:

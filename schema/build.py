@@ -259,6 +259,8 @@ def _filter_fields(spec: ModelSpec, filters: dict[str, type]) -> tuple[dict[str,
         annotations["tag"] = Optional[list[str]]
     if spec.family_column is not None:
         annotations["family"] = Optional[graphql_enum(IPAddressFamily)]
+    for name, category in spec.categories.items():
+        annotations[name] = Optional[graphql_enum(category.enum)]
     own = filters[spec.model.__name__]
     annotations.update({"AND": Optional[own], "OR": Optional[own], "NOT": Optional[own]})
     for name in annotations:

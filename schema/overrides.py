@@ -16,6 +16,7 @@ from resolvers import ipam
 from resolvers.prefetch import MISSING, Relation, prefetched, register
 from schema.build import relation_annotation
 from schema.cabling import cabled_fields
+from schema.dcim_fields import power_feed_fields, rack_fields
 
 
 def _computed_field(owner: str, name: str, relation: Relation, compute: Any, annotation: Any, description: str) -> Any:
@@ -105,6 +106,22 @@ def ip_address_fields(types: dict[str, type]) -> tuple[dict[str, Any], dict[str,
     return annotations, attributes
 
 
-OVERRIDES: dict[str, Any] = {"Prefix": prefix_fields, "IPAddress": ip_address_fields}
+def _merged(parts: tuple[Any, ...], types: dict[str, type]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Several overrides of one type, as one."""
+    annotations: dict[str, Any] = {}
+    attributes: dict[str, Any] = {}
+    for part in parts:
+        more_annotations, more_attributes = part(types)
+        annotations.update(more_annotations)
+        attributes.update(more_attributes)
+    return annotations, attributes
+
+
+OVERRIDES: dict[str, Any] = {
+    "Prefix": prefix_fields,
+    "IPAddress": ip_address_fields,
+    "Rack": rack_fields,
+    "PowerFeed": partial(_merged, (power_feed_fields, partial(cabled_fields, "PowerFeed"))),
+}
 # Every cable endpoint answers link_peers, connected_endpoints and trace.
-OVERRIDES.update({name: partial(cabled_fields, name) for name, spec in specs().items() if getattr(spec.model, "__cabled__", False)})
+OVERRIDES.update({name: partial(cabled_fields, name) for name, spec in specs().items() if getattr(spec.model, "__cabled__", False) and name not in OVERRIDES})

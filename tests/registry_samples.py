@@ -66,6 +66,13 @@ RULE_BOUND_LINKS: set[tuple[str, str]] = {
 }
 
 
+# Values an owner needs for a list link to be valid (a rule reads them): (owner model,
+# field) → owner values set in the same update. Explain every entry.
+LINK_OWNER_VALUES: dict[tuple[str, str], dict[str, Any]] = {
+    ("Interface", "tagged_vlans"): {"mode": "MODE_TAGGED"},  # only tagged-mode interfaces list tagged VLANs
+}
+
+
 # ---------------------------------------------------------------------------------------
 # Facts derived from the registry.
 

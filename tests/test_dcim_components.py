@@ -144,8 +144,50 @@ async def test_filters_take_netbox_enums_and_related_objects(api, org):
     device = await lab.device(c, await lab.device_type(c, "T"), "d")
     await lab.make("interface", device=device, name="Po1", type="TYPE_LAG")
     await lab.make("interface", device=device, name="eth0", type="TYPE_1000BASE_T", mgmt_only=True)
+    await lab.make("interface", device=device, name="wlan0", type="TYPE_IEEE802_11AX")
     got = await api.data(
         "{ lags: interface_list(filters: {type: {exact: TYPE_LAG}}) { name }"
-        ' at: interface_list(filters: {device: {site: {slug: {exact: "ams1"}}}, mgmt_only: {exact: true}}) { name } }'
+        ' at: interface_list(filters: {device: {site: {slug: {exact: "ams1"}}}, mgmt_only: {exact: true}}) { name }'
+        " virtual: interface_list(filters: {kind: KIND_VIRTUAL}) { name }"
+        " wireless: interface_list(filters: {kind: KIND_WIRELESS}) { name }"
+        " physical: interface_list(filters: {kind: KIND_PHYSICAL}) { name } }"
     )
-    assert got == {"lags": [{"name": "Po1"}], "at": [{"name": "eth0"}]}
+    assert got == {
+        "lags": [{"name": "Po1"}],
+        "at": [{"name": "eth0"}],
+        "virtual": [{"name": "Po1"}],  # NetBox counts LAGs as virtual
+        "wireless": [{"name": "wlan0"}],
+        "physical": [{"name": "eth0"}],
+    }
+
+
+async def test_vlan_modes_virtual_chassis_and_primary_addresses_hold(api, org):
+    lab = Lab(api, org.tenant_ids[0])
+    c = await lab.catalogue()
+    kind = await lab.device_type(c, "Switch")
+    one, two = await lab.device(c, kind, "sw1"), await lab.device(c, kind, "sw2")
+    vlan = await lab.make("vlan", vid=10, name="users")
+    error = await lab.refuse("interface", device=one, name="Gi1", type="TYPE_1000BASE_T", untagged_vlan=vlan)
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "untagged_vlan"}
+    error = await lab.refuse("interface", device=one, name="Gi1", type="TYPE_1000BASE_T", mode="MODE_ACCESS", tagged_vlans=[vlan])
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "tagged_vlans"}
+    trunk = await lab.make("interface", device=one, name="Gi2", type="TYPE_1000BASE_T", mode="MODE_TAGGED", tagged_vlans=[vlan])
+    error = await lab.update_error("interface", trunk, mode="MODE_ACCESS")  # its tagged VLANs would stay listed
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "tagged_vlans"}
+    got = await api.data("query($id: ID!) { interface(id: $id) { mode tagged_vlans { vid } } }", id=trunk)
+    assert got["interface"] == {"mode": "tagged", "tagged_vlans": [{"vid": 10}]}
+    # A virtual chassis's master is one of its members.
+    stack = await lab.make("virtual_chassis", name="stack1")
+    error = await lab.update_error("virtual_chassis", stack, master=one)
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "master"}
+    await lab.update("device", one, virtual_chassis=stack, vc_position=1)
+    await lab.update("virtual_chassis", stack, master=one)
+    got = await api.data("query($id: ID!) { virtual_chassis(id: $id) { master { name } member_count members { name vc_position } } }", id=stack)
+    assert got["virtual_chassis"] == {"master": {"name": "sw1"}, "member_count": 1, "members": [{"name": "sw1", "vc_position": 1}]}
+    # A primary address stays on its device's interfaces.
+    address = await lab.make("ip_address", address="198.51.100.1/24", assigned_object={"type": "dcim.interface", "id": trunk})
+    await lab.update("device", one, primary_ip4=address)
+    elsewhere = await lab.make("interface", device=two, name="Gi1", type="TYPE_1000BASE_T")
+    for moved in ({"type": "dcim.interface", "id": elsewhere}, None):
+        error = await lab.update_error("ip_address", address, assigned_object=moved)
+        assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "assigned_object"}

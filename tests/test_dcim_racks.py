@@ -105,3 +105,47 @@ async def test_primary_mac_address_and_device_bays(api, org):
     await lab.update("interface", eth, primary_mac_address=own)
     got = await api.data("query($id: ID!) { interface(id: $id) { primary_mac_address { mac_address } mac_addresses { mac_address } } }", id=eth)
     assert got["interface"] == {"primary_mac_address": {"mac_address": "00:1A:2B:3C:4D:5F"}, "mac_addresses": [{"mac_address": "00:1A:2B:3C:4D:5F"}]}
+
+
+async def test_a_rack_shows_its_units_and_utilisation(api, org):
+    lab = Lab(api, org.tenant_ids[0])
+    c, rack, kinds = await rack_setup(lab)  # 10 units
+    await lab.device(c, kinds["2u"], "core", rack=rack, position="1", face="FACE_FRONT")
+    await lab.device(c, kinds["shallow"], "patch", rack=rack, position="4", face="FACE_REAR")
+    got = await api.data("query($id: ID!) { rack(id: $id) { utilization units { unit front { name } rear { name } } } }", id=rack)
+    assert got["rack"]["utilization"] == 30.0
+    units = {float(u["unit"]): (u["front"], u["rear"]) for u in got["rack"]["units"]}
+    assert [float(u["unit"]) for u in got["rack"]["units"]][:2] == [10.0, 9.0]  # top first
+    assert units[1.0] == units[2.0] == ({"name": "core"}, {"name": "core"})  # full depth: both faces
+    assert units[4.0] == (None, {"name": "patch"}) and units[3.0] == (None, None)
+
+
+async def test_a_power_feed_shows_its_power(api, org):
+    lab = Lab(api, org.tenant_ids[0])
+    c = await lab.catalogue()
+    device = await lab.device(c, await lab.device_type(c, "Server"), "srv")
+    panel = await lab.make("power_panel", site=c["site"], name="P1")
+    feed = await lab.make("power_feed", power_panel=panel, name="F1", voltage=400, amperage=32, max_utilization=80, phase="PHASE_THREE_PHASE")
+    psu = await lab.make("power_port", device=device, name="PSU1", allocated_draw=300, maximum_draw=500)
+    cable = "mutation($i: CableCreateInput!) { cable_create(input: $i) { id } }"
+    await api.data(cable, i={"a_terminations": [{"type": "dcim.powerfeed", "id": feed}], "b_terminations": [{"type": "dcim.powerport", "id": psu}], "tenant": lab.tenant})
+    got = await api.data("query($id: ID!) { power_feed(id: $id) { available_power allocated_draw maximum_draw } }", id=feed)
+    assert got["power_feed"] == {"available_power": 17736, "allocated_draw": 300, "maximum_draw": 500}  # 400 V × 32 A × 80 % × √3
+
+
+async def test_deleting_a_device_logs_each_component_and_frees_its_cables(api, org):
+    lab = Lab(api, org.tenant_ids[0])
+    c = await lab.catalogue()
+    kind = await lab.device_type(c, "Box")
+    a, b = await lab.device(c, kind, "a"), await lab.device(c, kind, "b")
+    ea = await lab.make("interface", device=a, name="eth0", type="TYPE_1000BASE_T")
+    eb = await lab.make("interface", device=b, name="eth0", type="TYPE_1000BASE_T")
+    cable = "mutation($i: CableCreateInput!) { cable_create(input: $i) { id } }"
+    await api.data(cable, i={"a_terminations": [{"type": "dcim.interface", "id": ea}], "b_terminations": [{"type": "dcim.interface", "id": eb}], "tenant": lab.tenant})
+    await api.data("mutation($id: ID!) { device_delete(id: $id) { id } }", id=a)
+    log = (await api.data("{ changelog_list { object_type object_id action } }"))["changelog_list"]
+    deleted = {(e["object_type"], e["object_id"]) for e in log if e["action"] == "delete"}
+    assert ("interface", ea) in deleted and ("device", a) in deleted
+    # The far end still has its cable (NetBox keeps a cable whose other end went away).
+    got = await api.data("query($id: ID!) { interface(id: $id) { cable { id } link_peers { __typename } } }", id=eb)
+    assert got["interface"]["cable"] is not None and got["interface"]["link_peers"] == []

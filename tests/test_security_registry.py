@@ -32,6 +32,7 @@ from typing import Any
 import pytest
 from registry_samples import (
     DERIVED_RELATIONS,
+    LINK_OWNER_VALUES,
     RULE_BOUND_LINKS,
     VALUE_OVERRIDES,
     Sample,
@@ -616,7 +617,8 @@ async def related_pair(samples: Samples, case: RelationCase, tenant: str) -> tup
         # Set by an update of an existing object (creates set them in the other checks).
         t = await samples.create(target, tenant)
         s = await samples.create(owner, tenant)
-        await samples.api.data(update_mutation(owner), id=s.id, input={case.field: [t.id]})
+        extra = LINK_OWNER_VALUES.get((owner.type_name, case.field), {})
+        await samples.api.data(update_mutation(owner), id=s.id, input={case.field: [t.id], **extra})
         return s, t
     owner_values, target_values = case.detail
     s = await samples.create(owner, tenant, values=owner_values)

@@ -19,12 +19,15 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
-from models.base import NO_REVERSE, ManyToMany, OneOf, TenantModel, TenantScoped, choice, color, long_text, natural_key, reference, snake, text
+from models.base import NO_REVERSE, Category, ManyToMany, OneOf, TenantModel, TenantScoped, choice, color, long_text, natural_key, reference, snake, text
 from models.choices_dcim import (
+    VIRTUAL_INTERFACE_TYPES,
+    WIRELESS_INTERFACE_TYPES,
     CableEnd,
     ConsolePortSpeed,
     ConsolePortType,
     InterfaceDuplex,
+    InterfaceKind,
     InterfaceMode,
     InterfacePoEMode,
     InterfacePoEType,
@@ -225,6 +228,15 @@ class Interface(InterfaceFields, Cabled, ModularComponent):
     """A network interface: physical, virtual (LAG, bridge, subinterface) or wireless."""
 
     __many__: ClassVar[dict[str, ManyToMany]] = {"tagged_vlans": ManyToMany("VLAN", related_name="interfaces_as_tagged")}
+    # NetBox's `kind: KIND_VIRTUAL` filter: virtual, wireless, else physical.
+    __categories__: ClassVar[dict[str, Category]] = {
+        "kind": Category(
+            "type",
+            InterfaceKind,
+            ((InterfaceKind.virtual, VIRTUAL_INTERFACE_TYPES), (InterfaceKind.wireless, WIRELESS_INTERFACE_TYPES)),
+            InterfaceKind.physical,
+        )
+    }
 
     parent_id: Mapped[uuid.UUID | None] = reference("Interface", related_name="child_interfaces")
     bridge_id: Mapped[uuid.UUID | None] = reference("Interface", related_name="bridge_interfaces")

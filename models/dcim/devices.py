@@ -19,8 +19,11 @@ from models.choices_dcim import DeviceFace, ModuleAirflow, ModuleStatus
 from models.dcim.sites import coordinate
 
 
-def weight() -> Any:
-    return mapped_column(sa.Numeric(8, 2), nullable=True, info={"bounds": (0, 999999)})
+class Weighed:
+    """A weight with its unit (NetBox's WeightMixin): device and module types, racks."""
+
+    weight: Mapped[Decimal | None] = mapped_column(sa.Numeric(8, 2), nullable=True, info={"bounds": (0, 999999)})
+    weight_unit: Mapped[WeightUnit | None] = choice(WeightUnit, nullable=True)
 
 
 class Manufacturer(OrganizationalModel):
@@ -40,7 +43,7 @@ class Platform(NestedGroupModel):
     manufacturer_id: Mapped[uuid.UUID | None] = reference("Manufacturer", ondelete="RESTRICT", related_name="platforms")
 
 
-class DeviceType(TenantModel):
+class DeviceType(Weighed, TenantModel):
     """A make and model of device; its component templates stamp out each device's ports."""
 
     manufacturer_id: Mapped[uuid.UUID] = reference("Manufacturer", nullable=False, related_name="device_types")
@@ -54,8 +57,6 @@ class DeviceType(TenantModel):
     is_full_depth: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     subdevice_role: Mapped[SubdeviceRole | None] = choice(SubdeviceRole, nullable=True)
     airflow: Mapped[DeviceAirflow | None] = choice(DeviceAirflow, nullable=True)
-    weight: Mapped[Decimal | None] = weight()
-    weight_unit: Mapped[WeightUnit | None] = choice(WeightUnit, nullable=True)
     description: Mapped[str] = text(200)
     comments: Mapped[str] = long_text()
 
@@ -67,7 +68,7 @@ class DeviceType(TenantModel):
         )
 
 
-class ModuleType(TenantModel):
+class ModuleType(Weighed, TenantModel):
     """A make and model of module (line card, transceiver, PSU); its templates stamp out the
     components of every module installed, ``{module}`` replaced by the bay's position."""
 
@@ -75,8 +76,6 @@ class ModuleType(TenantModel):
     model: Mapped[str] = text(100, required=True)
     part_number: Mapped[str] = text(50)
     airflow: Mapped[ModuleAirflow | None] = choice(ModuleAirflow, nullable=True)
-    weight: Mapped[Decimal | None] = weight()
-    weight_unit: Mapped[WeightUnit | None] = choice(WeightUnit, nullable=True)
     description: Mapped[str] = text(200)
     comments: Mapped[str] = long_text()
 

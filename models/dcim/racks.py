@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -11,9 +10,8 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import OrganizationalModel, TenantModel, choice, color, long_text, natural_key, reference, text
-from models.choices import WeightUnit
 from models.choices_dcim import RackAirflow, RackDimensionUnit, RackFormFactor, RackReservationStatus, RackStatus, RackWidth
-from models.dcim.devices import weight
+from models.dcim.devices import Weighed
 
 
 class RackRole(OrganizationalModel):
@@ -26,7 +24,7 @@ def dimension() -> Any:
     return mapped_column(sa.SmallInteger(), nullable=True, info={"bounds": (1, 32767)})
 
 
-class Rack(TenantModel):
+class Rack(Weighed, TenantModel):
     """A frame of numbered units at a site; devices sit at a position on a face."""
 
     __ordering__ = ("_name",)
@@ -53,9 +51,7 @@ class Rack(TenantModel):
     outer_depth: Mapped[int | None] = dimension()
     outer_unit: Mapped[RackDimensionUnit | None] = choice(RackDimensionUnit, nullable=True)
     mounting_depth: Mapped[int | None] = dimension()
-    weight: Mapped[Decimal | None] = weight()
     max_weight: Mapped[int | None] = mapped_column(nullable=True, info={"bounds": (1, 2147483647)})
-    weight_unit: Mapped[WeightUnit | None] = choice(WeightUnit, nullable=True)
     airflow: Mapped[RackAirflow | None] = choice(RackAirflow, nullable=True)
     description: Mapped[str] = text(200)
     comments: Mapped[str] = long_text()
