@@ -154,7 +154,8 @@ class Loader:
 
         spec = spec_for(model)
         require(write.principal, "add", spec)
-        if spec.ref("tenant") is not None and spec.ref("tenant").writable:  # type: ignore[union-attr]
+        tenant = spec.ref("tenant")
+        if tenant is not None and tenant.writable:
             data = {"tenant": self.tenant, **data}
         with self.timed(phase or model):
             values, many, tags = prepare_create(write.principal, spec, data)
@@ -191,7 +192,8 @@ class Loader:
             for j in range(shape.addresses):
                 vlan = await self.create(write, "VLAN", {"vid": 100 + j, "name": f"vlan-{100 + j}", "site": site_id, "group": str(group.id)})
                 await self.create(write, "Prefix", {"prefix": f"10.{s}.{j}.0/24", "site": site_id, "vlan": str(vlan.id)})
-            # Rack names are unique in the tenant when racks have no location (see the report).
+            # Racks without a location have names unique in the tenant (models/dcim/racks.py),
+            # so each carries its site's name.
             racks = [
                 str((await self.create(write, "Rack", {"name": f"Site {s:03d} R{r + 1}", "site": site_id, "u_height": RACK_UNITS, "status": "active"})).id)
                 for r in range(shape.racks_per_site)
@@ -345,11 +347,13 @@ async def run(database_url: str, redis_url: str, shape: Shape, repeats: int) -> 
     report_load(shape, result)
 
     # The page ceiling, raised through its environment variable before the server reads it.
-    ceiling = max(int(os.environ.get(PAGE_SIZE_VARIABLE) or 1000), shape.devices)
-    os.environ[PAGE_SIZE_VARIABLE] = str(ceiling)
+    configured = Settings().max_page_size
+    if configured < shape.devices:
+        os.environ[PAGE_SIZE_VARIABLE] = str(shape.devices)
     settings = Settings()
+    raised = f"raised from {configured}" if settings.max_page_size != configured else "as configured"
     print(
-        f"page ceiling: {PAGE_SIZE_VARIABLE}={settings.max_page_size} for the bench server: one request, no pagination, returns all {shape.devices:,} devices"
+        f"page ceiling: {PAGE_SIZE_VARIABLE}={settings.max_page_size} ({raised}) for the bench server: one request returns all {shape.devices:,} devices, no pagination"
     )
 
     app = create_app(database_url, redis_url, settings)

@@ -170,6 +170,9 @@ class Ref:
     related_name: str | None
     # The target's field counting the referring rows (NetBox's ``device_count``).
     counted: str | None = None
+    # The target refers back to this table (directly or through others): the key is made
+    # after both tables exist (SQLAlchemy's use_alter), so the tables can be ordered.
+    cyclic: bool = False
 
 
 # ``related_name=NO_REVERSE``: the target gets no field listing the referring objects
@@ -185,6 +188,7 @@ def reference(
     related_name: str | None = None,
     counted: str | None = None,
     derived: bool = False,
+    cyclic: bool = False,
     doc: str | None = None,
 ) -> Any:
     """A UUID column pointing at ``target`` (a model class name).
@@ -193,7 +197,8 @@ def reference(
     SET NULL names the referencing column only, so tenant_id stays put. ``related_name``
     names the target's reverse field (default: the plural of this model), or
     ``NO_REVERSE`` for none; ``counted`` names a target field counting the referring rows.
-    ``derived``: kept by model rules (an endpoint's cable), never an input.
+    ``derived``: kept by model rules (an endpoint's cable), never an input. ``cyclic``: the
+    target refers back to this table (a device's primary IP is on the device's interface).
     """
     if ondelete is None:
         ondelete = "SET NULL" if nullable else "RESTRICT"
@@ -202,7 +207,7 @@ def reference(
         nullable=nullable,
         index=True,
         doc=doc,
-        info={"ref": Ref(target, ondelete, related_name, counted), **({"derived": True} if derived else {})},
+        info={"ref": Ref(target, ondelete, related_name, counted, cyclic), **({"derived": True} if derived else {})},
     )
 
 
@@ -463,6 +468,7 @@ def finalize() -> None:
                         [scope, column.name],
                         [f"{target_table}.{scope}", f"{target_table}.id"],
                         ondelete=ondelete,
+                        use_alter=ref.cyclic,
                     )
                 )
             else:

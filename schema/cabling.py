@@ -65,10 +65,10 @@ async def _connected_endpoints(ctx: RequestContext, endpoint: Record) -> list[Re
 def cabled_fields(owner: str, types: dict[str, type]) -> tuple[dict[str, Any], dict[str, Any]]:
     hop = _hop_type(types)
     annotations: dict[str, Any] = {}
-    for name, union, answer in (
-        ("link_peers", "LinkPeerType", _link_peers),
-        ("connected_endpoints", "ConnectedEndpointType", _connected_endpoints),
-    ):
+    lists = [("link_peers", "LinkPeerType", _link_peers)]
+    if not getattr(spec_for(owner).model, "__pass_through__", False):  # front and rear ports end no path
+        lists.append(("connected_endpoints", "ConnectedEndpointType", _connected_endpoints))
+    for name, union, answer in lists:
         register(owner, name, Relation(partial(_loader, owner=owner, answer=answer), "id", None, many=True, union=True))
         annotations[name] = list[union_of(union, _endpoints(), types)]  # type: ignore[misc]
 
@@ -83,11 +83,12 @@ def cabled_fields(owner: str, types: dict[str, type]) -> tuple[dict[str, Any], d
             await prefetch(info.context, "Cable", [h.cable for h in hops if h.cable is not None], chosen.selections)
         return [hop(near_end=h.near_end, cable=h.cable, far_end=h.far_end) for h in hops]
 
-    attributes = {
-        "link_peers": strawberry.field(description="The endpoints on the other end of this endpoint's cable."),
-        "connected_endpoints": strawberry.field(description="Where the path from this endpoint ends, through patch panels."),
-        "trace": strawberry.field(resolver=trace, description="The path from this endpoint, cable by cable."),
+    described = {
+        "link_peers": "The endpoints on the other end of this endpoint's cable.",
+        "connected_endpoints": "Where the path from this endpoint ends, through patch panels.",
     }
+    attributes = {name: strawberry.field(description=described[name]) for name, _, _ in lists}
+    attributes["trace"] = strawberry.field(resolver=trace, description="The path from this endpoint, cable by cable.")
     return annotations, attributes
 
 

@@ -130,3 +130,27 @@ async def test_power_ports_take_outlets_and_feeds(api, org):
         id=feed,
     )
     assert got["power_feed"] == {"link_peers": [{"name": "PSU2"}], "connected_endpoints": [{"name": "PSU2"}]}
+
+
+async def test_union_lists_hide_what_the_reader_may_not_view(api, org):
+    """A reader without view on interfaces sees cables, but not the interfaces on their
+    ends: a_terminations, link_peers and connected_endpoints leave them out."""
+    from models.registry import specs
+
+    lab = Lab(api, org.tenant_ids[0])
+    _, a, b = await two_devices(lab)
+    ea = await lab.make("interface", device=a, name="eth0", type="TYPE_1000BASE_T")
+    front = await lab.make("front_port", device=b, name="F1", type="TYPE_LC")
+    await cable(lab, [end("interface", ea)], [end("frontport", front)])
+    grants = {spec.type_key: ["view"] for spec in specs().values() if spec.type_key != "interface"}
+    reader = api.as_key(await org.user_key(grants=grants))
+    query = "{ cable_list { a_terminations { __typename } b_terminations { __typename } } front_port_list { link_peers { __typename } } }"
+    admin = await api.data(query)
+    assert admin["cable_list"] == [{"a_terminations": [{"__typename": "InterfaceType"}], "b_terminations": [{"__typename": "FrontPortType"}]}]
+    assert admin["front_port_list"] == [{"link_peers": [{"__typename": "InterfaceType"}]}]
+    hidden = await reader.data(query)
+    assert hidden["cable_list"] == [{"a_terminations": [], "b_terminations": [{"__typename": "FrontPortType"}]}]
+    assert hidden["front_port_list"] == [{"link_peers": []}]
+    # Front and rear ports pass signals on: like NetBox, they answer no connected_endpoints.
+    fields = await api.data('{ __type(name: "FrontPortType") { fields { name } } }')
+    assert "connected_endpoints" not in {f["name"] for f in fields["__type"]["fields"]}

@@ -251,7 +251,7 @@ class Interface(InterfaceFields, Cabled, ModularComponent):
     """802.1Q: access, tagged or tagged-all."""
     untagged_vlan_id: Mapped[uuid.UUID | None] = reference("VLAN", related_name="interfaces_as_untagged")
     vrf_id: Mapped[uuid.UUID | None] = reference("VRF", related_name="interfaces")
-    primary_mac_address_id: Mapped[uuid.UUID | None] = reference("MACAddress", related_name=NO_REVERSE)
+    primary_mac_address_id: Mapped[uuid.UUID | None] = reference("MACAddress", related_name=NO_REVERSE, cyclic=True)
     rf_channel: Mapped[WirelessChannel | None] = choice(WirelessChannel, nullable=True)
     rf_channel_frequency: Mapped[Decimal | None] = mapped_column(sa.Numeric(7, 2), nullable=True, info={"bounds": (0, 99999)})
     """MHz."""
@@ -274,6 +274,9 @@ class InterfaceTemplate(InterfaceFields, ComponentTemplate):
 
 
 class PortFields:
+    # Pass a signal on rather than end a path: no connected_endpoints (NetBox's PathEndpoint).
+    __pass_through__: ClassVar[bool] = True
+
     type: Mapped[PortType] = choice(PortType)
     color: Mapped[str] = text(6, info={"format": "hex_color_or_blank"})
     positions: Mapped[int] = mapped_column(sa.SmallInteger(), default=1, server_default="1", info={"bounds": (1, 1024)})

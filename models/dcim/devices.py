@@ -94,7 +94,7 @@ class VirtualChassis(TenantModel):
 
     name: Mapped[str] = text(64, required=True)
     domain: Mapped[str] = text(30)
-    master_id: Mapped[uuid.UUID | None] = reference("Device", related_name=NO_REVERSE)
+    master_id: Mapped[uuid.UUID | None] = reference("Device", related_name=NO_REVERSE, cyclic=True)
     description: Mapped[str] = text(200)
     comments: Mapped[str] = long_text()
 
@@ -125,9 +125,10 @@ class Device(TenantModel):
     face: Mapped[DeviceFace | None] = choice(DeviceFace, nullable=True)
     status: Mapped[DeviceStatus] = choice(DeviceStatus, default=DeviceStatus.active, server_default="active")
     airflow: Mapped[DeviceAirflow | None] = choice(DeviceAirflow, nullable=True)
-    primary_ip4_id: Mapped[uuid.UUID | None] = reference("IPAddress", related_name=NO_REVERSE)
-    primary_ip6_id: Mapped[uuid.UUID | None] = reference("IPAddress", related_name=NO_REVERSE)
-    oob_ip_id: Mapped[uuid.UUID | None] = reference("IPAddress", related_name=NO_REVERSE)
+    # Addresses on the device's own interfaces: the keys close a cycle (cyclic).
+    primary_ip4_id: Mapped[uuid.UUID | None] = reference("IPAddress", related_name=NO_REVERSE, cyclic=True)
+    primary_ip6_id: Mapped[uuid.UUID | None] = reference("IPAddress", related_name=NO_REVERSE, cyclic=True)
+    oob_ip_id: Mapped[uuid.UUID | None] = reference("IPAddress", related_name=NO_REVERSE, cyclic=True)
     virtual_chassis_id: Mapped[uuid.UUID | None] = reference("VirtualChassis", related_name="members", counted="member_count")
     vc_position: Mapped[int | None] = mapped_column(nullable=True, info={"bounds": (0, 255)})
     vc_priority: Mapped[int | None] = mapped_column(nullable=True, info={"bounds": (0, 255)})
@@ -164,7 +165,7 @@ class Module(TenantModel):
     type's components on the device."""
 
     device_id: Mapped[uuid.UUID] = reference("Device", nullable=False, ondelete="CASCADE", related_name="modules")
-    module_bay_id: Mapped[uuid.UUID] = reference("ModuleBay", nullable=False, ondelete="CASCADE", related_name="installed_module")
+    module_bay_id: Mapped[uuid.UUID] = reference("ModuleBay", nullable=False, ondelete="CASCADE", related_name="installed_module", cyclic=True)
     module_type_id: Mapped[uuid.UUID] = reference("ModuleType", nullable=False, related_name="instances")
     status: Mapped[ModuleStatus] = choice(ModuleStatus, default=ModuleStatus.active, server_default="active")
     serial: Mapped[str] = text(50)
