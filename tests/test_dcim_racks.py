@@ -128,7 +128,9 @@ async def test_a_power_feed_shows_its_power(api, org):
     feed = await lab.make("power_feed", power_panel=panel, name="F1", voltage=400, amperage=32, max_utilization=80, phase="PHASE_THREE_PHASE")
     psu = await lab.make("power_port", device=device, name="PSU1", allocated_draw=300, maximum_draw=500)
     cable = "mutation($i: CableCreateInput!) { cable_create(input: $i) { id } }"
-    await api.data(cable, i={"a_terminations": [{"type": "dcim.powerfeed", "id": feed}], "b_terminations": [{"type": "dcim.powerport", "id": psu}], "tenant": lab.tenant})
+    await api.data(
+        cable, i={"a_terminations": [{"type": "dcim.powerfeed", "id": feed}], "b_terminations": [{"type": "dcim.powerport", "id": psu}], "tenant": lab.tenant}
+    )
     got = await api.data("query($id: ID!) { power_feed(id: $id) { available_power allocated_draw maximum_draw } }", id=feed)
     assert got["power_feed"] == {"available_power": 17736, "allocated_draw": 300, "maximum_draw": 500}  # 400 V × 32 A × 80 % × √3
 
@@ -141,7 +143,9 @@ async def test_deleting_a_device_logs_each_component_and_frees_its_cables(api, o
     ea = await lab.make("interface", device=a, name="eth0", type="TYPE_1000BASE_T")
     eb = await lab.make("interface", device=b, name="eth0", type="TYPE_1000BASE_T")
     cable = "mutation($i: CableCreateInput!) { cable_create(input: $i) { id } }"
-    await api.data(cable, i={"a_terminations": [{"type": "dcim.interface", "id": ea}], "b_terminations": [{"type": "dcim.interface", "id": eb}], "tenant": lab.tenant})
+    await api.data(
+        cable, i={"a_terminations": [{"type": "dcim.interface", "id": ea}], "b_terminations": [{"type": "dcim.interface", "id": eb}], "tenant": lab.tenant}
+    )
     await api.data("mutation($id: ID!) { device_delete(id: $id) { id } }", id=a)
     log = (await api.data("{ changelog_list { object_type object_id action } }"))["changelog_list"]
     deleted = {(e["object_type"], e["object_id"]) for e in log if e["action"] == "delete"}
