@@ -63,13 +63,15 @@ RULE_BOUND_LINKS: set[tuple[str, str]] = {
     ("Device", "primary_ip6"),  # (same)
     ("Device", "oob_ip"),  # (same)
     ("DeviceBay", "installed_device"),  # the device's type must be a child type
+    ("VirtualChassis", "master"),  # the device must be a member already
 }
 
 
-# Values an owner needs for a list link to be valid (a rule reads them): (owner model,
-# field) → owner values set in the same update. Explain every entry.
+# Values an owner needs for a link to be valid (a rule reads them): (owner model, field)
+# → owner values set in the same write. Explain every entry.
 LINK_OWNER_VALUES: dict[tuple[str, str], dict[str, Any]] = {
     ("Interface", "tagged_vlans"): {"mode": "MODE_TAGGED"},  # only tagged-mode interfaces list tagged VLANs
+    ("Interface", "untagged_vlan"): {"mode": "MODE_ACCESS"},  # an untagged VLAN needs an 802.1Q mode
 }
 
 
@@ -382,7 +384,7 @@ class Samples:
         """Create an object with the one reference ``ref_name`` set to ``target_id``."""
         if spec.ref(ref_name) is None:
             raise SampleError(f"{spec.type_name} has no reference {ref_name}")
-        return await self.create(spec, tenant, refs={ref_name: target_id})
+        return await self.create(spec, tenant, refs={ref_name: target_id}, values=LINK_OWNER_VALUES.get((spec.type_name, ref_name)))
 
 
 def all_specs() -> list[ModelSpec]:

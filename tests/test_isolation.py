@@ -161,7 +161,7 @@ async def test_direct_sql_cannot_point_into_another_organisation(api, org, db):
 async def test_no_table_with_a_tenant_shows_another_tenants_rows(api, org, db):
     """Every table with a tenant_id, filled with rows of tenant B through the API (objects,
     tags, many-to-many links, counters, change log), shows none of them to tenant A."""
-    from registry_samples import Samples, all_specs, creatable
+    from registry_samples import LINK_OWNER_VALUES, Samples, all_specs, creatable
 
     from models import Base
     from models.registry import spec_for
@@ -175,6 +175,7 @@ async def test_no_table_with_a_tenant_shows_another_tenants_rows(api, org, db):
         extra: dict = {"tags": [tag]} if spec.tagged else {}
         for many in spec.many:
             extra[many.name] = [(await samples.create(spec_for(many.target), b)).id]
+            extra.update(LINK_OWNER_VALUES.get((spec.type_name, many.name), {}))
         await samples.create(spec, b, values=extra)
     tables = [t for t in sorted(Base.metadata.tables.values(), key=lambda t: t.name) if "tenant_id" in t.c]
     async with db.system_transaction() as conn:  # the owner sees B's rows: the check below can fail
