@@ -4,6 +4,7 @@ latency measurement over the in-process ASGI app, and this process's memory."""
 from __future__ import annotations
 
 import os
+import shutil
 import statistics
 import tempfile
 import time
@@ -22,7 +23,8 @@ def bench_database(stack: ExitStack, name: str = "danbyte_bench") -> tuple[str, 
     """(URL of a freshly created and migrated database ``name``, Redis URL).
 
     Uses DANBYTE_BENCH_DATABASE_URL and DANBYTE_BENCH_REDIS_URL when both are set, else
-    starts the embedded servers in a temporary home (stopped when ``stack`` closes)."""
+    starts the embedded servers in a temporary home (stopped and removed when ``stack``
+    closes)."""
     from danbyte.cli import async_url
     from danbyte.migrations import migrate
 
@@ -31,7 +33,9 @@ def bench_database(stack: ExitStack, name: str = "danbyte_bench") -> tuple[str, 
     if not (database_url and redis_url):
         from danbyte.embedded import EmbeddedServices
 
-        services = EmbeddedServices(Path(tempfile.mkdtemp(prefix="dbt-bench-")), fast=True)
+        home = Path(tempfile.mkdtemp(prefix="dbt-bench-"))
+        stack.callback(shutil.rmtree, home, ignore_errors=True)  # after the servers stop
+        services = EmbeddedServices(home, fast=True)
         embedded_db, embedded_redis = services.start()
         stack.callback(services.stop)
         database_url = database_url or embedded_db

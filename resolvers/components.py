@@ -67,15 +67,26 @@ def _one_of_column(component: ModelSpec, field: str, target: str) -> str:
     return dict(one_of.members)[target]
 
 
+async def _templates(write: Write, owner_column: str, owner_id: uuid.UUID) -> list[tuple[ModelSpec, list[sa.Row]]]:
+    """Every template of one owner, by kind; read once per write (forty devices of one type
+    in one transaction read their type's templates once)."""
+    key = ("templates", owner_column, owner_id)
+    if key not in write.notes:
+        kinds = [template for template in template_specs() if owner_column in template.table.c]  # some kinds have no module type
+        found = []
+        for template in kinds:
+            table = template.table
+            found.append((template, list((await write.conn.execute(sa.select(table).where(table.c[owner_column] == owner_id))).all())))
+        write.notes[key] = found
+    return write.notes[key]
+
+
 async def stamp(write: Write, owner_column: str, owner_id: uuid.UUID, owners: dict[str, Any], module_position: str | None = None) -> None:
     """Create the components of every template whose ``owner_column`` is ``owner_id``, with
     the component owner columns ``owners`` (``{"device_id": …, "module_id": …}``)."""
     found: list[tuple[ModelSpec, list[sa.Row]]] = []
     stamped_ids: dict[uuid.UUID, uuid.UUID] = {}
-    for template in template_specs():
-        if owner_column not in template.table.c:
-            continue  # a kind NetBox keeps to device types
-        rows = list((await write.conn.execute(sa.select(template.table).where(template.table.c[owner_column] == owner_id))).all())
+    for template, rows in await _templates(write, owner_column, owner_id):
         for row in rows:
             stamped_ids[row.id] = uuid.uuid4()
         found.append((template, rows))

@@ -43,7 +43,7 @@ class Write:
     principal: Principal
     changes: list[dict[str, Any]] = field(default_factory=list)
     # Scratch space for the rules of one write (e.g. "spawn the gateway IP after insert").
-    notes: dict[str, Any] = field(default_factory=dict)
+    notes: dict[Any, Any] = field(default_factory=dict)
     # Run the generating rules (resolvers/rules.py); checks always run.
     generate: bool = True
     # Referenced objects already found in this transaction: (table, id) → tenant. A writer
@@ -72,11 +72,14 @@ class Write:
         device's type stamps out). Rules do not run: the caller is one."""
         if not rows:
             return []
-        rows = [with_natural_keys(spec, row) for row in rows]
+        # Ids chosen here: one INSERT for all rows (asking the driver to keep the input order
+        # costs one statement a row), its answer put back in input order by id.
+        rows = [{"id": uuid.uuid4(), **with_natural_keys(spec, row)} for row in rows]
         if spec.numbered:
             numbers = await allocate_numids(self.conn, rows[0]["tenant_id"], spec.type_key, len(rows))
             rows = [{**row, "numid": number} for row, number in zip(rows, numbers, strict=True)]
-        inserted = list((await self.conn.execute(sa.insert(spec.table).returning(spec.table, sort_by_parameter_order=True), rows)).all())
+        returned = {row.id: row for row in await self.conn.execute(sa.insert(spec.table).values(rows).returning(spec.table))}
+        inserted = [returned[row["id"]] for row in rows]
         entries = [self._change(spec, ChangeAction.create, None, row) for row in inserted]
         await self.conn.execute(sa.insert(table_of(ObjectChange)), entries)
         return inserted

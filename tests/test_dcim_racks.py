@@ -52,6 +52,11 @@ async def test_rack_widths_are_netbox_widths(api, org):
     c = await lab.catalogue()
     error = await lab.refuse("rack", name="R2", site=c["site"], width=20)
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "width"}
+    other_site = await lab.make("site", name="FRA1", slug="fra1")
+    await lab.make("rack", name="R1", site=c["site"])
+    await lab.make("rack", name="R1", site=other_site)  # a name is unique per site (and location)
+    error = await lab.refuse("rack", name="R1", site=c["site"])
+    assert error["extensions"] == {"code": "CONFLICT", "field": "name"}
     reservation_rack = await lab.make("rack", name="R3", site=c["site"], u_height=4)
     error = await lab.refuse("rack_reservation", rack=reservation_rack, units=[4, 5], description="cage")
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "units"}

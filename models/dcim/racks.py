@@ -59,7 +59,8 @@ class Rack(Weighed, TenantModel):
     @classmethod
     def __extra_args__(cls) -> tuple[Any, ...]:
         return (
-            sa.UniqueConstraint("tenant_id", "location_id", "name", postgresql_nulls_not_distinct=True),
+            # Unique in its location, or among the site's racks outside any location.
+            sa.UniqueConstraint("tenant_id", "site_id", "location_id", "name", postgresql_nulls_not_distinct=True),
             sa.UniqueConstraint("tenant_id", "asset_tag"),
         )
 
