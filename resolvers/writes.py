@@ -242,11 +242,15 @@ async def _owner_tenant(write: Write, spec: ModelSpec, values: dict[str, Any]) -
         ref = spec.ref(name)
         if ref is None or values.get(ref.column) is None:
             continue  # a kind may lack one of the owners (a device-type-only template)
-        owner = spec_for(ref.target).table
-        found = (await write.conn.execute(sa.select(owner.c.tenant_id).where(owner.c.id == values[ref.column]))).scalar_one_or_none()
-        if found is None:
-            raise NotFound(f"{name}: no {spec_for(ref.target).name} with id {values[ref.column]}", field=name)
-        return found
+        target = spec_for(ref.target)
+        key = (target.type_key, values[ref.column])
+        if key not in write.found:
+            owner = target.table
+            tenant = (await write.conn.execute(sa.select(owner.c.tenant_id).where(owner.c.id == values[ref.column]))).scalar_one_or_none()
+            if tenant is None:
+                raise NotFound(f"{name}: no {target.name} with id {values[ref.column]}", field=name)
+            write.found[key] = tenant  # the reference check below reads it from here
+        return write.found[key]
     owners = [name for name in spec.tenant_from if spec.ref(name) is not None]
     raise BadUserInput(f"give {' or '.join(owners)}", field=owners[0])
 

@@ -154,3 +154,26 @@ async def test_union_lists_hide_what_the_reader_may_not_view(api, org):
     # Front and rear ports pass signals on: like NetBox, they answer no connected_endpoints.
     fields = await api.data('{ __type(name: "FrontPortType") { fields { name } } }')
     assert "connected_endpoints" not in {f["name"] for f in fields["__type"]["fields"]}
+
+
+async def test_cable_ends_one_may_not_see_answer_like_nothing(api, org):
+    """A writer with rights on cables but no view on interfaces cannot cable one: the
+    answer is the same as for an interface that does not exist, and nothing is written."""
+    import uuid
+
+    from models.registry import specs
+
+    lab = Lab(api, org.tenant_ids[0])
+    _, a, b = await two_devices(lab)
+    ea = await lab.make("interface", device=a, name="eth0", type="TYPE_1000BASE_T")
+    eb = await lab.make("interface", device=b, name="eth0", type="TYPE_1000BASE_T")
+    grants = {spec.type_key: ["view", "add", "change", "delete"] for spec in specs().values() if spec.type_key != "interface"}
+    writer = api.as_key(await org.user_key(grants=grants))
+    nowhere = str(uuid.uuid4())
+    answers = []
+    for hidden in (ea, nowhere):
+        body = await writer.query(CABLE, {"i": {"a_terminations": [end("interface", hidden)], "b_terminations": [end("interface", eb)], "tenant": lab.tenant}})
+        (error,) = body["errors"]
+        answers.append((error["extensions"], error["message"].replace(hidden, "<id>")))
+    assert answers[0] == answers[1] and answers[0][0] == {"code": "NOT_FOUND", "field": "a_terminations"}
+    assert await api.data("{ cable_list { id } interface_list { cable { id } } }") == {"cable_list": [], "interface_list": [{"cable": None}, {"cable": None}]}
