@@ -25,6 +25,7 @@ from strawberry.types.graphql import OperationType
 
 import models  # noqa: F401  (declares every table before the schema is built)
 from danbyte.database import Database, QueryStats, current_stats
+from danbyte.documents import PersistedQueries, PersistedQueryError
 from danbyte.events import EventBus
 from danbyte.graphiql import GRAPHIQL_ASSETS_DIR, graphiql_response, static_app
 from danbyte.settings import Settings, get_settings
@@ -44,15 +45,15 @@ SUBSCRIPTIONS_OVER_POST = "subscriptions are served over WebSocket (graphql-tran
 class ClientError(HTTPException):
     """A request the transport refuses before GraphQL runs; answered by ``refusal``."""
 
-    def __init__(self, reason: str, *, status_code: int = 400, field: str | None = None) -> None:
+    def __init__(self, reason: str, *, status_code: int = 400, field: str | None = None, code: str = "BAD_USER_INPUT") -> None:
         super().__init__(status_code, reason)
-        self.field = field
+        self.field, self.code = field, code
 
 
 def refusal(error: HTTPException) -> Response:
     """A transport error (ours or strawberry's, which are plain text) shaped like every other
     error: ``{"errors": [{"message", "extensions": {"code", "field"}}]}``."""
-    extensions = {"code": "BAD_USER_INPUT"}
+    extensions = {"code": error.code if isinstance(error, ClientError) else "BAD_USER_INPUT"}
     if isinstance(error, ClientError) and error.field:
         extensions["field"] = error.field
     body = {"errors": [{"message": error.reason, "extensions": extensions}]}
@@ -83,7 +84,8 @@ def limited_receive(receive: Receive, limit: int) -> Receive:
 
 def decode_request(body: bytes | str) -> dict[str, Any]:
     """A POST body as a GraphQL request, strictly: UTF-8, JSON, an object with a string
-    ``query``, an optional object ``variables`` and an optional string ``operationName``."""
+    ``query`` (or none, with a persisted query's hash), an optional object ``variables``,
+    an optional string ``operationName`` and an optional object ``extensions``."""
     try:
         # Decoded here because json.loads would also take UTF-16/32 and UTF-8-encoded surrogates.
         text = body.decode("utf-8") if isinstance(body, bytes) else body
@@ -97,8 +99,12 @@ def decode_request(body: bytes | str) -> dict[str, Any]:
         raise ClientError(f"request body is not valid JSON: {error}") from error
     if not isinstance(data, dict):
         raise ClientError('request body must be a JSON object: {"query": "...", "variables": {...}}')
-    if not isinstance(data.get("query"), str):
+    persisted = isinstance(data.get("extensions"), dict) and "persistedQuery" in data["extensions"]
+    if not isinstance(data.get("query"), str) and not (persisted and data.get("query") is None):
+        # A persisted query may come as its hash alone (danbyte/documents.py).
         raise ClientError("query must be a string holding the GraphQL document", field="query")
+    if not isinstance(data.get("extensions"), (dict, type(None))):
+        raise ClientError("extensions must be a JSON object", field="extensions")
     if not isinstance(data.get("variables"), (dict, type(None))):
         raise ClientError("variables must be a JSON object", field="variables")
     if not isinstance(data.get("operationName"), (str, type(None))):
@@ -110,6 +116,7 @@ class DanbyteGraphQL(GraphQL[RequestContext, None]):
     def __init__(self, state: AppState) -> None:
         super().__init__(build_schema(state.settings), graphql_ide=None, keep_alive=True)
         self.state = state
+        self.persisted = PersistedQueries(state.settings.document_cache_size)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """POST /graphql: refuse a malformed request with a coded JSON error, else let strawberry
@@ -150,10 +157,15 @@ class DanbyteGraphQL(GraphQL[RequestContext, None]):
         root_value: Any,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
-        """Strawberry's, with queries and mutations only, and its errors refused as ours."""
+        """Strawberry's, with queries and mutations only, persisted queries resolved, and its
+        errors refused as ours."""
+        try:
+            query = self.persisted.resolve(request_data.query, request_data.extensions)
+        except PersistedQueryError as error:
+            raise ClientError(error.message, status_code=error.status, field=error.field, code=error.code) from None
         try:
             return await self.schema.execute(
-                request_data.query,
+                query,
                 variable_values=request_data.variables,
                 context_value=context,
                 root_value=root_value,

@@ -17,6 +17,7 @@ from graphql import (
 )
 from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter, SchemaExtension
 
+from danbyte.documents import KnownDocuments
 from resolvers.errors import ApiError, BadUserInput, log_unexpected
 
 # PostgreSQL text and jsonb cannot hold NUL, and a lone UTF-16 surrogate (what JSON's
@@ -162,11 +163,14 @@ class RequestLifecycle(SchemaExtension):
 
 
 def extensions_for(settings: Any) -> list[Any]:
-    # Factories, so each request gets fresh extension instances.
+    # Factories, so each request gets fresh extension instances; the document caches are
+    # shared by all of them (danbyte/documents.py).
+    known = KnownDocuments(settings.document_cache_size)
     return [
+        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
         lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
-        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+        known.extension(),
         RequestChecks,
         RequestLifecycle,
         CodedErrors,
