@@ -41,6 +41,9 @@ class RequestContext:
     connection_params: dict[str, Any] | None = None
     # SQL figures of this request (X-Danbyte-Debug).
     stats: Any = None
+    # Lists the page ceiling cut short: {"path": [...], "limit": N} each, reported in the
+    # response's extensions so a client never mistakes a first page for everything.
+    truncated: list[dict[str, Any]] = field(default_factory=list)
     _loaders: dict[Hashable, DataLoader] = field(default_factory=dict)
     _read_stack: AsyncExitStack | None = None
     _read_conn: AsyncConnection | None = None

@@ -50,7 +50,9 @@ def _tenant_id(ctx: RequestContext, tenant: Any) -> uuid.UUID:
     return parse_id(tenant, "tenant")
 
 
-async def list_rows(ctx: RequestContext, spec: ModelSpec, filters: Any = None, pagination: Any = None) -> list[sa.Row]:
+async def list_rows(ctx: RequestContext, spec: ModelSpec, filters: Any = None, pagination: Any = None, path: list[Any] | None = None) -> list[sa.Row]:
+    """One page of ``spec``'s rows. Without a client limit the page ceiling applies, and a
+    list it cuts short is reported under ``path`` (``ctx.truncated``)."""
     _require_view(ctx, spec)
     table = spec.table
     ceiling = ctx.settings.max_page_size
@@ -58,13 +60,14 @@ async def list_rows(ctx: RequestContext, spec: ModelSpec, filters: Any = None, p
     if _given(filters):
         statement = statement.where(await compile_filter(spec, filters, ctx=ctx))
     limit, offset = ceiling, 0
+    capped = True  # the ceiling, not the client, decides the page size
     if _given(pagination):
         if _given(pagination.limit):
             if pagination.limit < 0:
                 raise BadUserInput("pagination.limit must not be negative", field="pagination.limit")
             if pagination.limit > ceiling:
                 raise BadUserInput(f"pagination.limit {pagination.limit} is over the page ceiling of {ceiling}", field="pagination.limit")
-            limit = pagination.limit
+            limit, capped = pagination.limit, False
         if _given(pagination.offset):
             if pagination.offset < 0:
                 raise BadUserInput("pagination.offset must not be negative", field="pagination.offset")
@@ -75,5 +78,10 @@ async def list_rows(ctx: RequestContext, spec: ModelSpec, filters: Any = None, p
         # as NetBox orders by primary key under a cursor.
         statement = statement.where(table.c.id > parse_id(pagination.start, "pagination.start"))
         ordering = (table.c.id,)
-    statement = statement.order_by(*ordering).offset(offset).limit(limit)
-    return await fetch(ctx, statement)
+    # One row more than the page tells whether the ceiling cut the list short.
+    statement = statement.order_by(*ordering).offset(offset).limit(limit + 1 if capped else limit)
+    rows = await fetch(ctx, statement)
+    if capped and len(rows) > limit:
+        ctx.truncated.append({"path": path or [f"{spec.name}_list"], "limit": limit})
+        return rows[:limit]
+    return rows

@@ -143,7 +143,7 @@ class RequestChecks(SchemaExtension):
 
 
 class RequestLifecycle(SchemaExtension):
-    """Closes the request's read transaction; reports SQL figures to admins who ask."""
+    """Closes the request's read transaction; reports lists cut short, and SQL figures to admins who ask."""
 
     async def on_execute(self) -> AsyncIterator[None]:
         yield
@@ -156,10 +156,14 @@ class RequestLifecycle(SchemaExtension):
 
     def get_results(self) -> dict[str, Any]:
         ctx = self.execution_context.context
+        results: dict[str, Any] = {}
+        if getattr(ctx, "truncated", None):
+            # Lists the page ceiling cut short, for every client: ask with pagination for more.
+            results["truncated"] = ctx.truncated
         stats = getattr(ctx, "stats", None)
-        if stats is None or not getattr(ctx, "debug", False):
-            return {}
-        return {"sql_statements": stats.statements, "sql_ms": round(stats.seconds * 1000, 3)}
+        if stats is not None and getattr(ctx, "debug", False):
+            results.update({"sql_statements": stats.statements, "sql_ms": round(stats.seconds * 1000, 3)})
+        return results
 
 
 def extensions_for(settings: Any) -> list[Any]:

@@ -52,7 +52,7 @@ def _list_field(gen: Generated) -> Any:
         filters: Optional[filter_type] = None,  # type: ignore[valid-type]
         pagination: Optional[OffsetPaginationInput] = None,
     ) -> list[object_type]:  # type: ignore[valid-type]
-        records = to_records(await reads.list_rows(info.context, spec, filters, pagination))
+        records = to_records(await reads.list_rows(info.context, spec, filters, pagination, path=info.path.as_list()))
         await prefetch(info.context, spec.model.__name__, records, info.selected_fields[0].selections)
         return records
 

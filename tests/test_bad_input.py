@@ -189,3 +189,23 @@ async def test_unexpected_errors_are_masked(api, monkeypatch):
     assert error["message"] == "Unexpected error."
     assert error["extensions"] == {"code": "INTERNAL_SERVER_ERROR"}
     assert "secret" not in response.text
+
+
+async def test_a_list_the_ceiling_cuts_short_says_so(api, app, org, monkeypatch):
+    """Without pagination a list stops at the page ceiling, and the response says where:
+    an inventory never silently misses rows."""
+    import dataclasses
+
+    state = app.state.danbyte
+    monkeypatch.setattr(state, "settings", dataclasses.replace(state.settings, max_page_size=3))
+    tenant = str(org.tenant_ids[0])
+    for i in range(4):
+        await api.data(f'mutation {{ site_create(input: {{name: "s{i}", slug: "s{i}", tenant: "{tenant}"}}) {{ id }} }}')
+    body = await api.query("{ all: site_list { name } few: site_list(pagination: {limit: 2}) { name } }")
+    assert [s["name"] for s in body["data"]["all"]] == ["s0", "s1", "s2"]
+    assert body["extensions"]["truncated"] == [{"path": ["all"], "limit": 3}]  # the client's own limit is no cut
+    await api.data(
+        "mutation($id: ID!) { site_delete(id: $id) { id } }", id=(await api.data('{ site_list(filters: {name: {exact: "s3"}}) { id } }'))["site_list"][0]["id"]
+    )
+    body = await api.query("{ site_list { name } }")
+    assert len(body["data"]["site_list"]) == 3 and "truncated" not in (body.get("extensions") or {})
