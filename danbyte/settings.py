@@ -26,6 +26,8 @@ class Settings:
     max_query_depth: int = field(default_factory=lambda: _env_int("DANBYTE_MAX_QUERY_DEPTH", 10))
     max_aliases: int = field(default_factory=lambda: _env_int("DANBYTE_MAX_ALIASES", 30))
     max_tokens: int = field(default_factory=lambda: _env_int("DANBYTE_MAX_TOKENS", 5000))
+    # Most objects one nested list answers per parent (a container prefix's addresses).
+    max_nested_list: int = field(default_factory=lambda: _env_int("DANBYTE_MAX_NESTED_LIST", 1000))
     # Distinct query texts kept parsed and validated, and persisted queries kept by hash.
     document_cache_size: int = field(default_factory=lambda: _env_int("DANBYTE_DOCUMENT_CACHE_SIZE", 1000))
     # Largest request body accepted on POST /graphql (HTTP 413 beyond it).

@@ -50,7 +50,12 @@ def by_column(ctx: RequestContext, spec: ModelSpec, column: str) -> DataLoader:
     table = spec.table
 
     async def load(keys: list[Any]) -> list[list[sa.Row]]:
-        rows = await fetch(ctx, sa.select(table).where(_any(table.c[column], keys)).order_by(*spec.ordering))
+        # One row past the nested-list ceiling per parent, no more: prefetch cuts the list
+        # there and reports it (a container's 100,000 addresses are never all read).
+        place = sa.func.row_number().over(partition_by=table.c[column], order_by=spec.ordering).label("_place")
+        ranked = sa.select(table, place).where(_any(table.c[column], keys)).subquery()
+        within = ranked.c._place <= ctx.settings.max_nested_list + 1
+        rows = await fetch(ctx, sa.select(*(ranked.c[c.name] for c in table.columns)).where(within).order_by(ranked.c[column], ranked.c._place))
         grouped: dict[Any, list[sa.Row]] = defaultdict(list)
         for row in rows:
             grouped[getattr(row, column)].append(row)

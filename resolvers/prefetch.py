@@ -91,7 +91,7 @@ TYPE_MARK = "_danbyte_type"
 RELATIONS: dict[str, dict[str, Relation | Arc]] = {}
 
 
-async def _prefetch_arc(ctx: RequestContext, name: str, arc: Arc, records: list[Record], selections: list[Any]) -> None:
+async def _prefetch_arc(ctx: RequestContext, name: str, arc: Arc, records: list[Record], selections: list[Any], path: list[Any]) -> None:
     for record in records:
         record.__dict__[name] = None
     for column, target, loader in arc.members:
@@ -108,7 +108,7 @@ async def _prefetch_arc(ctx: RequestContext, name: str, arc: Arc, records: list[
             if value is not None:
                 record.__dict__[name] = value
         if found and selections:
-            await prefetch(ctx, target, list(found.values()), selections)
+            await prefetch(ctx, target, list(found.values()), selections, [*path, name])
 
 
 def register(type_name: str, field: str, relation: Relation | Arc) -> None:
@@ -123,8 +123,11 @@ def _fields(selections: Iterable[Any]) -> Iterable[SelectedField]:
             yield from _fields(selection.selections)
 
 
-async def prefetch(ctx: RequestContext, type_name: str, records: list[Record], selections: Iterable[Any]) -> None:
-    """Attach every selected relation of ``records`` (and theirs, recursively)."""
+async def prefetch(ctx: RequestContext, type_name: str, records: list[Record], selections: Iterable[Any], path: list[Any] | None = None) -> None:
+    """Attach every selected relation of ``records`` (and theirs, recursively). A nested
+    list longer than ``settings.max_nested_list`` is cut there and reported under its
+    field path (``ctx.truncated``, list positions left out)."""
+    path = list(path or [])
     if not records:
         return
     relations = RELATIONS.get(type_name, {})
@@ -137,8 +140,9 @@ async def prefetch(ctx: RequestContext, type_name: str, records: list[Record], s
     for name, sub_selections in wanted.items():
         relation = relations[name]
         if isinstance(relation, Arc):
-            await _prefetch_arc(ctx, name, relation, records, sub_selections)
+            await _prefetch_arc(ctx, name, relation, records, sub_selections, path)
             continue
+        cap, cut = ctx.settings.max_nested_list, 0
         slot = relation.slot(name)
         keys = list({getattr(r, relation.key) for r in records} - {None})
         answers = await relation.loader(ctx).load_fn(keys) if keys else []
@@ -157,6 +161,8 @@ async def prefetch(ctx: RequestContext, type_name: str, records: list[Record], s
         children: list[Record] = []
         for key, answer in zip(keys, answers, strict=True):
             if relation.many:
+                if len(answer) > cap:
+                    answer, cut = answer[:cap], cut + 1
                 value = [convert(row) for row in answer]
                 children.extend(value)
             else:
@@ -164,21 +170,23 @@ async def prefetch(ctx: RequestContext, type_name: str, records: list[Record], s
                 if value is not None and not relation.raw:
                     children.append(value)
             by_key[key] = value
+        if cut:
+            ctx.truncated.append({"path": [*path, name], "limit": cap, "lists": cut})
         empty: Any = [] if relation.many else (0 if relation.raw else None)
         for record in records:
             record.__dict__[slot] = by_key.get(getattr(record, relation.key), empty)
         if sub_selections and (relation.target is not None or relation.union):
             unique = list({id(c): c for c in children}.values())
             if relation.union:
-                await prefetch_marked(ctx, unique, sub_selections)
+                await prefetch_marked(ctx, unique, sub_selections, [*path, name])
             elif relation.target is not None:
-                await prefetch(ctx, relation.target, unique, sub_selections)
+                await prefetch(ctx, relation.target, unique, sub_selections, [*path, name])
 
 
-async def prefetch_marked(ctx: RequestContext, records: list[Record], selections: Iterable[Any]) -> None:
+async def prefetch_marked(ctx: RequestContext, records: list[Record], selections: Iterable[Any], path: list[Any] | None = None) -> None:
     """Prefetch records of several types, each marked with its type (TYPE_MARK)."""
     by_type: dict[str, list[Record]] = {}
     for record in records:
         by_type.setdefault(record.__dict__[TYPE_MARK], []).append(record)
     for type_name, group in by_type.items():
-        await prefetch(ctx, type_name, group, selections)
+        await prefetch(ctx, type_name, group, selections, path)

@@ -19,7 +19,7 @@ from schema.overrides import OVERRIDES
 async def _one(info: strawberry.Info, spec: Any, row: Any) -> Any:
     """One row as a record, its selected relations prefetched like a list's."""
     record = to_record(row)
-    await prefetch(info.context, spec.model.__name__, [record], info.selected_fields[0].selections)
+    await prefetch(info.context, spec.model.__name__, [record], info.selected_fields[0].selections, info.path.as_list())
     return record
 
 
@@ -53,7 +53,7 @@ def _list_field(gen: Generated) -> Any:
         pagination: Optional[OffsetPaginationInput] = None,
     ) -> list[object_type]:  # type: ignore[valid-type]
         records = to_records(await reads.list_rows(info.context, spec, filters, pagination, path=info.path.as_list()))
-        await prefetch(info.context, spec.model.__name__, records, info.selected_fields[0].selections)
+        await prefetch(info.context, spec.model.__name__, records, info.selected_fields[0].selections, info.path.as_list())
         return records
 
     return strawberry.field(resolver=resolve, name=f"{spec.name}_list")

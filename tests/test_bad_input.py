@@ -209,3 +209,31 @@ async def test_a_list_the_ceiling_cuts_short_says_so(api, app, org, monkeypatch)
     )
     body = await api.query("{ site_list { name } }")
     assert len(body["data"]["site_list"]) == 3 and "truncated" not in (body.get("extensions") or {})
+
+
+async def test_a_nested_list_the_ceiling_cuts_short_says_so(api, app, org, monkeypatch):
+    """A nested list stops at DANBYTE_MAX_NESTED_LIST objects per parent (a container
+    prefix's addresses, a chassis's interfaces), and the response names the field."""
+    import dataclasses
+
+    from dcim_lab import Lab
+
+    state = app.state.danbyte
+    monkeypatch.setattr(state, "settings", dataclasses.replace(state.settings, max_nested_list=2))
+    lab = Lab(api, org.tenant_ids[0])
+    c = await lab.catalogue()
+    kind = await lab.device_type(c, "Box")
+    big, small = await lab.device(c, kind, "big"), await lab.device(c, kind, "small")
+    for name in ("eth0", "eth1", "eth2"):
+        await lab.make("interface", device=big, name=name, type="TYPE_1000BASE_T")
+    await lab.make("interface", device=small, name="eth0", type="TYPE_1000BASE_T")
+    await lab.make("prefix", prefix="192.0.2.0/24")
+    for host in (1, 2, 3):
+        await lab.make("ip_address", address=f"192.0.2.{host}/24")
+    body = await api.query("{ devices: device_list { name interfaces { name } } prefix_list { ip_addresses { address } } }")
+    assert body["data"]["devices"] == [{"name": "big", "interfaces": [{"name": "eth0"}, {"name": "eth1"}]}, {"name": "small", "interfaces": [{"name": "eth0"}]}]
+    assert [a["address"] for a in body["data"]["prefix_list"][0]["ip_addresses"]] == ["192.0.2.1/24", "192.0.2.2/24"]
+    assert body["extensions"]["truncated"] == [
+        {"path": ["devices", "interfaces"], "limit": 2, "lists": 1},
+        {"path": ["prefix_list", "ip_addresses"], "limit": 2, "lists": 1},
+    ]
