@@ -450,6 +450,91 @@ async def create(ctx: RequestContext, spec: ModelSpec, data: dict[str, Any]) -> 
     return await run_write(ctx, lambda write: insert_object(write, spec, values, many, tags))
 
 
+# --- batches: one transaction for many objects, all or nothing ---------------------------
+
+
+def _indexed(error: ApiError, index: int) -> ApiError:
+    """The error of one object of a batch, naming its place: ``inputs.3.name``."""
+    field = (error.extensions or {}).get("field")
+    where = f"inputs.{index}" + (f".{field}" if field else "")
+    return type(error)(f"inputs[{index}]: {error.message}", field=where)
+
+
+def _check_batch(ctx: RequestContext, items: list[Any]) -> None:
+    limit = ctx.settings.max_list_values
+    if len(items) > limit:
+        raise BadUserInput(f"inputs: {len(items)} objects; at most {limit} are allowed in one batch", field="inputs")
+
+
+async def _each(write: Write, items: list[T], work: Callable[[T], Awaitable[sa.Row]]) -> list[sa.Row]:
+    """Run ``work`` on each item in order; a failure names the item's index and rolls the
+    whole batch back (the transaction is one)."""
+    rows = []
+    for index, item in enumerate(items):
+        try:
+            rows.append(await work(item))
+        except ApiError as error:
+            raise _indexed(error, index) from None
+        except IntegrityError as error:
+            raise _indexed(integrity_error(error), index) from None
+    return rows
+
+
+async def create_many(ctx: RequestContext, spec: ModelSpec, items: list[dict[str, Any]]) -> list[sa.Row]:
+    """``<type>_create_many``: every object in one transaction, one change-log request,
+    events after the commit."""
+    principal = ctx.require_principal()
+    require(principal, "add", spec)
+    _check_batch(ctx, items)
+    prepared = []
+    for index, data in enumerate(items):
+        try:
+            prepared.append(prepare_create(principal, spec, data))
+        except ApiError as error:
+            raise _indexed(error, index) from None
+    return await run_write(ctx, lambda write: _each(write, prepared, lambda p: insert_object(write, spec, *p)))
+
+
+async def update_many(ctx: RequestContext, spec: ModelSpec, items: list[tuple[Any, dict[str, Any]]]) -> list[sa.Row]:
+    """``<type>_update_many``: (id, changes) pairs in one transaction."""
+    principal = ctx.require_principal()
+    require(principal, "change", spec)
+    _check_batch(ctx, items)
+    prepared = []
+    for index, (object_id, data) in enumerate(items):
+        try:
+            values, many, tags = _split_input(spec, dict(data))
+            if "tenant_id" in values:
+                raise BadUserInput("tenant cannot be changed; create the object in the other tenant instead", field="tenant")
+            prepared.append((parse_id(object_id, "id"), values, many, tags))
+        except ApiError as error:
+            raise _indexed(error, index) from None
+
+    async def one(write: Write, item: tuple[uuid.UUID, dict[str, Any], dict[str, list[Any]], list[Any] | None]) -> sa.Row:
+        object_id, values, many, tags = item
+        return await _write_object(write, spec, values, many, tags, await _load_for_write(write, spec, object_id))
+
+    return await run_write(ctx, lambda write: _each(write, prepared, lambda item: one(write, item)))
+
+
+async def delete_many(ctx: RequestContext, spec: ModelSpec, ids: list[Any]) -> list[sa.Row]:
+    """``<type>_delete_many``: the objects in one transaction."""
+    principal = ctx.require_principal()
+    require(principal, "delete", spec)
+    _check_batch(ctx, ids)
+    parsed = []
+    for index, object_id in enumerate(ids):
+        try:
+            parsed.append(parse_id(object_id, "id"))
+        except ApiError as error:
+            raise _indexed(error, index) from None
+
+    async def one(write: Write, object_id: uuid.UUID) -> sa.Row:
+        return await delete_row(write, spec, await _load_for_write(write, spec, object_id))
+
+    return await run_write(ctx, lambda write: _each(write, parsed, lambda object_id: one(write, object_id)))
+
+
 async def _load_for_write(write: Write, spec: ModelSpec, object_id: uuid.UUID) -> sa.Row:
     row = (await write.conn.execute(sa.select(spec.table).where(spec.table.c.id == object_id).with_for_update())).one_or_none()
     if row is None:

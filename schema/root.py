@@ -72,11 +72,41 @@ def _mutations(gen: Generated) -> dict[str, Any]:
     async def delete(info: strawberry.Info, id: strawberry.ID) -> object_type:  # type: ignore[valid-type]
         return await _one(info, spec, await writes.delete(info.context, spec, id))
 
-    return {
-        f"{spec.name}_create": strawberry.mutation(resolver=create, name=f"{spec.name}_create"),
-        f"{spec.name}_update": strawberry.mutation(resolver=update, name=f"{spec.name}_update"),
-        f"{spec.name}_delete": strawberry.mutation(resolver=delete, name=f"{spec.name}_delete"),
+    # Batches: one transaction each, all or nothing; an error names the input's index.
+    update_item = _update_item(spec.type_name, update_input)
+
+    async def create_many(info: strawberry.Info, inputs: list[create_input]) -> list[object_type]:  # type: ignore[valid-type]
+        return await _many(info, spec, await writes.create_many(info.context, spec, [input_dict(i) for i in inputs]))
+
+    async def update_many(info: strawberry.Info, inputs: list[update_item]) -> list[object_type]:  # type: ignore[valid-type]
+        items = [(item.id, input_dict(item.input)) for item in inputs]  # type: ignore[attr-defined]
+        return await _many(info, spec, await writes.update_many(info.context, spec, items))
+
+    async def delete_many(info: strawberry.Info, ids: list[strawberry.ID]) -> list[object_type]:  # type: ignore[valid-type]
+        return await _many(info, spec, await writes.delete_many(info.context, spec, ids))
+
+    resolvers: dict[str, Any] = {
+        "create": create,
+        "update": update,
+        "delete": delete,
+        "create_many": create_many,
+        "update_many": update_many,
+        "delete_many": delete_many,
     }
+    return {f"{spec.name}_{verb}": strawberry.mutation(resolver=resolver, name=f"{spec.name}_{verb}") for verb, resolver in resolvers.items()}
+
+
+def _update_item(type_name: str, update_input: Any) -> Any:
+    """``<Type>UpdateManyInput``: one object of an ``_update_many`` batch, its id and changes."""
+    item = type(f"{type_name}UpdateManyInput", (), {"__module__": __name__, "__annotations__": {"id": strawberry.ID, "input": update_input}})
+    return strawberry.input(item, name=f"{type_name}UpdateManyInput")
+
+
+async def _many(info: strawberry.Info, spec: Any, rows: list[Any]) -> list[Any]:
+    """Rows of a batch as records, their selected relations prefetched like a list's."""
+    records = to_records(rows)
+    await prefetch(info.context, spec.model.__name__, records, info.selected_fields[0].selections, info.path.as_list())
+    return records
 
 
 def _allocation_mutations(generated: dict[str, Generated]) -> dict[str, Any]:

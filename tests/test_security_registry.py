@@ -949,3 +949,28 @@ async def test_create_input_marks_exactly_the_required_fields(api, spec):
     assert set(fields) == writable | ({"tags"} if spec.tagged else set())
     update = await api.data(INPUT_FIELDS, name=input_type(spec, create=False))
     assert all(f["type"]["kind"] != "NON_NULL" for f in update["__type"]["inputFields"])
+
+
+# --- 6. batches ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("spec", [s for s in CREATABLE if s.tenant_scoped], ids=_id)
+async def test_batches_write_all_or_nothing_within_the_writers_reach(api, org, samples, spec):
+    """``_create_many`` / ``_update_many`` / ``_delete_many`` of every model: a batch of two
+    writes both; a principal of another tenant cannot delete them (the batch fails whole,
+    naming the index) and they stay."""
+    a, b = tenants(org)
+    first, second = await samples.build_input(spec, a), await samples.build_input(spec, a)
+    many = f"mutation($inputs: [{input_type(spec)}!]!) {{ {spec.name}_create_many(inputs: $inputs) {{ id }} }}"
+    made = (await api.data(many, inputs=[first, second]))[f"{spec.name}_create_many"]
+    assert len({m["id"] for m in made}) == 2
+    update = f"mutation($inputs: [{spec.type_name}UpdateManyInput!]!) {{ {spec.name}_update_many(inputs: $inputs) {{ id }} }}"
+    await api.data(update, inputs=[{"id": made[0]["id"], "input": harmless_update(spec)}])  # (the same change twice could collide)
+    delete = f"mutation($ids: [ID!]!) {{ {spec.name}_delete_many(ids: $ids) {{ id }} }}"
+    before = await state(api, spec)
+    in_b = await narrowed_admin(api, org, b)
+    body = await in_b.query(delete, {"ids": [m["id"] for m in made]})
+    assert field_error(body) == ("NOT_FOUND", "inputs.0.id"), body
+    assert await state(api, spec) == before
+    deleted = (await api.data(delete, ids=[m["id"] for m in made]))[f"{spec.name}_delete_many"]
+    assert {d["id"] for d in deleted} == {m["id"] for m in made}
