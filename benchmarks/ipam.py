@@ -2,7 +2,8 @@
 
 Builds one tenant per size with sites, VRFs, VLANs, prefixes and IP addresses, then
 prints for each standard query its latency (median, p95) and SQL statements per request,
-plus the load rate in rows per second. Uses DANBYTE_BENCH_DATABASE_URL and
+plus the load rate in rows per second, and the rate of IP address writes through
+mutations, one per request and 500 per ``ip_address_create_many``. Uses DANBYTE_BENCH_DATABASE_URL and
 DANBYTE_BENCH_REDIS_URL when set, else the embedded servers in a temporary home.
 """
 
@@ -12,6 +13,7 @@ import argparse
 import asyncio
 import time
 from contextlib import ExitStack
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -101,7 +103,36 @@ async def run(database_url: str, redis_url: str, sizes: list[int], repeats: int)
         for name, query in QUERIES.items():
             median, p95, statements, sql_ms, size_bytes = await measure(app, key, query, repeats)
             print(f"{name:40} {median:10.1f} {p95:9.1f} {statements:5d} {sql_ms:8.1f} {size_bytes / 1024:8.1f}")
+    key, _, _ = await load(database_url, 1)
+    for batch in (1, 500):
+        rate = await batch_rate(app, key, batch, total=2000)
+        print(f"ip_address writes through mutations, {batch:>3} per request: {rate:,.0f} objects/s")
     await app.state.danbyte.close()
+
+
+async def batch_rate(app: Any, key: str, batch: int, total: int) -> float:
+    """Objects per second written through ``ip_address_create_many`` (one request a batch;
+    a batch of one is a single ``ip_address_create``) over loopback-free ASGI."""
+    import httpx
+
+    headers = {"Authorization": f"Bearer {key}"}
+    single = "mutation($i: IPAddressCreateInput!) { ip_address_create(input: $i) { id } }"
+    many = "mutation($inputs: [IPAddressCreateInput!]!) { ip_address_create_many(inputs: $inputs) { id } }"
+    base = 10_000 * batch  # away from other runs' addresses
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench", timeout=None) as client:
+        started = time.perf_counter()
+        for first in range(0, total, batch):
+            inputs = [{"address": f"{_host(base + n)}/16"} for n in range(first, min(total, first + batch))]
+            body = {"query": single, "variables": {"i": inputs[0]}} if batch == 1 else {"query": many, "variables": {"inputs": inputs}}
+            answer = (await client.post("/graphql", json=body, headers=headers)).json()
+            if answer.get("errors"):
+                raise RuntimeError(answer["errors"])
+        return total / (time.perf_counter() - started)
+
+
+def _host(n: int) -> str:
+    """The n-th address of 172.16.0.0/12."""
+    return f"172.{16 + n // 65536 % 16}.{n // 256 % 256}.{n % 256}"
 
 
 def main() -> None:
