@@ -45,7 +45,7 @@ def register_rules(book: RuleBook) -> None:
     book.maintain_after("Interface")(_tagged_only_in_tagged_mode)
     book.check("VirtualChassis")(_points_back("master", "virtual_chassis_id", "is not a member of this virtual chassis"))
     book.check("PowerFeed")(_feed_rack_at_panel_site)
-    book.check("IPAddress")(_primary_stays_assigned)
+    book.check_update("IPAddress")(_primary_stays_assigned)
     # Whatever a component refers to on its device (its module, LAG, parent, power port,
     # the component an inventory item describes) is on the same device.
     for spec in specs().values():

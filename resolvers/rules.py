@@ -37,6 +37,8 @@ DeleteRule = Callable[["Write", "ModelSpec", "sa.Row"], Awaitable[None]]
 class Rule:
     run: Callable[..., Awaitable[Any]]
     generates: bool
+    # A check that only judges changes to existing rows (``old`` is never None for it).
+    updates_only: bool = False
 
 
 @dataclass
@@ -50,6 +52,11 @@ class RuleBook:
     def check(self, *models: str) -> Callable[[BeforeRule], BeforeRule]:
         """A rule that refuses bad input before the row is written; it always runs."""
         return self._add(self._before, models, generates=False)
+
+    def check_update(self, *models: str) -> Callable[[BeforeRule], BeforeRule]:
+        """A check of changes to existing rows only (a primary address being moved): creates
+        skip it, which lets a batch of creates be written set-based."""
+        return self._add(self._before, models, generates=False, updates_only=True)
 
     def generate_before(self, *models: str) -> Callable[[BeforeRule], BeforeRule]:
         """A rule that fills in derived values before the row is written."""
@@ -72,16 +79,17 @@ class RuleBook:
     def before_delete(self, model: str) -> list[DeleteRule]:
         return [rule.run for rule in self._deleting.get(model, [])]
 
-    def before(self, model: str, *, generate: bool) -> list[BeforeRule]:
-        return [rule.run for rule in self._before.get(model, []) if generate or not rule.generates]
+    def before(self, model: str, *, generate: bool, creating: bool = False) -> list[BeforeRule]:
+        rules = self._before.get(model, [])
+        return [rule.run for rule in rules if (generate or not rule.generates) and not (creating and rule.updates_only)]
 
     def after(self, model: str, *, generate: bool) -> list[AfterRule]:
         return [rule.run for rule in self._after.get(model, []) if generate or not rule.generates]
 
-    def _add(self, table: dict[str, list[Rule]], models: tuple[str, ...], *, generates: bool) -> Callable[[Any], Any]:
+    def _add(self, table: dict[str, list[Rule]], models: tuple[str, ...], *, generates: bool, updates_only: bool = False) -> Callable[[Any], Any]:
         def register(run: Any) -> Any:
             for model in models:
-                table.setdefault(model, []).append(Rule(run, generates))
+                table.setdefault(model, []).append(Rule(run, generates, updates_only))
             return run
 
         return register

@@ -75,10 +75,20 @@ class Write:
         # Ids chosen here: one INSERT for all rows (asking the driver to keep the input order
         # costs one statement a row), its answer put back in input order by id.
         rows = [{"id": uuid.uuid4(), **with_natural_keys(spec, row)} for row in rows]
-        if spec.numbered:
-            numbers = await allocate_numids(self.conn, rows[0]["tenant_id"], spec.type_key, len(rows))
-            rows = [{**row, "numid": number} for row, number in zip(rows, numbers, strict=True)]
-        returned = {row.id: row for row in await self.conn.execute(sa.insert(spec.table).values(rows).returning(spec.table))}
+        if spec.numbered:  # one allocation per tenant of the batch
+            by_tenant: dict[Any, list[dict[str, Any]]] = {}
+            for row in rows:
+                by_tenant.setdefault(row["tenant_id"], []).append(row)
+            for tenant_id, group in by_tenant.items():
+                for row, number in zip(group, await allocate_numids(self.conn, tenant_id, spec.type_key, len(group)), strict=True):
+                    row["numid"] = number
+        # Rows giving the same columns share an INSERT (a column left out takes its default).
+        shapes: dict[frozenset[str], list[dict[str, Any]]] = {}
+        for row in rows:
+            shapes.setdefault(frozenset(row), []).append(row)
+        returned: dict[Any, sa.Row] = {}
+        for group in shapes.values():
+            returned.update((r.id, r) for r in await self.conn.execute(sa.insert(spec.table).values(group).returning(spec.table)))
         inserted = [returned[row["id"]] for row in rows]
         entries = [self._change(spec, ChangeAction.create, None, row) for row in inserted]
         await self.conn.execute(sa.insert(table_of(ObjectChange)), entries)
@@ -255,6 +265,24 @@ async def _owner_tenant(write: Write, spec: ModelSpec, values: dict[str, Any]) -
     raise BadUserInput(f"give {' or '.join(owners)}", field=owners[0])
 
 
+async def _find_references(write: Write, spec: ModelSpec, items: list[dict[str, Any]]) -> None:
+    """Look up every object a batch refers to, one statement per referenced type, into the
+    write's cache; what is not found stays out, for the per-object check to name."""
+    wanted: dict[str, set[Any]] = {}
+    for _, column, target_name in _references(spec):
+        for item in items:
+            if item.get(column) is not None and (spec_for(target_name).type_key, item[column]) not in write.found:
+                wanted.setdefault(target_name, set()).add(item[column])
+    for target_name, ids in wanted.items():
+        target = spec_for(target_name)
+        table = target.table
+        owner = table.c.tenant_id if target.tenant_scoped else sa.null()
+        key = table.c.id
+        statement = sa.select(key, owner.label("tenant")).where(key == sa.any_(sa.literal(list(ids), sa.ARRAY(key.type))))
+        for row in await write.conn.execute(statement):
+            write.found[(target.type_key, row.id)] = row.tenant
+
+
 async def _check_no_cycle(write: Write, spec: ModelSpec, values: dict[str, Any], old: sa.Row | None) -> None:
     parent = spec.ref("parent")
     if parent is None or old is None or values.get(parent.column) is None:
@@ -408,7 +436,7 @@ async def _write_object(
     await _check_references(write, spec, values, values.get("tenant_id") if old is None else getattr(old, "tenant_id", None))
     await _check_no_cycle(write, spec, values, old)
     book = rule_book()
-    for before in book.before(spec.type_name, generate=write.generate):
+    for before in book.before(spec.type_name, generate=write.generate, creating=old is None):
         await before(write, spec, values, old)
     row = await (write.insert(spec, values) if old is None else write.update(spec, old, values))
     if many:
@@ -492,7 +520,46 @@ async def create_many(ctx: RequestContext, spec: ModelSpec, items: list[dict[str
             prepared.append(prepare_create(principal, spec, data))
         except ApiError as error:
             raise _indexed(error, index) from None
-    return await run_write(ctx, lambda write: _each(write, prepared, lambda p: insert_object(write, spec, *p)))
+    return await run_write(ctx, lambda write: insert_objects(write, spec, prepared))
+
+
+def _set_based(write: Write, spec: ModelSpec, prepared: list[tuple[dict[str, Any], dict[str, list[Any]], list[Any] | None]]) -> bool:
+    """Whether a batch of creates can be written with set-based statements: nothing runs
+    per row before the insert (no rule judging a create, no owner to look up, no cycle
+    to check) and no row brings many-to-many lists or tags."""
+    plain = not any(many or tags is not None for _, many, tags in prepared)
+    return plain and not spec.tenant_from and not rule_book().before(spec.type_name, generate=write.generate, creating=True)
+
+
+async def insert_objects(write: Write, spec: ModelSpec, prepared: list[tuple[dict[str, Any], dict[str, list[Any]], list[Any] | None]]) -> list[sa.Row]:
+    """Create a batch: set-based where the model allows (references checked with one
+    statement per referenced type, numids, rows and change-log entries each with one),
+    else object by object. Either way the after-rules run per row and an error names the
+    object's index."""
+    if not _set_based(write, spec, prepared):
+        return await _each(write, prepared, lambda p: insert_object(write, spec, *p))
+    values = [v for v, _, _ in prepared]
+    await _find_references(write, spec, values)
+    for index, item in enumerate(values):  # each found above: no statement, only the checks
+        try:
+            await _check_references(write, spec, item, item.get("tenant_id"))
+        except ApiError as error:
+            raise _indexed(error, index) from None
+    try:
+        async with write.conn.begin_nested():  # a key violation is found again object by object
+            rows = await write.insert_many(spec, values)
+    except IntegrityError:
+        return await _each(write, prepared, lambda p: insert_object(write, spec, *p))
+    book = rule_book()
+    done = []
+    for index, row in enumerate(rows):
+        try:
+            for after in book.after(spec.type_name, generate=write.generate):
+                row = await after(write, spec, row, None)
+        except ApiError as error:
+            raise _indexed(error, index) from None
+        done.append(row)
+    return done
 
 
 async def update_many(ctx: RequestContext, spec: ModelSpec, items: list[tuple[Any, dict[str, Any]]]) -> list[sa.Row]:

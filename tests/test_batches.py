@@ -54,3 +54,29 @@ async def test_a_batch_needs_the_rights_of_each_write(api, org):
     error = await other_tenant.error(DELETE, ids=[made[0]["id"]])
     assert error["extensions"] == {"code": "NOT_FOUND", "field": "inputs.0.id"}
     assert len((await api.data(STATE))["ip_address_list"]) == 1
+
+
+async def test_a_batch_of_plain_creates_is_written_set_based(api, org):
+    """Models whose rules judge no create (IP addresses) are written with a fixed number of
+    statements whatever the batch size: references found per type, numids, rows and
+    change-log entries each in one. Rows giving different columns keep their defaults."""
+    a, b = (str(t) for t in org.tenant_ids)
+    vrf = (await api.data('mutation($t: ID) { vrf_create(input: {name: "blue", tenant: $t}) { id } }', t=a))["vrf_create"]["id"]
+
+    def batch(start: int, count: int) -> list[dict]:
+        return [
+            {"address": f"10.{start // 250}.{start % 250}.{n}/24", "tenant": a if n % 3 else b, **({"vrf": vrf} if n % 3 else {"status": "STATUS_RESERVED"})}
+            for n in range(1, count + 1)
+        ]
+
+    small = await api.sql_statements(CREATE.replace("{ id address vrf { name } }", "{ id }"), inputs=batch(1, 10))
+    large = await api.sql_statements(CREATE.replace("{ id address vrf { name } }", "{ id }"), inputs=batch(2, 200))
+    assert small == large
+    listed = (await api.data('{ ip_address_list(filters: {address: {net_contained_or_equal: "10.0.2.0/24"}}) { numid status vrf { name } tenant { id } } }'))["ip_address_list"]
+    assert len(listed) == 200
+    by_tenant: dict[str, list[int]] = {}
+    for ip in listed:
+        by_tenant.setdefault(ip["tenant"]["id"], []).append(ip["numid"])
+        assert (ip["status"], ip["vrf"]) in (("active", {"name": "blue"}), ("reserved", None))
+    for numbers in by_tenant.values():  # numbered per tenant, none twice
+        assert len(numbers) == len(set(numbers))
