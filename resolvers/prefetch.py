@@ -115,6 +115,11 @@ def register(type_name: str, field: str, relation: Relation | Arc) -> None:
     RELATIONS.setdefault(type_name, {})[field] = relation
 
 
+def selected_fields(selections: Iterable[Any]) -> Iterable[SelectedField]:
+    """The fields of a selection, through fragments (aliases repeat a field)."""
+    return _fields(selections)
+
+
 def _fields(selections: Iterable[Any]) -> Iterable[SelectedField]:
     for selection in selections:
         if isinstance(selection, SelectedField):

@@ -8,7 +8,7 @@ import strawberry
 from strawberry.schema.config import StrawberryConfig
 
 from resolvers import ipam, reads, writes
-from resolvers.prefetch import prefetch, to_record, to_records
+from resolvers.prefetch import prefetch, selected_fields, to_record, to_records
 from schema import admin
 from schema.build import Generated, build_types, input_dict
 from schema.extensions import extensions_for
@@ -52,7 +52,9 @@ def _list_field(gen: Generated) -> Any:
         filters: Optional[filter_type] = None,  # type: ignore[valid-type]
         pagination: Optional[OffsetPaginationInput] = None,
     ) -> list[object_type]:  # type: ignore[valid-type]
-        records = to_records(await reads.list_rows(info.context, spec, filters, pagination, path=info.path.as_list()))
+        selected = {field.name for field in selected_fields(info.selected_fields[0].selections)}
+        rows = await reads.list_rows(info.context, spec, filters, pagination, path=info.path.as_list(), fields=selected)
+        records = to_records(rows)
         await prefetch(info.context, spec.model.__name__, records, info.selected_fields[0].selections, info.path.as_list())
         return records
 

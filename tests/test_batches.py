@@ -72,7 +72,9 @@ async def test_a_batch_of_plain_creates_is_written_set_based(api, org):
     small = await api.sql_statements(CREATE.replace("{ id address vrf { name } }", "{ id }"), inputs=batch(1, 10))
     large = await api.sql_statements(CREATE.replace("{ id address vrf { name } }", "{ id }"), inputs=batch(2, 200))
     assert small == large
-    listed = (await api.data('{ ip_address_list(filters: {address: {net_contained_or_equal: "10.0.2.0/24"}}) { numid status vrf { name } tenant { id } } }'))["ip_address_list"]
+    listed = (await api.data('{ ip_address_list(filters: {address: {net_contained_or_equal: "10.0.2.0/24"}}) { numid status vrf { name } tenant { id } } }'))[
+        "ip_address_list"
+    ]
     assert len(listed) == 200
     by_tenant: dict[str, list[int]] = {}
     for ip in listed:

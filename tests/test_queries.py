@@ -139,3 +139,25 @@ async def test_a_refused_root_field_leaves_its_siblings_and_the_next_request_int
         assert body["data"] is None
         assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"], body
     assert len((await committed_api.data("{ site_list { id } }"))["site_list"]) == 20
+
+
+def test_a_plain_selection_reads_only_its_columns():
+    """Root lists read the columns their selection needs; a computed field (it may read
+    anything) keeps every column."""
+    from models.registry import spec_for
+    from resolvers.reads import needed_columns
+
+    spec = spec_for("IPAddress")
+    narrowed = needed_columns(spec, {"__typename", "address", "vrf", "tags", "assigned_object"})
+    assert narrowed is not None
+    assert [c.name for c in narrowed] == ["address", "assigned_object_interface_id", "id", "vrf_id"]
+    assert needed_columns(spec, {"address", "family"}) is None
+    assert needed_columns(spec, {"address", "prefix"}) is None
+
+
+async def test_narrowed_and_full_reads_answer_alike(api, org):
+    tenant = str(org.tenant_ids[0])
+    await api.data('mutation($t: ID) { ip_address_create(input: {address: "192.0.2.1/24", description: "gw", tenant: $t}) { id } }', t=tenant)
+    plain = await api.data("{ ip_address_list { id address description vrf { name } tenant { id } } }")
+    full = await api.data("{ ip_address_list { id address description vrf { name } tenant { id } family { value } } }")
+    assert [{k: v for k, v in ip.items() if k != "family"} for ip in full["ip_address_list"]] == plain["ip_address_list"]
