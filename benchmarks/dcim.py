@@ -33,7 +33,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
+import statistics
 import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor
@@ -51,6 +53,32 @@ QUERIES: dict[str, str] = {
     "devices: site, tenant, type, primary_ip4": "{ device_list { id name site { name } tenant { name } device_type { model } primary_ip4 { address } } }",
     "devices: interfaces -> ip_addresses": "{ device_list { id name interfaces { name ip_addresses { address } } } }",
 }
+
+# Each query's answer written by hand as one SQL statement building the JSON document: the
+# floor issue 8's compiler is measured against (same rows, same order, same document).
+HAND_WRITTEN: dict[str, str] = {
+    "devices: site, tenant, type, primary_ip4": """
+        SELECT json_build_object('data', json_build_object('device_list', coalesce(json_agg(json_build_object(
+            'id', d.id, 'name', d.name, 'site', json_build_object('name', s.name), 'tenant', json_build_object('name', t.name),
+            'device_type', json_build_object('model', dt.model),
+            'primary_ip4', CASE WHEN ip.id IS NULL THEN NULL ELSE json_build_object('address', ip.address::text) END
+        ) ORDER BY d._name, d.id), '[]'::json)))::text
+        FROM device d JOIN site s ON s.id = d.site_id JOIN tenant t ON t.id = d.tenant_id
+        JOIN device_type dt ON dt.id = d.device_type_id LEFT JOIN ip_address ip ON ip.id = d.primary_ip4_id
+        WHERE d.tenant_id = :tenant""",
+    "devices: interfaces -> ip_addresses": """
+        SELECT json_build_object('data', json_build_object('device_list', coalesce(json_agg(json_build_object(
+            'id', d.id, 'name', d.name, 'interfaces', i.items) ORDER BY d._name, d.id), '[]'::json)))::text
+        FROM device d CROSS JOIN LATERAL (
+            SELECT coalesce(json_agg(json_build_object('name', i.name, 'ip_addresses', a.items) ORDER BY i._name, i.id), '[]'::json) AS items
+            FROM interface i CROSS JOIN LATERAL (
+                SELECT coalesce(json_agg(json_build_object('address', ip.address::text) ORDER BY ip.id), '[]'::json) AS items
+                FROM ip_address ip WHERE ip.assigned_object_interface_id = i.id
+            ) a WHERE i.device_id = d.id
+        ) i
+        WHERE d.tenant_id = :tenant""",
+}
+CONCURRENT_CLIENTS = 8
 
 PAGE_SIZE_VARIABLE = "DANBYTE_MAX_PAGE_SIZE"
 RACK_UNITS = 42
@@ -359,10 +387,23 @@ async def run(database_url: str, redis_url: str, shape: Shape, repeats: int) -> 
 
     app = create_app(database_url, redis_url, settings)
     before = memory_mb()
-    print(f"{'query':42} {'median ms':>10} {'p95 ms':>9} {'SQL':>5} {'SQL ms':>8} {'KB':>8}")
+    print(f"{'query':42} {'median ms':>10} {'p95 ms':>9} {'SQL':>5} {'SQL ms':>8} {'KB':>8} {'1 SQL ms':>9}")
     for name, query in QUERIES.items():
-        median, p95, statements, sql_ms, size_bytes = await measure(app, result.key, query, repeats, check=checker(shape, query))
-        print(f"{name:42} {median:10.1f} {p95:9.1f} {statements:5d} {sql_ms:8.1f} {size_bytes / 1024:8.1f}")
+        answered: list[dict[str, Any]] = []
+        checks = checker(shape, query)
+
+        def keep(data: dict[str, Any], checks: Any = checks, answered: list[dict[str, Any]] = answered) -> None:
+            checks(data)
+            answered.append(data)
+
+        median, p95, statements, sql_ms, size_bytes = await measure(app, result.key, query, repeats, check=keep)
+        floor, document = hand_written_ms(database_url, HAND_WRITTEN[name], result.tenant_id, repeats)
+        same = "same" if json.loads(document)["data"] == answered[0] else "DIFFERENT"
+        print(f"{name:42} {median:10.1f} {p95:9.1f} {statements:5d} {sql_ms:8.1f} {size_bytes / 1024:8.1f} {floor:9.1f} ({same} document)")
+    print("(1 SQL ms: the same document from one hand-written statement, median, as the database owner)")
+    first = next(iter(QUERIES))
+    p95, errors = await concurrent_p95(app, result.key, QUERIES[first], CONCURRENT_CLIENTS, repeats)
+    print(f"{CONCURRENT_CLIENTS} concurrent clients, {first}: p95 {p95:.1f} ms, {errors} errors")
     after = memory_mb()
     await app.state.danbyte.close()
     print(
@@ -370,6 +411,47 @@ async def run(database_url: str, redis_url: str, shape: Shape, repeats: int) -> 
         f"{before['VmRSS']:.0f} MiB before the first query); VmRSS/VmHWM of this process, which serves the ASGI app "
         "in-process with the benchmark client (the loader ran in a child process)"
     )
+
+
+def hand_written_ms(database_url: str, statement: str, tenant_id: uuid.UUID, repeats: int) -> tuple[float, str]:
+    """Median milliseconds of one statement returning the whole JSON document as text, and
+    the document."""
+    engine = sa.create_engine(database_url)
+    timings = []
+    try:
+        with engine.connect() as conn:
+            document = conn.execute(sa.text(statement), {"tenant": tenant_id}).scalar_one()  # warm-up
+            for _ in range(repeats):
+                started = time.perf_counter()
+                conn.execute(sa.text(statement), {"tenant": tenant_id}).scalar_one()
+                timings.append((time.perf_counter() - started) * 1000)
+    finally:
+        engine.dispose()
+    return statistics.median(timings), document
+
+
+async def concurrent_p95(app: Any, key: str, query: str, clients: int, repeats: int) -> tuple[float, int]:
+    """p95 latency (ms) with ``clients`` clients asking at once, ``repeats`` times each, and
+    how many answers were errors."""
+    import httpx
+
+    headers = {"Authorization": f"Bearer {key}"}
+    timings: list[float] = []
+    errors = 0
+
+    async def client_loop(client: httpx.AsyncClient) -> None:
+        nonlocal errors
+        for _ in range(repeats):
+            started = time.perf_counter()
+            response = await client.post("/graphql", json={"query": query}, headers=headers)
+            timings.append((time.perf_counter() - started) * 1000)
+            if response.status_code != 200 or response.json().get("errors"):
+                errors += 1
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench", timeout=None) as client:
+        await asyncio.gather(*(client_loop(client) for _ in range(clients)))
+    timings.sort()
+    return timings[min(len(timings) - 1, int(round(0.95 * (len(timings) - 1))))], errors
 
 
 def main() -> None:
