@@ -488,10 +488,20 @@ def _indexed(error: ApiError, index: int) -> ApiError:
     return type(error)(f"inputs[{index}]: {error.message}", field=where)
 
 
-def _check_batch(ctx: RequestContext, items: list[Any]) -> None:
+def _batch(ctx: RequestContext, spec: ModelSpec, action: str, items: list[Any], prepare: Callable[[Any], T]) -> list[T]:
+    """A batch's items checked before its transaction: the right to ``action``, the size,
+    each item prepared (a failure names its index)."""
+    require(ctx.require_principal(), action, spec)
     limit = ctx.settings.max_list_values
     if len(items) > limit:
         raise BadUserInput(f"inputs: {len(items)} objects; at most {limit} are allowed in one batch", field="inputs")
+    prepared = []
+    for index, item in enumerate(items):
+        try:
+            prepared.append(prepare(item))
+        except ApiError as error:
+            raise _indexed(error, index) from None
+    return prepared
 
 
 async def _each(write: Write, items: list[T], work: Callable[[T], Awaitable[sa.Row]]) -> list[sa.Row]:
@@ -512,14 +522,7 @@ async def create_many(ctx: RequestContext, spec: ModelSpec, items: list[dict[str
     """``<type>_create_many``: every object in one transaction, one change-log request,
     events after the commit."""
     principal = ctx.require_principal()
-    require(principal, "add", spec)
-    _check_batch(ctx, items)
-    prepared = []
-    for index, data in enumerate(items):
-        try:
-            prepared.append(prepare_create(principal, spec, data))
-        except ApiError as error:
-            raise _indexed(error, index) from None
+    prepared = _batch(ctx, spec, "add", items, lambda data: prepare_create(principal, spec, data))
     return await run_write(ctx, lambda write: insert_objects(write, spec, prepared))
 
 
@@ -564,18 +567,15 @@ async def insert_objects(write: Write, spec: ModelSpec, prepared: list[tuple[dic
 
 async def update_many(ctx: RequestContext, spec: ModelSpec, items: list[tuple[Any, dict[str, Any]]]) -> list[sa.Row]:
     """``<type>_update_many``: (id, changes) pairs in one transaction."""
-    principal = ctx.require_principal()
-    require(principal, "change", spec)
-    _check_batch(ctx, items)
-    prepared = []
-    for index, (object_id, data) in enumerate(items):
-        try:
-            values, many, tags = _split_input(spec, dict(data))
-            if "tenant_id" in values:
-                raise BadUserInput("tenant cannot be changed; create the object in the other tenant instead", field="tenant")
-            prepared.append((parse_id(object_id, "id"), values, many, tags))
-        except ApiError as error:
-            raise _indexed(error, index) from None
+
+    def prepare(item: tuple[Any, dict[str, Any]]) -> tuple[uuid.UUID, dict[str, Any], dict[str, list[Any]], list[Any] | None]:
+        object_id, data = item
+        values, many, tags = _split_input(spec, dict(data))
+        if "tenant_id" in values:
+            raise BadUserInput("tenant cannot be changed; create the object in the other tenant instead", field="tenant")
+        return parse_id(object_id, "id"), values, many, tags
+
+    prepared = _batch(ctx, spec, "change", items, prepare)
 
     async def one(write: Write, item: tuple[uuid.UUID, dict[str, Any], dict[str, list[Any]], list[Any] | None]) -> sa.Row:
         object_id, values, many, tags = item
@@ -586,15 +586,7 @@ async def update_many(ctx: RequestContext, spec: ModelSpec, items: list[tuple[An
 
 async def delete_many(ctx: RequestContext, spec: ModelSpec, ids: list[Any]) -> list[sa.Row]:
     """``<type>_delete_many``: the objects in one transaction."""
-    principal = ctx.require_principal()
-    require(principal, "delete", spec)
-    _check_batch(ctx, ids)
-    parsed = []
-    for index, object_id in enumerate(ids):
-        try:
-            parsed.append(parse_id(object_id, "id"))
-        except ApiError as error:
-            raise _indexed(error, index) from None
+    parsed = _batch(ctx, spec, "delete", ids, lambda object_id: parse_id(object_id, "id"))
 
     async def one(write: Write, object_id: uuid.UUID) -> sa.Row:
         return await delete_row(write, spec, await _load_for_write(write, spec, object_id))
