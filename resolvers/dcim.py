@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from models.base import Base
+from models.choices import SubdeviceRole
 from models.choices_dcim import InterfaceMode, InterfaceType
 from models.registry import ModelSpec, spec_for, specs
 from resolvers.components import stamp
@@ -151,9 +152,11 @@ async def _rack_placement(write: Write, spec: ModelSpec, values: dict[str, Any],
     position = Decimal(str(position))
     if position % Decimal("0.5"):
         raise BadUserInput(f"position: {position} is not a whole or half rack unit", field="position")
-    kind = await _one_row(write, "DeviceType", _value(values, old, "device_type_id"), "u_height", "is_full_depth")
+    kind = await _one_row(write, "DeviceType", _value(values, old, "device_type_id"), "u_height", "is_full_depth", "subdevice_role")
     if kind is None:
         return  # the reference check names the missing device type
+    if kind.subdevice_role == SubdeviceRole.child:
+        raise BadUserInput("position: a child device sits in its parent's device bay, not at a rack position", field="position")
     height = Decimal(kind.u_height)
     if height == 0:
         raise BadUserInput("position: a 0U device type takes no rack position", field="position")

@@ -40,6 +40,9 @@ async def test_devices_fit_the_rack_and_overlap_nothing(api, org):
         error = await lab.refuse("device", name="x", device_type=kinds[kind], role=c["role"], site=c["site"], rack=rack, **data)
         assert error["extensions"] == {"code": code, "field": field}, (fields, error)
     assert await api.data("{ device_list { name position face } }") == before
+    blade = await lab.device_type(c, "Blade", subdevice_role="ROLE_CHILD", u_height="0")
+    error = await lab.refuse("device", name="b1", device_type=blade, role=c["role"], site=c["site"], rack=rack, position="8", face="FACE_FRONT")
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "position"}  # a child sits in a device bay
     other_site = await lab.make("site", name="FRA1", slug="fra1")
     error = await lab.refuse("device", name="y", device_type=kinds["1u"], role=c["role"], site=other_site, rack=rack)
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "rack"}  # a rack of another site
