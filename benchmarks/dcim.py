@@ -261,12 +261,11 @@ class Loader:
     async def _interfaces(self, write: Any, devices: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, str]]:
         """The stamped interfaces of ``devices``: device → name → id (a read, not a write)."""
         from models.registry import spec_for
+        from resolvers.sql import any_of
 
         table = spec_for("Interface").table
         found: dict[uuid.UUID, dict[str, str]] = {device: {} for device in devices}
-        rows = await write.conn.execute(
-            sa.select(table.c.id, table.c.device_id, table.c.name).where(table.c.device_id == sa.any_(sa.literal(devices, sa.ARRAY(table.c.device_id.type))))
-        )
+        rows = await write.conn.execute(sa.select(table.c.id, table.c.device_id, table.c.name).where(any_of(table.c.device_id, devices)))
         for row in rows:
             found[row.device_id][row.name] = str(row.id)
         return found

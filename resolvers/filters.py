@@ -27,13 +27,14 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY, INET
+from sqlalchemy.dialects.postgresql import INET
 from strawberry import UNSET
 
 from models.registry import Kind, ModelSpec, OneOfSpec, ScalarSpec, content_type, spec_for
 from models.tenancy import Tag, TaggedItem
 from resolvers.context import RequestContext
 from resolvers.errors import BadUserInput, Forbidden
+from resolvers.sql import any_of
 from resolvers.validation import parse_id, parse_interface, parse_network
 
 
@@ -96,18 +97,6 @@ class _Compilation:
                 field=where,
             )
         return values
-
-
-def _any_of(column: sa.ColumnElement, values: list[Any]) -> sa.ColumnElement[bool]:
-    """``column = ANY(:array)``: one parameter however long the list (``IN`` binds one per
-    value, and PostgreSQL takes at most 65,535 per statement)."""
-    item = column.type
-    if isinstance(item, sa.String):
-        # Not the column's varchar(n)[]: that cast would silently truncate longer values.
-        # Choices (sa.Enum is a String) compare by their text.
-        item = sa.String()
-        values = [v.value if isinstance(v, enum.Enum) else v for v in values]
-    return column == sa.any_(sa.literal(values, ARRAY(item)))
 
 
 # Largest magnitude each integer column type stores; a value beyond it fails the cast in SQL.
@@ -192,7 +181,7 @@ def _scalar_clause(column: sa.ColumnElement, scalar: ScalarSpec, lookup: Any, pa
             state.patterns.setdefault((op, value), where)
             clauses.append(textual.regexp_match(value, flags="i"))
         elif op == "in_list":
-            clauses.append(_any_of(column, [_coerce(scalar, v, where, column) for v in state.sized(where, value)]))
+            clauses.append(any_of(column, [_coerce(scalar, v, where, column) for v in state.sized(where, value)]))
         elif op == "is_null":
             clauses.append(column.is_(None) if value else column.is_not(None))
         elif op in ("gt", "gte", "lt", "lte"):
@@ -330,7 +319,7 @@ def _compile(spec: ModelSpec, flt: Any, path: str, depth: int, state: _Compilati
             tagged = (
                 sa.select(item.c.object_id)
                 .join(tag, tag.c.id == item.c.tag_id)
-                .where(item.c.object_type == spec.type_key, _any_of(tag.c.slug, state.sized(where, value)))
+                .where(item.c.object_type == spec.type_key, any_of(tag.c.slug, state.sized(where, value)))
             )
             clauses.append(table.c.id.in_(tagged))
             continue

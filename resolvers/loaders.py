@@ -13,13 +13,13 @@ from collections import defaultdict
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
 from strawberry.dataloader import DataLoader
 
 from models.base import Base
 from models.registry import InlineSpec, ManySpec, ModelSpec, OneOfSpec, spec_for
 from models.tenancy import Tag, TaggedItem
 from resolvers.context import RequestContext
+from resolvers.sql import any_of
 
 
 async def fetch(ctx: RequestContext, statement: sa.Executable, params: dict[str, Any] | None = None) -> list[sa.Row]:
@@ -29,16 +29,11 @@ async def fetch(ctx: RequestContext, statement: sa.Executable, params: dict[str,
     return await ctx.run(rows)
 
 
-def _any(column: sa.ColumnElement, keys: list[Any]) -> sa.ColumnElement[bool]:
-    # One array parameter instead of N placeholders: same plan for 10 or 10,000 keys.
-    return column == sa.any_(sa.literal(list(keys), ARRAY(column.type)))
-
-
 def by_id(ctx: RequestContext, spec: ModelSpec) -> DataLoader:
     table = spec.table
 
     async def load(keys: list[Any]) -> list[sa.Row | None]:
-        rows = await fetch(ctx, sa.select(table).where(_any(table.c.id, keys)))
+        rows = await fetch(ctx, sa.select(table).where(any_of(table.c.id, keys)))
         found = {row.id: row for row in rows}
         return [found.get(key) for key in keys]
 
@@ -53,7 +48,7 @@ def by_column(ctx: RequestContext, spec: ModelSpec, column: str) -> DataLoader:
         # One row past the nested-list ceiling per parent, no more: prefetch cuts the list
         # there and reports it (a container's 100,000 addresses are never all read).
         place = sa.func.row_number().over(partition_by=table.c[column], order_by=spec.ordering).label("_place")
-        ranked = sa.select(table, place).where(_any(table.c[column], keys)).subquery()
+        ranked = sa.select(table, place).where(any_of(table.c[column], keys)).subquery()
         within = ranked.c._place <= ctx.settings.max_nested_list + 1
         rows = await fetch(ctx, sa.select(*(ranked.c[c.name] for c in table.columns)).where(within).order_by(ranked.c[column], ranked.c._place))
         grouped: dict[Any, list[sa.Row]] = defaultdict(list)
@@ -69,7 +64,7 @@ def by_unique_column(ctx: RequestContext, spec: ModelSpec, column: str) -> DataL
     table = spec.table
 
     async def load(keys: list[Any]) -> list[sa.Row | None]:
-        found = {getattr(row, column): row for row in await fetch(ctx, sa.select(table).where(_any(table.c[column], keys)))}
+        found = {getattr(row, column): row for row in await fetch(ctx, sa.select(table).where(any_of(table.c[column], keys)))}
         return [found.get(key) for key in keys]
 
     return ctx.loader(("unique", spec.type_key, column), load)
@@ -81,7 +76,7 @@ def count_by_column(ctx: RequestContext, spec: ModelSpec, column: str) -> DataLo
     key = table.c[column]
 
     async def load(keys: list[Any]) -> list[int]:
-        statement = sa.select(key, sa.func.count()).where(_any(key, keys)).group_by(key)
+        statement = sa.select(key, sa.func.count()).where(any_of(key, keys)).group_by(key)
         counts = {row[0]: row[1] for row in await fetch(ctx, statement)}
         return [counts.get(k, 0) for k in keys]
 
@@ -97,7 +92,7 @@ def inline(ctx: RequestContext, spec: ModelSpec, carried: InlineSpec, item: OneO
 
     async def load(keys: list[Any]) -> list[list[Any]]:
         fixed = [table.c[column] == value for column, value in carried.fixed]
-        rows = await fetch(ctx, sa.select(table).where(_any(table.c[carried.parent], keys), *fixed).order_by(*spec.ordering))
+        rows = await fetch(ctx, sa.select(table).where(any_of(table.c[carried.parent], keys), *fixed).order_by(*spec.ordering))
         wanted: dict[str, set[Any]] = defaultdict(set)
         for row in rows:
             for target, column in item.members:
@@ -131,7 +126,7 @@ def many(ctx: RequestContext, relation: ManySpec) -> DataLoader:
         statement = (
             sa.select(local.label("_owner"), target.table)
             .join(target.table, target.table.c.id == association.c[relation.remote])
-            .where(_any(local, keys))
+            .where(any_of(local, keys))
             .order_by(*target.ordering)
         )
         grouped: dict[Any, list[sa.Row]] = defaultdict(list)
@@ -149,7 +144,7 @@ def tags(ctx: RequestContext, type_key: str) -> DataLoader:
         statement = (
             sa.select(item.c.object_id.label("_owner"), tag)
             .join(tag, tag.c.id == item.c.tag_id)
-            .where(item.c.object_type == type_key, _any(item.c.object_id, keys))
+            .where(item.c.object_type == type_key, any_of(item.c.object_id, keys))
             .order_by(tag.c.name)
         )
         grouped: dict[Any, list[sa.Row]] = defaultdict(list)

@@ -27,6 +27,7 @@ from permissions.principal import Principal
 from resolvers.context import RequestContext
 from resolvers.errors import ApiError, BadUserInput, Conflict, Forbidden, NotFound
 from resolvers.rules import rule_book
+from resolvers.sql import any_of
 from resolvers.validation import check_values, parse_id
 
 logger = logging.getLogger("danbyte.writes")
@@ -278,7 +279,7 @@ async def _find_references(write: Write, spec: ModelSpec, items: list[dict[str, 
         table = target.table
         owner = table.c.tenant_id if target.tenant_scoped else sa.null()
         key = table.c.id
-        statement = sa.select(key, owner.label("tenant")).where(key == sa.any_(sa.literal(list(ids), sa.ARRAY(key.type))))
+        statement = sa.select(key, owner.label("tenant")).where(any_of(key, ids))
         for row in await write.conn.execute(statement):
             write.found[(target.type_key, row.id)] = row.tenant
 
@@ -342,8 +343,7 @@ async def _write_inline(write: Write, spec: ModelSpec, row: sa.Row, carried: Inl
 async def _check_references_many(write: Write, target_name: str, ids: list[Any], tenant_id: Any, field: str) -> None:
     target = spec_for(target_name)
     key = target.table.c.id
-    # = ANY(one array parameter): IN would bind one parameter per id (PostgreSQL takes 65,535).
-    matching = key == sa.any_(sa.literal(list(ids), sa.ARRAY(key.type)))
+    matching = any_of(key, ids)
     found = {r.id: r.tenant_id for r in await write.conn.execute(sa.select(key, target.table.c.tenant_id).where(matching))}
     for i in ids:
         if i not in found:
@@ -358,7 +358,7 @@ async def _write_tags(write: Write, spec: ModelSpec, row: sa.Row, tag_ids: list[
     if len(tag_ids) > limit:  # repeats count: the limit is on what the client sends
         raise BadUserInput(f"tags: {len(tag_ids)} ids; at most {limit} are allowed in one list", field="tags")
     ids = list(dict.fromkeys(parse_id(t, "tags") for t in tag_ids))
-    matching = tag.c.id == sa.any_(sa.literal(ids, sa.ARRAY(tag.c.id.type)))  # one parameter, however many ids
+    matching = any_of(tag.c.id, ids)
     known = {r.id for r in await write.conn.execute(sa.select(tag.c.id).where(matching))}
     missing = [str(i) for i in ids if i not in known]
     if missing:

@@ -5,7 +5,6 @@ from typing import Any, Optional
 
 import sqlalchemy as sa
 import strawberry
-from sqlalchemy.dialects.postgresql import ARRAY
 
 from models.auth import ObjectPermission, Token, User
 from models.base import table_of
@@ -15,6 +14,7 @@ from models.tenancy import Tenant
 from permissions.principal import ACTIONS
 from permissions.tokens import create_token, grants_of, hash_password
 from resolvers.errors import BadUserInput, Forbidden, NotFound
+from resolvers.sql import any_of
 from resolvers.validation import parse_id
 from resolvers.writes import Write, run_write
 
@@ -87,7 +87,7 @@ async def _tenant_ids(write: Write, tenants: Optional[list[Any]]) -> list[Any]:
         return [] if principal.all_tenants else sorted(principal.tenant_ids, key=str)
     # Read as the caller: row-level security shows exactly the tenants it may reach.
     table = Tenant.__table__
-    wanted = table.c.id == sa.any_(sa.literal(ids, ARRAY(sa.Uuid())))
+    wanted = any_of(table.c.id, ids)
     visible = {r.id for r in await write.conn.execute(sa.select(table.c.id).where(wanted))}
     for tenant_id in ids:
         if tenant_id not in visible:

@@ -16,6 +16,7 @@ from models.registry import spec_for
 from resolvers import cables, loaders
 from resolvers.context import RequestContext
 from resolvers.prefetch import TYPE_MARK, Record, prefetch, to_record
+from resolvers.sql import any_of
 
 HALF = Decimal("0.5")
 
@@ -28,7 +29,7 @@ def _devices_by_rack(ctx: RequestContext) -> DataLoader:
         statement = (
             sa.select(device, kind.c.u_height.label("_height"), kind.c.is_full_depth.label("_full"), kind.c.exclude_from_utilization.label("_excluded"))
             .join(kind, kind.c.id == device.c.device_type_id)
-            .where(device.c.rack_id == sa.any_(sa.literal(list(keys), sa.ARRAY(device.c.rack_id.type))), device.c.position.is_not(None))
+            .where(any_of(device.c.rack_id, keys), device.c.position.is_not(None))
         )
         grouped: dict[Any, list[Any]] = {}
         for row in await loaders.fetch(ctx, statement):
