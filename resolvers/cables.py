@@ -19,7 +19,7 @@ from models.registry import ModelSpec, content_type, spec_for
 from resolvers import loaders
 from resolvers.context import RequestContext
 from resolvers.errors import BadUserInput, Conflict
-from resolvers.prefetch import TYPE_MARK, Record, to_record
+from resolvers.prefetch import TYPE_MARK, Record, to_record, typed_record
 from resolvers.rules import RuleBook
 from resolvers.writes import Write
 
@@ -152,15 +152,9 @@ class Hop:
     far_end: list[Record]
 
 
-def _marked(row: Any, model: str) -> Record:
-    record = to_record(row)
-    record.__dict__[TYPE_MARK] = model
-    return record
-
-
 async def _load(ctx: RequestContext, model: str, ids: list[Any]) -> list[Record]:
     rows = await asyncio.gather(*(loaders.by_id(ctx, spec=spec_for(model)).load(i) for i in ids))
-    return [_marked(row, model) for row in rows if row is not None]
+    return [typed_record(row, model) for row in rows if row is not None]
 
 
 async def far_end(ctx: RequestContext, endpoint: Any) -> tuple[Record | None, list[Record]]:

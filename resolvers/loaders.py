@@ -86,7 +86,7 @@ def count_by_column(ctx: RequestContext, spec: ModelSpec, column: str) -> DataLo
 def inline(ctx: RequestContext, spec: ModelSpec, carried: InlineSpec, item: OneOfSpec) -> DataLoader:
     """A carried list (a cable's ``a_terminations``): for each parent, the ``item`` targets
     of its ``spec`` rows, each record marked with its type for the union."""
-    from resolvers.prefetch import TYPE_MARK, to_record
+    from resolvers.prefetch import typed_record
 
     table = spec.table
 
@@ -103,9 +103,7 @@ def inline(ctx: RequestContext, spec: ModelSpec, carried: InlineSpec, item: OneO
             target_ids = list(ids)
             for key, hit in zip(target_ids, await by_id(ctx, spec=spec_for(target)).load_many(target_ids), strict=True):
                 if hit is not None:  # hidden by row-level security: left out
-                    record = to_record(hit)
-                    record.__dict__[TYPE_MARK] = target
-                    found[key] = record
+                    found[key] = typed_record(hit, target)
         grouped: dict[Any, list[Any]] = defaultdict(list)
         for row in rows:
             for _, column in item.members:

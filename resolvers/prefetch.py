@@ -44,6 +44,19 @@ def to_records(rows: Iterable[Any]) -> list[Record]:
     return [to_record(row) for row in rows]
 
 
+def typed_record(row: Any, type_name: str) -> Record:
+    """A row as a record that says its type, for a union's ``__typename`` (TYPE_MARK)."""
+    record = to_record(row)
+    record.__dict__[TYPE_MARK] = type_name
+    return record
+
+
+def of_type(record: Any, type_name: str) -> Any:
+    """``record``, marked with its type unless it already is."""
+    record.__dict__.setdefault(TYPE_MARK, type_name)
+    return record
+
+
 MISSING = object()
 
 
@@ -101,8 +114,7 @@ async def _prefetch_arc(ctx: RequestContext, name: str, arc: Arc, records: list[
         found: dict[Any, Record] = {}
         for key, row in zip(keys, await loader(ctx).load_fn(keys), strict=True):
             if row is not None:  # hidden by row-level security: the field reads null
-                found[key] = to_record(row)
-                found[key].__dict__[TYPE_MARK] = target
+                found[key] = typed_record(row, target)
         for record in records:
             value = found.get(getattr(record, column))
             if value is not None:

@@ -14,7 +14,7 @@ from strawberry.dataloader import DataLoader
 from models.registry import spec_for
 from resolvers import cables, loaders
 from resolvers.context import RequestContext
-from resolvers.prefetch import TYPE_MARK, Record, Relation, prefetch, prefetch_marked, register, to_record
+from resolvers.prefetch import Record, Relation, of_type, prefetch, prefetch_marked, register, typed_record
 from schema.build import union_of
 
 _HOP: dict[str, type] = {}
@@ -43,15 +43,9 @@ def _loader(ctx: RequestContext, owner: str, answer: Any) -> DataLoader:
 
     async def load(keys: list[Any]) -> list[list[Record]]:
         rows = await loaders.by_id(ctx, spec=spec_for(owner)).load_many(keys)
-        return list(await asyncio.gather(*(answer(ctx, _origin(row, owner)) for row in rows if row is not None)))
+        return list(await asyncio.gather(*(answer(ctx, typed_record(row, owner)) for row in rows if row is not None)))
 
     return ctx.loader(("cabling", owner, answer.__name__), load)
-
-
-def _origin(row: Any, owner: str) -> Record:
-    record = to_record(row)
-    record.__dict__[TYPE_MARK] = owner
-    return record
 
 
 async def _link_peers(ctx: RequestContext, endpoint: Record) -> list[Record]:
@@ -73,7 +67,7 @@ def cabled_fields(owner: str, types: dict[str, type]) -> tuple[dict[str, Any], d
         annotations[name] = list[union_of(union, _endpoints(), types)]  # type: ignore[misc]
 
     async def trace(root: Any, info: strawberry.Info) -> list[hop]:  # type: ignore[valid-type]
-        hops = await cables.trace(info.context, _origin_of(root, owner))
+        hops = await cables.trace(info.context, of_type(root, owner))
         ends = [record for h in hops for record in (*h.near_end, *h.far_end)]
         selections = [s for field in info.selected_fields for s in field.selections]
         nested = [s for s in selections if getattr(s, "name", None) in ("near_end", "far_end")]
@@ -90,8 +84,3 @@ def cabled_fields(owner: str, types: dict[str, type]) -> tuple[dict[str, Any], d
     attributes = {name: strawberry.field(description=described[name]) for name, _, _ in lists}
     attributes["trace"] = strawberry.field(resolver=trace, description="The path from this endpoint, cable by cable.")
     return annotations, attributes
-
-
-def _origin_of(root: Any, owner: str) -> Record:
-    root.__dict__.setdefault(TYPE_MARK, owner)
-    return root

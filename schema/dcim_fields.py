@@ -15,7 +15,7 @@ from models.choices_dcim import PowerFeedPhase
 from models.registry import spec_for
 from resolvers import cables, loaders
 from resolvers.context import RequestContext
-from resolvers.prefetch import TYPE_MARK, Record, prefetch, to_record
+from resolvers.prefetch import TYPE_MARK, Record, of_type, prefetch, to_record
 from resolvers.sql import any_of
 
 HALF = Decimal("0.5")
@@ -92,7 +92,7 @@ def available_power(feed: Any) -> int:
 
 def power_feed_fields(types: dict[str, type]) -> tuple[dict[str, Any], dict[str, Any]]:
     async def draws(root: Any, info: strawberry.Info) -> tuple[int, int]:
-        _, far = await cables.far_end(info.context, _marked(root))
+        _, far = await cables.far_end(info.context, of_type(root, "PowerFeed"))
         ports = [p for p in far if p.__dict__.get(TYPE_MARK) == "PowerPort"]
         return sum(p.allocated_draw or 0 for p in ports), sum(p.maximum_draw or 0 for p in ports)
 
@@ -113,8 +113,3 @@ def power_feed_fields(types: dict[str, type]) -> tuple[dict[str, Any], dict[str,
         "maximum_draw": strawberry.field(resolver=maximum_draw),
     }
     return {}, attributes
-
-
-def _marked(root: Any) -> Any:
-    root.__dict__.setdefault(TYPE_MARK, "PowerFeed")
-    return root
