@@ -51,8 +51,8 @@ MAX_HOPS = 64
 def register_rules(book: RuleBook) -> None:
     book.check(TERMINATION)(_endpoint_may_take_this_cable)
     book.maintain_after(TERMINATION)(_endpoint_gets_cable)
+    # A cable's terminations are deleted with it through the write path, each freeing its endpoint.
     book.maintain_before_delete(TERMINATION)(_endpoint_loses_cable)
-    book.maintain_before_delete("Cable")(_endpoints_lose_cable)
 
 
 @cache
@@ -132,12 +132,6 @@ async def _endpoint_gets_cable(write: Write, spec: ModelSpec, row: Any, old: Any
 
 async def _endpoint_loses_cable(write: Write, spec: ModelSpec, old: Any) -> None:
     await _set_cable(write, old, None, None)
-
-
-async def _endpoints_lose_cable(write: Write, spec: ModelSpec, old: Any) -> None:
-    table = spec_for(TERMINATION).table
-    for termination in (await write.conn.execute(sa.select(table).where(table.c.cable_id == old.id))).all():
-        await _set_cable(write, termination, None, None)
 
 
 # --- reading: link peers, traces, connected endpoints ----------------------------------------

@@ -11,6 +11,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -21,7 +22,7 @@ from models.base import Base, table_of
 from models.changelog import ObjectChange
 from models.choices import ChangeAction
 from models.numid import allocate_numids
-from models.registry import InlineSpec, ModelSpec, OneOfSpec, column_value_for_json, content_type, spec_for
+from models.registry import InlineSpec, ModelSpec, OneOfSpec, column_value_for_json, content_type, spec_for, specs
 from models.tenancy import Tag, TaggedItem
 from permissions.principal import Principal
 from resolvers.context import RequestContext
@@ -51,6 +52,8 @@ class Write:
     # that stamps many rows onto one owner checks the owner once; the composite foreign
     # keys still hold every row.
     found: dict[tuple[str, Any], Any] = field(default_factory=dict)
+    # Rows this transaction deleted: (type key, id). A cascade reaching one twice skips it.
+    deleted: set[tuple[str, Any]] = field(default_factory=set)
 
     async def insert(self, spec: ModelSpec, values: dict[str, Any]) -> sa.Row:
         """Insert a row (with a numid when the model has one) and log it."""
@@ -630,11 +633,15 @@ async def delete(ctx: RequestContext, spec: ModelSpec, object_id: Any) -> sa.Row
 async def delete_row(write: Write, spec: ModelSpec, old: sa.Row) -> sa.Row:
     """Everything a delete does inside its transaction: the rules that keep other rows
     right (a cable's endpoints), tags, the row, its change-log entry."""
+    if (spec.type_key, old.id) in write.deleted:
+        return old  # already gone with a row deleted before it (an inventory item's parent)
+    write.deleted.add((spec.type_key, old.id))
     for before in rule_book().before_delete(spec.type_name):
         await before(write, spec, old)
     # Rows the database would remove with this one (a device's interfaces) go through this
     # same path first: each gets its change-log entry and its own rules (a cable's ends).
-    for child_spec, column in _cascading(spec):
+    for child_name, column in _cascading(spec.type_name):
+        child_spec = spec_for(child_name)
         table = child_spec.table
         for child in (await write.conn.execute(sa.select(table).where(table.c[column] == old.id))).all():
             await delete_row(write, child_spec, child)
@@ -645,15 +652,16 @@ async def delete_row(write: Write, spec: ModelSpec, old: sa.Row) -> sa.Row:
     return old
 
 
-def _cascading(spec: ModelSpec) -> list[tuple[ModelSpec, str]]:
-    """(child model, column) of every declared reference to ``spec`` that deletes with it."""
-    found = []
-    for reverse in spec.reverse:
-        child = spec_for(reverse.source)
-        ref = child.table.c[reverse.column].info.get("ref")
-        if ref is not None and ref.ondelete == "CASCADE":
-            found.append((child, reverse.column))
-    return found
+@cache
+def _cascading(type_name: str) -> tuple[tuple[str, str], ...]:
+    """(child model, column) of every reference to ``type_name`` that deletes with it,
+    whether or not it has a reverse field (a cable termination's endpoint has none)."""
+    return tuple(
+        (child.type_name, column.name)
+        for child in specs().values()
+        for column in child.table.columns
+        if (ref := column.info.get("ref")) is not None and ref.target == type_name and ref.ondelete == "CASCADE"
+    )
 
 
 def _first_line(error: Exception) -> str:

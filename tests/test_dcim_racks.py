@@ -154,10 +154,15 @@ async def test_deleting_a_device_logs_each_component_and_frees_its_cables(api, o
     await api.data(
         cable, i={"a_terminations": [{"type": "dcim.interface", "id": ea}], "b_terminations": [{"type": "dcim.interface", "id": eb}], "tenant": lab.tenant}
     )
+    parent = await lab.make("inventory_item", device=a, name="chassis")
+    await lab.make("inventory_item", device=a, name="fan", parent=parent)  # goes with its parent and its device
     await api.data("mutation($id: ID!) { device_delete(id: $id) { id } }", id=a)
     log = (await api.data("{ changelog_list { object_type object_id action } }"))["changelog_list"]
-    deleted = {(e["object_type"], e["object_id"]) for e in log if e["action"] == "delete"}
-    assert ("interface", ea) in deleted and ("device", a) in deleted
+    deletes = [(e["object_type"], e["object_id"]) for e in log if e["action"] == "delete"]
+    assert ("interface", ea) in deletes and ("device", a) in deletes
+    assert len(deletes) == len(set(deletes))  # each object logged once, however many ways it cascades
+    assert [t for t, _ in deletes].count("cable_termination") == 1  # the end that went away (no reverse field)
+    assert [t for t, _ in deletes].count("inventory_item") == 2
     # The far end still has its cable (NetBox keeps a cable whose other end went away).
     got = await api.data("query($id: ID!) { interface(id: $id) { cable { id } link_peers { __typename } } }", id=eb)
     assert got["interface"]["cable"] is not None and got["interface"]["link_peers"] == []
