@@ -204,6 +204,12 @@ class ModelSpec:
         """(key column, source column, key function, length) of every natural_key column."""
         return [(c.name, *c.info["natural"]) for c in self.table.columns if "natural" in c.info]
 
+    def links(self) -> list[tuple[str, str, str]]:
+        """(field, column, target) of every reference but the tenant: plain ones and each
+        member of each one-of (an inventory item's ``component``)."""
+        plain = [(ref.name, ref.column, ref.target) for ref in self.refs if ref.name != "tenant"]
+        return plain + [(one_of.name, column, target) for one_of in self.one_of for target, column in one_of.members]
+
     def scalar(self, name: str) -> ScalarSpec | None:
         return next((s for s in self.scalars if s.name == name), None)
 

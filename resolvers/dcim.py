@@ -14,7 +14,7 @@ from models.base import Base
 from models.choices import SubdeviceRole
 from models.choices_dcim import InterfaceMode, InterfaceType
 from models.registry import ModelSpec, spec_for, specs
-from resolvers.components import stamp
+from resolvers.components import is_template, stamp
 from resolvers.errors import BadUserInput, Conflict
 from resolvers.rules import RuleBook
 from resolvers.writes import Write
@@ -50,36 +50,38 @@ def register_rules(book: RuleBook) -> None:
     # Whatever a component refers to on its device (its module, LAG, parent, power port,
     # the component an inventory item describes) is on the same device.
     for spec in specs().values():
+        linked = {(field, target) for field, _, target in spec.links()}
         if "device" in spec.tenant_from:
-            for ref in spec.refs:
-                target = spec_for(ref.target)
-                if ref.writable and ref.name != "device" and target.ref("device") is not None:
-                    book.check(spec.type_name)(_agrees_on(ref.name, "device"))
-        if getattr(spec.model, "__component__", None):
+            for field, target in linked:
+                ref = spec.ref(field)  # None for a one-of member
+                if field != "device" and (ref is None or ref.writable) and spec_for(target).ref("device") is not None:
+                    book.check(spec.type_name)(_agrees_on(field, "device"))
+        if is_template(spec.type_name):
             book.check(spec.type_name)(_one_template_owner)
-            for ref in spec.refs:
-                target = spec_for(ref.target)
-                if getattr(target.model, "__component__", None):
+            for field, target in linked:
+                if is_template(target):
                     for owner in ("device_type", "module_type"):
-                        if spec.ref(owner) is not None and target.ref(owner) is not None:
-                            book.check(spec.type_name)(_agrees_on(ref.name, owner))
+                        if spec.ref(owner) is not None and spec_for(target).ref(owner) is not None:
+                            book.check(spec.type_name)(_agrees_on(field, owner))
 
 
 def _agrees_on(reference: str, shared: str) -> Any:
-    """A check: the object ``reference`` points at has the same ``shared`` reference as the
-    object written (a location's parent, a device's location: both in its site)."""
+    """A check: the object ``reference`` points at (a plain reference, or any member of a
+    one-of) has the same ``shared`` reference as the object written (a location's parent,
+    a device's location: both in its site; an inventory item's component: on its device)."""
 
     async def check(write: Write, spec: ModelSpec, values: dict[str, Any], old: Any) -> None:
-        ref, common = spec.ref(reference), spec.ref(shared)
-        assert ref is not None and common is not None, (spec.type_name, reference, shared)
-        target_id = values.get(ref.column, getattr(old, ref.column, None))
-        if target_id is None:
-            return
-        mine = values.get(common.column, getattr(old, common.column, None))
-        target = spec_for(ref.target)
-        theirs = (await write.conn.execute(sa.select(target.table.c[common.column]).where(target.table.c.id == target_id))).scalar_one_or_none()
-        if theirs is not None and theirs != mine:
-            raise BadUserInput(f"{reference}: that {target.name} belongs to another {shared}", field=reference)
+        common = spec.ref(shared)
+        assert common is not None, (spec.type_name, shared)
+        for field, column, target_name in spec.links():
+            target_id = _value(values, old, column) if field == reference else None
+            if target_id is None:
+                continue
+            mine = _value(values, old, common.column)
+            target = spec_for(target_name)
+            theirs = (await write.conn.execute(sa.select(target.table.c[common.column]).where(target.table.c.id == target_id))).scalar_one_or_none()
+            if theirs is not None and theirs != mine:
+                raise BadUserInput(f"{reference}: that {target.name} belongs to another {shared}", field=reference)
 
     return check
 

@@ -225,15 +225,9 @@ def _one_of_values(one_of: OneOfSpec, value: Any) -> dict[str, Any]:
     return cleared
 
 
-def _references(spec: ModelSpec) -> list[tuple[str, str, str]]:
-    """(field, column, target) of every reference a write must check: plain and one-of."""
-    plain = [(ref.name, ref.column, ref.target) for ref in spec.refs if ref.name != "tenant"]
-    return plain + [(one_of.name, column, target) for one_of in spec.one_of for target, column in one_of.members]
-
-
 async def _check_references(write: Write, spec: ModelSpec, values: dict[str, Any], tenant_id: uuid.UUID | None) -> None:
     """Every referenced object must exist, be visible, and live in the same tenant."""
-    for name, column, target_name in _references(spec):
+    for name, column, target_name in spec.links():
         if values.get(column) is None:
             continue
         target = spec_for(target_name)
@@ -273,7 +267,7 @@ async def _find_references(write: Write, spec: ModelSpec, items: list[dict[str, 
     """Look up every object a batch refers to, one statement per referenced type, into the
     write's cache; what is not found stays out, for the per-object check to name."""
     wanted: dict[str, set[Any]] = {}
-    for _, column, target_name in _references(spec):
+    for _, column, target_name in spec.links():
         for item in items:
             if item.get(column) is not None and (spec_for(target_name).type_key, item[column]) not in write.found:
                 wanted.setdefault(target_name, set()).add(item[column])

@@ -122,6 +122,8 @@ async def test_component_rules_refuse_and_write_nothing(api, org):
     assert "module_type" not in {f["name"] for f in fields["__type"]["inputFields"]}  # NetBox's device-type-only kinds
     error = await lab.refuse("interface", device=one, name="Gi2", type="TYPE_1000BASE_T")
     assert error["extensions"] == {"code": "CONFLICT", "field": "name"}  # unique per device
+    error = await lab.refuse("inventory_item", device=two, name="sfp", component={"type": "dcim.interface", "id": phys})
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "component"}  # a component of another device
     state = await api.data("{ interface_list { name } port_mapping_list { id } port_template_mapping_list { id } interface_template_list { id } }")
     assert sorted(i["name"] for i in state["interface_list"]) == ["Gi2", "Po1"]
     assert state["port_mapping_list"] == state["port_template_mapping_list"] == state["interface_template_list"] == []
