@@ -132,6 +132,12 @@ def selected_fields(selections: Iterable[Any]) -> Iterable[SelectedField]:
     return _fields(selections)
 
 
+def sub_selections(info: Any, *names: str) -> list[Any]:
+    """What a resolver's field selects below its children ``names`` (fragments and aliases
+    included), for prefetching the records it returns."""
+    return [s for field in info.selected_fields for child in _fields(field.selections) if child.name in names for s in child.selections]
+
+
 def _fields(selections: Iterable[Any]) -> Iterable[SelectedField]:
     for selection in selections:
         if isinstance(selection, SelectedField):

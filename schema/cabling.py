@@ -14,7 +14,7 @@ from strawberry.dataloader import DataLoader
 from models.registry import spec_for
 from resolvers import cables, loaders
 from resolvers.context import RequestContext
-from resolvers.prefetch import Record, Relation, of_type, prefetch, prefetch_marked, register, typed_record
+from resolvers.prefetch import Record, Relation, of_type, prefetch, prefetch_marked, register, sub_selections, typed_record
 from schema.build import union_of
 
 _HOP: dict[str, type] = {}
@@ -69,12 +69,8 @@ def cabled_fields(owner: str, types: dict[str, type]) -> tuple[dict[str, Any], d
     async def trace(root: Any, info: strawberry.Info) -> list[hop]:  # type: ignore[valid-type]
         hops = await cables.trace(info.context, of_type(root, owner))
         ends = [record for h in hops for record in (*h.near_end, *h.far_end)]
-        selections = [s for field in info.selected_fields for s in field.selections]
-        nested = [s for s in selections if getattr(s, "name", None) in ("near_end", "far_end")]
-        for end in nested:
-            await prefetch_marked(info.context, ends, end.selections)
-        for chosen in (s for s in selections if getattr(s, "name", None) == "cable"):
-            await prefetch(info.context, "Cable", [h.cable for h in hops if h.cable is not None], chosen.selections)
+        await prefetch_marked(info.context, ends, sub_selections(info, "near_end", "far_end"))
+        await prefetch(info.context, "Cable", [h.cable for h in hops if h.cable is not None], sub_selections(info, "cable"))
         return [hop(near_end=h.near_end, cable=h.cable, far_end=h.far_end) for h in hops]
 
     described = {

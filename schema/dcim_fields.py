@@ -15,7 +15,7 @@ from models.choices_dcim import PowerFeedPhase
 from models.registry import spec_for
 from resolvers import cables, loaders
 from resolvers.context import RequestContext
-from resolvers.prefetch import TYPE_MARK, Record, of_type, prefetch, to_record
+from resolvers.prefetch import TYPE_MARK, Record, of_type, prefetch, sub_selections, to_record
 from resolvers.sql import any_of
 
 HALF = Decimal("0.5")
@@ -63,9 +63,7 @@ def rack_fields(types: dict[str, type]) -> tuple[dict[str, Any], dict[str, Any]]
         """Every unit, top first (bottom first when units are numbered top down), with what occupies each face."""
         rows = await _devices_by_rack(info.context).load(root.id)
         records = {row.id: to_record(row) for row in rows}
-        selections = [s for field in info.selected_fields for s in field.selections if getattr(s, "name", "") in ("front", "rear")]
-        for chosen in selections:
-            await prefetch(info.context, "Device", list(records.values()), chosen.selections)
+        await prefetch(info.context, "Device", list(records.values()), sub_selections(info, "front", "rear"))
         faces: dict[tuple[int, str], Record] = {}
         for row in rows:
             for face in ("front", "rear") if row._full else (str(row.face),):

@@ -177,3 +177,21 @@ async def test_cable_ends_one_may_not_see_answer_like_nothing(api, org):
         answers.append((error["extensions"], error["message"].replace(hidden, "<id>")))
     assert answers[0] == answers[1] and answers[0][0] == {"code": "NOT_FOUND", "field": "a_terminations"}
     assert await api.data("{ cable_list { id } interface_list { cable { id } } }") == {"cable_list": [], "interface_list": [{"cable": None}, {"cable": None}]}
+
+
+async def test_trace_and_rack_units_prefetch_through_fragments(api, org):
+    """Relations asked below ``trace`` and ``units`` through fragments are loaded too."""
+    lab = Lab(api, org.tenant_ids[0])
+    c, a, b = await two_devices(lab)
+    ea = await lab.make("interface", device=a, name="eth0", type="TYPE_1000BASE_T")
+    eb = await lab.make("interface", device=b, name="eth0", type="TYPE_1000BASE_T")
+    await cable(lab, [end("interface", ea)], [end("interface", eb)], label="x1")
+    query = """
+      fragment Hop on CablePathHopType { far_end { ... on InterfaceType { device { name } } } cable { label } }
+      query($id: ID!) { interface(id: $id) { trace { ...Hop } } }"""
+    got = await api.data(query, id=ea)
+    assert got["interface"]["trace"] == [{"far_end": [{"device": {"name": "b"}}], "cable": {"label": "x1"}}]
+    rack = await lab.make("rack", name="R1", site=c["site"], u_height=2)
+    await lab.update("device", a, rack=rack, position="1", face="FACE_FRONT")
+    got = await api.data("query($id: ID!) { rack(id: $id) { units { ... on RackUnitType { unit front { site { name } } } } } }", id=rack)
+    assert [u["front"] for u in got["rack"]["units"]] == [None, {"site": {"name": "AMS1"}}]
