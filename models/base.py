@@ -302,6 +302,9 @@ class TenantScoped(Base):
     __inline__: ClassVar[dict[str, Inline]] = {}
     # Filters by category of a choice column (filter name → Category).
     __categories__: ClassVar[dict[str, Category]] = {}
+    # The tenant's field listing these rows, where NetBox's name is not the plural of the
+    # model's (``rackreservations``).
+    __tenant_related_name__: ClassVar[str | None] = None
     # References whose target's tenant a new row takes (a component: its device's). Empty:
     # the writer names the tenant (or has only one).
     __tenant_from__: ClassVar[tuple[str, ...]] = ()

@@ -355,8 +355,9 @@ def _add_reverse_relations(result: dict[str, ModelSpec]) -> None:
         if spec.tenant_scoped:
             tenant = spec.ref("tenant")
             assert tenant is not None
-            claim(tenant.target, plural(spec.name), f"{spec.type_name}.tenant_id")
-            result[tenant.target].reverse.append(ReverseSpec(plural(spec.name), spec.model.__name__, "tenant_id"))
+            name = getattr(spec.model, "__tenant_related_name__", None) or plural(spec.name)
+            claim(tenant.target, name, f"{spec.type_name}.tenant_id")
+            result[tenant.target].reverse.append(ReverseSpec(name, spec.model.__name__, "tenant_id"))
     for spec, many in declared_many:
         m2m: ManyToMany = spec.model.__many__[many.name]  # type: ignore[attr-defined]
         reverse_name = m2m.related_name or plural(spec.name)

@@ -91,6 +91,7 @@ class VirtualChassis(TenantModel):
     _name: Mapped[str | None] = natural_key()
 
     __graphql_name__ = "virtual_chassis"
+    __tenant_related_name__ = "virtual_chassis"  # chassis is its own plural
 
     name: Mapped[str] = text(64, required=True)
     domain: Mapped[str] = text(30)

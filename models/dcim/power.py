@@ -19,8 +19,9 @@ class PowerPanel(TenantModel):
     __ordering__ = ("_name",)
     _name: Mapped[str | None] = natural_key()
 
-    site_id: Mapped[uuid.UUID] = reference("Site", nullable=False, related_name="powerpanels")
-    location_id: Mapped[uuid.UUID | None] = reference("Location", ondelete="RESTRICT", related_name="powerpanels")
+    # NetBox's names for these lists (its default reverse name, not a declared one).
+    site_id: Mapped[uuid.UUID] = reference("Site", nullable=False, related_name="powerpanel_set")
+    location_id: Mapped[uuid.UUID | None] = reference("Location", ondelete="RESTRICT", related_name="powerpanel_set")
     name: Mapped[str] = text(100, required=True)
     description: Mapped[str] = text(200)
     comments: Mapped[str] = long_text()

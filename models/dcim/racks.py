@@ -68,6 +68,8 @@ class Rack(Weighed, TenantModel):
 class RackReservation(TenantModel):
     """Units of a rack held for someone, with a reason."""
 
+    __tenant_related_name__ = "rackreservations"
+
     rack_id: Mapped[uuid.UUID] = reference("Rack", nullable=False, ondelete="CASCADE", related_name="reservations")
     units: Mapped[list[int]] = mapped_column(ARRAY(sa.SmallInteger()), info={"required": True})
     status: Mapped[RackReservationStatus] = choice(RackReservationStatus, default=RackReservationStatus.active, server_default="active")
