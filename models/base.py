@@ -148,8 +148,11 @@ def text(length: int, *, required: bool = False, **kwargs: Any) -> Any:
     return mapped_column(sa.String(length), **kwargs)
 
 
-def color() -> Any:
-    """A colour as six hex digits (``ff8800``), NetBox's grey by default; checked as such."""
+def color(*, blank: bool = False) -> Any:
+    """A colour as six hex digits (``ff8800``), NetBox's grey by default; checked as such.
+    ``blank``: no colour unless one is given (cables, ports: NetBox's ``blank=True``)."""
+    if blank:
+        return text(6, info={"format": "hex_color_or_blank"})
     return text(6, default="9e9e9e", server_default="9e9e9e", info={"format": "hex_color"})
 
 

@@ -15,7 +15,7 @@ from typing import ClassVar
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Inline, OneOf, TenantModel, TenantScoped, choice, long_text, reference, text
+from models.base import Inline, OneOf, TenantModel, TenantScoped, choice, color, long_text, reference, text
 from models.choices_dcim import CableEnd, CableLengthUnit, CableType, LinkStatus
 
 # Every kind a cable end can attach to (circuit terminations join later).
@@ -33,7 +33,7 @@ class Cable(TenantModel):
     type: Mapped[CableType | None] = choice(CableType, nullable=True)
     status: Mapped[LinkStatus] = choice(LinkStatus, default=LinkStatus.connected, server_default="connected")
     label: Mapped[str | None] = text(100, nullable=True)
-    color: Mapped[str] = text(6, info={"format": "hex_color_or_blank"})
+    color: Mapped[str] = color(blank=True)
     length: Mapped[Decimal | None] = mapped_column(sa.Numeric(8, 2), nullable=True, info={"bounds": (0, 999999)})
     length_unit: Mapped[CableLengthUnit | None] = choice(CableLengthUnit, nullable=True)
     description: Mapped[str] = text(200)

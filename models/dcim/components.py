@@ -19,7 +19,22 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
-from models.base import NO_REVERSE, Category, ManyToMany, OneOf, TenantModel, TenantScoped, choice, color, long_text, natural_key, reference, snake, text
+from models.base import (
+    NO_REVERSE,
+    Category,
+    ManyToMany,
+    OneOf,
+    OrganizationalModel,
+    TenantModel,
+    TenantScoped,
+    choice,
+    color,
+    long_text,
+    natural_key,
+    reference,
+    snake,
+    text,
+)
 from models.choices_dcim import (
     VIRTUAL_INTERFACE_TYPES,
     WIRELESS_INTERFACE_TYPES,
@@ -201,7 +216,7 @@ class PowerOutletFields:
     type: Mapped[PowerOutletType | None] = choice(PowerOutletType, nullable=True)
     feed_leg: Mapped[PowerOutletFeedLeg | None] = choice(PowerOutletFeedLeg, nullable=True)
     """The phase of a three-phase feed the outlet draws from."""
-    color: Mapped[str] = text(6, info={"format": "hex_color_or_blank"})
+    color: Mapped[str] = color(blank=True)
 
 
 class PowerOutlet(PowerOutletFields, Cabled, ModularComponent):
@@ -278,7 +293,7 @@ class PortFields:
     __pass_through__: ClassVar[bool] = True
 
     type: Mapped[PortType] = choice(PortType)
-    color: Mapped[str] = text(6, info={"format": "hex_color_or_blank"})
+    color: Mapped[str] = color(blank=True)
     positions: Mapped[int] = mapped_column(sa.SmallInteger(), default=1, server_default="1", info={"bounds": (1, 1024)})
 
 
@@ -368,17 +383,10 @@ class DeviceBayTemplate(DeviceBayFields, ComponentTemplate):
     __ordering__ = ("device_type_id", "_name")
 
 
-class InventoryItemRole(TenantModel):
+class InventoryItemRole(OrganizationalModel):
     """What an inventory item is (a fan, a transceiver); its colour marks it."""
 
-    name: Mapped[str] = text(100, required=True)
-    slug: Mapped[str] = text(100, required=True)
     color: Mapped[str] = color()
-    description: Mapped[str] = text(200)
-
-    @classmethod
-    def __extra_args__(cls) -> tuple[Any, ...]:
-        return (sa.UniqueConstraint("tenant_id", "name"), sa.UniqueConstraint("tenant_id", "slug"))
 
 
 # What an inventory item may describe: one of its device's components.
@@ -389,13 +397,9 @@ class InventoryItemFields:
     part_id: Mapped[str] = text(50)
     """The manufacturer's part number."""
 
-    @declared_attr
-    def manufacturer_id(cls) -> Mapped[uuid.UUID | None]:
-        return reference("Manufacturer", ondelete="RESTRICT", related_name=snake(cls.__name__) + "s")  # type: ignore[attr-defined]
-
-    @declared_attr
-    def role_id(cls) -> Mapped[uuid.UUID | None]:
-        return reference("InventoryItemRole", ondelete="RESTRICT", related_name=snake(cls.__name__) + "s")  # type: ignore[attr-defined]
+    # Listed back as inventory_items / inventory_item_templates (the registry's plural).
+    manufacturer_id: Mapped[uuid.UUID | None] = reference("Manufacturer", ondelete="RESTRICT")
+    role_id: Mapped[uuid.UUID | None] = reference("InventoryItemRole", ondelete="RESTRICT")
 
 
 class InventoryItem(InventoryItemFields, ComponentModel):
