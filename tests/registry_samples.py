@@ -283,10 +283,12 @@ class Samples:
         # A referenced object brings its scope along: where the new object and the object it
         # points at share a reference (a location's parent and the location are in one site;
         # a device and its location too), the new object takes the same one.
-        for name, target in list(refs.items()):
-            ref = spec.ref(name)
+        # A one-of value (an inventory item's component) counts as such a reference too.
+        pointed = [target for name, target in refs.items() if spec.ref(name) is not None]
+        pointed += [value["id"] for name, value in values.items() if any(o.name == name for o in spec.one_of) and isinstance(value, dict)]
+        for target in pointed:
             made = self.made.get(str(target)) if target is not None else None
-            if ref is None or made is None or made.tenant != (str(tenant) if tenant else None):
+            if made is None or made.tenant != (str(tenant) if tenant else None):
                 continue
             for other in spec.refs:
                 shared = made.spec.ref(other.name)
