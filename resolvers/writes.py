@@ -478,30 +478,52 @@ async def create(ctx: RequestContext, spec: ModelSpec, data: dict[str, Any]) -> 
 # --- batches: one transaction for many objects, all or nothing ---------------------------
 
 
-def _indexed(error: ApiError, index: int) -> ApiError:
-    """The error of one object of a batch, naming its place: ``inputs.3.name``."""
-    field = (error.extensions or {}).get("field")
-    where = f"inputs.{index}" + (f".{field}" if field else "")
-    return type(error)(f"inputs[{index}]: {error.message}", field=where)
+@dataclass(frozen=True)
+class Place:
+    """Where a batch's items stand in its arguments, for naming a failing one's field:
+    ``inputs.3.address`` (creates), ``inputs.3.input.address`` (updates: ``{id, input}``),
+    ``ids.3`` (deletes: the item is the id)."""
+
+    argument: str
+    nested: str | None = ""
+
+    def of(self, index: int, field: str | None) -> str:
+        where = f"{self.argument}.{index}"
+        if self.nested is None or not field:
+            return where
+        if self.nested and field != "id":
+            where = f"{where}.{self.nested}"
+        return f"{where}.{field}"
 
 
-def _batch(ctx: RequestContext, spec: ModelSpec, action: str, items: list[Any], prepare: Callable[[Any], T]) -> list[T]:
+CREATES, UPDATES, DELETES = Place("inputs"), Place("inputs", "input"), Place("ids", None)
+
+
+def _indexed(error: ApiError, index: int, place: Place) -> ApiError:
+    """The error of one object of a batch, naming its place; other details kept."""
+    extensions = dict(error.extensions or {})
+    extensions.pop("code", None)
+    where = place.of(index, extensions.pop("field", None))
+    return type(error)(f"{place.argument}[{index}]: {error.message}", field=where, **extensions)
+
+
+def _batch(ctx: RequestContext, spec: ModelSpec, action: str, items: list[Any], prepare: Callable[[Any], T], place: Place) -> list[T]:
     """A batch's items checked before its transaction: the right to ``action``, the size,
     each item prepared (a failure names its index)."""
     require(ctx.require_principal(), action, spec)
     limit = ctx.settings.max_list_values
     if len(items) > limit:
-        raise BadUserInput(f"inputs: {len(items)} objects; at most {limit} are allowed in one batch", field="inputs")
+        raise BadUserInput(f"{place.argument}: {len(items)} objects; at most {limit} are allowed in one batch", field=place.argument)
     prepared = []
     for index, item in enumerate(items):
         try:
             prepared.append(prepare(item))
         except ApiError as error:
-            raise _indexed(error, index) from None
+            raise _indexed(error, index, place) from None
     return prepared
 
 
-async def _each(write: Write, items: list[T], work: Callable[[T], Awaitable[sa.Row]]) -> list[sa.Row]:
+async def _each(write: Write, items: list[T], work: Callable[[T], Awaitable[sa.Row]], place: Place = CREATES) -> list[sa.Row]:
     """Run ``work`` on each item in order; a failure names the item's index and rolls the
     whole batch back (the transaction is one)."""
     rows = []
@@ -509,9 +531,9 @@ async def _each(write: Write, items: list[T], work: Callable[[T], Awaitable[sa.R
         try:
             rows.append(await work(item))
         except ApiError as error:
-            raise _indexed(error, index) from None
+            raise _indexed(error, index, place) from None
         except IntegrityError as error:
-            raise _indexed(integrity_error(error), index) from None
+            raise _indexed(integrity_error(error), index, place) from None
     return rows
 
 
@@ -519,7 +541,7 @@ async def create_many(ctx: RequestContext, spec: ModelSpec, items: list[dict[str
     """``<type>_create_many``: every object in one transaction, one change-log request,
     events after the commit."""
     principal = ctx.require_principal()
-    prepared = _batch(ctx, spec, "add", items, lambda data: prepare_create(principal, spec, data))
+    prepared = _batch(ctx, spec, "add", items, lambda data: prepare_create(principal, spec, data), CREATES)
     return await run_write(ctx, lambda write: insert_objects(write, spec, prepared))
 
 
@@ -544,7 +566,7 @@ async def insert_objects(write: Write, spec: ModelSpec, prepared: list[tuple[dic
         try:
             await _check_references(write, spec, item, item.get("tenant_id"))
         except ApiError as error:
-            raise _indexed(error, index) from None
+            raise _indexed(error, index, CREATES) from None
     try:
         async with write.conn.begin_nested():  # a key violation is found again object by object
             rows = await write.insert_many(spec, values)
@@ -557,7 +579,7 @@ async def insert_objects(write: Write, spec: ModelSpec, prepared: list[tuple[dic
             for after in book.after(spec.type_name, generate=write.generate):
                 row = await after(write, spec, row, None)
         except ApiError as error:
-            raise _indexed(error, index) from None
+            raise _indexed(error, index, CREATES) from None
         done.append(row)
     return done
 
@@ -572,23 +594,23 @@ async def update_many(ctx: RequestContext, spec: ModelSpec, items: list[tuple[An
             raise BadUserInput("tenant cannot be changed; create the object in the other tenant instead", field="tenant")
         return parse_id(object_id, "id"), values, many, tags
 
-    prepared = _batch(ctx, spec, "change", items, prepare)
+    prepared = _batch(ctx, spec, "change", items, prepare, UPDATES)
 
     async def one(write: Write, item: tuple[uuid.UUID, dict[str, Any], dict[str, list[Any]], list[Any] | None]) -> sa.Row:
         object_id, values, many, tags = item
         return await _write_object(write, spec, values, many, tags, await _load_for_write(write, spec, object_id))
 
-    return await run_write(ctx, lambda write: _each(write, prepared, lambda item: one(write, item)))
+    return await run_write(ctx, lambda write: _each(write, prepared, lambda item: one(write, item), UPDATES))
 
 
 async def delete_many(ctx: RequestContext, spec: ModelSpec, ids: list[Any]) -> list[sa.Row]:
     """``<type>_delete_many``: the objects in one transaction."""
-    parsed = _batch(ctx, spec, "delete", ids, lambda object_id: parse_id(object_id, "id"))
+    parsed = _batch(ctx, spec, "delete", ids, lambda object_id: parse_id(object_id, "id"), DELETES)
 
     async def one(write: Write, object_id: uuid.UUID) -> sa.Row:
         return await delete_row(write, spec, await _load_for_write(write, spec, object_id))
 
-    return await run_write(ctx, lambda write: _each(write, parsed, lambda object_id: one(write, object_id)))
+    return await run_write(ctx, lambda write: _each(write, parsed, lambda object_id: one(write, object_id), DELETES))
 
 
 async def _load_for_write(write: Write, spec: ModelSpec, object_id: uuid.UUID) -> sa.Row:

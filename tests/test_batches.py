@@ -39,9 +39,9 @@ async def test_a_bad_object_fails_the_whole_batch_naming_its_index(api, org):
     assert await api.data(STATE) == before  # the good objects before the bad one are gone too
     made = (await api.data(CREATE, inputs=[{"address": "192.0.2.9/24", "tenant": tenant}]))["ip_address_create_many"]
     error = await api.error(DELETE, ids=[made[0]["id"], "not-an-id"])
-    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "inputs.1.id"}
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "ids.1"}
     error = await api.error(UPDATE, inputs=[{"id": made[0]["id"], "input": {"description": "x" * 201}}])
-    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "inputs.0.description"}
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "inputs.0.input.description"}
 
 
 async def test_a_batch_needs_the_rights_of_each_write(api, org):
@@ -52,7 +52,7 @@ async def test_a_batch_needs_the_rights_of_each_write(api, org):
     other_tenant = api.as_key(await org.user_key(is_admin=True, token_tenant_ids=[org.tenant_ids[1]]))
     made = (await api.data(CREATE, inputs=[{"address": "192.0.2.1/24", "tenant": tenant}]))["ip_address_create_many"]
     error = await other_tenant.error(DELETE, ids=[made[0]["id"]])
-    assert error["extensions"] == {"code": "NOT_FOUND", "field": "inputs.0.id"}
+    assert error["extensions"] == {"code": "NOT_FOUND", "field": "ids.0"}
     assert len((await api.data(STATE))["ip_address_list"]) == 1
 
 

@@ -985,7 +985,7 @@ async def test_batches_write_all_or_nothing_within_the_writers_reach(api, org, s
     before = await state(api, spec)
     in_b = await narrowed_admin(api, org, b)
     body = await in_b.query(delete, {"ids": [m["id"] for m in made]})
-    assert field_error(body) == ("NOT_FOUND", "inputs.0.id"), body
+    assert field_error(body) == ("NOT_FOUND", "ids.0"), body
     assert await state(api, spec) == before
     deleted = (await api.data(delete, ids=[m["id"] for m in made]))[f"{spec.name}_delete_many"]
     assert {d["id"] for d in deleted} == {m["id"] for m in made}
