@@ -10,7 +10,7 @@ import enum
 import sys
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 import sqlalchemy as sa
@@ -151,7 +151,7 @@ class ModelSpec:
     counts: list[CountSpec] = field(default_factory=list)
     inline: list[InlineSpec] = field(default_factory=list)
 
-    @property
+    @cached_property
     def categories(self) -> dict[str, Any]:
         """Filters by category of a choice column (models.base.Category), by filter name."""
         return dict(getattr(self.model, "__categories__", {}))
@@ -189,17 +189,17 @@ class ModelSpec:
     def read_only(self) -> bool:
         return self.model.__read_only__
 
-    @property
+    @cached_property
     def family_column(self) -> str | None:
         """The address column whose family the type answers (``family { value label }``)."""
         return next((s.name for s in self.scalars if s.kind in (Kind.network, Kind.interface)), None)
 
-    @property
+    @cached_property
     def ordering(self) -> tuple[sa.ColumnElement[Any], ...]:
         """What lists are ordered by: the model's ``__ordering__``, then the id."""
         return (*(self.table.c[name] for name in self.model.__ordering__), self.table.c.id)
 
-    @property
+    @cached_property
     def natural_keys(self) -> list[tuple[str, str, Any, int]]:
         """(key column, source column, key function, length) of every natural_key column."""
         return [(c.name, *c.info["natural"]) for c in self.table.columns if "natural" in c.info]
@@ -390,6 +390,7 @@ def type_keys() -> frozenset[str]:
     return frozenset(spec.type_key for spec in specs().values())
 
 
+@cache
 def content_type(model: type[Base]) -> str:
     """NetBox's name for a model's type: ``dcim.site``, ``ipam.ipaddress`` (the app label
     is the models module's ``APP_LABEL``)."""

@@ -213,6 +213,6 @@ def connected(hops: list[Hop]) -> list[Record]:
     if not hops:
         return []
     last = hops[-1].far_end
-    if any(port.__dict__[TYPE_MARK] in (FRONT, REAR) for port in last):
+    if any(getattr(spec_for(port.__dict__[TYPE_MARK]).model, "__pass_through__", False) for port in last):
         return []
     return last
