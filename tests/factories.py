@@ -118,6 +118,10 @@ class Api:
         assert len(errors) == 1, body
         return errors[0]
 
+    async def count(self, type_name: str) -> int:
+        """How many ``type_name`` objects this client sees."""
+        return len((await self.data(f"{{ {type_name}_list {{ id }} }}"))[f"{type_name}_list"])
+
     async def sql_statements(self, query: str, **variables: Any) -> int:
         body = await self.query(query, variables, headers={"X-Danbyte-Debug": "1"})
         assert not body.get("errors"), body

@@ -7,10 +7,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 
-async def count(api, type_name: str) -> int:
-    return len((await api.data(f"{{ {type_name}_list {{ id }} }}"))[f"{type_name}_list"])
-
-
 def tenant(org, index: int = 0) -> str:
     return f'"{org.tenant_ids[index]}"'
 
@@ -36,14 +32,14 @@ def tenant(org, index: int = 0) -> str:
     ],
 )
 async def test_rejected_and_nothing_written(api, org, mutation, code, field, words):
-    before = await count(api, "prefix") + await count(api, "site") + await count(api, "vlan")
+    before = await api.count("prefix") + await api.count("site") + await api.count("vlan")
     mutation = mutation.replace("T", tenant(org)).replace("LONG", "x" * 101)
     error = await api.error(f"mutation {{ {mutation} }}")
     assert error["extensions"]["code"] == code, error
     assert error["extensions"]["field"] == field, error
     assert words in error["message"], error
-    assert await count(api, "prefix") + await count(api, "site") + await count(api, "vlan") == before
-    assert await count(api, "changelog") == 0
+    assert await api.count("prefix") + await api.count("site") + await api.count("vlan") == before
+    assert await api.count("changelog") == 0
 
 
 async def test_duplicate_prefix_in_global_vrf_conflicts(api, org):
@@ -51,7 +47,7 @@ async def test_duplicate_prefix_in_global_vrf_conflicts(api, org):
     await api.data(create)
     error = await api.error(create)
     assert error["extensions"] == {"code": "CONFLICT", "field": "prefix"}
-    assert await count(api, "prefix") == 1
+    assert await api.count("prefix") == 1
     # The same prefix in another tenant, or in a VRF, is a different prefix.
     await api.data(create.replace(tenant(org), tenant(org, 1)))
     vrf = (await api.data(f'mutation {{ vrf_create(input: {{name: "v", tenant: {tenant(org)}}}) {{ id }} }}'))["vrf_create"]["id"]
@@ -75,7 +71,7 @@ async def test_reference_into_another_tenant_is_refused(api, org):
     error = await api.error(f'mutation {{ prefix_create(input: {{prefix: "10.0.0.0/8", vrf: "{vrf}", tenant: {tenant(org)}}}) {{ id }} }}')
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "vrf"}
     assert "another tenant" in error["message"]
-    assert await count(api, "prefix") == 0
+    assert await api.count("prefix") == 0
 
 
 async def test_cyclic_parent_is_refused(api, org):
@@ -173,7 +169,7 @@ async def test_read_only_token_cannot_write(api, org):
     assert (await reader.data("{ prefix_list { id } }"))["prefix_list"] == []
     error = await reader.error(f'mutation {{ prefix_create(input: {{prefix: "10.0.0.0/8", tenant: {tenant(org)}}}) {{ id }} }}')
     assert error["extensions"]["code"] == "FORBIDDEN"
-    assert await count(api, "prefix") == 0
+    assert await api.count("prefix") == 0
 
 
 async def test_unexpected_errors_are_masked(api, monkeypatch):

@@ -11,10 +11,6 @@ import pytest
 SITE_LIST = "query($f: SiteFilter) { site_list(filters: $f) { name } }"
 
 
-async def count(api, type_name: str) -> int:
-    return len((await api.data(f"{{ {type_name}_list {{ id }} }}"))[f"{type_name}_list"])
-
-
 def with_tenant(text: str, org) -> str:
     return text.replace("TENANT", f'"{org.tenant_ids[0]}"')
 
@@ -233,24 +229,24 @@ SITE_CREATE = 'mutation($tags: [ID!], $vrfs: [ID!]) { site_create(input: {name: 
 async def test_too_many_tags_are_refused_and_nothing_written(api, org, app):
     limit = app.state.danbyte.settings.max_list_values
     (tag,) = await tag_ids(api, "core")
-    changes = await count(api, "changelog")
+    changes = await api.count("changelog")
     create = with_tenant(SITE_CREATE, org)
     error = await api.error(create, tags=[tag] * (limit + 1))
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "tags"}
     assert f"{limit + 1} ids; at most {limit}" in error["message"]
-    assert await count(api, "site") == 0
-    assert await count(api, "changelog") == changes
+    assert await api.count("site") == 0
+    assert await api.count("changelog") == changes
 
 
 async def test_too_many_many_to_many_ids_are_refused(api, org, app):
     limit = app.state.danbyte.settings.max_list_values
     vrf = (await api.data(f'mutation {{ vrf_create(input: {{name: "blue", tenant: "{org.tenant_ids[0]}"}}) {{ id }} }}'))["vrf_create"]["id"]
-    changes = await count(api, "changelog")
+    changes = await api.count("changelog")
     create = with_tenant(SITE_CREATE, org)
     error = await api.error(create, vrfs=[vrf] * (limit + 1))
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "vrfs"}
-    assert await count(api, "site") == 0
-    assert await count(api, "changelog") == changes
+    assert await api.count("site") == 0
+    assert await api.count("changelog") == changes
     # An update too: refused, and the site keeps what it had.
     site = (await api.data(create, vrfs=[vrf]))["site_create"]["id"]
     error = await api.error(f'mutation($vrfs: [ID!]) {{ site_update(id: "{site}", input: {{vrfs: $vrfs}}) {{ id }} }}', vrfs=[vrf] * (limit + 1))
@@ -304,8 +300,8 @@ async def test_scoped_address_in_create(api, org, mutation, field, suggestion):
     error = await api.error(f"mutation {{ {with_tenant(mutation, org)} }}")
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": field, "suggestion": suggestion}, error
     assert "scoped IPv6 address" in error["message"]
-    assert await count(api, "prefix") + await count(api, "ip_address") == 0
-    assert await count(api, "changelog") == 0
+    assert await api.count("prefix") + await api.count("ip_address") == 0
+    assert await api.count("changelog") == 0
 
 
 async def test_unscoped_link_local_still_works(api, org):

@@ -36,10 +36,6 @@ def refused(response: httpx.Response, status: int = 400, field: str | None = Non
     return error
 
 
-async def count(api, type_name: str) -> int:
-    return len((await api.data(f"{{ {type_name}_list {{ id }} }}"))[f"{type_name}_list"])
-
-
 # 1. The body is not a JSON object.
 
 
@@ -85,7 +81,7 @@ async def test_invalid_utf8_is_refused(api, raw):
     body = b'{"query": "mutation($n: String) { tag_create(input: {name: $n, slug: \\"s\\"}) { id } }", "variables": {"n": "a' + raw + b'"}}'
     error = refused(await post_raw(api, body))
     assert "UTF-8" in error["message"]
-    assert await count(api, "tag") == 0
+    assert await api.count("tag") == 0
 
 
 async def test_utf16_body_is_refused(api):
@@ -109,7 +105,7 @@ async def test_variables_nested_deeper_than_graphql_core_allows_are_refused(api,
     variables = {"input": {"name": "s", "slug": "s", "tenant": str(org.tenant_ids[0]), "custom_fields": custom_fields}}
     error = refused(await post_json(api, {"query": SITE_WITH_INPUT, "variables": variables}), status=200, field="input")
     assert "deeper than 200" in error["message"]
-    assert await count(api, "site") == 0
+    assert await api.count("site") == 0
 
 
 # 4. Size.
@@ -144,7 +140,7 @@ async def test_chunked_or_lying_body_over_the_limit_is_refused(api, app):
 
     refused(await post_raw(api, chunks()), status=413)  # no Content-Length at all
     refused(await post_raw(api, body, headers={"Content-Length": "100"}), status=413)
-    assert await count(api, "tag") == 0
+    assert await api.count("tag") == 0
 
 
 async def test_body_limit_follows_the_setting(api, app, monkeypatch):
@@ -163,14 +159,14 @@ async def test_several_operations_without_operation_name_are_refused(api):
     document = TAG_CREATE.replace("mutation", "mutation Create") + " query List { tag_list { id } }"
     error = refused(await post_json(api, {"query": document}), status=200, field="operationName")
     assert "Must provide operation name" in error["message"]
-    assert await count(api, "tag") == 0
+    assert await api.count("tag") == 0
 
 
 async def test_operation_name_naming_no_operation_is_refused(api):
     document = TAG_CREATE.replace("mutation", "mutation Create") + " query List { tag_list { id } }"
     error = refused(await post_json(api, {"query": document, "operationName": "Delete"}), field="operationName")
     assert "Delete" in error["message"]
-    assert await count(api, "tag") == 0
+    assert await api.count("tag") == 0
 
 
 async def test_operation_name_picks_one_of_two(api):
@@ -208,13 +204,13 @@ async def test_subscription_over_post_is_refused(api, accept):
 async def test_nul_in_a_literal_is_refused(api, org, mutation, field):
     mutation = mutation.replace("T", f'"{org.tenant_ids[0]}"')
     refused(await post_json(api, {"query": f"mutation {{ {mutation} }}"}), status=200, field=field)
-    assert await count(api, "tag") + await count(api, "site") == 0
+    assert await api.count("tag") + await api.count("site") == 0
 
 
 async def test_nul_in_a_variable_default_is_refused(api):
     query = 'mutation($name: String = "a\\u0000") { tag_create(input: {name: $name, slug: "s"}) { id } }'
     refused(await post_json(api, {"query": query}), status=200, field="name")
-    assert await count(api, "tag") == 0
+    assert await api.count("tag") == 0
 
 
 async def test_lone_surrogate_in_a_literal_is_refused(api):
@@ -222,7 +218,7 @@ async def test_lone_surrogate_in_a_literal_is_refused(api):
     for literal in ['"a\\uD800"', '"a\ud800"']:
         query = f'mutation {{ tag_create(input: {{name: {literal}, slug: "s"}}) {{ id }} }}'
         refused(await post_json(api, {"query": query}), status=200)
-    assert await count(api, "tag") == 0
+    assert await api.count("tag") == 0
 
 
 @pytest.mark.parametrize("bad", ["\x00", "\ud800", "ok\udfffok"])
@@ -239,7 +235,7 @@ async def test_nul_or_surrogate_in_variables_is_refused(api, org, query, variabl
     # BAD becomes the bad text (as a JSON escape, also inside a key), "T" the tenant's id.
     variables = json.loads(json.dumps(variables).replace("BAD", json.dumps(bad)[1:-1]).replace('"T"', f'"{org.tenant_ids[0]}"'))
     refused(await post_json(api, {"query": query, "variables": variables}), status=200, field=field)
-    assert await count(api, "tag") + await count(api, "site") == 0
+    assert await api.count("tag") + await api.count("site") == 0
 
 
 async def test_ordinary_text_still_works(api, org):
