@@ -7,8 +7,9 @@ device's own interface), one transaction per site:
 
 - a manufacturer, a device role and a 1U device type with ``--interfaces`` (40) interface
   templates (1000BASE-T);
-- per site: a VLAN group with ``--addresses`` (5) VLANs, a /16 container prefix and one
-  /24 per VLAN, ``--racks-per-site`` (2) 42U racks, ``--devices-per-site`` (40) 1U devices
+- per site: a VLAN group with ``--addresses`` (5) VLANs, a /16 container prefix, one
+  /24 per VLAN and ``--fabric-links`` (20) /30s in the VRF "Fabric" (each scoped to the
+  site), ``--racks-per-site`` (2) 42U racks, ``--devices-per-site`` (40) 1U devices
   in those racks (front face, distinct positions), each with its interfaces stamped out;
   ``--addresses`` IPv4 addresses per device, address j on interface j inside VLAN j's /24,
   the first made the device's primary_ip4 (an update, after the addresses exist); devices
@@ -52,6 +53,10 @@ from benchmarks.common import bench_database, create_bench_tenant, measure, memo
 QUERIES: dict[str, str] = {
     "devices: site, tenant, type, primary_ip4": "{ device_list { id name site { name } tenant { name } device_type { model } primary_ip4 { address } } }",
     "devices: interfaces -> ip_addresses": "{ device_list { id name interfaces { name ip_addresses { address } } } }",
+    "prefixes: vrf, scope union": "{ prefix_list { id prefix vrf { name } scope { __typename ... on SiteType { name } } } }",
+    "ip addresses: vrf, assigned_object union": (
+        "{ ip_address_list { id address vrf { name } assigned_object { __typename ... on InterfaceType { name device { name } } } } }"
+    ),
 }
 
 # Each query's answer written by hand as one SQL statement building the JSON document: the
@@ -77,6 +82,22 @@ HAND_WRITTEN: dict[str, str] = {
             ) a WHERE i.device_id = d.id
         ) i
         WHERE d.tenant_id = :tenant""",
+    "prefixes: vrf, scope union": """
+        SELECT json_build_object('data', json_build_object('prefix_list', coalesce(json_agg(json_build_object(
+            'id', p.id, 'prefix', p.prefix, 'vrf', CASE WHEN v.id IS NULL THEN NULL ELSE json_build_object('name', v.name) END,
+            'scope', CASE WHEN s.id IS NOT NULL THEN json_build_object('__typename', 'SiteType', 'name', s.name) END
+        ) ORDER BY p.id), '[]'::json)))::text
+        FROM prefix p LEFT JOIN vrf v ON v.id = p.vrf_id LEFT JOIN site s ON s.id = p.scope_site_id
+        WHERE p.tenant_id = :tenant""",
+    "ip addresses: vrf, assigned_object union": """
+        SELECT json_build_object('data', json_build_object('ip_address_list', coalesce(json_agg(json_build_object(
+            'id', ip.id, 'address', ip.address, 'vrf', CASE WHEN v.id IS NULL THEN NULL ELSE json_build_object('name', v.name) END,
+            'assigned_object', CASE WHEN i.id IS NOT NULL THEN json_build_object(
+                '__typename', 'InterfaceType', 'name', i.name, 'device', json_build_object('name', d.name)) END
+        ) ORDER BY ip.id), '[]'::json)))::text
+        FROM ip_address ip LEFT JOIN vrf v ON v.id = ip.vrf_id
+        LEFT JOIN interface i ON i.id = ip.assigned_object_interface_id LEFT JOIN device d ON d.id = i.device_id
+        WHERE ip.tenant_id = :tenant""",
 }
 CONCURRENT_CLIENTS = 8
 
@@ -108,6 +129,11 @@ class Shape:
     interfaces: int = 40
     addresses: int = 5
     racks_per_site: int = 2
+    fabric_links: int = 20  # /30 prefixes per site in the VRF "Fabric" (1,300 prefixes in all by default)
+
+    @property
+    def prefixes(self) -> int:
+        return self.sites * (1 + self.addresses + self.fabric_links)
 
     def check(self) -> None:
         """Addresses are 10.<site>.<j>.<device + 1>/24: the shape must fit that plan."""
@@ -117,6 +143,8 @@ class Shape:
             raise SystemExit("--devices-per-site: 1 to 253")
         if not 1 <= self.addresses <= 255:
             raise SystemExit("--addresses: 1 to 255")
+        if not 0 <= self.fabric_links <= 1024:
+            raise SystemExit("--fabric-links: 0 to 1024")
         if self.interfaces < max(self.addresses, 2):
             raise SystemExit("--interfaces: at least --addresses and at least 2 (the cables take the last two)")
         if self.racks_per_site * RACK_UNITS < self.devices_per_site:
@@ -201,7 +229,8 @@ class Loader:
             kind = await self.create(write, "DeviceType", {"manufacturer": str(maker.id), "model": "ACME-48T", "slug": "acme-48t", "u_height": Decimal(1)})
             for i in range(self.shape.interfaces):
                 await self.create(write, "InterfaceTemplate", {"device_type": str(kind.id), "name": interface_name(i), "type": "1000base-t"})
-            return {"role": str(role.id), "device_type": str(kind.id)}
+            vrf = await self.create(write, "VRF", {"name": "Fabric"})
+            return {"role": str(role.id), "device_type": str(kind.id), "vrf": str(vrf.id)}
 
         return await run_write(self.ctx, work)
 
@@ -216,10 +245,15 @@ class Loader:
             site = await self.create(write, "Site", {"name": f"Site {s:03d}", "slug": f"site-{s:03d}", "status": "active"})
             site_id = str(site.id)
             group = await self.create(write, "VLANGroup", {"name": f"Site {s:03d} VLANs", "slug": f"site-{s:03d}-vlans", "site": site_id})
-            await self.create(write, "Prefix", {"prefix": f"10.{s}.0.0/16", "status": "container", "site": site_id})
+            scope = Endpoint("dcim.site", site_id)
+            await self.create(write, "Prefix", {"prefix": f"10.{s}.0.0/16", "status": "container", "site": site_id, "scope": scope})
             for j in range(shape.addresses):
                 vlan = await self.create(write, "VLAN", {"vid": 100 + j, "name": f"vlan-{100 + j}", "site": site_id, "group": str(group.id)})
-                await self.create(write, "Prefix", {"prefix": f"10.{s}.{j}.0/24", "site": site_id, "vlan": str(vlan.id)})
+                await self.create(write, "Prefix", {"prefix": f"10.{s}.{j}.0/24", "site": site_id, "scope": scope, "vlan": str(vlan.id)})
+            for k in range(shape.fabric_links):  # point-to-point links between the site's leaves
+                await self.create(
+                    write, "Prefix", {"prefix": f"172.{16 + s // 16}.{s % 16 * 16 + k // 64}.{k % 64 * 4}/30", "scope": scope, "vrf": catalogue["vrf"]}
+                )
             # Racks without a location have names unique in the tenant (models/dcim/racks.py),
             # so each carries its site's name.
             racks = [
@@ -335,9 +369,20 @@ def _load_in_child(database_url: str, shape: Shape, label: str) -> LoadResult:
 
 
 def checker(shape: Shape, query: str) -> Any:
-    """What the warm-up answer of ``query`` must hold: every device, every interface, every address."""
+    """What the warm-up answer of ``query`` must hold: every device (with every interface
+    and address), every prefix, every address."""
 
     def check(data: dict[str, Any]) -> None:
+        if "prefix_list" in data:
+            prefixes = data["prefix_list"]
+            assert len(prefixes) == shape.prefixes, f"{len(prefixes)} prefixes returned, {shape.prefixes} expected"
+            assert all(p["scope"] and p["scope"]["__typename"] == "SiteType" for p in prefixes)
+            return
+        if "ip_address_list" in data:
+            addresses = data["ip_address_list"]
+            assert len(addresses) == shape.devices * shape.addresses, len(addresses)
+            assert all(a["assigned_object"] and a["assigned_object"]["device"] for a in addresses)
+            return
         devices = data["device_list"]
         assert len(devices) == shape.devices, f"{len(devices)} devices returned, {shape.devices} expected"
         if "interfaces" in query:
@@ -376,12 +421,13 @@ async def run(database_url: str, redis_url: str, shape: Shape, repeats: int) -> 
 
     # The page ceiling, raised through its environment variable before the server reads it.
     configured = Settings().max_page_size
-    if configured < shape.devices:
-        os.environ[PAGE_SIZE_VARIABLE] = str(shape.devices)
+    longest = max(shape.devices, shape.devices * shape.addresses, shape.prefixes)
+    if configured < longest:
+        os.environ[PAGE_SIZE_VARIABLE] = str(longest)
     settings = Settings()
     raised = f"raised from {configured}" if settings.max_page_size != configured else "as configured"
     print(
-        f"page ceiling: {PAGE_SIZE_VARIABLE}={settings.max_page_size} ({raised}) for the bench server: one request returns all {shape.devices:,} devices, no pagination"
+        f"page ceiling: {PAGE_SIZE_VARIABLE}={settings.max_page_size} ({raised}) for the bench server: one request returns every device, prefix or address ({longest:,} rows at most), no pagination"
     )
 
     app = create_app(database_url, redis_url, settings)
@@ -460,9 +506,10 @@ def main() -> None:
     parser.add_argument("--interfaces", type=int, default=Shape.interfaces, help="interface templates of the device type")
     parser.add_argument("--addresses", type=int, default=Shape.addresses, help="IPv4 addresses (and VLANs, /24 prefixes) per device / site")
     parser.add_argument("--racks-per-site", type=int, default=Shape.racks_per_site)
+    parser.add_argument("--fabric-links", type=int, default=Shape.fabric_links, help="/30 prefixes per site (at most 1024)")
     parser.add_argument("--repeats", type=int, default=10, help="timed runs per query, after one warm-up")
     args = parser.parse_args()
-    shape = Shape(args.sites, args.devices_per_site, args.interfaces, args.addresses, args.racks_per_site)
+    shape = Shape(args.sites, args.devices_per_site, args.interfaces, args.addresses, args.racks_per_site, args.fabric_links)
     shape.check()
     with ExitStack() as stack:
         bench_url, redis_url = bench_database(stack, "danbyte_bench_dcim")

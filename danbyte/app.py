@@ -31,6 +31,7 @@ from danbyte.graphiql import GRAPHIQL_ASSETS_DIR, graphiql_response, static_app
 from danbyte.settings import Settings, get_settings
 from permissions.tokens import AuthError, PrincipalCache, hash_key, key_from_header, principal_for_key
 from resolvers.context import RequestContext
+from schema.compiled import RawJSON
 from schema.root import build_schema
 
 logger = logging.getLogger("danbyte.app")
@@ -112,6 +113,10 @@ def decode_request(body: bytes | str) -> dict[str, Any]:
     return data
 
 
+def _dumps(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
 class DanbyteGraphQL(GraphQL[RequestContext, None]):
     def __init__(self, state: AppState) -> None:
         super().__init__(build_schema(state.settings), graphql_ide=None, keep_alive=True)
@@ -139,6 +144,17 @@ class DanbyteGraphQL(GraphQL[RequestContext, None]):
     def parse_json(self, data: str | bytes) -> dict[str, Any]:
         # Strawberry parses POST bodies with this (GET never reaches this view; multipart is off).
         return decode_request(data)
+
+    def encode_json(self, data: object) -> str | bytes:
+        """Strawberry's encoding, with root fields answered by compiled SQL written as the
+        JSON text PostgreSQL built (schema/compiled.py), never decoded."""
+        answer = data.get("data") if isinstance(data, dict) else None
+        if not (isinstance(answer, dict) and any(isinstance(value, RawJSON) for value in answer.values())):
+            return super().encode_json(data)
+        assert isinstance(data, dict)
+        fields = ",".join(f"{json.dumps(key)}:{value.text if isinstance(value, RawJSON) else _dumps(value)}" for key, value in answer.items())
+        parts = [f'"data":{{{fields}}}' if key == "data" else f"{json.dumps(key)}:{_dumps(value)}" for key, value in data.items()]
+        return "{" + ",".join(parts) + "}"
 
     def decode_json(self, data: str | bytes) -> object:
         # WebSocket messages: JSON nested too deep for Python's parser raises RecursionError,
@@ -187,6 +203,7 @@ class DanbyteGraphQL(GraphQL[RequestContext, None]):
             await self._authenticate(ctx, request.headers.get("authorization"))
             if request.headers.get("x-danbyte-debug") == "1" and ctx.principal is not None and ctx.principal.is_admin:
                 ctx.debug = True
+            ctx.raw_answers = True  # this transport writes compiled answers as they are
             ctx.stats = QueryStats()
             current_stats.set(ctx.stats)
         return ctx

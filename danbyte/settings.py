@@ -30,6 +30,12 @@ class Settings:
     max_nested_list: int = field(default_factory=lambda: _env_int("DANBYTE_MAX_NESTED_LIST", 1000))
     # Distinct query texts kept parsed and validated, and persisted queries kept by hash.
     document_cache_size: int = field(default_factory=lambda: _env_int("DANBYTE_DOCUMENT_CACHE_SIZE", 1000))
+    # Answer generated root fields of queries from one compiled SQL statement each
+    # (schema/compiled.py); off: every field through the resolvers.
+    compile_reads: bool = field(default_factory=lambda: os.environ.get("DANBYTE_COMPILE_READS", "1") != "0")
+    # Also answer each compiled field through the resolvers and fail on any difference
+    # (the test suite runs with it on; it doubles the work of every read).
+    compiler_shadow: bool = field(default_factory=lambda: os.environ.get("DANBYTE_COMPILER_SHADOW", "0") == "1")
     # Largest request body accepted on POST /graphql (HTTP 413 beyond it).
     max_body_bytes: int = field(default_factory=lambda: _env_int("DANBYTE_MAX_BODY_BYTES", 1_048_576))
     # How deep AND/OR/NOT and related-object filters may nest, and how many values one

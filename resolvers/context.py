@@ -44,10 +44,21 @@ class RequestContext:
     # Lists the page ceiling cut short: {"path": [...], "limit": N} each, reported in the
     # response's extensions so a client never mistakes a first page for everything.
     truncated: list[dict[str, Any]] = field(default_factory=list)
+    # The transport can send JSON text as it is (HTTP, not WebSocket): root fields may be
+    # answered by compiled SQL (schema/compiled.py).
+    raw_answers: bool = False
+    # Which path answered each root field ("sql", or "resolvers: <why>"), for X-Danbyte-Debug.
+    paths: dict[str, str] = field(default_factory=dict)
     _loaders: dict[Hashable, DataLoader] = field(default_factory=dict)
     _read_stack: AsyncExitStack | None = None
     _read_conn: AsyncConnection | None = None
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def report_cut(self, path: list[Any], limit: int) -> None:
+        """A list at ``path`` (root key, then field names) was cut at ``limit``; said once per path."""
+        entry = {"path": path, "limit": limit}
+        if entry not in self.truncated:
+            self.truncated.append(entry)
 
     def require_principal(self) -> Principal:
         from resolvers.errors import Unauthenticated

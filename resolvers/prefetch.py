@@ -148,7 +148,7 @@ def _fields(selections: Iterable[Any]) -> Iterable[SelectedField]:
 
 async def prefetch(ctx: RequestContext, type_name: str, records: list[Record], selections: Iterable[Any], path: list[Any] | None = None) -> None:
     """Attach every selected relation of ``records`` (and theirs, recursively). A nested
-    list longer than ``settings.max_nested_list`` is cut there and reported under its
+    list longer than ``settings.max_nested_list`` is cut there and reported once under its
     field path (``ctx.truncated``, list positions left out)."""
     path = list(path or [])
     if not records:
@@ -165,7 +165,7 @@ async def prefetch(ctx: RequestContext, type_name: str, records: list[Record], s
         if isinstance(relation, Arc):
             await _prefetch_arc(ctx, name, relation, records, sub_selections, path)
             continue
-        cap, cut = ctx.settings.max_nested_list, 0
+        cap, cut = ctx.settings.max_nested_list, False
         slot = relation.slot(name)
         keys = list({getattr(r, relation.key) for r in records} - {None})
         answers = await relation.loader(ctx).load_fn(keys) if keys else []
@@ -185,7 +185,7 @@ async def prefetch(ctx: RequestContext, type_name: str, records: list[Record], s
         for key, answer in zip(keys, answers, strict=True):
             if relation.many:
                 if len(answer) > cap:
-                    answer, cut = answer[:cap], cut + 1
+                    answer, cut = answer[:cap], True
                 value = [convert(row) for row in answer]
                 children.extend(value)
             else:
@@ -194,7 +194,7 @@ async def prefetch(ctx: RequestContext, type_name: str, records: list[Record], s
                     children.append(value)
             by_key[key] = value
         if cut:
-            ctx.truncated.append({"path": [*path, name], "limit": cap, "lists": cut})
+            ctx.report_cut([*path, name], cap)
         empty: Any = [] if relation.many else (0 if relation.raw else None)
         for record in records:
             record.__dict__[slot] = by_key.get(getattr(record, relation.key), empty)

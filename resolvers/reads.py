@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,20 +26,24 @@ def _given(value: Any) -> bool:
     return value is not UNSET and value is not None
 
 
-async def get_one(ctx: RequestContext, spec: ModelSpec, id: Any = None, numid: Any = None, tenant: Any = None) -> sa.Row:
+def one_where(ctx: RequestContext, spec: ModelSpec, id: Any = None, numid: Any = None, tenant: Any = None) -> tuple[sa.ColumnElement[bool], str]:
+    """The condition that finds one object by id, or by numid (and tenant), and how to
+    describe it in a not-found message; refuses a principal that may not view the type."""
     _require_view(ctx, spec)
     table = spec.table
     if _given(id):
-        where = table.c.id == parse_id(id, "id")
-        described = f"id {id}"
-    elif _given(numid) and spec.numbered:
+        return table.c.id == parse_id(id, "id"), f"id {id}"
+    if _given(numid) and spec.numbered:
         where = table.c.numid == numid
-        described = f"numid {numid}"
         if _given(tenant):
             where = sa.and_(where, table.c.tenant_id == _tenant_id(ctx, tenant))
-    else:
-        raise BadUserInput("give id, or numid" if spec.numbered else "give id", field="id")
-    rows = await fetch(ctx, sa.select(table).where(where).limit(2))
+        return where, f"numid {numid}"
+    raise BadUserInput("give id, or numid" if spec.numbered else "give id", field="id")
+
+
+async def get_one(ctx: RequestContext, spec: ModelSpec, id: Any = None, numid: Any = None, tenant: Any = None) -> sa.Row:
+    where, described = one_where(ctx, spec, id=id, numid=numid, tenant=tenant)
+    rows = await fetch(ctx, sa.select(spec.table).where(where).limit(2))
     if not rows:
         raise NotFound(f"no {spec.name} with {described}", field="id" if _given(id) else "numid")
     if len(rows) > 1:
@@ -74,26 +79,29 @@ def needed_columns(spec: ModelSpec, names: set[str]) -> list[sa.Column[Any]] | N
     return [table.c[name] for name in sorted(columns)]
 
 
-async def list_rows(
-    ctx: RequestContext,
-    spec: ModelSpec,
-    filters: Any = None,
-    pagination: Any = None,
-    path: list[Any] | None = None,
-    fields: set[str] | None = None,
-) -> list[sa.Row]:
-    """One page of ``spec``'s rows. Without a client limit the page ceiling applies, and a
-    list it cuts short is reported under ``path`` (``ctx.truncated``). ``fields``: the
-    selected field names, to read only the columns they need (``needed_columns``)."""
+@dataclass(frozen=True)
+class Page:
+    """Which rows of a root list to answer: conditions, order, and the window. ``capped``:
+    the page ceiling, not the client, chose ``limit``, so a longer list must be reported."""
+
+    where: tuple[sa.ColumnElement[bool], ...]
+    ordering: tuple[sa.ColumnElement[Any], ...]
+    offset: int
+    limit: int
+    capped: bool
+
+
+async def plan_page(ctx: RequestContext, spec: ModelSpec, filters: Any = None, pagination: Any = None) -> Page:
+    """The page a list field's ``filters`` and ``pagination`` ask for, checked (limits,
+    permission) before any row is read."""
     _require_view(ctx, spec)
     table = spec.table
     ceiling = ctx.settings.max_page_size
-    narrowed = needed_columns(spec, fields) if fields is not None else None
-    statement = sa.select(*narrowed) if narrowed is not None else sa.select(table)
+    where: list[sa.ColumnElement[bool]] = []
     if _given(filters):
-        statement = statement.where(await compile_filter(spec, filters, ctx=ctx))
+        where.append(await compile_filter(spec, filters, ctx=ctx))
     limit, offset = ceiling, 0
-    capped = True  # the ceiling, not the client, decides the page size
+    capped = True
     if _given(pagination):
         if _given(pagination.limit):
             if pagination.limit < 0:
@@ -109,12 +117,30 @@ async def list_rows(
     if _given(pagination) and _given(pagination.start):
         # Keyset: rows after the cursor in id order (pass the last id of the previous page),
         # as NetBox orders by primary key under a cursor.
-        statement = statement.where(table.c.id > parse_id(pagination.start, "pagination.start"))
+        where.append(table.c.id > parse_id(pagination.start, "pagination.start"))
         ordering = (table.c.id,)
+    return Page(tuple(where), tuple(ordering), offset, limit, capped)
+
+
+async def list_rows(
+    ctx: RequestContext,
+    spec: ModelSpec,
+    filters: Any = None,
+    pagination: Any = None,
+    path: list[Any] | None = None,
+    fields: set[str] | None = None,
+) -> list[sa.Row]:
+    """One page of ``spec``'s rows. Without a client limit the page ceiling applies, and a
+    list it cuts short is reported under ``path`` (``ctx.truncated``). ``fields``: the
+    selected field names, to read only the columns they need (``needed_columns``)."""
+    page = await plan_page(ctx, spec, filters, pagination)
+    narrowed = needed_columns(spec, fields) if fields is not None else None
+    statement = sa.select(*narrowed) if narrowed is not None else sa.select(spec.table)
     # One row more than the page tells whether the ceiling cut the list short.
-    statement = statement.order_by(*ordering).offset(offset).limit(limit + 1 if capped else limit)
+    limit = page.limit + 1 if page.capped else page.limit
+    statement = statement.where(*page.where).order_by(*page.ordering).offset(page.offset).limit(limit)
     rows = await fetch(ctx, statement)
-    if capped and len(rows) > limit:
-        ctx.truncated.append({"path": path or [f"{spec.name}_list"], "limit": limit})
-        return rows[:limit]
+    if page.capped and len(rows) > page.limit:
+        ctx.report_cut(path or [f"{spec.name}_list"], page.limit)
+        return rows[: page.limit]
     return rows

@@ -41,6 +41,10 @@ class Generated:
     update_input: Optional[builtins.type] = None
 
 
+# Per model: the fields its override adds or replaces (computed in Python). The SQL
+# compiler (resolvers/compiled.py) leaves a selection with one of them to the resolvers.
+OVERRIDDEN: dict[str, frozenset[str]] = {}
+
 _ENUMS: dict[type[enum.Enum], Any] = {}
 _LOOKUPS: dict[type[enum.Enum], Any] = {}
 
@@ -224,6 +228,7 @@ def build_types(overrides: dict[str, Any]) -> dict[str, Generated]:
         extra = overrides.get(name)
         if extra is not None:
             extra_annotations, extra_attributes = extra(types)
+            OVERRIDDEN[name] = frozenset(extra_annotations) | frozenset(extra_attributes)
             annotations.update(extra_annotations)
             attributes.update(extra_attributes)
         _fill(types[name], annotations, attributes)

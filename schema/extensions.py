@@ -163,12 +163,15 @@ class RequestLifecycle(SchemaExtension):
         stats = getattr(ctx, "stats", None)
         if stats is not None and getattr(ctx, "debug", False):
             results.update({"sql_statements": stats.statements, "sql_ms": round(stats.seconds * 1000, 3)})
+            if getattr(ctx, "paths", None):
+                results["paths"] = ctx.paths
         return results
 
 
-def extensions_for(settings: Any) -> list[Any]:
+def extensions_for(settings: Any, compiled: Any) -> list[Any]:
     # Factories, so each request gets fresh extension instances; the document caches are
-    # shared by all of them (danbyte/documents.py).
+    # shared by all of them (danbyte/documents.py). ``compiled``: the extension answering
+    # root fields from compiled SQL, after the checks and before the read closes.
     known = KnownDocuments(settings.document_cache_size)
     return [
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
@@ -177,5 +180,6 @@ def extensions_for(settings: Any) -> list[Any]:
         known.extension(),
         RequestChecks,
         RequestLifecycle,
+        compiled,
         CodedErrors,
     ]

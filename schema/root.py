@@ -11,6 +11,7 @@ from resolvers import ipam, reads, writes
 from resolvers.prefetch import prefetch, selected_fields, to_record, to_records
 from schema import admin
 from schema.build import Generated, build_types, input_dict
+from schema.compiled import Root, compiled_reads
 from schema.extensions import extensions_for
 from schema.lookups import SCALAR_MAP, OffsetPaginationInput
 from schema.overrides import OVERRIDES
@@ -198,7 +199,11 @@ def build_schema(settings: Any) -> strawberry.Schema:
         if not gen.spec.read_only and gen.create_input is not None:
             mutation_fields.update(_mutations(gen))
     mutation_fields.update(_allocation_mutations(generated))
-    query_fields.update(admin.query_fields())
+    # The generated root fields the SQL compiler may answer (not those admin replaces).
+    roots = {name: Root(gen.spec, many) for gen in generated.values() for name, many in ((gen.spec.name, False), (f"{gen.spec.name}_list", True))}
+    admin_fields = admin.query_fields()
+    roots = {name: root for name, root in roots.items() if name not in admin_fields}
+    query_fields.update(admin_fields)
     mutation_fields.update(admin.mutation_fields(generated))
     query = strawberry.type(type("Query", (), {"__module__": __name__, **query_fields}))
     mutation = strawberry.type(type("Mutation", (), {"__module__": __name__, **mutation_fields}))
@@ -207,5 +212,5 @@ def build_schema(settings: Any) -> strawberry.Schema:
         mutation=mutation,
         subscription=_subscription(),
         config=StrawberryConfig(auto_camel_case=False, scalar_map=SCALAR_MAP),
-        extensions=extensions_for(settings),
+        extensions=extensions_for(settings, compiled_reads(roots)),
     )

@@ -17,6 +17,9 @@ import pytest
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).parent))
+# Every query the tests send is answered by the SQL compiler and, in shadow, by the
+# resolvers too; any difference fails the request (schema/compiled.py).
+os.environ.setdefault("DANBYTE_COMPILER_SHADOW", "1")
 
 from factories import Api, OrgFixture, make_org
 

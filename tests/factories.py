@@ -126,3 +126,18 @@ class Api:
         body = await self.query(query, variables, headers={"X-Danbyte-Debug": "1"})
         assert not body.get("errors"), body
         return body["extensions"]["sql_statements"]
+
+    async def paths(self, query: str, **variables: Any) -> dict[str, str]:
+        """Which path answered each root field: "sql", or "resolvers: <why>"."""
+        body = await self.query(query, variables, headers={"X-Danbyte-Debug": "1"})
+        assert not body.get("errors"), body
+        return body["extensions"]["paths"]
+
+
+def change_settings(app: Any, monkeypatch: Any, **changes: Any) -> None:
+    """The app's settings with ``changes``, for this test only (``compile_reads=False``:
+    every field through the resolvers)."""
+    import dataclasses
+
+    state = app.state.danbyte
+    monkeypatch.setattr(state, "settings", dataclasses.replace(state.settings, **changes))

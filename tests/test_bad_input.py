@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from factories import change_settings
 
 
 def tenant(org, index: int = 0) -> str:
@@ -172,12 +174,13 @@ async def test_read_only_token_cannot_write(api, org):
     assert await api.count("prefix") == 0
 
 
-async def test_unexpected_errors_are_masked(api, monkeypatch):
+async def test_unexpected_errors_are_masked(api, app, monkeypatch):
     from resolvers import reads
 
     async def broken(*args, **kwargs):
         raise RuntimeError("secret internals")
 
+    change_settings(app, monkeypatch, compile_reads=False)
     monkeypatch.setattr(reads, "list_rows", broken)
     response = await api.post("{ prefix_list { id } }")
     assert response.status_code == 200
@@ -185,6 +188,23 @@ async def test_unexpected_errors_are_masked(api, monkeypatch):
     assert error["message"] == "Unexpected error."
     assert error["extensions"] == {"code": "INTERNAL_SERVER_ERROR"}
     assert "secret" not in response.text
+
+
+async def test_a_compiler_defect_costs_no_answer(api, app, monkeypatch, caplog):
+    """Outside the test suite's shadow mode, a field the compiler fails on is answered by
+    the resolvers, and the failure is logged for the operators, not shown to the client."""
+    from resolvers.compiled import Compiler
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("secret internals")
+
+    change_settings(app, monkeypatch, compiler_shadow=False)
+    monkeypatch.setattr(Compiler, "root", broken)
+    await api.data('mutation { tag_create(input: {name: "gold", slug: "gold"}) { id } }')
+    body = await api.query("{ tag_list { name } }", headers={"X-Danbyte-Debug": "1"})
+    assert body["data"] == {"tag_list": [{"name": "gold"}]}
+    assert body["extensions"]["paths"] == {"tag_list": "resolvers: compiler error (logged)"}
+    assert "secret internals" in caplog.text and "secret" not in json.dumps(body)
 
 
 async def test_a_list_the_ceiling_cuts_short_says_so(api, app, org, monkeypatch):
@@ -230,6 +250,6 @@ async def test_a_nested_list_the_ceiling_cuts_short_says_so(api, app, org, monke
     assert body["data"]["devices"] == [{"name": "big", "interfaces": [{"name": "eth0"}, {"name": "eth1"}]}, {"name": "small", "interfaces": [{"name": "eth0"}]}]
     assert [a["address"] for a in body["data"]["prefix_list"][0]["ip_addresses"]] == ["192.0.2.1/24", "192.0.2.2/24"]
     assert body["extensions"]["truncated"] == [
-        {"path": ["devices", "interfaces"], "limit": 2, "lists": 1},
-        {"path": ["prefix_list", "ip_addresses"], "limit": 2, "lists": 1},
+        {"path": ["devices", "interfaces"], "limit": 2},
+        {"path": ["prefix_list", "ip_addresses"], "limit": 2},
     ]

@@ -1,0 +1,367 @@
+"""A root field's selection compiled to one SQL statement that builds its JSON answer.
+
+The resolver path reads rows level by level and lets graphql-core build the answer one
+field at a time in Python (15–20 µs a field: most of a large answer's time). Here the
+validated selection becomes a single statement in which PostgreSQL builds the answer
+itself, and its text goes to the client as it is:
+
+- an object is ``json_build_object('key', value, …)`` over one row, its keys the
+  response keys (aliases) in selection order;
+- a to-one relation (reference, one-to-one reverse, each member of a one-of union) is a
+  ``LEFT JOIN LATERAL`` returning the related object's JSON, null when there is none;
+- a list (reverse relation, many-to-many, tags, a carried union list) is a ``LATERAL``
+  ``json_agg`` over at most ``max_nested_list + 1`` rows in the model's order; one row
+  past the ceiling tells the list was cut, and that flag travels up to the root as a
+  column (``_cut<N>``) so the response can say where lists were cut, as the resolver path
+  does;
+- counts are scalar subqueries; ``family`` is computed from the address.
+
+Row-level security applies because the statement runs as the request role on the
+request's transaction; per-type view grants are part of every table's policy, so a
+related object of a type the principal may not view reads as null (or is left out of a
+list), exactly as on the resolver path.
+
+A field the compiler cannot express (one computed in Python: a prefix's tree, a rack's
+units, a cable trace; a field with arguments) raises ``CannotCompile``: that root field
+is answered by the resolvers instead. Scalars are formatted as strawberry formats them
+(timestamps as Python's ``isoformat``, decimals as text), so both paths give the same
+JSON; ``tests/test_compiled.py`` and the test suite's shadow mode check it.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLIncludeDirective,
+    GraphQLObjectType,
+    GraphQLSchema,
+    GraphQLSkipDirective,
+    InlineFragmentNode,
+    NamedTypeNode,
+    SelectionSetNode,
+    is_abstract_type,
+)
+from graphql.execution.values import VariableValues, get_argument_values
+
+from models.registry import Kind, ModelSpec, ScalarSpec, spec_for, specs
+from models.tenancy import Tag, TaggedItem
+
+# json_build_object takes at most 100 arguments: 50 key/value pairs.
+_MOST_PAIRS = 50
+
+
+class CannotCompile(Exception):
+    """The selection needs a resolver; the message says which field."""
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(value: Any) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _iso_timestamp(column: str) -> str:
+    """``timestamptz`` as Python's ``datetime.isoformat()``: microseconds only when there
+    are any, the offset as ``+HH:MM`` (PostgreSQL's own JSON trims trailing zeros)."""
+    return (
+        f"(to_char({column}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN to_char({column}, 'US') = '000000' THEN ''"
+        f" ELSE to_char({column}, '.US') END || to_char({column}, 'TZH:TZM'))"
+    )
+
+
+def scalar_sql(scalar: ScalarSpec, column: str) -> str:
+    """A column as the JSON value strawberry would answer for it."""
+    if scalar.kind is Kind.datetime:
+        return _iso_timestamp(column)
+    if scalar.kind is Kind.decimal:
+        return f"({column})::text"  # GraphQL's Decimal is a string
+    return column
+
+
+@dataclass
+class Built:
+    """One object's JSON over a row source: the expression, the laterals it needs, and the
+    cut flags of the lists below it (flag number → boolean expression)."""
+
+    json: str
+    joins: list[str] = field(default_factory=list)
+    cuts: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass
+class RootPlan:
+    """The statement of one root field: SQL text before and after the page statement it
+    is written around, and the paths of the lists whose cut flags lead its answer, in the
+    resolver path's report order."""
+
+    before: str
+    after: str
+    cut_paths: list[list[str]]
+
+
+class Compiler:
+    """Compiles the selections of one operation (its fragments and variables)."""
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        fragments: dict[str, FragmentDefinitionNode],
+        variables: VariableValues,
+        cap: int,
+        overridden: dict[str, frozenset[str]],
+    ) -> None:
+        self.schema = schema
+        self.fragments = fragments
+        self.variables = variables
+        self.cap = cap
+        self.overridden = overridden
+        self.by_type = {f"{spec.type_name}Type": spec for spec in specs().values()}
+        self._aliases = itertools.count()
+        self.cut_paths: list[tuple[str, ...]] = []
+
+    # --- selections -----------------------------------------------------------------
+
+    def fields(self, runtime: GraphQLObjectType, nodes: Iterable[FieldNode]) -> dict[str, list[FieldNode]]:
+        """The fields the nodes select on an object of type ``runtime``, by response key,
+        through fragments and ``@skip``/``@include`` (what graphql-core would resolve)."""
+        grouped: dict[str, list[FieldNode]] = {}
+        for node in nodes:
+            if node.selection_set is not None:
+                self._collect(runtime, node.selection_set, grouped, set())
+        return grouped
+
+    def _collect(self, runtime: GraphQLObjectType, selection_set: SelectionSetNode, grouped: dict[str, list[FieldNode]], spread: set[str]) -> None:
+        for selection in selection_set.selections:
+            if not self._included(selection):
+                continue
+            if isinstance(selection, FieldNode):
+                key = selection.alias.value if selection.alias else selection.name.value
+                grouped.setdefault(key, []).append(selection)
+            elif isinstance(selection, InlineFragmentNode):
+                if self._applies(selection.type_condition, runtime):
+                    self._collect(runtime, selection.selection_set, grouped, spread)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = self.fragments.get(name)
+                if name in spread or fragment is None:
+                    continue
+                spread.add(name)
+                if self._applies(fragment.type_condition, runtime):
+                    self._collect(runtime, fragment.selection_set, grouped, spread)
+
+    def _included(self, node: Any) -> bool:
+        for directive in node.directives or ():
+            if directive.name.value == GraphQLSkipDirective.name and get_argument_values(GraphQLSkipDirective, directive, self.variables)["if"]:
+                return False
+            if directive.name.value == GraphQLIncludeDirective.name and not get_argument_values(GraphQLIncludeDirective, directive, self.variables)["if"]:
+                return False
+        return True
+
+    def _applies(self, condition: NamedTypeNode | None, runtime: GraphQLObjectType) -> bool:
+        if condition is None:
+            return True
+        named = self.schema.get_type(condition.name.value)
+        if named is runtime:
+            return True
+        return is_abstract_type(named) and self.schema.is_sub_type(named, runtime)
+
+    # --- objects --------------------------------------------------------------------
+
+    def _alias(self) -> str:
+        return f"t{next(self._aliases)}"
+
+    def _object_type(self, spec: ModelSpec) -> GraphQLObjectType:
+        named = self.schema.get_type(f"{spec.type_name}Type")
+        assert isinstance(named, GraphQLObjectType)
+        return named
+
+    def object(self, spec: ModelSpec, alias: str, nodes: list[FieldNode], path: tuple[str, ...]) -> Built:
+        """The JSON of one ``spec`` row (``alias``) for the fields ``nodes`` select."""
+        runtime = self._object_type(spec)
+        built = Built(json="")
+        pairs: list[tuple[str, str]] = []
+        for key, field_nodes in self.fields(runtime, nodes).items():
+            name = field_nodes[0].name.value
+            if any(node.arguments for node in field_nodes):
+                raise CannotCompile(f"{runtime.name}.{name} with arguments")
+            pairs.append((key, self._field(spec, alias, runtime, name, field_nodes, path, built)))
+        built.json = json_object(pairs)
+        return built
+
+    def _field(self, spec: ModelSpec, alias: str, runtime: GraphQLObjectType, name: str, nodes: list[FieldNode], path: tuple[str, ...], built: Built) -> str:
+        if name == "__typename":
+            return f"{_literal(runtime.name)}::text"
+        if name in self.overridden.get(spec.model.__name__, ()):
+            raise CannotCompile(f"{runtime.name}.{name} is computed by a resolver")
+        column = f"{alias}.{_quote(name)}"
+        scalar = spec.scalar(name)
+        if scalar is not None:
+            return scalar_sql(scalar, column)
+        if name == "family" and spec.family_column is not None:
+            return self._family(f"{alias}.{_quote(spec.family_column)}", nodes)
+        below = (*path, name)
+        ref = spec.ref(name)
+        if ref is not None:
+            target = spec_for(ref.target)
+            return self._one(target, nodes, below, built, f"{{t}}.id = {alias}.{_quote(ref.column)}")
+        for reverse in spec.reverse:
+            if reverse.name == name:
+                source = spec_for(reverse.source)
+                where = f"{{t}}.{_quote(reverse.column)} = {alias}.id"
+                if reverse.many:
+                    return self._list(source, nodes, below, built, where)
+                return self._one(source, nodes, below, built, where)
+        for count in spec.counts:
+            if count.name == name:
+                source = spec_for(count.source)
+                return f"(SELECT count(*) FROM {_quote(source.table.name)} c WHERE c.{_quote(count.column)} = {alias}.id)"
+        for relation in spec.many:
+            if relation.name == name:
+                link = self._alias()
+                joined = f"JOIN {_quote(relation.table)} {link} ON {link}.{_quote(relation.remote)} = {{t}}.id"
+                through = f"{link}.{_quote(relation.local)} = {alias}.id"
+                return self._list(spec_for(relation.target), nodes, below, built, through, joined=joined)
+        for one_of in spec.one_of:
+            if one_of.name == name:
+                return self._union_one(one_of.members, alias, nodes, below, built)
+        for carried in spec.inline:
+            if carried.name == name:
+                return self._carried(spec, carried, alias, nodes, below, built)
+        if name == "tags" and spec.tagged:
+            link = self._alias()
+            joined = f"JOIN {_quote(TaggedItem.__tablename__)} {link} ON {link}.tag_id = {{t}}.id AND {link}.object_type = {_literal(spec.type_key)}"
+            tagged = f"{link}.object_id = {alias}.id"
+            return self._list(spec_for(Tag.__name__), nodes, below, built, tagged, joined=joined, order=("name",))
+        raise CannotCompile(f"{runtime.name}.{name} has no SQL form")
+
+    def _family(self, column: str, nodes: list[FieldNode]) -> str:
+        runtime = self.schema.get_type("IPAddressFamilyType")
+        assert isinstance(runtime, GraphQLObjectType)
+        values = {
+            "value": f"family({column})",
+            "label": f"'IPv' || family({column})",
+            "__typename": f"{_literal(runtime.name)}::text",
+        }
+        return json_object([(key, values[field_nodes[0].name.value]) for key, field_nodes in self.fields(runtime, nodes).items()])
+
+    # --- relations ------------------------------------------------------------------
+
+    def _lateral(self, select: str, built: Built, cuts: dict[int, str]) -> str:
+        """Join ``select`` as a lateral; its cut flags are ORed into ``built``'s."""
+        name = f"l{next(self._aliases)}"
+        built.joins.append(f"LEFT JOIN LATERAL ({select}) {name} ON true")
+        for number in cuts:
+            flag = f"coalesce({name}._cut{number}, false)"
+            built.cuts[number] = f"({built.cuts[number]} OR {flag})" if number in built.cuts else flag
+        return name
+
+    @staticmethod
+    def _flag_columns(cuts: dict[int, str]) -> str:
+        return "".join(f", {expression} AS _cut{number}" for number, expression in cuts.items())
+
+    def _one(self, spec: ModelSpec, nodes: list[FieldNode], path: tuple[str, ...], built: Built, where: str) -> str:
+        """``where``: the condition on the related row, its alias written ``{t}``."""
+        alias = self._alias()
+        inner = self.object(spec, alias, nodes, path)
+        select = f"SELECT {inner.json} AS j{self._flag_columns(inner.cuts)} FROM {_quote(spec.table.name)} {alias} {' '.join(inner.joins)} WHERE {where.format(t=alias)}"
+        return f"{self._lateral(select, built, inner.cuts)}.j"
+
+    def _union_one(self, members: Iterable[tuple[str, str]], alias: str, nodes: list[FieldNode], path: tuple[str, ...], built: Built) -> str:
+        """A one-of reference: each member a lateral; a later member wins, as on the resolver path."""
+        values = []
+        for target, column in members:
+            values.append(self._one(spec_for(target), nodes, path, built, f"{{t}}.id = {alias}.{_quote(column)}"))
+        return f"coalesce({', '.join(reversed(values))})"
+
+    def _cut_number(self, path: tuple[str, ...]) -> int:
+        if path not in self.cut_paths:
+            self.cut_paths.append(path)
+        return self.cut_paths.index(path)
+
+    def _aggregate(self, items: str, built: Built, number: int, cuts: dict[int, str]) -> str:
+        """``json_agg`` of the first ``cap`` rows of ``items`` (which has ``j``, ``_place``
+        and the cut flags of each item), with this list's own flag and its items' flags."""
+        flags = f", count(*) > {self.cap} AS _cut{number}" + "".join(f", bool_or(q._cut{n}) AS _cut{n}" for n in cuts if n != number)
+        select = f"SELECT coalesce(json_agg(q.j ORDER BY q._place) FILTER (WHERE q._place <= {self.cap}), '[]'::json) AS j{flags} FROM ({items}) q"
+        return f"{self._lateral(select, built, {number: '', **{n: '' for n in cuts}})}.j"
+
+    def _list(
+        self, spec: ModelSpec, nodes: list[FieldNode], path: tuple[str, ...], built: Built, where: str, joined: str = "", order: tuple[str, ...] | None = None
+    ) -> str:
+        """``where`` and ``joined``: the condition on the related rows, and a join they need,
+        their alias written ``{t}``."""
+        number = self._cut_number(path)  # before the items': the report lists a list before its sublists
+        alias = self._alias()
+        inner = self.object(spec, alias, nodes, path)
+        ordering = ", ".join(f"{alias}.{_quote(name)}" for name in (*(order or spec.model.__ordering__), "id"))
+        items = (
+            f"SELECT {inner.json} AS j, row_number() OVER (ORDER BY {ordering}) AS _place{self._flag_columns(inner.cuts)}"
+            f" FROM {_quote(spec.table.name)} {alias} {joined.format(t=alias)} {' '.join(inner.joins)}"
+            f" WHERE {where.format(t=alias)} ORDER BY {ordering} LIMIT {self.cap + 1}"
+        )
+        return self._aggregate(items, built, number, inner.cuts)
+
+    def _carried(self, spec: ModelSpec, carried: Any, alias: str, nodes: list[FieldNode], path: tuple[str, ...], built: Built) -> str:
+        """A carried list of union items (a cable's ``a_terminations``): the rows of the
+        source whose parent is this object, each as the member it points at; rows whose
+        member is hidden are left out."""
+        number = self._cut_number(path)
+        source = spec_for(carried.source)
+        item = next(o for o in source.one_of if o.name == carried.item)
+        rows = self._alias()
+        holder = Built(json="")
+        value = self._union_one(item.members, rows, nodes, path, holder)
+        ordering = ", ".join(f"{rows}.{_quote(name)}" for name in (*source.model.__ordering__, "id"))
+        fixed = "".join(f" AND {rows}.{_quote(column)} = {_literal(v)}" for column, v in carried.fixed)
+        items = (
+            f"SELECT {value} AS j, row_number() OVER (ORDER BY {ordering}) AS _place{self._flag_columns(holder.cuts)}"
+            f" FROM {_quote(source.table.name)} {rows} {' '.join(holder.joins)}"
+            f" WHERE {rows}.{_quote(carried.parent)} = {alias}.id{fixed} AND {value} IS NOT NULL ORDER BY {ordering} LIMIT {self.cap + 1}"
+        )
+        return self._aggregate(items, built, number, holder.cuts)
+
+    # --- root fields ----------------------------------------------------------------
+
+    def root(self, spec: ModelSpec, nodes: list[FieldNode], key: str, many: bool, page_end: int, capped: bool) -> RootPlan:
+        """The statement answering root field ``key`` over the rows a page statement selects
+        (every column of ``spec``'s table, plus ``_place`` for a list), written around it.
+
+        It answers one text: a '0'/'1' per cut list (``cut_paths``: the root list's own
+        first when ``capped``), then the JSON. One value, so that the page statement can be
+        a SQLAlchemy statement embedded in it (its parameters processed as usual); for one
+        object, null unless exactly one row matched (else the resolvers answer)."""
+        alias = self._alias()
+        built = self.object(spec, alias, nodes, (key,))
+        joins = " ".join(built.joins)
+        paths = [list(path) for path in self.cut_paths]
+        if not many:
+            flags = "".join(f"{_digit(built.cuts.get(n, 'false'))} || " for n in range(len(paths)))
+            answer = f"SELECT {flags}({built.json})::text AS answer FROM "
+            return RootPlan(f"SELECT CASE WHEN count(*) = 1 THEN max(q.answer) END FROM ({answer}", f" {alias} {joins}) q", paths)
+        items = f"SELECT {built.json} AS j, {alias}._place{self._flag_columns(built.cuts)} FROM "
+        own = [f"count(*) > {page_end}"] if capped else []
+        flags = "".join(f"{_digit(flag)} || " for flag in own + [f"bool_or(q._cut{n})" if n in built.cuts else "false" for n in range(len(paths))])
+        answer = f"SELECT {flags}(coalesce(json_agg(q.j ORDER BY q._place) FILTER (WHERE q._place <= {page_end}), '[]'::json))::text FROM ("
+        return RootPlan(answer + items, f" {alias} {joins}) q", [[key]] + paths if capped else paths)
+
+
+def _digit(flag: str) -> str:
+    return f"(CASE WHEN {flag} THEN '1' ELSE '0' END)"
+
+
+def json_object(pairs: list[tuple[str, str]]) -> str:
+    """A JSON object with these keys, in this order. Beyond json_build_object's 50 pairs,
+    a one-row subquery's row_to_json (its column names are the keys)."""
+    if len(pairs) <= _MOST_PAIRS:
+        return "json_build_object(" + ", ".join(f"{_literal(key)}, {value}" for key, value in pairs) + ")"
+    columns = ", ".join(f"{value} AS {_quote(key)}" for key, value in pairs)
+    return f"(SELECT row_to_json(r) FROM (SELECT {columns}) r)"
