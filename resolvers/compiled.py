@@ -52,6 +52,7 @@ from graphql.execution.values import VariableValues, get_argument_values
 
 from models.registry import Kind, ModelSpec, ScalarSpec, spec_for, specs
 from models.tenancy import Tag, TaggedItem
+from resolvers.reads import Window, nested_window
 
 # json_build_object takes at most 100 arguments: 50 key/value pairs.
 _MOST_PAIRS = 50
@@ -191,13 +192,19 @@ class Compiler:
         pairs: list[tuple[str, str]] = []
         for key, field_nodes in self.fields(runtime, nodes).items():
             name = field_nodes[0].name.value
-            if any(node.arguments for node in field_nodes):
+            arguments = get_argument_values(runtime.fields[name], field_nodes[0], self.variables) if field_nodes[0].arguments else {}
+            if set(arguments) - {"pagination"}:
                 raise CannotCompile(f"{runtime.name}.{name} with arguments")
-            pairs.append((key, self._field(spec, alias, runtime, name, field_nodes, path, built)))
+            # Aliases of one key have equal arguments (validation); an error falls back.
+            window = nested_window(arguments.get("pagination"), self.cap)
+            pairs.append((key, self._field(spec, alias, runtime, name, field_nodes, path, built, window)))
         built.json = json_object(pairs)
         return built
 
-    def _field(self, spec: ModelSpec, alias: str, runtime: GraphQLObjectType, name: str, nodes: list[FieldNode], path: tuple[str, ...], built: Built) -> str:
+    def _field(
+        self, spec: ModelSpec, alias: str, runtime: GraphQLObjectType, name: str, nodes: list[FieldNode], path: tuple[str, ...], built: Built, window: Window
+    ) -> str:
+        """The SQL value of one field; ``window``: the page of a list field."""
         if name == "__typename":
             return f"{_literal(runtime.name)}::text"
         if name in self.overridden.get(spec.model.__name__, ()):
@@ -218,7 +225,7 @@ class Compiler:
                 source = spec_for(reverse.source)
                 where = f"{{t}}.{_quote(reverse.column)} = {alias}.id"
                 if reverse.many:
-                    return self._list(source, nodes, below, built, where)
+                    return self._list(source, nodes, below, built, window, where)
                 return self._one(source, nodes, below, built, where)
         for count in spec.counts:
             if count.name == name:
@@ -229,18 +236,18 @@ class Compiler:
                 link = self._alias()
                 joined = f"JOIN {_quote(relation.table)} {link} ON {link}.{_quote(relation.remote)} = {{t}}.id"
                 through = f"{link}.{_quote(relation.local)} = {alias}.id"
-                return self._list(spec_for(relation.target), nodes, below, built, through, joined=joined)
+                return self._list(spec_for(relation.target), nodes, below, built, window, through, joined=joined)
         for one_of in spec.one_of:
             if one_of.name == name:
                 return self._union_one(one_of.members, alias, nodes, below, built)
         for carried in spec.inline:
             if carried.name == name:
-                return self._carried(spec, carried, alias, nodes, below, built)
+                return self._carried(carried, alias, nodes, below, built, window)
         if name == "tags" and spec.tagged:
             link = self._alias()
             joined = f"JOIN {_quote(TaggedItem.__tablename__)} {link} ON {link}.tag_id = {{t}}.id AND {link}.object_type = {_literal(spec.type_key)}"
             tagged = f"{link}.object_id = {alias}.id"
-            return self._list(spec_for(Tag.__name__), nodes, below, built, tagged, joined=joined, order=("name",))
+            return self._list(spec_for(Tag.__name__), nodes, below, built, window, tagged, joined=joined, order=("name",))
         raise CannotCompile(f"{runtime.name}.{name} has no SQL form")
 
     def _family(self, column: str, nodes: list[FieldNode]) -> str:
@@ -287,34 +294,55 @@ class Compiler:
             self.cut_paths.append(path)
         return self.cut_paths.index(path)
 
-    def _aggregate(self, items: str, built: Built, number: int, cuts: dict[int, str]) -> str:
-        """``json_agg`` of the first ``cap`` rows of ``items`` (which has ``j``, ``_place``
-        and the cut flags of each item), with this list's own flag and its items' flags."""
-        flags = f", count(*) > {self.cap} AS _cut{number}" + "".join(f", bool_or(q._cut{n}) AS _cut{n}" for n in cuts if n != number)
-        select = f"SELECT coalesce(json_agg(q.j ORDER BY q._place) FILTER (WHERE q._place <= {self.cap}), '[]'::json) AS j{flags} FROM ({items}) q"
-        return f"{self._lateral(select, built, {number: '', **{n: '' for n in cuts}})}.j"
+    def _cut_flag(self, path: tuple[str, ...], window: Window) -> int | None:
+        """The number of a list's cut flag; None when the client chose its limit (no report)."""
+        return self._cut_number(path) if window.reported else None
+
+    @staticmethod
+    def _page(ordering: str, window: Window) -> str:
+        """The rows of a window, and one more that tells the list goes on."""
+        return f"ORDER BY {ordering} OFFSET {window.offset} LIMIT {window.limit + 1}"
+
+    def _aggregate(self, items: str, built: Built, number: int | None, cuts: dict[int, str], window: Window) -> str:
+        """``json_agg`` of the window's rows of ``items`` (which has ``j``, ``_place`` counted
+        from the list's start, and the cut flags of each item), with this list's own flag
+        and its items' flags."""
+        own = {number: f"count(*) > {window.limit}"} if number is not None else {}
+        flags = "".join(f", {expression} AS _cut{n}" for n, expression in own.items())
+        flags += "".join(f", bool_or(q._cut{n}) AS _cut{n}" for n in cuts)
+        end = window.offset + window.limit
+        select = f"SELECT coalesce(json_agg(q.j ORDER BY q._place) FILTER (WHERE q._place <= {end}), '[]'::json) AS j{flags} FROM ({items}) q"
+        return f"{self._lateral(select, built, {**own, **cuts})}.j"
 
     def _list(
-        self, spec: ModelSpec, nodes: list[FieldNode], path: tuple[str, ...], built: Built, where: str, joined: str = "", order: tuple[str, ...] | None = None
+        self,
+        spec: ModelSpec,
+        nodes: list[FieldNode],
+        path: tuple[str, ...],
+        built: Built,
+        window: Window,
+        where: str,
+        joined: str = "",
+        order: tuple[str, ...] | None = None,
     ) -> str:
         """``where`` and ``joined``: the condition on the related rows, and a join they need,
         their alias written ``{t}``."""
-        number = self._cut_number(path)  # before the items': the report lists a list before its sublists
+        number = self._cut_flag(path, window)  # before the items': the report lists a list before its sublists
         alias = self._alias()
         inner = self.object(spec, alias, nodes, path)
         ordering = ", ".join(f"{alias}.{_quote(name)}" for name in (*(order or spec.model.__ordering__), "id"))
         items = (
             f"SELECT {inner.json} AS j, row_number() OVER (ORDER BY {ordering}) AS _place{self._flag_columns(inner.cuts)}"
             f" FROM {_quote(spec.table.name)} {alias} {joined.format(t=alias)} {' '.join(inner.joins)}"
-            f" WHERE {where.format(t=alias)} ORDER BY {ordering} LIMIT {self.cap + 1}"
+            f" WHERE {where.format(t=alias)} {self._page(ordering, window)}"
         )
-        return self._aggregate(items, built, number, inner.cuts)
+        return self._aggregate(items, built, number, inner.cuts, window)
 
-    def _carried(self, spec: ModelSpec, carried: Any, alias: str, nodes: list[FieldNode], path: tuple[str, ...], built: Built) -> str:
+    def _carried(self, carried: Any, alias: str, nodes: list[FieldNode], path: tuple[str, ...], built: Built, window: Window) -> str:
         """A carried list of union items (a cable's ``a_terminations``): the rows of the
         source whose parent is this object, each as the member it points at; rows whose
         member is hidden are left out."""
-        number = self._cut_number(path)
+        number = self._cut_flag(path, window)
         source = spec_for(carried.source)
         item = next(o for o in source.one_of if o.name == carried.item)
         rows = self._alias()
@@ -325,9 +353,9 @@ class Compiler:
         items = (
             f"SELECT {value} AS j, row_number() OVER (ORDER BY {ordering}) AS _place{self._flag_columns(holder.cuts)}"
             f" FROM {_quote(source.table.name)} {rows} {' '.join(holder.joins)}"
-            f" WHERE {rows}.{_quote(carried.parent)} = {alias}.id{fixed} AND {value} IS NOT NULL ORDER BY {ordering} LIMIT {self.cap + 1}"
+            f" WHERE {rows}.{_quote(carried.parent)} = {alias}.id{fixed} AND {value} IS NOT NULL {self._page(ordering, window)}"
         )
-        return self._aggregate(items, built, number, holder.cuts)
+        return self._aggregate(items, built, number, holder.cuts, window)
 
     # --- root fields ----------------------------------------------------------------
 

@@ -40,23 +40,25 @@ def by_id(ctx: RequestContext, spec: ModelSpec) -> DataLoader:
     return ctx.loader(("id", spec.type_key), load)
 
 
-def by_column(ctx: RequestContext, spec: ModelSpec, column: str) -> DataLoader:
-    """Rows of ``spec`` grouped by the value of ``column`` (a reverse relation)."""
+def by_column(ctx: RequestContext, spec: ModelSpec, column: str, window: Any = None) -> DataLoader:
+    """Rows of ``spec`` grouped by the value of ``column`` (a reverse relation), in the
+    page ``window`` (resolvers.reads.Window; by default the first ``max_nested_list``)."""
     table = spec.table
+    offset, limit = (window.offset, window.limit) if window is not None else (0, ctx.settings.max_nested_list)
 
     async def load(keys: list[Any]) -> list[list[sa.Row]]:
-        # One row past the nested-list ceiling per parent, no more: prefetch cuts the list
-        # there and reports it (a container's 100,000 addresses are never all read).
+        # One row past the page per parent, no more: prefetch cuts the list there and
+        # reports it (a container's 100,000 addresses are never all read).
         place = sa.func.row_number().over(partition_by=table.c[column], order_by=spec.ordering).label("_place")
         ranked = sa.select(table, place).where(any_of(table.c[column], keys)).subquery()
-        within = ranked.c._place <= ctx.settings.max_nested_list + 1
+        within = sa.and_(ranked.c._place > offset, ranked.c._place <= offset + limit + 1)
         rows = await fetch(ctx, sa.select(*(ranked.c[c.name] for c in table.columns)).where(within).order_by(ranked.c[column], ranked.c._place))
         grouped: dict[Any, list[sa.Row]] = defaultdict(list)
         for row in rows:
             grouped[getattr(row, column)].append(row)
         return [grouped.get(key, []) for key in keys]
 
-    return ctx.loader(("column", spec.type_key, column), load)
+    return ctx.loader(("column", spec.type_key, column, offset, limit), load)
 
 
 def by_unique_column(ctx: RequestContext, spec: ModelSpec, column: str) -> DataLoader:

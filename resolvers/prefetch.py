@@ -20,6 +20,7 @@ from typing import Any
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
 from resolvers.context import RequestContext
+from resolvers.reads import Window, nested_window
 
 
 class Record:
@@ -73,7 +74,7 @@ def _computed_slot(field: str) -> str:
 class Relation:
     """How to batch-load one relation field of a type."""
 
-    loader: Callable[[RequestContext], Any]  # → a DataLoader whose load_fn answers a list of keys
+    loader: Callable[..., Any]  # (ctx[, window=]) → a DataLoader whose load_fn answers a list of keys
     key: str  # the record attribute that is the loader's key (``vrf_id``, ``id``)
     target: str | None  # type whose own relations may be prefetched below (None for leaves)
     many: bool
@@ -84,6 +85,9 @@ class Relation:
     raw: bool = False
     # The answers are records of several types, each marked with its type (TYPE_MARK).
     union: bool = False
+    # The loader takes ``window=``, a nested list's page (resolvers.reads.Window), and reads
+    # only those rows (and one more); other list loaders' answers are sliced.
+    windowed: bool = False
 
     def slot(self, field: str) -> str:
         return _computed_slot(field) if self.computed else field
@@ -154,21 +158,29 @@ async def prefetch(ctx: RequestContext, type_name: str, records: list[Record], s
     if not records:
         return
     relations = RELATIONS.get(type_name, {})
-    wanted: dict[str, list[Any]] = {}
+    cap = ctx.settings.max_nested_list
+    wanted: dict[tuple[str, Window | None], list[Any]] = {}
     for field in _fields(selections):
         relation = relations.get(field.name)
-        if relation is not None and not field.arguments:
-            # Aliases of one field share one load; their sub-selections are merged.
-            wanted.setdefault(field.name, []).extend(field.selections)
-    for name, sub_selections in wanted.items():
+        if relation is None:
+            continue
+        window = None
+        if isinstance(relation, Relation) and relation.many:
+            window = nested_window(field.arguments.get("pagination"), cap)
+        elif field.arguments:
+            continue
+        # Aliases of one field (and page) share one load; their sub-selections are merged.
+        wanted.setdefault((field.name, window), []).extend(field.selections)
+    for (name, window), sub_selections in wanted.items():
         relation = relations[name]
         if isinstance(relation, Arc):
             await _prefetch_arc(ctx, name, relation, records, sub_selections, path)
             continue
-        cap, cut = ctx.settings.max_nested_list, False
-        slot = relation.slot(name)
+        cut = False
+        slot = window.slot(name) if window is not None else relation.slot(name)
         keys = list({getattr(r, relation.key) for r in records} - {None})
-        answers = await relation.loader(ctx).load_fn(keys) if keys else []
+        loader = relation.loader(ctx, window=window) if relation.windowed else relation.loader(ctx)
+        answers = await loader.load_fn(keys) if keys else []
         converted: dict[int, Any] = {}
 
         def convert(row: Any) -> Any:
@@ -183,9 +195,11 @@ async def prefetch(ctx: RequestContext, type_name: str, records: list[Record], s
         by_key: dict[Any, Any] = {}
         children: list[Record] = []
         for key, answer in zip(keys, answers, strict=True):
-            if relation.many:
-                if len(answer) > cap:
-                    answer, cut = answer[:cap], True
+            if window is not None:
+                if not relation.windowed:
+                    answer = answer[window.offset :]
+                if len(answer) > window.limit:
+                    answer, cut = answer[: window.limit], cut or window.reported
                 value = [convert(row) for row in answer]
                 children.extend(value)
             else:
@@ -194,7 +208,7 @@ async def prefetch(ctx: RequestContext, type_name: str, records: list[Record], s
                     children.append(value)
             by_key[key] = value
         if cut:
-            ctx.report_cut([*path, name], cap)
+            ctx.report_cut([*path, name], window.limit if window is not None else cap)
         empty: Any = [] if relation.many else (0 if relation.raw else None)
         for record in records:
             record.__dict__[slot] = by_key.get(getattr(record, relation.key), empty)

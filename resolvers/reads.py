@@ -80,6 +80,48 @@ def needed_columns(spec: ModelSpec, names: set[str]) -> list[sa.Column[Any]] | N
 
 
 @dataclass(frozen=True)
+class Window:
+    """Which items of a nested list to answer: from ``offset``, at most ``limit``;
+    ``reported``: the ceiling, not the client, chose the limit, so a cut is reported."""
+
+    offset: int
+    limit: int
+    reported: bool
+
+    def slot(self, field: str) -> str:
+        """Where a record keeps this window of ``field`` (the whole default list: the name)."""
+        if self.reported:
+            return f"{field}@{self.offset}" if self.offset else field
+        return f"{field}@{self.offset}:{self.limit}"
+
+
+def nested_window(pagination: Any, ceiling: float) -> Window:
+    """The window a nested list's ``pagination`` argument asks for (an input object, or
+    the plain dict a selection carries), checked as a root list's is. Without a limit the
+    nested-list ceiling applies."""
+    read = pagination.get if isinstance(pagination, dict) else lambda name: getattr(pagination, name, None)
+    if _given(read("start")):
+        raise BadUserInput("pagination.start pages root lists; nested lists take offset and limit", field="pagination.start")
+    offset, limit = _count(read("offset")), _count(read("limit"))
+    if offset is not None and offset < 0:
+        raise BadUserInput("pagination.offset must not be negative", field="pagination.offset")
+    if limit is not None:
+        if limit < 0:
+            raise BadUserInput("pagination.limit must not be negative", field="pagination.limit")
+        if limit > ceiling:
+            raise BadUserInput(f"pagination.limit {limit} is over the nested-list ceiling of {ceiling}", field="pagination.limit")
+        return Window(offset or 0, limit, reported=False)
+    return Window(offset or 0, int(min(ceiling, 2**31)), reported=True)
+
+
+def _count(value: Any) -> int | None:
+    """An offset or limit as given: a number, or the text of a literal in a selection ("2")."""
+    if not _given(value):
+        return None
+    return int(value)
+
+
+@dataclass(frozen=True)
 class Page:
     """Which rows of a root list to answer: conditions, order, and the window. ``capped``:
     the page ceiling, not the client, chose ``limit``, so a longer list must be reported."""

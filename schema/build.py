@@ -12,6 +12,7 @@ import builtins
 import dataclasses
 import enum
 import ipaddress
+import math
 import re
 from datetime import date, datetime
 from decimal import Decimal
@@ -25,8 +26,9 @@ from strawberry.scalars import JSON
 from models.choices import IPAddressFamily
 from models.registry import Kind, ModelSpec, ScalarSpec, spec_for, specs
 from resolvers import loaders
-from resolvers.prefetch import TYPE_MARK, Arc, Relation, register
-from schema.lookups import LOOKUP_BY_KIND, BigInt, ContentTypeFilter, ObjectReferenceInput, lookup_input
+from resolvers.prefetch import RELATIONS, TYPE_MARK, Arc, Relation, register
+from resolvers.reads import nested_window
+from schema.lookups import LOOKUP_BY_KIND, BigInt, ContentTypeFilter, ObjectReferenceInput, OffsetPaginationInput, lookup_input
 
 
 @dataclasses.dataclass
@@ -142,7 +144,7 @@ def _relation_fields(spec: ModelSpec, types: dict[str, type]) -> dict[str, Any]:
     for reverse in spec.reverse:
         source = spec_for(reverse.source)
         if reverse.many:
-            relation = Relation(partial(loaders.by_column, spec=source, column=reverse.column), "id", reverse.source, many=True)
+            relation = Relation(partial(loaders.by_column, spec=source, column=reverse.column), "id", reverse.source, many=True, windowed=True)
             fields[reverse.name] = relation_annotation(owner, reverse.name, relation, list[types[reverse.source]])  # type: ignore[valid-type, name-defined]
         else:
             relation = Relation(partial(loaders.by_unique_column, spec=source, column=reverse.column), "id", reverse.source, many=False)
@@ -201,6 +203,25 @@ def _member_of_unions(type_name: str) -> Any:
     return is_type_of
 
 
+def _page_lists(owner: str, annotations: dict[str, Any], attributes: dict[str, Any]) -> None:
+    """Every list relation takes ``pagination`` (offset, limit): its field reads the page
+    prefetching stored for those arguments (resolvers.reads.Window.slot)."""
+    for name, relation in RELATIONS.get(owner, {}).items():
+        if isinstance(relation, Relation) and relation.many and name in annotations:
+            described = getattr(attributes.get(name), "description", None)
+            attributes[name] = _paged_field(name, annotations.pop(name), described)
+
+
+def _paged_field(name: str, annotation: Any, description: Optional[str]) -> Any:
+    def resolve(root: Any, pagination: Optional[OffsetPaginationInput] = None) -> Any:
+        return root.__dict__[nested_window(pagination, math.inf).slot(name)]
+
+    resolve.__annotations__["return"] = annotation
+    resolve.__name__ = name
+    more = " Without pagination.limit, at most DANBYTE_MAX_NESTED_LIST items (extensions.truncated says when a list is cut)."
+    return strawberry.field(resolver=resolve, description=(description or "") + more)
+
+
 def _fill(cls: type, annotations: dict[str, Any], attributes: dict[str, Any]) -> None:
     cls.__annotations__ = annotations
     for name, value in attributes.items():
@@ -231,6 +252,7 @@ def build_types(overrides: dict[str, Any]) -> dict[str, Generated]:
             OVERRIDDEN[name] = frozenset(extra_annotations) | frozenset(extra_attributes)
             annotations.update(extra_annotations)
             attributes.update(extra_attributes)
+        _page_lists(spec.model.__name__, annotations, attributes)
         _fill(types[name], annotations, attributes)
         strawberry.type(types[name], name=f"{spec.type_name}Type", description=(spec.model.__doc__ or "").strip() or None)
         if name in union_members:

@@ -87,8 +87,11 @@ def compiled_reads(roots: dict[str, Root]) -> type[SchemaExtension]:
             settings = getattr(ctx, "settings", None)
             document = context.graphql_document
             operation = get_operation_ast(document, context.operation_name) if document is not None else None
-            compiling = getattr(ctx, "raw_answers", False) and settings is not None and settings.compile_reads
-            if not (compiling and operation is not None and operation.operation == OperationType.QUERY):
+            if not (getattr(ctx, "raw_answers", False) and operation is not None and operation.operation == OperationType.QUERY):
+                yield
+                return
+            if not settings.compile_reads:
+                ctx.paths.update(dict.fromkeys(_direct_keys(operation), "resolvers: not compiled (DANBYTE_COMPILE_READS=0)"))
                 yield
                 return
             schema = context.schema._schema
@@ -97,7 +100,7 @@ def compiled_reads(roots: dict[str, Root]) -> type[SchemaExtension]:
                 yield
                 return
             fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}  # type: ignore[union-attr]
-            answers = await _answer(ctx, context.schema, operation, fragments, variables, roots, settings)
+            answers, keys = await _answer(ctx, context.schema, operation, fragments, variables, roots, settings)
             if answers and ctx.settings.compiler_shadow:
                 await _compare(ctx, schema, document, operation, answers, context.variables)
             rest = [s for s in operation.selection_set.selections if not (isinstance(s, FieldNode) and _key(s) in answers)]
@@ -108,8 +111,8 @@ def compiled_reads(roots: dict[str, Root]) -> type[SchemaExtension]:
             yield
             result = context.result
             if answers and isinstance(result, ExecutionResult) and result.data is not None:
-                order = [key for key in _keys(operation) if key in answers or key in result.data]
-                result.data = {key: RawJSON(answers[key]) if key in answers else result.data[key] for key in order}
+                data = result.data
+                result.data = {key: RawJSON(answers[key]) if key in answers else data[key] for key in keys if key in answers or key in data}
 
     return CompiledReads
 
@@ -118,12 +121,8 @@ def _key(node: FieldNode) -> str:
     return node.alias.value if node.alias else node.name.value
 
 
-def _keys(operation: OperationDefinitionNode) -> list[str]:
-    keys: list[str] = []
-    for selection in operation.selection_set.selections:
-        if isinstance(selection, FieldNode) and _key(selection) not in keys:
-            keys.append(_key(selection))
-    return keys
+def _direct_keys(operation: OperationDefinitionNode) -> list[str]:
+    return [_key(s) for s in operation.selection_set.selections if isinstance(s, FieldNode)]
 
 
 def _with_selections(document: Any, operation: OperationDefinitionNode, selections: list[Any]) -> Any:
@@ -146,9 +145,10 @@ async def _answer(
     variables: VariableValues,
     roots: dict[str, Root],
     settings: Any,
-) -> dict[str, str]:
-    """JSON text per response key of the root fields compiled and answered; the reason
-    each other root field takes the resolvers goes to ``ctx.paths``."""
+) -> tuple[dict[str, str], list[str]]:
+    """JSON text per response key of the root fields compiled and answered, and every
+    response key in the document's order; the reason each other root field takes the
+    resolvers goes to ``ctx.paths``."""
     graphql_schema = schema._schema
     query_type = graphql_schema.query_type
     assert query_type is not None
@@ -185,7 +185,7 @@ async def _answer(
             continue
         ctx.paths[key] = "sql"
         answers[key] = text
-    return answers
+    return answers, list(grouped)
 
 
 def _arguments(schema: Any, query_type: GraphQLObjectType, name: str, node: FieldNode, variables: VariableValues) -> dict[str, Any]:
