@@ -84,7 +84,7 @@ def compiled_reads(roots: dict[str, Root]) -> type[SchemaExtension]:
         async def on_execute(self) -> AsyncIterator[None]:
             context = self.execution_context
             ctx = context.context
-            settings = getattr(ctx, "settings", None)
+            settings = ctx.settings
             document = context.graphql_document
             operation = get_operation_ast(document, context.operation_name) if document is not None else None
             if not (getattr(ctx, "raw_answers", False) and operation is not None and operation.operation == OperationType.QUERY):
