@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Callable
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -66,9 +67,20 @@ async def create_bench_tenant(conn: AsyncConnection, label: str) -> tuple[uuid.U
     return org.id, tenant, key
 
 
-async def measure(app: Any, key: str, query: str, repeats: int, check: Callable[[dict[str, Any]], None] | None = None) -> tuple[float, float, int, float, int]:
-    """(median ms, p95 ms, SQL statements, SQL ms of the last run, bytes) over ``repeats`` runs
-    after one warm-up; ``check`` is given the warm-up's ``data``."""
+@dataclass(frozen=True)
+class Measured:
+    """One query's figures over repeated runs."""
+
+    median_ms: float
+    p95_ms: float
+    statements: int  # SQL statements of the last run
+    sql_ms: float  # SQL time of the last run
+    size_bytes: int
+    paths: str  # which path answered each root field ("sql", "resolvers: …")
+
+
+async def measure(app: Any, key: str, query: str, repeats: int, check: Callable[[dict[str, Any]], None] | None = None) -> Measured:
+    """Figures over ``repeats`` runs after one warm-up; ``check`` is given the warm-up's ``data``."""
     transport = httpx.ASGITransport(app=app)
     headers = {"Authorization": f"Bearer {key}", "X-Danbyte-Debug": "1"}
     async with httpx.AsyncClient(transport=transport, base_url="http://bench", timeout=None) as client:
@@ -87,7 +99,8 @@ async def measure(app: Any, key: str, query: str, repeats: int, check: Callable[
         extensions = response.json()["extensions"]
     timings.sort()
     p95 = timings[min(len(timings) - 1, int(round(0.95 * (len(timings) - 1))))]
-    return statistics.median(timings), p95, extensions["sql_statements"], extensions["sql_ms"], size
+    paths = ", ".join(sorted({path.split(":")[0] for path in extensions.get("paths", {}).values()}))
+    return Measured(statistics.median(timings), p95, extensions["sql_statements"], extensions["sql_ms"], size, paths)
 
 
 def memory_mb() -> dict[str, float]:

@@ -432,7 +432,7 @@ async def run(database_url: str, redis_url: str, shape: Shape, repeats: int) -> 
 
     app = create_app(database_url, redis_url, settings)
     before = memory_mb()
-    print(f"{'query':42} {'median ms':>10} {'p95 ms':>9} {'SQL':>5} {'SQL ms':>8} {'KB':>8} {'1 SQL ms':>9}")
+    print(f"{'query':42} {'median ms':>10} {'p95 ms':>9} {'SQL':>5} {'SQL ms':>8} {'KB':>8} {'1 SQL ms':>9} {'ratio':>6}  path")
     for name, query in QUERIES.items():
         answered: list[dict[str, Any]] = []
         checks = checker(shape, query)
@@ -441,11 +441,14 @@ async def run(database_url: str, redis_url: str, shape: Shape, repeats: int) -> 
             checks(data)
             answered.append(data)
 
-        median, p95, statements, sql_ms, size_bytes = await measure(app, result.key, query, repeats, check=keep)
+        m = await measure(app, result.key, query, repeats, check=keep)
         floor, document = hand_written_ms(database_url, HAND_WRITTEN[name], result.tenant_id, repeats)
         same = "same" if json.loads(document)["data"] == answered[0] else "DIFFERENT"
-        print(f"{name:42} {median:10.1f} {p95:9.1f} {statements:5d} {sql_ms:8.1f} {size_bytes / 1024:8.1f} {floor:9.1f} ({same} document)")
-    print("(1 SQL ms: the same document from one hand-written statement, median, as the database owner)")
+        print(
+            f"{name:42} {m.median_ms:10.1f} {m.p95_ms:9.1f} {m.statements:5d} {m.sql_ms:8.1f} {m.size_bytes / 1024:8.1f} {floor:9.1f}"
+            f" {m.median_ms / floor:5.1f}x  {m.paths} ({same} document)"
+        )
+    print("(1 SQL ms: the same document from one hand-written statement, median, as the database owner; ratio: median / that)")
     first = next(iter(QUERIES))
     p95, errors = await concurrent_p95(app, result.key, QUERIES[first], CONCURRENT_CLIENTS, repeats)
     print(f"{CONCURRENT_CLIENTS} concurrent clients, {first}: p95 {p95:.1f} ms, {errors} errors")
@@ -456,6 +459,22 @@ async def run(database_url: str, redis_url: str, shape: Shape, repeats: int) -> 
         f"{before['VmRSS']:.0f} MiB before the first query); VmRSS/VmHWM of this process, which serves the ASGI app "
         "in-process with the benchmark client (the loader ran in a child process)"
     )
+    await resolver_figures(database_url, redis_url, settings, result.key, max(1, repeats // 3))
+
+
+async def resolver_figures(database_url: str, redis_url: str, settings: Any, key: str, repeats: int) -> None:
+    """The same queries with the SQL compiler off (DANBYTE_COMPILE_READS=0): what the
+    resolvers alone take, for comparison."""
+    import dataclasses
+
+    from danbyte.app import create_app
+
+    app = create_app(database_url, redis_url, dataclasses.replace(settings, compile_reads=False))
+    print(f"resolvers only (DANBYTE_COMPILE_READS=0), median of {repeats}:")
+    for name, query in QUERIES.items():
+        m = await measure(app, key, query, repeats)
+        print(f"  {name:42} {m.median_ms:10.1f} ms, {m.statements} SQL statements")
+    await app.state.danbyte.close()
 
 
 def hand_written_ms(database_url: str, statement: str, tenant_id: uuid.UUID, repeats: int) -> tuple[float, str]:

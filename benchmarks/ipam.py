@@ -99,10 +99,10 @@ async def run(database_url: str, redis_url: str, sizes: list[int], repeats: int)
     for size in sizes:
         key, seconds, rows = await load(database_url, size)
         print(f"\n== {size:,} prefixes: loaded {rows:,} rows in {seconds:.1f} s ({rows / seconds:,.0f} rows/s)")
-        print(f"{'query':40} {'median ms':>10} {'p95 ms':>9} {'SQL':>5} {'SQL ms':>8} {'KB':>8}")
+        print(f"{'query':40} {'median ms':>10} {'p95 ms':>9} {'SQL':>5} {'SQL ms':>8} {'KB':>8}  path")
         for name, query in QUERIES.items():
-            median, p95, statements, sql_ms, size_bytes = await measure(app, key, query, repeats)
-            print(f"{name:40} {median:10.1f} {p95:9.1f} {statements:5d} {sql_ms:8.1f} {size_bytes / 1024:8.1f}")
+            m = await measure(app, key, query, repeats)
+            print(f"{name:40} {m.median_ms:10.1f} {m.p95_ms:9.1f} {m.statements:5d} {m.sql_ms:8.1f} {m.size_bytes / 1024:8.1f}  {m.paths}")
     key, _, _ = await load(database_url, 1)
     for batch in (1, 500):
         rate = await batch_rate(app, key, batch, total=2000)

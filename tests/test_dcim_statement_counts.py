@@ -83,5 +83,6 @@ async def test_benchmark_loader_at_a_tiny_size(app, database_url):
     assert rows["rack"] == 2 and rows["vlan"] == 2 * 2 and rows["prefix"] == 2 * (1 + 2 + 3)
     assert result.phases["Device (+ stamped interfaces)"].objects == 6
     for query in QUERIES.values():
-        median, p95, statements, _, size = await measure(app, result.key, query, 1, check=checker(shape, query))
-        assert statements > 0 and size > 0 and p95 >= median
+        measured = await measure(app, result.key, query, 1, check=checker(shape, query))
+        assert measured.statements > 0 and measured.size_bytes > 0 and measured.p95_ms >= measured.median_ms
+        assert measured.paths == "sql"
