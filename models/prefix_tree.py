@@ -20,6 +20,28 @@ _SAME_SPACE = "{a}.tenant_id = {b}.tenant_id AND {a}.vrf_id IS NOT DISTINCT FROM
 _IP_IN_PREFIX = "ip.address && p.prefix AND host(ip.address)::inet <<= p.prefix"
 
 
+# The same relations written for one row at a time, for the SQL compiler
+# (resolvers/compiled.py): ``{s}`` is the prefix or address answered, ``{t}`` the related
+# row. They must agree with the batch statements below (tests/test_compiled.py compares
+# the answers).
+PARENT_OF = (
+    "{t}.id = (SELECT p.id FROM prefix p WHERE " + _SAME_SPACE.format(a="p", b="{s}") + " AND p.prefix >> {s}.prefix ORDER BY masklen(p.prefix) DESC LIMIT 1)"
+)
+CHILD_OF = (
+    _SAME_SPACE.format(a="{t}", b="{s}")
+    + " AND {t}.prefix << {s}.prefix AND NOT EXISTS (SELECT 1 FROM prefix m WHERE "
+    + _SAME_SPACE.format(a="m", b="{s}")
+    + " AND m.prefix << {s}.prefix AND {t}.prefix << m.prefix)"
+)
+DEPTH_OF = "(SELECT count(*) FROM prefix p WHERE " + _SAME_SPACE.format(a="p", b="{s}") + " AND p.prefix >> {s}.prefix)"
+ADDRESS_IN = _SAME_SPACE.format(a="{t}", b="{s}") + " AND {t}.address && {s}.prefix AND host({t}.address)::inet <<= {s}.prefix"
+PREFIX_OF_ADDRESS = (
+    "{t}.id = (SELECT p.id FROM prefix p WHERE "
+    + _SAME_SPACE.format(a="p", b="{s}")
+    + " AND p.prefix >>= host({s}.address)::inet ORDER BY masklen(p.prefix) DESC LIMIT 1)"
+)
+
+
 def _typed(sql: str, table: sa.Table) -> sa.TextualSelect:
     return sa.text(sql).columns(sa.column("owner_key", sa.Uuid()), *table.c)
 
@@ -72,7 +94,7 @@ def contained_ips() -> sa.TextualSelect:
         f"""
         SELECT p.id AS owner_key, ip.* FROM prefix p
         JOIN ip_address ip ON {_SAME_SPACE.format(a="ip", b="p")} AND {_IP_IN_PREFIX}
-        WHERE p.id = ANY(:ids) ORDER BY ip.address
+        WHERE p.id = ANY(:ids) ORDER BY ip.address, ip.id
         """,
         table_of(IPAddress),
     )

@@ -64,6 +64,35 @@ class CannotCompile(Exception):
     """The selection needs a resolver; the message says which field."""
 
 
+@dataclass(frozen=True)
+class SqlValue:
+    """A derived scalar written as this SQL (``{s}``: the alias of the row answered)."""
+
+    sql: str
+
+
+@dataclass(frozen=True)
+class SqlRelation:
+    """A derived relation: the rows of ``target`` meeting ``where`` (``{s}``: the row
+    answered, ``{t}``: the related row), one (at most one row matches) or a list in
+    ``order`` (the target's own by default)."""
+
+    target: str
+    where: str
+    many: bool
+    order: tuple[str, ...] | None = None
+
+
+# (model, field) → the SQL form of a field its override computes; registered by the
+# domain next to the override (schema/overrides.py). A computed field without one sends
+# its root field to the resolvers.
+SQL_FORMS: dict[tuple[str, str], SqlValue | SqlRelation] = {}
+
+
+def register_sql(owner: str, field: str, form: SqlValue | SqlRelation) -> None:
+    SQL_FORMS[owner, field] = form
+
+
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -209,6 +238,9 @@ class Compiler:
         """The SQL value of one field; ``window``: the page of a list field."""
         if name == "__typename":
             return f"{_literal(runtime.name)}::text"
+        form = SQL_FORMS.get((spec.model.__name__, name))
+        if form is not None:
+            return self._derived(form, alias, nodes, (*path, name), built, window)
         if name in self.overridden.get(spec.model.__name__, ()):
             raise CannotCompile(f"{runtime.name}.{name} is computed by a resolver")
         column = f"{alias}.{_quote(name)}"
@@ -236,7 +268,7 @@ class Compiler:
         for relation in spec.many:
             if relation.name == name:
                 link = self._alias()
-                joined = f"JOIN {_quote(relation.table)} {link} ON {link}.{_quote(relation.remote)} = {{t}}.id"
+                joined = f"JOIN {_quote(relation.table)} {link} ON {link}.{_quote(relation.remote)} = " + "{t}.id"
                 through = f"{link}.{_quote(relation.local)} = {alias}.id"
                 return self._list(spec_for(relation.target), nodes, below, built, window, through, joined=joined)
         for one_of in spec.one_of:
@@ -247,10 +279,18 @@ class Compiler:
                 return self._carried(carried, alias, nodes, below, built, window)
         if name == "tags" and spec.tagged:
             link = self._alias()
-            joined = f"JOIN {_quote(TaggedItem.__tablename__)} {link} ON {link}.tag_id = {{t}}.id AND {link}.object_type = {_literal(spec.type_key)}"
+            joined = f"JOIN {_quote(TaggedItem.__tablename__)} {link} ON {link}.tag_id = " + "{t}.id" + f" AND {link}.object_type = {_literal(spec.type_key)}"
             tagged = f"{link}.object_id = {alias}.id"
             return self._list(spec_for(Tag.__name__), nodes, below, built, window, tagged, joined=joined, order=("name",))
         raise CannotCompile(f"{runtime.name}.{name} has no SQL form")
+
+    def _derived(self, form: SqlValue | SqlRelation, alias: str, nodes: list[FieldNode], path: tuple[str, ...], built: Built, window: Window) -> str:
+        if isinstance(form, SqlValue):
+            return form.sql.replace("{s}", alias)
+        target, where = spec_for(form.target), form.where.replace("{s}", alias)
+        if form.many:
+            return self._list(target, nodes, path, built, window, where, order=form.order)
+        return self._one(target, nodes, path, built, where)[0]
 
     def _family(self, column: str, nodes: list[FieldNode]) -> str:
         runtime = self.schema.get_type("IPAddressFamilyType")
@@ -284,7 +324,7 @@ class Compiler:
         null without a row; the alias)."""
         alias = self._alias()
         inner = self.object(spec, alias, nodes, path)
-        built.joins.append(f"LEFT JOIN {_quote(spec.table.name)} {alias} ON {where.format(t=alias)}")
+        built.joins.append(f"LEFT JOIN {_quote(spec.table.name)} {alias} ON {where.replace('{t}', alias)}")
         built.joins.extend(inner.joins)
         self._merge_cuts(built, inner.cuts)
         return f"CASE WHEN {alias}.id IS NULL THEN NULL ELSE {inner.json} END", alias
@@ -343,8 +383,8 @@ class Compiler:
         ordering = ", ".join(f"{alias}.{_quote(name)}" for name in (*(order or spec.model.__ordering__), "id"))
         items = (
             f"SELECT {inner.json} AS j, row_number() OVER (ORDER BY {ordering}) AS _place{self._flag_columns(inner.cuts)}"
-            f" FROM {_quote(spec.table.name)} {alias} {joined.format(t=alias)} {' '.join(inner.joins)}"
-            f" WHERE {where.format(t=alias)} {self._page(ordering, window)}"
+            f" FROM {_quote(spec.table.name)} {alias} {joined.replace('{t}', alias)} {' '.join(inner.joins)}"
+            f" WHERE {where.replace('{t}', alias)} {self._page(ordering, window)}"
         )
         return self._aggregate(items, built, number, inner.cuts, window)
 

@@ -11,8 +11,10 @@ from typing import Any, Optional
 
 import strawberry
 
+from models import prefix_tree
 from models.registry import specs
 from resolvers import ipam
+from resolvers.compiled import SqlRelation, SqlValue, register_sql
 from resolvers.prefetch import MISSING, Relation, prefetched, register
 from schema.build import relation_annotation
 from schema.cabling import cabled_fields
@@ -47,6 +49,11 @@ def _utilisation(root: Any, answer: Any) -> Optional[float]:
 
 def prefix_fields(types: dict[str, type]) -> tuple[dict[str, Any], dict[str, Any]]:
     prefix_type, ip_type = types["Prefix"], types["IPAddress"]
+    # The tree as the SQL compiler writes it, one prefix at a time (resolvers/compiled.py).
+    register_sql("Prefix", "parent", SqlRelation("Prefix", prefix_tree.PARENT_OF, many=False))
+    register_sql("Prefix", "children", SqlRelation("Prefix", prefix_tree.CHILD_OF, many=True, order=("prefix",)))
+    register_sql("Prefix", "ip_addresses", SqlRelation("IPAddress", prefix_tree.ADDRESS_IN, many=True, order=("address",)))
+    register_sql("Prefix", "depth", SqlValue(prefix_tree.DEPTH_OF))
 
     @strawberry.field(description="Unused host addresses, lowest first.")
     async def available_ips(root: Any, info: strawberry.Info, limit: int = 10) -> list[str]:
@@ -98,6 +105,7 @@ def prefix_fields(types: dict[str, type]) -> tuple[dict[str, Any], dict[str, Any
 
 
 def ip_address_fields(types: dict[str, type]) -> tuple[dict[str, Any], dict[str, Any]]:
+    register_sql("IPAddress", "prefix", SqlRelation("Prefix", prefix_tree.PREFIX_OF_ADDRESS, many=False))
     relation = Relation(ipam.containing_prefix_loader, "id", "Prefix", many=False)
     annotations = {"prefix": relation_annotation("IPAddress", "prefix", relation, Optional[types["Prefix"]])}  # noqa: F821 (a dict key)
     attributes = {

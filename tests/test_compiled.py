@@ -17,6 +17,7 @@ import pytest
 from dcim_lab import Lab
 from factories import change_settings
 
+from resolvers.compiled import SQL_FORMS
 from schema.build import OVERRIDDEN
 
 INTROSPECTION = """{ __schema { types { name kind possibleTypes { name }
@@ -45,7 +46,9 @@ async def build(api: Any, tenant: Any) -> dict[str, str]:
     await lab.make("ip_address", address="192.0.2.2/32", description="nowhere")
     await lab.make("ip_address", address="2001:db8::1/64", assigned_object={"type": "dcim.interface", "id": by_device[second, "eth1"]})
     await lab.make("prefix", prefix="192.0.2.0/24", vrf=vrf, scope={"type": "dcim.site", "id": zurich})
+    await lab.make("prefix", prefix="192.0.0.0/16", vrf=vrf, status="STATUS_CONTAINER")
     await lab.make("prefix", prefix="2001:db8::/48")
+    await lab.make("prefix", prefix="2001:db8::/32", description="the tree's root")
     ends = {
         "a_terminations": [{"type": "dcim.interface", "id": by_device[first, "eth1"]}],
         "b_terminations": [{"type": "dcim.interface", "id": by_device[second, "eth0"]}],
@@ -75,7 +78,8 @@ class Schema:
     def fields(self, type_name: str) -> list[tuple[str, str, str, bool]]:
         """(field, its type, its kind, whether it pages) of the fields the compiler answers
         (no arguments but a list's pagination, not computed in Python)."""
-        computed = OVERRIDDEN.get(self.model(type_name), frozenset())
+        model = self.model(type_name)
+        computed = OVERRIDDEN.get(model, frozenset()) - {field for owner, field in SQL_FORMS if owner == model}
         chosen = []
         for field in self.types[type_name]["fields"] or []:
             name, kind, _ = self.named(field["type"])
@@ -221,16 +225,16 @@ async def test_a_relation_to_a_type_the_reader_may_not_view_reads_null(api, org)
 
 async def test_a_document_mixing_both_paths_keeps_its_order(api, org):
     await build(api, org.tenant_ids[0])
-    query = "{ me { id } a: site_list { name } prefix_list { prefix depth } b: vrf_list { name } ...R } fragment R on Query { rack_list { name } }"
+    query = "{ me { id } a: site_list { name } prefix_list { prefix utilisation } b: vrf_list { name } ...R } fragment R on Query { rack_list { name } }"
     body = await api.query(query, headers={"X-Danbyte-Debug": "1"})
     assert not body.get("errors"), body
     assert list(body["data"]) == ["me", "a", "prefix_list", "b", "rack_list"]
     paths = body["extensions"]["paths"]
     assert paths["a"] == paths["b"] == "sql"
-    assert paths["prefix_list"] == "resolvers: PrefixType.depth is computed by a resolver"
+    assert paths["prefix_list"] == "resolvers: PrefixType.utilisation is computed by a resolver"
     assert paths["rack_list"] == "resolvers: selected through a fragment"
     assert paths["me"] == "resolvers: not a generated root field"
-    assert sorted(p["prefix"] for p in body["data"]["prefix_list"]) == ["192.0.2.0/24", "2001:db8::/48"]
+    assert sorted(p["prefix"] for p in body["data"]["prefix_list"]) == ["192.0.0.0/16", "192.0.2.0/24", "2001:db8::/32", "2001:db8::/48"]
 
 
 async def test_paths_are_told_to_administrators_who_ask_only(api, org):
@@ -253,6 +257,18 @@ async def test_a_cut_root_list_and_nested_lists_say_so_from_sql(api, app, org, m
     assert body["extensions"]["truncated"] == [{"path": ["device_type_list", "interfacetemplates"], "limit": 1}]
     body = await api.query("{ site_list { name } }")
     assert body["extensions"]["truncated"] == [{"path": ["site_list"], "limit": 1}]
+
+
+async def test_the_prefix_tree_compiles(api, org):
+    await build(api, org.tenant_ids[0])
+    query = "{ prefix_list { prefix depth parent { prefix } children { prefix } ip_addresses { address prefix { prefix } } } }"
+    body = await api.query(query, headers={"X-Danbyte-Debug": "1"})
+    assert body["extensions"]["paths"] == {"prefix_list": "sql"}
+    tree = {p["prefix"]: p for p in body["data"]["prefix_list"]}
+    assert tree["192.0.2.0/24"]["depth"] == 1 and tree["192.0.2.0/24"]["parent"] == {"prefix": "192.0.0.0/16"}
+    assert tree["192.0.0.0/16"]["children"] == [{"prefix": "192.0.2.0/24"}]
+    assert tree["192.0.2.0/24"]["ip_addresses"] == [{"address": "192.0.2.1/24", "prefix": {"prefix": "192.0.2.0/24"}}]
+    assert tree["2001:db8::/32"]["children"] == [{"prefix": "2001:db8::/48"}] and tree["2001:db8::/32"]["parent"] is None
 
 
 @pytest.mark.parametrize("compiled", [True, False], ids=["sql", "resolvers"])
