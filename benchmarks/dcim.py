@@ -16,12 +16,16 @@ device's own interface), one transaction per site:
   paired 2k with 2k+1, each pair joined by 2 cables between their last two interfaces.
 
 Prints the load rate (rows created per second, and per object kind the seconds and SQL
-statements the write path spent), then for each query over all devices the latency
-(median and p95 over ``--repeats`` runs after a warm-up), SQL statements per request
-(X-Danbyte-Debug), SQL time and response size, and the resident set size of this
-process after the runs: the ASGI app is served in-process (httpx's ASGI transport, as in
-benchmarks/ipam.py), so that is the server's RSS together with the benchmark client's;
-the loader runs in a child process so it does not count.
+statements the write path spent), then for each query (issue 8's four: devices with four
+relations, devices' interfaces and addresses, prefixes with their scope union, addresses
+with their assigned-object union) the latency (median and p95 over ``--repeats`` runs
+after a warm-up), SQL statements per request (X-Danbyte-Debug), SQL time, response size,
+the time of one hand-written statement returning the same document and the ratio to it,
+and which path answered (the SQL compiler, or the resolvers); then the p95 of 8
+concurrent clients, the resident set size of this process after the runs, and the same
+queries with the compiler off. The ASGI app is served in-process (httpx's ASGI
+transport, as in benchmarks/ipam.py), so the RSS is the server's together with the
+benchmark client's; the loader runs in a child process so it does not count.
 
 Lists are capped by the page ceiling (DANBYTE_MAX_PAGE_SIZE, default 1000): the bench
 raises it for its server to the number of devices, so one request returns all of them.
