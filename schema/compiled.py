@@ -39,6 +39,7 @@ from graphql import (
 )
 from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.visitors import InternalTraversal
 from strawberry.extensions import SchemaExtension
 from strawberry.types.arguments import convert_arguments
 
@@ -223,10 +224,13 @@ async def _run(ctx: Any, compiler: Compiler, root: Root, nodes: list[FieldNode],
 
 class _Around(sa.sql.expression.ColumnElement[str]):
     """SQL text written around a SQLAlchemy statement, as one value: the statement's
-    parameters are bound and processed by SQLAlchemy as anywhere else."""
+    parameters are bound and processed by SQLAlchemy as anywhere else, and the compiled
+    form is cached by SQLAlchemy (the texts and the statement's shape are its key), so a
+    repeated query is not compiled again."""
 
-    inherit_cache = False
+    inherit_cache = True
     type = sa.Text()
+    _traverse_internals = [("before", InternalTraversal.dp_string), ("inner", InternalTraversal.dp_clauseelement), ("after", InternalTraversal.dp_string)]
 
     def __init__(self, before: str, inner: sa.Select[Any], after: str) -> None:
         # The driver takes %(name)s parameters: a bare % in the text would be one.
