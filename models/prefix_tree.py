@@ -23,21 +23,26 @@ _IP_IN_PREFIX = "ip.address && p.prefix AND host(ip.address)::inet <<= p.prefix"
 # The same relations written for one row at a time, for the SQL compiler
 # (resolvers/compiled.py): ``{s}`` is the prefix or address answered, ``{t}`` the related
 # row. They must agree with the batch statements below (tests/test_compiled.py compares
-# the answers).
+# the answers). The space is compared as a row, which no index serves: the planner
+# otherwise ANDs the GiST probe (two rows) with the tenant index (every row of the
+# tenant), 14x slower per probe at 100,000 addresses.
+_SAME_SPACE_ROW = "({a}.tenant_id, {a}.vrf_id) IS NOT DISTINCT FROM ({b}.tenant_id, {b}.vrf_id)"
 PARENT_OF = (
-    "{t}.id = (SELECT p.id FROM prefix p WHERE " + _SAME_SPACE.format(a="p", b="{s}") + " AND p.prefix >> {s}.prefix ORDER BY masklen(p.prefix) DESC LIMIT 1)"
+    "{t}.id = (SELECT p.id FROM prefix p WHERE "
+    + _SAME_SPACE_ROW.format(a="p", b="{s}")
+    + " AND p.prefix >> {s}.prefix ORDER BY masklen(p.prefix) DESC LIMIT 1)"
 )
 CHILD_OF = (
-    _SAME_SPACE.format(a="{t}", b="{s}")
+    _SAME_SPACE_ROW.format(a="{t}", b="{s}")
     + " AND {t}.prefix << {s}.prefix AND NOT EXISTS (SELECT 1 FROM prefix m WHERE "
-    + _SAME_SPACE.format(a="m", b="{s}")
+    + _SAME_SPACE_ROW.format(a="m", b="{s}")
     + " AND m.prefix << {s}.prefix AND {t}.prefix << m.prefix)"
 )
-DEPTH_OF = "(SELECT count(*) FROM prefix p WHERE " + _SAME_SPACE.format(a="p", b="{s}") + " AND p.prefix >> {s}.prefix)"
-ADDRESS_IN = _SAME_SPACE.format(a="{t}", b="{s}") + " AND {t}.address && {s}.prefix AND host({t}.address)::inet <<= {s}.prefix"
+DEPTH_OF = "(SELECT count(*) FROM prefix p WHERE " + _SAME_SPACE_ROW.format(a="p", b="{s}") + " AND p.prefix >> {s}.prefix)"
+ADDRESS_IN = _SAME_SPACE_ROW.format(a="{t}", b="{s}") + " AND {t}.address && {s}.prefix AND host({t}.address)::inet <<= {s}.prefix"
 PREFIX_OF_ADDRESS = (
     "{t}.id = (SELECT p.id FROM prefix p WHERE "
-    + _SAME_SPACE.format(a="p", b="{s}")
+    + _SAME_SPACE_ROW.format(a="p", b="{s}")
     + " AND p.prefix >>= host({s}.address)::inet ORDER BY masklen(p.prefix) DESC LIMIT 1)"
 )
 
