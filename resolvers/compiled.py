@@ -171,6 +171,12 @@ class Compiler:
                 self._collect(runtime, node.selection_set, grouped, set())
         return grouped
 
+    def root_fields(self, query_type: GraphQLObjectType, selection_set: SelectionSetNode) -> dict[str, list[FieldNode]]:
+        """An operation's root fields by response key, as ``fields`` collects them."""
+        grouped: dict[str, list[FieldNode]] = {}
+        self._collect(query_type, selection_set, grouped, set())
+        return grouped
+
     def _collect(self, runtime: GraphQLObjectType, selection_set: SelectionSetNode, grouped: dict[str, list[FieldNode]], spread: set[str]) -> None:
         for selection in selection_set.selections:
             if not self._included(selection):

@@ -95,6 +95,16 @@ class RequestContext:
                 self._read_conn = conn
             return await work(self._read_conn)
 
+    async def abandon(self) -> None:
+        """Roll the read transaction back (a statement failed in it, so it is aborted);
+        the next read opens a new one."""
+        async with self._lock:
+            if self._read_stack is not None:
+                stack, self._read_stack, self._read_conn = self._read_stack, None, None
+                # Exiting with an exception makes the transaction roll back (not commit).
+                failed = RuntimeError("read transaction abandoned")
+                await stack.__aexit__(type(failed), failed, None)
+
     async def close(self) -> None:
         async with self._lock:  # after any statement still running for a cancelled field
             if self._read_stack is not None:

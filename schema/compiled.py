@@ -154,8 +154,7 @@ async def _answer(
     query_type = graphql_schema.query_type
     assert query_type is not None
     probe = Compiler(graphql_schema, fragments, variables, settings.max_nested_list, OVERRIDDEN)
-    grouped: dict[str, list[FieldNode]] = {}
-    probe._collect(query_type, operation.selection_set, grouped, set())
+    grouped = probe.root_fields(query_type, operation.selection_set)
     direct = {id(s) for s in operation.selection_set.selections}
     answers: dict[str, str] = {}
     for key, nodes in grouped.items():
@@ -175,10 +174,12 @@ async def _answer(
             ctx.paths[key] = f"resolvers: {reason}"
             continue
         except Exception:
-            # A compiler defect must not cost the client its answer: the resolvers give it.
+            # A compiler defect must not cost the client its answer: the resolvers give it,
+            # on a fresh read transaction (a failed statement aborts the one it ran in).
             logger.exception("compiling %s failed; answered by the resolvers", key)
             if settings.compiler_shadow:
                 raise
+            await ctx.abandon()
             ctx.paths[key] = "resolvers: compiler error (logged)"
             continue
         if text is None:

@@ -207,6 +207,22 @@ async def test_a_compiler_defect_costs_no_answer(api, app, monkeypatch, caplog):
     assert "secret internals" in caplog.text and "secret" not in json.dumps(body)
 
 
+async def test_a_failing_compiled_statement_costs_no_answer(api, app, monkeypatch):
+    """A statement that fails in the database aborts its transaction: the resolvers answer
+    on a fresh one."""
+    from resolvers.compiled import Compiler, RootPlan
+
+    def failing(self, *args, **kwargs):
+        return RootPlan("SELECT (1 / 0)::text FROM ", " t", [])
+
+    change_settings(app, monkeypatch, compiler_shadow=False)
+    monkeypatch.setattr(Compiler, "root", failing)
+    await api.data('mutation { tag_create(input: {name: "gold", slug: "gold"}) { id } }')
+    body = await api.query("{ tag_list { name } vrf_list { name } }", headers={"X-Danbyte-Debug": "1"})
+    assert body["data"] == {"tag_list": [{"name": "gold"}], "vrf_list": []}
+    assert set(body["extensions"]["paths"].values()) == {"resolvers: compiler error (logged)"}
+
+
 async def test_a_list_the_ceiling_cuts_short_says_so(api, app, org, monkeypatch):
     """Without pagination a list stops at the page ceiling, and the response says where:
     an inventory never silently misses rows."""
