@@ -151,3 +151,31 @@ class IPAddressFamily(enum.IntEnum):
 
     four = 4
     six = 6
+
+
+@prefixed("status")
+class CircuitStatus(enum.StrEnum):
+    planned = "planned"
+    provisioning = "provisioning"
+    active = "active"
+    offline = "offline"
+    deprovisioning = "deprovisioning"
+    decommissioned = "decommissioned"
+
+
+@prefixed("side")
+class CircuitTerminationSide(enum.StrEnum):
+    """The end of a circuit a termination is: A or Z."""
+
+    a = "A"
+    z = "Z"
+
+
+@prefixed("")
+class DistanceUnit(enum.StrEnum):
+    """The unit of a circuit's distance."""
+
+    kilometer = "km"
+    meter = "m"
+    mile = "mi"
+    foot = "ft"

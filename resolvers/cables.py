@@ -29,18 +29,20 @@ ITEM = "termination"
 # NetBox's COMPATIBLE_TERMINATION_TYPES: what each kind may be cabled to. Pass-through
 # ports (front and rear) take anything a signal can cross.
 _PASS_THROUGH = ("dcim.frontport", "dcim.rearport")
+_CIRCUIT = "circuits.circuittermination"
 COMPATIBLE: dict[str, tuple[str, ...]] = {
     "dcim.consoleport": ("dcim.consoleserverport", *_PASS_THROUGH),
     "dcim.consoleserverport": ("dcim.consoleport", *_PASS_THROUGH),
-    "dcim.interface": ("dcim.interface", *_PASS_THROUGH),
+    "dcim.interface": ("dcim.interface", _CIRCUIT, *_PASS_THROUGH),
     "dcim.powerport": ("dcim.poweroutlet", "dcim.powerfeed"),
     "dcim.poweroutlet": ("dcim.powerport",),
     "dcim.powerfeed": ("dcim.powerport",),
-    "dcim.frontport": ("dcim.consoleport", "dcim.consoleserverport", "dcim.interface", *_PASS_THROUGH),
-    "dcim.rearport": ("dcim.consoleport", "dcim.consoleserverport", "dcim.interface", *_PASS_THROUGH),
+    "dcim.frontport": ("dcim.consoleport", "dcim.consoleserverport", "dcim.interface", _CIRCUIT, *_PASS_THROUGH),
+    "dcim.rearport": ("dcim.consoleport", "dcim.consoleserverport", "dcim.interface", _CIRCUIT, *_PASS_THROUGH),
+    _CIRCUIT: ("dcim.interface", _CIRCUIT, *_PASS_THROUGH),
 }
 # What an endpoint belongs to: every termination of one cable end shares it.
-PARENT_COLUMNS = ("device_id", "power_panel_id")
+PARENT_COLUMNS = ("device_id", "power_panel_id", "circuit_id")
 # Ports that pass a signal on: front → rear → (cable) → rear → front.
 FRONT, REAR = "FrontPort", "RearPort"
 MAPPING = "PortMapping"
@@ -84,9 +86,9 @@ async def _endpoint_may_take_this_cable(write: Write, spec: ModelSpec, values: d
     if getattr(endpoint, "type", None) in NONCONNECTABLE_INTERFACE_TYPES:
         raise BadUserInput(f"termination: a {endpoint.type} interface takes no cable", field=ITEM)
     if endpoint.cable_id is not None and endpoint.cable_id != row["cable_id"]:
-        raise Conflict(f"termination: {kind.name} {endpoint.name} already has a cable", field=ITEM)
+        raise Conflict(f"termination: {kind.name} {_label(endpoint)} already has a cable", field=ITEM)
     if endpoint.mark_connected:
-        raise BadUserInput(f"termination: {kind.name} {endpoint.name} is marked connected without a cable", field=ITEM)
+        raise BadUserInput(f"termination: {kind.name} {_label(endpoint)} is marked connected without a cable", field=ITEM)
     mine = content_type(kind.model)
     table = spec.table
     others = (await write.conn.execute(sa.select(table).where(table.c.cable_id == row["cable_id"], table.c.id != row.get("id")))).all()
@@ -112,6 +114,11 @@ class _Row:
 
     def __getattr__(self, name: str) -> Any:
         return None
+
+
+def _label(endpoint: Any) -> str:
+    """How an endpoint is named in a message: its name, or its side of a circuit."""
+    return getattr(endpoint, "name", None) or getattr(endpoint, "term_side", None) or str(endpoint.id)
 
 
 def _parent(endpoint: Any) -> Any:
@@ -170,6 +177,10 @@ async def _through(ctx: RequestContext, ports: list[Record], positions: list[int
     """The ports on the other side of pass-through ports, and the position stack after; None
     where the path ends (an endpoint, or a rear port with no position to follow)."""
     kinds = {port.__dict__[TYPE_MARK] for port in ports}
+    if len(ports) == 1 and len(kinds) == 1:
+        peer = await _path_peer(ctx, ports[0])
+        if peer is not None:
+            return peer, positions
     mappings = spec_for(MAPPING)
     if kinds == {FRONT}:
         found = [m for port in ports for m in await loaders.by_column(ctx, spec=mappings, column="front_port_id").load(port.id)]
@@ -188,6 +199,20 @@ async def _through(ctx: RequestContext, ports: list[Record], positions: list[int
             return None  # a multi-position rear port entered from its cable: the path splits
         return await _load(ctx, FRONT, [found[0].front_port_id]), rest
     return None
+
+
+async def _path_peer(ctx: RequestContext, endpoint: Record) -> list[Record] | None:
+    """Where a path carries on from an endpoint whose model declares ``__path_peer__`` (a
+    circuit's other end): the other row sharing that column, when it has a cable."""
+    kind = endpoint.__dict__[TYPE_MARK]
+    column = getattr(spec_for(kind).model, "__path_peer__", None)
+    if column is None or getattr(endpoint, column) is None:
+        return None
+    rows = await loaders.by_column(ctx, spec=spec_for(kind), column=column).load(getattr(endpoint, column))
+    others = [row for row in rows if row.id != endpoint.id and row.cable_id is not None]
+    if len(others) != 1:
+        return []  # the circuit's other end has no cable: the path stops here
+    return [typed_record(others[0], kind)]
 
 
 async def trace(ctx: RequestContext, origin: Record) -> list[Hop]:

@@ -2,7 +2,7 @@
 
 A cable has terminations on ends A and B; each termination is one endpoint of any
 cabled kind (interface, front/rear port, console and console-server port, power port and
-outlet, power feed), stored as an exclusive arc, unique per endpoint: an endpoint is on
+outlet, power feed, circuit termination), stored as an exclusive arc, unique per endpoint: an endpoint is on
 one cable at most, whatever the application does. Paths through patch panels are traced
 on read (resolvers/cables.py), so they are right after every create, edit and delete."""
 
@@ -18,8 +18,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from models.base import Inline, OneOf, TenantModel, TenantScoped, choice, color, long_text, reference, text
 from models.choices_dcim import CableEnd, CableLengthUnit, CableType, LinkStatus
 
-# Every kind a cable end can attach to (circuit terminations join later).
-CABLE_ENDPOINTS = ("ConsolePort", "ConsoleServerPort", "FrontPort", "Interface", "PowerFeed", "PowerOutlet", "PowerPort", "RearPort")
+# Every kind a cable end can attach to.
+CABLE_ENDPOINTS = ("CircuitTermination", "ConsolePort", "ConsoleServerPort", "FrontPort", "Interface", "PowerFeed", "PowerOutlet", "PowerPort", "RearPort")
 
 
 class Cable(TenantModel):

@@ -1,0 +1,140 @@
+"""Circuits: providers with their accounts and networks, circuit types, circuits and their
+A and Z terminations (NetBox 4.6 ``circuits/models``).
+
+A termination is a cable endpoint like a port: a cable joins it to a patch panel or a
+device, and a trace through it carries on from the circuit's other end
+(resolvers/cables.py). Where it lands (a site, location, region, site group or provider
+network) is one reference of several kinds, as NetBox's ``termination`` is. A circuit's
+``termination_a`` and ``termination_z`` are kept from its terminations by rules."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from decimal import Decimal
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import NO_REVERSE, ManyToMany, OneOf, OrganizationalModel, TenantModel, TenantScoped, choice, color, long_text, natural_key, reference, text
+from models.choices import CircuitStatus, CircuitTerminationSide, DistanceUnit
+from models.dcim.components import Cabled
+
+# NetBox's app label for these models (content types such as "circuits.<model>").
+APP_LABEL = "circuits"
+
+# A speed in Kbps, as NetBox stores commit rates and port speeds.
+_KBPS = {"bounds": (0, 2_147_483_647)}
+
+
+class Provider(TenantModel):
+    """A carrier or other provider of circuits."""
+
+    __ordering__ = ("_name",)
+    _name: Mapped[str | None] = natural_key()
+    __many__: ClassVar[dict[str, ManyToMany]] = {"asns": ManyToMany("ASN", related_name="providers")}
+
+    name: Mapped[str] = text(100, required=True)
+    slug: Mapped[str] = text(100, required=True)
+    description: Mapped[str] = text(200)
+    comments: Mapped[str] = long_text()
+
+    @classmethod
+    def __extra_args__(cls) -> tuple[Any, ...]:
+        return (sa.UniqueConstraint("tenant_id", "name"), sa.UniqueConstraint("tenant_id", "slug"))
+
+
+class ProviderAccount(TenantModel):
+    """An account with a provider, under which circuits are ordered."""
+
+    __ordering__ = ("account",)
+    provider_id: Mapped[uuid.UUID] = reference("Provider", nullable=False, related_name="accounts")
+    account: Mapped[str] = text(100, required=True)
+    name: Mapped[str] = text(100)
+    description: Mapped[str] = text(200)
+    comments: Mapped[str] = long_text()
+
+    @classmethod
+    def __extra_args__(cls) -> tuple[Any, ...]:
+        return (sa.UniqueConstraint("tenant_id", "provider_id", "account"),)
+
+
+class ProviderNetwork(TenantModel):
+    """A provider's network a circuit can end on (an MPLS cloud, an internet exchange)."""
+
+    __ordering__ = ("_name",)
+    _name: Mapped[str | None] = natural_key()
+    provider_id: Mapped[uuid.UUID] = reference("Provider", nullable=False, related_name="networks")
+    name: Mapped[str] = text(100, required=True)
+    service_id: Mapped[str] = text(100)
+    description: Mapped[str] = text(200)
+    comments: Mapped[str] = long_text()
+
+    @classmethod
+    def __extra_args__(cls) -> tuple[Any, ...]:
+        return (sa.UniqueConstraint("tenant_id", "provider_id", "name"),)
+
+
+class CircuitType(OrganizationalModel):
+    """What kind of service a circuit is (internet transit, MPLS, dark fibre)."""
+
+    color: Mapped[str] = color(blank=True)
+
+
+class Circuit(TenantModel):
+    """A communications circuit from a provider, identified by the provider's circuit ID."""
+
+    __ordering__ = ("cid",)
+
+    cid: Mapped[str] = text(100, required=True)
+    """The provider's circuit ID."""
+    provider_id: Mapped[uuid.UUID] = reference("Provider", nullable=False, related_name="circuits")
+    provider_account_id: Mapped[uuid.UUID | None] = reference("ProviderAccount", related_name="circuits")
+    type_id: Mapped[uuid.UUID] = reference("CircuitType", nullable=False, related_name="circuits")
+    status: Mapped[CircuitStatus] = choice(CircuitStatus, default=CircuitStatus.active, server_default="active")
+    install_date: Mapped[date | None] = mapped_column(sa.Date(), nullable=True)
+    termination_date: Mapped[date | None] = mapped_column(sa.Date(), nullable=True)
+    commit_rate: Mapped[int | None] = mapped_column(nullable=True, info=_KBPS)
+    """Committed rate in Kbps."""
+    distance: Mapped[Decimal | None] = mapped_column(sa.Numeric(8, 2), nullable=True, info={"bounds": (0, 999999)})
+    distance_unit: Mapped[DistanceUnit | None] = choice(DistanceUnit, nullable=True)
+    termination_a_id: Mapped[uuid.UUID | None] = reference("CircuitTermination", related_name=NO_REVERSE, derived=True, cyclic=True)
+    """The A-side termination (kept from the circuit's terminations)."""
+    termination_z_id: Mapped[uuid.UUID | None] = reference("CircuitTermination", related_name=NO_REVERSE, derived=True, cyclic=True)
+    """The Z-side termination (kept from the circuit's terminations)."""
+    description: Mapped[str] = text(200)
+    comments: Mapped[str] = long_text()
+
+    @classmethod
+    def __extra_args__(cls) -> tuple[Any, ...]:
+        return (sa.UniqueConstraint("tenant_id", "provider_id", "cid"),)
+
+
+class CircuitTermination(Cabled, TenantScoped):
+    """One end (A or Z) of a circuit: where it lands, and the cable that meets it there."""
+
+    __tenant_from__ = ("circuit",)
+    __ordering__ = ("term_side",)
+    # A path arriving at one end of a circuit carries on from its other end: the other
+    # termination with the same circuit (resolvers/cables.py).
+    __path_peer__: ClassVar[str] = "circuit_id"
+    __one_of__: ClassVar[dict[str, OneOf]] = {
+        "termination": OneOf(("Region", "SiteGroup", "Site", "Location", "ProviderNetwork"), related_name="circuit_terminations")
+    }
+
+    circuit_id: Mapped[uuid.UUID] = reference("Circuit", nullable=False, ondelete="CASCADE", related_name="terminations")
+    term_side: Mapped[CircuitTerminationSide] = choice(CircuitTerminationSide)
+    port_speed: Mapped[int | None] = mapped_column(nullable=True, info=_KBPS)
+    """Physical port speed in Kbps."""
+    upstream_speed: Mapped[int | None] = mapped_column(nullable=True, info=_KBPS)
+    """Upstream speed in Kbps, where it differs from the port speed."""
+    xconnect_id: Mapped[str] = text(50)
+    """The cross-connect's ID."""
+    pp_info: Mapped[str] = text(100)
+    """Patch panel and ports."""
+    description: Mapped[str] = text(200)
+
+    @classmethod
+    def __extra_args__(cls) -> tuple[Any, ...]:
+        return (sa.UniqueConstraint("circuit_id", "term_side"),)
