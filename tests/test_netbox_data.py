@@ -85,3 +85,78 @@ async def test_demo_addresses_link_to_their_most_specific_prefix(api, org, demo)
         containing = [n for n in networks if host in n]
         best = str(max(containing, key=lambda n: n.prefixlen)) if containing else None
         assert (row["prefix"] or {}).get("prefix") == best, row["address"]
+
+
+def _enum(prefix: str, value: str) -> str:
+    return f"{prefix}_{value}".upper()
+
+
+async def _create_many(api, name: str, type_name: str, inputs: list[dict]) -> list[str]:
+    query = f"mutation($i: [{type_name}CreateInput!]!) {{ {name}_create_many(inputs: $i) {{ id }} }}"
+    return [made["id"] for made in (await api.data(query, i=inputs))[f"{name}_create_many"]]
+
+
+async def test_netbox_circuits_come_through_the_api(api, org, demo):
+    """The demo's providers, provider networks, circuit types, circuits and their A/Z
+    terminations (on sites and provider networks), written through the API and read back
+    as NetBox has them."""
+    tenant = str(org.tenant_ids[0])
+
+    async def load(name: str, type_name: str, model: str, fields) -> dict[int, str]:
+        rows = demo[model]
+        ids = await _create_many(api, name, type_name, [{"tenant": tenant, **fields(row["fields"])} for row in rows])
+        return {row["pk"]: made for row, made in zip(rows, ids, strict=True)}
+
+    sites = await load("site", "Site", "dcim.site", lambda f: {"name": f["name"], "slug": f["slug"]})
+    providers = await load("provider", "Provider", "circuits.provider", lambda f: {"name": f["name"], "slug": f["slug"]})
+    networks = await load(
+        "provider_network", "ProviderNetwork", "circuits.providernetwork", lambda f: {"name": f["name"], "provider": providers[f["provider"]]}
+    )
+    kinds = await load("circuit_type", "CircuitType", "circuits.circuittype", lambda f: {"name": f["name"], "slug": f["slug"], "color": f["color"]})
+    circuits = await load(
+        "circuit",
+        "Circuit",
+        "circuits.circuit",
+        lambda f: {
+            "cid": f["cid"],
+            "provider": providers[f["provider"]],
+            "type": kinds[f["type"]],
+            "status": _enum("status", f["status"]),
+            "commit_rate": f["commit_rate"],
+        },
+    )
+    places = {("dcim", "site"): ("dcim.site", sites), ("circuits", "providernetwork"): ("circuits.providernetwork", networks)}
+
+    def termination(f: dict) -> dict:
+        kind, made = places[tuple(f["termination_type"])]
+        return {"circuit": circuits[f["circuit"]], "term_side": _enum("side", f["term_side"]), "termination": {"type": kind, "id": made[f["termination_id"]]}}
+
+    await _create_many(api, "circuit_termination", "CircuitTermination", [termination(row["fields"]) for row in demo["circuits.circuittermination"]])
+
+    query = """{ circuit_list { cid status provider { slug } type { slug }
+      termination_a { termination { ... on SiteType { slug } ... on ProviderNetworkType { name } } }
+      termination_z { termination { ... on SiteType { slug } ... on ProviderNetworkType { name } } } } }"""
+    answered = {c["cid"]: c for c in (await api.data(query))["circuit_list"]}
+    names = {
+        ("dcim", "site"): {row["pk"]: {"slug": row["fields"]["slug"]} for row in demo["dcim.site"]},
+        ("circuits", "providernetwork"): {row["pk"]: {"name": row["fields"]["name"]} for row in demo["circuits.providernetwork"]},
+    }
+    by_circuit: dict[tuple[int, str], dict] = {}
+    for row in demo["circuits.circuittermination"]:
+        f = row["fields"]
+        by_circuit[f["circuit"], f["term_side"]] = {"termination": names[tuple(f["termination_type"])][f["termination_id"]]}
+    provider_slugs = {row["pk"]: row["fields"]["slug"] for row in demo["circuits.provider"]}
+    kind_slugs = {row["pk"]: row["fields"]["slug"] for row in demo["circuits.circuittype"]}
+    expected = {
+        row["fields"]["cid"]: {
+            "cid": row["fields"]["cid"],
+            "status": row["fields"]["status"],
+            "provider": {"slug": provider_slugs[row["fields"]["provider"]]},
+            "type": {"slug": kind_slugs[row["fields"]["type"]]},
+            "termination_a": by_circuit.get((row["pk"], "A")),
+            "termination_z": by_circuit.get((row["pk"], "Z")),
+        }
+        for row in demo["circuits.circuit"]
+    }
+    assert answered == expected
+    assert len(answered) == 29 and sum(1 for c in answered.values() for side in ("termination_a", "termination_z") if c[side]) == 45
