@@ -179,3 +179,23 @@ class DistanceUnit(enum.StrEnum):
     meter = "m"
     mile = "mi"
     foot = "ft"
+
+
+@prefixed("status")
+class ClusterStatus(enum.StrEnum):
+    planned = "planned"
+    staging = "staging"
+    active = "active"
+    decommissioning = "decommissioning"
+    offline = "offline"
+
+
+@prefixed("status")
+class VirtualMachineStatus(enum.StrEnum):
+    offline = "offline"
+    active = "active"
+    planned = "planned"
+    staged = "staged"
+    failed = "failed"
+    decommissioning = "decommissioning"
+    paused = "paused"

@@ -170,7 +170,7 @@ class IPRange(TenantModel):
 
 class IPAddress(TenantModel):
     # What the address is configured on (VM interfaces and FHRP groups join later).
-    __one_of__: ClassVar[dict[str, OneOf]] = {"assigned_object": OneOf(("Interface",), ondelete="CASCADE", related_name="ip_addresses")}
+    __one_of__: ClassVar[dict[str, OneOf]] = {"assigned_object": OneOf(("Interface", "VMInterface"), ondelete="CASCADE", related_name="ip_addresses")}
 
     address: Mapped[str] = inet_column()
     """Host address with the mask of its subnet, as in NetBox (``10.0.0.5/24``)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import zoneinfo
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -27,7 +28,8 @@ def register_rules(book: RuleBook) -> None:
         book.check(located)(_agrees_on("location", "site"))
     book.check("Device")(_agrees_on("rack", "site"))
     book.check("Device")(_rack_placement)
-    book.check("Device")(_primary_addresses)
+    for holder in ADDRESS_HOLDERS:
+        book.check(holder.model)(_primary_addresses(holder))
     book.generate_after("Device")(_stamp_device)
     for typed in ("DeviceType", "ModuleType", "Rack"):
         book.check(typed)(_weight_has_a_unit)
@@ -42,8 +44,9 @@ def register_rules(book: RuleBook) -> None:
     book.check("PortMapping")(_ports_share_a_device)
     book.check("PortMapping", "PortTemplateMapping")(_positions_exist)
     book.check("DeviceBay")(_installable_child)
-    book.check("Interface")(_vlans_follow_the_mode)
-    book.maintain_after("Interface")(_tagged_only_in_tagged_mode)
+    book.check("Interface", "VMInterface")(_vlans_follow_the_mode)
+    book.maintain_after("Interface", "VMInterface")(_tagged_only_in_tagged_mode)
+    book.check("VMInterface")(_points_back("primary_mac_address", "assigned_object_vm_interface_id", "is not assigned to this interface"))
     book.check("VirtualChassis")(_points_back("master", "virtual_chassis_id", "is not a member of this virtual chassis"))
     book.check("PowerFeed")(_feed_rack_at_panel_site)
     book.check_update("IPAddress")(_primary_stays_assigned)
@@ -51,11 +54,12 @@ def register_rules(book: RuleBook) -> None:
     # the component an inventory item describes) is on the same device.
     for spec in specs().values():
         linked = {(field, target) for field, _, target in spec.links()}
-        if "device" in spec.tenant_from:
+        # (A device's components agree on the device; a VM's interfaces on the VM.)
+        for owner in () if is_template(spec.type_name) else spec.tenant_from:
             for field, target in linked:
                 ref = spec.ref(field)  # None for a one-of member
-                if field != "device" and (ref is None or ref.writable) and spec_for(target).ref("device") is not None:
-                    book.check(spec.type_name)(_agrees_on(field, "device"))
+                if field != owner and (ref is None or ref.writable) and spec_for(target).ref(owner) is not None:
+                    book.check(spec.type_name)(_agrees_on(field, owner))
         if is_template(spec.type_name):
             book.check(spec.type_name)(_one_template_owner)
             for field, target in linked:
@@ -196,24 +200,51 @@ async def _rack_placement(write: Write, spec: ModelSpec, values: dict[str, Any],
         raise Conflict(f"position: U{position} overlaps {other.name or 'an unnamed device'} in that rack", field="position")
 
 
-async def _primary_addresses(write: Write, spec: ModelSpec, values: dict[str, Any], old: Any) -> None:
-    """A device's primary and out-of-band addresses are assigned to its own interfaces, and
-    primary_ip4 / primary_ip6 are of their family."""
-    for field, family in (("primary_ip4", 4), ("primary_ip6", 6), ("oob_ip", None)):
-        address_id = values.get(f"{field}_id")
-        if address_id is None:
-            continue
-        address = await _one_row(write, "IPAddress", address_id, "address", "assigned_object_interface_id")
-        if address is None:
-            continue  # the reference check names it
-        on = None
-        if address.assigned_object_interface_id is not None:
-            interface = await _one_row(write, "Interface", address.assigned_object_interface_id, "device_id")
-            on = interface.device_id if interface is not None else None
-        if old is None or on != old.id:
-            raise BadUserInput(f"{field}: {address.address} is not assigned to an interface of this device", field=field)
-        if family is not None and ipaddress.ip_interface(address.address).version != family:
-            raise BadUserInput(f"{field}: {address.address} is not an IPv{family} address", field=field)
+@dataclass(frozen=True)
+class AddressHolder:
+    """A model whose primary addresses must sit on its own interfaces: the fields (with the
+    family each takes, None for any), the interface model and its column naming the holder."""
+
+    model: str
+    fields: tuple[tuple[str, int | None], ...]
+    interface: str
+    owner_column: str
+
+
+ADDRESS_HOLDERS = (
+    AddressHolder("Device", (("primary_ip4", 4), ("primary_ip6", 6), ("oob_ip", None)), "Interface", "device_id"),
+    AddressHolder("VirtualMachine", (("primary_ip4", 4), ("primary_ip6", 6)), "VMInterface", "virtual_machine_id"),
+)
+
+
+def _assigned_column(interface: str) -> str:
+    """The column of an IP address naming the ``interface`` it is assigned to."""
+    return next(column for column, target in _assigned_columns(spec_for("IPAddress")) if target == interface)
+
+
+def _primary_addresses(holder: AddressHolder) -> Any:
+    """A check: the holder's primary (and out-of-band) addresses are assigned to its own
+    interfaces, and primary_ip4 / primary_ip6 are of their family."""
+
+    async def check(write: Write, spec: ModelSpec, values: dict[str, Any], old: Any) -> None:
+        assigned = _assigned_column(holder.interface)
+        for field, family in holder.fields:
+            address_id = values.get(f"{field}_id")
+            if address_id is None:
+                continue
+            address = await _one_row(write, "IPAddress", address_id, "address", assigned)
+            if address is None:
+                continue  # the reference check names it
+            on = None
+            if getattr(address, assigned) is not None:
+                interface = await _one_row(write, holder.interface, getattr(address, assigned), holder.owner_column)
+                on = getattr(interface, holder.owner_column) if interface is not None else None
+            if old is None or on != old.id:
+                raise BadUserInput(f"{field}: {address.address} is not assigned to an interface of this {spec.name.replace('_', ' ')}", field=field)
+            if family is not None and ipaddress.ip_interface(address.address).version != family:
+                raise BadUserInput(f"{field}: {address.address} is not an IPv{family} address", field=field)
+
+    return check
 
 
 async def _stamp_device(write: Write, spec: ModelSpec, row: Any, old: Any) -> Any:
@@ -333,24 +364,23 @@ async def _feed_rack_at_panel_site(write: Write, spec: ModelSpec, values: dict[s
 
 
 async def _primary_stays_assigned(write: Write, spec: ModelSpec, values: dict[str, Any], old: Any) -> None:
-    """An address that is a device's primary or out-of-band address stays on that device's
-    interfaces (NetBox refuses to move or unassign it)."""
+    """An address that is a primary or out-of-band address stays on its holder's interfaces
+    (NetBox refuses to move or unassign it)."""
     if old is None or not any(column in values for column, _ in _assigned_columns(spec)):
         return
-    device = spec_for("Device").table
-    holder = (
-        await write.conn.execute(
-            sa.select(device.c.id, device.c.name).where(
-                sa.or_(device.c.primary_ip4_id == old.id, device.c.primary_ip6_id == old.id, device.c.oob_ip_id == old.id)
+    for holder in ADDRESS_HOLDERS:
+        table = spec_for(holder.model).table
+        pointing = sa.or_(*(table.c[f"{field}_id"] == old.id for field, _ in holder.fields))
+        found = (await write.conn.execute(sa.select(table.c.id, table.c.name).where(pointing))).one_or_none()
+        if found is None:
+            continue
+        interface_id = values.get(_assigned_column(holder.interface))
+        interface = await _one_row(write, holder.interface, interface_id, holder.owner_column) if interface_id is not None else None
+        if interface is None or getattr(interface, holder.owner_column) != found.id:
+            raise BadUserInput(
+                f"assigned_object: the address is a primary address of {found.name or 'a ' + spec_for(holder.model).name}; unset that first",
+                field="assigned_object",
             )
-        )
-    ).one_or_none()
-    if holder is None:
-        return
-    interface_id = values.get("assigned_object_interface_id")
-    interface = await _one_row(write, "Interface", interface_id, "device_id") if interface_id is not None else None
-    if interface is None or interface.device_id != holder.id:
-        raise BadUserInput(f"assigned_object: the address is a primary address of {holder.name or 'a device'}; unset that first", field="assigned_object")
 
 
 def _assigned_columns(spec: ModelSpec) -> tuple[tuple[str, str], ...]:

@@ -64,6 +64,9 @@ RULE_BOUND_LINKS: set[tuple[str, str]] = {
     ("Device", "oob_ip"),  # (same)
     ("DeviceBay", "installed_device"),  # the device's type must be a child type
     ("VirtualChassis", "master"),  # the device must be a member already
+    ("VMInterface", "primary_mac_address"),  # the MAC must be assigned to this interface
+    ("VirtualMachine", "primary_ip4"),  # the address must be on one of this VM's interfaces
+    ("VirtualMachine", "primary_ip6"),  # (same)
 }
 
 
@@ -72,6 +75,8 @@ RULE_BOUND_LINKS: set[tuple[str, str]] = {
 LINK_OWNER_VALUES: dict[tuple[str, str], dict[str, Any]] = {
     ("Interface", "tagged_vlans"): {"mode": "MODE_TAGGED"},  # only tagged-mode interfaces list tagged VLANs
     ("Interface", "untagged_vlan"): {"mode": "MODE_ACCESS"},  # an untagged VLAN needs an 802.1Q mode
+    ("VMInterface", "tagged_vlans"): {"mode": "MODE_TAGGED"},  # (as for device interfaces)
+    ("VMInterface", "untagged_vlan"): {"mode": "MODE_ACCESS"},  # (same)
 }
 
 

@@ -160,3 +160,76 @@ async def test_netbox_circuits_come_through_the_api(api, org, demo):
     }
     assert answered == expected
     assert len(answered) == 29 and sum(1 for c in answered.values() for side in ("termination_a", "termination_z") if c[side]) == 45
+
+
+async def test_netbox_virtual_machines_come_through_the_api(api, org, demo):
+    """The demo's cluster types and groups, clusters, 180 virtual machines (with their role
+    and platform) and 720 VM interfaces, written through the API and read back."""
+    tenant = str(org.tenant_ids[0])
+
+    async def load(name: str, type_name: str, model: str, fields) -> dict[int, str]:
+        rows = demo[model]
+        ids = await _create_many(api, name, type_name, [fields(row["fields"]) for row in rows])
+        return {row["pk"]: made for row, made in zip(rows, ids, strict=True)}
+
+    def named(f: dict) -> dict:
+        return {"tenant": tenant, "name": f["name"], "slug": f["slug"]}
+
+    roles = await load("device_role", "DeviceRole", "dcim.devicerole", named)
+    platforms = await load("platform", "Platform", "dcim.platform", named)
+    kinds = await load("cluster_type", "ClusterType", "virtualization.clustertype", named)
+    groups = await load("cluster_group", "ClusterGroup", "virtualization.clustergroup", named)
+    clusters = await load(
+        "cluster",
+        "Cluster",
+        "virtualization.cluster",
+        lambda f: {"tenant": tenant, "name": f["name"], "type": kinds[f["type"]], "group": groups.get(f["group"]), "status": _enum("status", f["status"])},
+    )
+    machines = await load(
+        "virtual_machine",
+        "VirtualMachine",
+        "virtualization.virtualmachine",
+        lambda f: {
+            "tenant": tenant,
+            "name": f["name"],
+            "cluster": clusters.get(f["cluster"]),
+            "role": roles.get(f["role"]),
+            "platform": platforms.get(f["platform"]),
+            "status": _enum("status", f["status"]),
+        },
+    )
+    await load(
+        "vm_interface",
+        "VMInterface",
+        "virtualization.vminterface",
+        lambda f: {"virtual_machine": machines[f["virtual_machine"]], "name": f["name"], "enabled": f["enabled"]},
+    )
+
+    query = "{ virtual_machine_list { name status cluster { name group { slug } } role { slug } platform { slug } interface_count interfaces { name } } }"
+    answered = sorted((await api.data(query))["virtual_machine_list"], key=lambda vm: (vm["cluster"]["name"], vm["name"]))
+    slugs = {
+        model: {row["pk"]: row["fields"].get("slug") for row in demo[model]} for model in ("dcim.devicerole", "dcim.platform", "virtualization.clustergroup")
+    }
+    cluster_rows = {row["pk"]: row["fields"] for row in demo["virtualization.cluster"]}
+    interfaces: dict[int, list[str]] = {}
+    for row in demo["virtualization.vminterface"]:
+        interfaces.setdefault(row["fields"]["virtual_machine"], []).append(row["fields"]["name"])
+    expected = []
+    for row in demo["virtualization.virtualmachine"]:
+        f = row["fields"]
+        cluster = cluster_rows[f["cluster"]]
+        names = sorted(interfaces.get(row["pk"], []), key=lambda name: (len(name), name))
+        expected.append(
+            {
+                "name": f["name"],
+                "status": f["status"],
+                "cluster": {"name": cluster["name"], "group": {"slug": slugs["virtualization.clustergroup"][cluster["group"]]} if cluster["group"] else None},
+                "role": {"slug": slugs["dcim.devicerole"][f["role"]]} if f["role"] else None,
+                "platform": {"slug": slugs["dcim.platform"][f["platform"]]} if f["platform"] else None,
+                "interface_count": f["interface_count"],
+                "interfaces": [{"name": name} for name in names],
+            }
+        )
+    expected.sort(key=lambda vm: (vm["cluster"]["name"], vm["name"]))
+    assert answered == expected
+    assert len(answered) == 180 and sum(vm["interface_count"] for vm in answered) == 720

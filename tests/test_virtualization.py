@@ -1,0 +1,92 @@
+"""Virtualization: clusters, virtual machines with interfaces and disks, addresses on VM
+interfaces, and NetBox's rules for primary addresses and interfaces of one VM."""
+
+from __future__ import annotations
+
+from dcim_lab import Lab
+
+VM = """query($id: ID!) { virtual_machine(id: $id) { name status vcpus memory interface_count virtual_disk_count
+  cluster { name type { slug } scope { __typename ... on SiteType { name } } } role { name } platform { name }
+  primary_ip4 { address assigned_object { __typename ... on VMInterfaceType { name virtual_machine { name } } } }
+  interfaces { name mode untagged_vlan { vid } ip_addresses { address } } virtualdisks { name size } } }"""
+
+
+async def estate(lab: Lab) -> dict[str, str]:
+    site = await lab.make("site", name="AMS1", slug="ams1")
+    made = {
+        "site": site,
+        "cluster": await lab.make(
+            "cluster",
+            name="prod-1",
+            type=await lab.make("cluster_type", name="Proxmox", slug="proxmox"),
+            group=await lab.make("cluster_group", name="EU", slug="eu"),
+            scope={"type": "dcim.site", "id": site},
+        ),
+        "role": await lab.make("device_role", name="Web", slug="web"),
+        "platform": await lab.make("platform", name="Debian 13", slug="debian-13"),
+        "vlan": await lab.make("vlan", vid=100, name="web"),
+    }
+    made["vm"] = await lab.make(
+        "virtual_machine", name="web-01", cluster=made["cluster"], role=made["role"], platform=made["platform"], vcpus="2.5", memory=4096
+    )
+    made["other"] = await lab.make("virtual_machine", name="web-02", cluster=made["cluster"])
+    return made
+
+
+async def test_a_virtual_machine_with_interfaces_disks_and_a_primary_address(api, org):
+    lab = Lab(api, org.tenant_ids[0])
+    made = await estate(lab)
+    eth0 = await lab.make("vm_interface", virtual_machine=made["vm"], name="eth0", mode="MODE_ACCESS", untagged_vlan=made["vlan"])
+    await lab.make("vm_interface", virtual_machine=made["vm"], name="eth10")
+    await lab.make("vm_interface", virtual_machine=made["vm"], name="eth2")
+    await lab.make("virtual_disk", virtual_machine=made["vm"], name="root", size=20480)
+    address = await lab.make("ip_address", address="192.0.2.10/24", assigned_object={"type": "virtualization.vminterface", "id": eth0})
+    await lab.update("virtual_machine", made["vm"], primary_ip4=address)
+    got = (await api.data(VM, id=made["vm"]))["virtual_machine"]
+    assert got == {
+        "name": "web-01",
+        "status": "active",
+        "vcpus": "2.50",
+        "memory": 4096,
+        "interface_count": 3,
+        "virtual_disk_count": 1,
+        "cluster": {"name": "prod-1", "type": {"slug": "proxmox"}, "scope": {"__typename": "SiteType", "name": "AMS1"}},
+        "role": {"name": "Web"},
+        "platform": {"name": "Debian 13"},
+        "primary_ip4": {
+            "address": "192.0.2.10/24",
+            "assigned_object": {"__typename": "VMInterfaceType", "name": "eth0", "virtual_machine": {"name": "web-01"}},
+        },
+        "interfaces": [
+            {"name": "eth0", "mode": "access", "untagged_vlan": {"vid": 100}, "ip_addresses": [{"address": "192.0.2.10/24"}]},
+            {"name": "eth2", "mode": None, "untagged_vlan": None, "ip_addresses": []},
+            {"name": "eth10", "mode": None, "untagged_vlan": None, "ip_addresses": []},
+        ],
+        "virtualdisks": [{"name": "root", "size": 20480}],
+    }
+    # The primary address stays on the VM's interfaces; deleting the VM takes its parts along.
+    error = await lab.update_error("ip_address", address, assigned_object=None)
+    assert (error["extensions"]["code"], error["extensions"]["field"]) == ("BAD_USER_INPUT", "assigned_object")
+    await lab.update("virtual_machine", made["vm"], primary_ip4=None)
+    await api.data("mutation($id: ID!) { virtual_machine_delete(id: $id) { id } }", id=made["vm"])
+    assert await api.count("vm_interface") == 0 and await api.count("virtual_disk") == 0 and await api.count("ip_address") == 0
+
+
+async def test_netbox_rules_for_vm_interfaces_and_addresses(api, org):
+    lab = Lab(api, org.tenant_ids[0])
+    made = await estate(lab)
+    theirs = await lab.make("vm_interface", virtual_machine=made["other"], name="eth0")
+    address = await lab.make("ip_address", address="192.0.2.20/24", assigned_object={"type": "virtualization.vminterface", "id": theirs})
+    v6 = await lab.make("ip_address", address="2001:db8::20/64", assigned_object={"type": "virtualization.vminterface", "id": theirs})
+    cases = [
+        (lab.update_error("virtual_machine", made["vm"], primary_ip4=address), "primary_ip4"),  # another VM's address
+        (lab.update_error("virtual_machine", made["other"], primary_ip4=v6), "primary_ip4"),  # the wrong family
+        (lab.refuse("vm_interface", virtual_machine=made["vm"], name="eth0.10", parent=theirs), "parent"),  # another VM's interface
+        (lab.refuse("vm_interface", virtual_machine=made["vm"], name="eth1", untagged_vlan=made["vlan"]), "untagged_vlan"),  # no 802.1Q mode
+        (lab.refuse("vm_interface", virtual_machine=made["other"], name="eth0"), "name"),  # one name per VM
+    ]
+    for pending, field in cases:
+        error = await pending
+        assert error["extensions"]["field"] == field, error
+        assert error["extensions"]["code"] in ("BAD_USER_INPUT", "CONFLICT")
+    assert await api.count("vm_interface") == 1
