@@ -231,6 +231,8 @@ class OneOf:
     related_name: str = NO_REVERSE
     # Each target object is pointed at by one row at most (an endpoint has one cable).
     unique: bool = False
+    # The union's GraphQL name where NetBox's is not ``<Type><Field>Type``.
+    union: str | None = None
 
     def column(self, field_name: str, target: str) -> str:
         return f"{field_name}_{snake(target)}_id"

@@ -199,3 +199,27 @@ class VirtualMachineStatus(enum.StrEnum):
     failed = "failed"
     decommissioning = "decommissioning"
     paused = "paused"
+
+
+@prefixed("role")  # sic: NetBox's ServiceProtocolEnum members are ROLE_TCP, ROLE_UDP, ROLE_SCTP
+class ServiceProtocol(enum.StrEnum):
+    tcp = "tcp"
+    udp = "udp"
+    sctp = "sctp"
+
+
+@prefixed("protocol", name="FHRPGroupProtocolEnum")
+class FHRPGroupProtocol(enum.StrEnum):
+    vrrp2 = "vrrp2"
+    vrrp3 = "vrrp3"
+    hsrp = "hsrp"
+    glbp = "glbp"
+    carp = "carp"
+    clusterxl = "clusterxl"
+    other = "other"
+
+
+@prefixed("authentication", name="FHRPGroupAuthTypeEnum")
+class FHRPGroupAuthType(enum.StrEnum):
+    plaintext = "plaintext"
+    md5 = "md5"

@@ -11,10 +11,11 @@ from datetime import date
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import ManyToMany, OneOf, TenantModel, choice, cidr_column, inet_column, reference, text
-from models.choices import IPAddressRole, IPAddressStatus, IPRangeStatus, PrefixStatus, VLANStatus
+from models.base import ManyToMany, OneOf, TenantModel, TenantScoped, choice, cidr_column, inet_column, long_text, reference, text
+from models.choices import FHRPGroupAuthType, FHRPGroupProtocol, IPAddressRole, IPAddressStatus, IPRangeStatus, PrefixStatus, ServiceProtocol, VLANStatus
 
 # NetBox's app label for these models (content types such as "ipam.<model>").
 APP_LABEL = "ipam"
@@ -170,7 +171,9 @@ class IPRange(TenantModel):
 
 class IPAddress(TenantModel):
     # What the address is configured on (VM interfaces and FHRP groups join later).
-    __one_of__: ClassVar[dict[str, OneOf]] = {"assigned_object": OneOf(("Interface", "VMInterface"), ondelete="CASCADE", related_name="ip_addresses")}
+    __one_of__: ClassVar[dict[str, OneOf]] = {
+        "assigned_object": OneOf(("Interface", "VMInterface", "FHRPGroup"), ondelete="CASCADE", related_name="ip_addresses", union="IPAddressAssignmentType")
+    }
 
     address: Mapped[str] = inet_column()
     """Host address with the mask of its subnet, as in NetBox (``10.0.0.5/24``)."""
@@ -197,3 +200,69 @@ class IPAddress(TenantModel):
             ),
             _gist("ip_address", "address"),
         )
+
+
+# A service listens on ports 1 to 65535 (NetBox's SERVICE_PORT_MIN / _MAX).
+_PORTS = {"bounds": (1, 65535), "required": True}
+
+
+class ServiceTemplate(TenantModel):
+    """A named service definition (protocol and ports) to create services from."""
+
+    __ordering__ = ("name",)
+    name: Mapped[str] = text(100, required=True)
+    protocol: Mapped[ServiceProtocol] = choice(ServiceProtocol)
+    ports: Mapped[list[int]] = mapped_column(ARRAY(sa.Integer()), info=_PORTS)
+    description: Mapped[str] = text(200)
+    comments: Mapped[str] = long_text()
+
+    @classmethod
+    def __extra_args__(cls) -> tuple[Any, ...]:
+        return (sa.UniqueConstraint("tenant_id", "name"),)
+
+
+class FHRPGroup(TenantModel):
+    """A first-hop redundancy group (VRRP, HSRP, …): its virtual addresses are its
+    ``ip_addresses``, the interfaces that take part are its assignments."""
+
+    __ordering__ = ("protocol", "group_id")
+    group_id: Mapped[int] = mapped_column(sa.SmallInteger(), info={"bounds": (0, 32767)})
+    name: Mapped[str] = text(100)
+    protocol: Mapped[FHRPGroupProtocol] = choice(FHRPGroupProtocol)
+    auth_type: Mapped[FHRPGroupAuthType | None] = choice(FHRPGroupAuthType, nullable=True)
+    auth_key: Mapped[str] = text(255)
+    description: Mapped[str] = text(200)
+    comments: Mapped[str] = long_text()
+
+
+class FHRPGroupAssignment(TenantScoped):
+    """An interface taking part in an FHRP group, with its priority."""
+
+    __tenant_from__ = ("group",)
+    __tagged__ = False
+    __ordering__ = ("group_id", "priority")
+    __one_of__: ClassVar[dict[str, OneOf]] = {
+        "interface": OneOf(
+            ("Interface", "VMInterface"), nullable=False, ondelete="CASCADE", related_name="fhrp_group_assignments", union="FHRPGroupInterfaceType"
+        )
+    }
+
+    group_id: Mapped[uuid.UUID] = reference("FHRPGroup", nullable=False, ondelete="CASCADE", related_name="fhrpgroupassignment_set")
+    priority: Mapped[int] = mapped_column(sa.SmallInteger(), info={"bounds": (0, 255)})
+
+
+class Service(TenantModel):
+    """A service (protocol and ports) on a device, a virtual machine or an FHRP group,
+    listening on some of its addresses."""
+
+    __ordering__ = ("protocol", "name")
+    __one_of__: ClassVar[dict[str, OneOf]] = {
+        "parent": OneOf(("Device", "VirtualMachine", "FHRPGroup"), nullable=False, ondelete="CASCADE", related_name="services")
+    }
+    __many__: ClassVar[dict[str, ManyToMany]] = {"ipaddresses": ManyToMany("IPAddress", related_name="services")}
+
+    name: Mapped[str] = text(100, required=True)
+    protocol: Mapped[ServiceProtocol] = choice(ServiceProtocol)
+    ports: Mapped[list[int]] = mapped_column(ARRAY(sa.Integer()), info=_PORTS)
+    description: Mapped[str] = text(200)
+    comments: Mapped[str] = long_text()

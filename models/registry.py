@@ -103,6 +103,8 @@ class OneOfSpec:
     name: str
     members: tuple[tuple[str, str], ...]
     nullable: bool
+    # The union's GraphQL name where NetBox's is not ``<Type><Field>Type``.
+    union: str | None = None
 
 
 @dataclass(frozen=True)
@@ -276,7 +278,7 @@ def specs() -> dict[str, ModelSpec]:
         spec = ModelSpec(model=model, name=name, type_name=class_name)
         for field_name, declared in getattr(model, "__one_of__", {}).items():
             members = tuple((target, declared.column(field_name, target)) for target in declared.targets)
-            spec.one_of.append(OneOfSpec(field_name, members, declared.nullable))
+            spec.one_of.append(OneOfSpec(field_name, members, declared.nullable, declared.union))
         for column in table_of(model).columns:
             ref: Ref | None = column.info.get("ref")
             if column.info.get("one_of"):

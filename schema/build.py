@@ -158,14 +158,14 @@ def _relation_fields(spec: ModelSpec, types: dict[str, type]) -> dict[str, Any]:
     for one_of in spec.one_of:
         arc = Arc(tuple((column, target, partial(loaders.by_id, spec=spec_for(target))) for target, column in one_of.members))
         register(owner, one_of.name, arc)
-        fields[one_of.name] = Optional[union_of(_union_name(spec, one_of.name), [target for target, _ in one_of.members], types)]
+        fields[one_of.name] = Optional[union_of(one_of.union or _union_name(spec, one_of.name), [target for target, _ in one_of.members], types)]
     for carried in spec.inline:
         source = spec_for(carried.source)
         item = next(o for o in source.one_of if o.name == carried.item)
         relation = Relation(partial(loaders.inline, spec=source, carried=carried, item=item), "id", None, many=True, union=True)
         register(owner, carried.name, relation)
         members = [target for target, _ in item.members]
-        fields[carried.name] = list[union_of(_union_name(source, item.name), members, types)]  # type: ignore[misc]
+        fields[carried.name] = list[union_of(item.union or _union_name(source, item.name), members, types)]  # type: ignore[misc]
     if spec.tagged:
         relation = Relation(partial(loaders.tags, type_key=spec.type_key), "id", "Tag", many=True)
         fields["tags"] = relation_annotation(owner, "tags", relation, list[types["Tag"]])  # type: ignore[valid-type, name-defined]  # noqa: F821 (a dict key, not a forward reference)
@@ -187,7 +187,8 @@ def union_of(name: str, members: list[str], types: dict[str, type]) -> Any:
 
 
 def _union_name(spec: ModelSpec, field_name: str) -> str:
-    """NetBox's name for a one-of field's union: ``PrefixScopeType``, ``IPAddressAssignedObjectType``."""
+    """NetBox's usual name for a one-of field's union: ``PrefixScopeType`` (a declaration
+    names it where NetBox does otherwise: ``IPAddressAssignmentType``)."""
     return f"{spec.type_name}{''.join(part.title() for part in field_name.split('_'))}Type"
 
 

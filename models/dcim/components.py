@@ -439,7 +439,9 @@ class MACAddress(TenantModel):
     """A MAC address, assigned to an interface or not; an interface's primary one is its
     ``primary_mac_address``."""
 
-    __one_of__: ClassVar[dict[str, OneOf]] = {"assigned_object": OneOf(("Interface", "VMInterface"), ondelete="CASCADE", related_name="mac_addresses")}
+    __one_of__: ClassVar[dict[str, OneOf]] = {
+        "assigned_object": OneOf(("Interface", "VMInterface"), ondelete="CASCADE", related_name="mac_addresses", union="MACAddressAssignmentType")
+    }
 
     mac_address: Mapped[str] = text(17, required=True, info={"format": "mac"})
     """Six octets, stored as NetBox shows them: ``00:1A:2B:3C:4D:5E``."""
