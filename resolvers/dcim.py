@@ -58,7 +58,9 @@ def register_rules(book: RuleBook) -> None:
         for owner in () if is_template(spec.type_name) else spec.tenant_from:
             for field, target in linked:
                 ref = spec.ref(field)  # None for a one-of member
-                if field != owner and (ref is None or ref.writable) and spec_for(target).ref(owner) is not None:
+                shared = spec_for(target).ref(owner)
+                # (Not where the target's is derived: an endpoint's cable is the termination's doing.)
+                if field != owner and (ref is None or ref.writable) and shared is not None and shared.writable:
                     book.check(spec.type_name)(_agrees_on(field, owner))
         if is_template(spec.type_name):
             book.check(spec.type_name)(_one_template_owner)

@@ -150,7 +150,14 @@ def test_a_plain_selection_reads_only_its_columns():
     spec = spec_for("IPAddress")
     narrowed = needed_columns(spec, {"__typename", "address", "vrf", "tags", "assigned_object"})
     assert narrowed is not None
-    assert [c.name for c in narrowed] == ["address", "assigned_object_interface_id", "id", "vrf_id"]
+    assert [c.name for c in narrowed] == [
+        "address",
+        "assigned_object_fhrp_group_id",
+        "assigned_object_interface_id",
+        "assigned_object_vm_interface_id",
+        "id",
+        "vrf_id",
+    ]
     assert needed_columns(spec, {"address", "family"}) is None
     assert needed_columns(spec, {"address", "prefix"}) is None
 
