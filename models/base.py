@@ -161,7 +161,21 @@ def cidr_column(**kwargs: Any) -> Any:
 
 
 def inet_column(**kwargs: Any) -> Any:
+    """An address without a mask that matters (a gateway), read as PostgreSQL writes it."""
     return mapped_column(INET(), **kwargs)
+
+
+class AddressWithMask(INET):
+    """An address with its mask, always read with it (``192.0.2.1/32``, as NetBox writes
+    it): PostgreSQL's own output leaves out /32 and /128, its cast to text does not."""
+
+    def column_expression(self, colexpr: Any) -> Any:
+        return sa.cast(colexpr, sa.Text())
+
+
+def address_column(**kwargs: Any) -> Any:
+    """An IP address with its mask (an address, a range's ends)."""
+    return mapped_column(AddressWithMask(), **kwargs)
 
 
 @dataclass(frozen=True)

@@ -223,3 +223,54 @@ class FHRPGroupProtocol(enum.StrEnum):
 class FHRPGroupAuthType(enum.StrEnum):
     plaintext = "plaintext"
     md5 = "md5"
+
+
+@prefixed("status")
+class TunnelStatus(enum.StrEnum):
+    planned = "planned"
+    active = "active"
+    disabled = "disabled"
+
+
+@prefixed("encap")
+class TunnelEncapsulation(enum.StrEnum):
+    gre = "gre"
+    ipsec_transport = "ipsec-transport"
+    ipsec_tunnel = "ipsec-tunnel"
+    ip_ip = "ip-ip"
+    l2tp = "l2tp"
+    openvpn = "openvpn"
+    pptp = "pptp"
+    wireguard = "wireguard"
+
+
+@prefixed("role")
+class TunnelTerminationRole(enum.StrEnum):
+    peer = "peer"
+    hub = "hub"
+    spoke = "spoke"
+
+
+@prefixed("type", name="L2VPNTypeEnum")
+class L2VPNType(enum.StrEnum):
+    vpls = "vpls"
+    vpws = "vpws"
+    epl = "epl"
+    evpl = "evpl"
+    ep_lan = "ep-lan"
+    evp_lan = "evp-lan"
+    ep_tree = "ep-tree"
+    evp_tree = "evp-tree"
+    vxlan = "vxlan"
+    vxlan_evpn = "vxlan-evpn"
+    mpls_evpn = "mpls-evpn"
+    pbb_evpn = "pbb-evpn"
+    evpn_vpws = "evpn-vpws"
+    spb = "spb"
+
+
+@prefixed("status", name="L2VPNStatusEnum")
+class L2VPNStatus(enum.StrEnum):
+    active = "active"
+    planned = "planned"
+    decommissioning = "decommissioning"

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import ManyToMany, OneOf, TenantModel, TenantScoped, choice, cidr_column, inet_column, long_text, reference, text
+from models.base import ManyToMany, OneOf, TenantModel, TenantScoped, address_column, choice, cidr_column, inet_column, long_text, reference, text
 from models.choices import FHRPGroupAuthType, FHRPGroupProtocol, IPAddressRole, IPAddressStatus, IPRangeStatus, PrefixStatus, ServiceProtocol, VLANStatus
 
 # NetBox's app label for these models (content types such as "ipam.<model>").
@@ -154,8 +154,8 @@ class Prefix(TenantModel):
 
 
 class IPRange(TenantModel):
-    start_address: Mapped[str] = inet_column()
-    end_address: Mapped[str] = inet_column()
+    start_address: Mapped[str] = address_column()
+    end_address: Mapped[str] = address_column()
     vrf_id: Mapped[uuid.UUID | None] = reference("VRF", ondelete="RESTRICT", related_name="ip_ranges")
     status: Mapped[IPRangeStatus] = choice(IPRangeStatus, default=IPRangeStatus.active, server_default="active")
     role_id: Mapped[uuid.UUID | None] = reference("Role", related_name="ip_ranges")
@@ -175,7 +175,7 @@ class IPAddress(TenantModel):
         "assigned_object": OneOf(("Interface", "VMInterface", "FHRPGroup"), ondelete="CASCADE", related_name="ip_addresses", union="IPAddressAssignmentType")
     }
 
-    address: Mapped[str] = inet_column()
+    address: Mapped[str] = address_column()
     """Host address with the mask of its subnet, as in NetBox (``10.0.0.5/24``)."""
     vrf_id: Mapped[uuid.UUID | None] = reference("VRF", ondelete="RESTRICT", related_name="ip_addresses")
     status: Mapped[IPAddressStatus] = choice(IPAddressStatus, default=IPAddressStatus.active, server_default="active")

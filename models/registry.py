@@ -71,6 +71,8 @@ class ScalarSpec:
     format: str | None = None
     # An integer that must be one of these values (a rack's width in inches).
     choices: tuple[int, ...] | None = None
+    # The column is read as text in SQL (an address with its mask): compiled reads do too.
+    column_text: bool = False
 
 
 @dataclass(frozen=True)
@@ -268,6 +270,13 @@ def _kind(column: sa.Column) -> tuple[Kind, type[enum.Enum] | None]:
     raise TypeError(f"no GraphQL kind for column {column}")
 
 
+def _reads_as_text(column: sa.Column[Any]) -> bool:
+    """The column's type changes how it is read (``AddressWithMask``: cast to text)."""
+    from models.base import AddressWithMask
+
+    return isinstance(column.type, AddressWithMask)
+
+
 @cache
 def specs() -> dict[str, ModelSpec]:
     """Every exposed model's spec, keyed by model class name."""
@@ -310,6 +319,7 @@ def specs() -> dict[str, ModelSpec]:
                     required=bool(column.info.get("required")),
                     format=column.info.get("format"),
                     choices=tuple(int(c) for c in column.info["choices"]) if "choices" in column.info else None,
+                    column_text=_reads_as_text(column),
                 )
             )
         for field_name, carried in getattr(model, "__inline__", {}).items():

@@ -116,6 +116,8 @@ def scalar_sql(scalar: ScalarSpec, column: str) -> str:
         return _iso_timestamp(column)
     if scalar.kind is Kind.decimal:
         return f"({column})::text"  # GraphQL's Decimal is a string
+    if scalar.column_text:
+        return f"({column})::text"  # as the column reads on the resolver path (an address with its mask)
     return column
 
 

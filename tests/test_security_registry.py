@@ -150,7 +150,7 @@ def delete_mutation(spec: ModelSpec) -> str:
 
 def harmless_update(spec: ModelSpec) -> dict[str, Any]:
     """An update input: a writable free-text field changed, else a choice set to its last
-    value (a sample takes the first), else a number."""
+    value (a sample takes the first), else a number, else the custom fields."""
     text = [s for s in spec.scalars if s.writable and s.kind is Kind.string and s.format is None and (s.max_length or 99) >= 9]
     if text:
         return {text[0].name: "changed-9"}
@@ -160,8 +160,11 @@ def harmless_update(spec: ModelSpec) -> dict[str, Any]:
         assert enum_cls is not None
         return {choices[0].name: enum_member_name(getattr(enum_cls, "graphql_prefix", ""), list(enum_cls)[-1].value)}
     # Only numbers (a port mapping's positions): any valid value makes a write.
-    number = next(s for s in spec.scalars if s.writable and s.kind is Kind.integer)
-    return {number.name: number.bounds[0] if number.bounds else 1}
+    number = next((s for s in spec.scalars if s.writable and s.kind is Kind.integer), None)
+    if number is not None:
+        return {number.name: number.bounds[0] if number.bounds else 1}
+    # Only references (an L2VPN's termination): the custom fields every model has.
+    return {"custom_fields": {"changed": 9}}
 
 
 async def snapshot(api: Any, spec: ModelSpec, object_id: str) -> dict[str, Any]:

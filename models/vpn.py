@@ -1,0 +1,103 @@
+"""VPN: tunnel groups, tunnels and their terminations on device or VM interfaces, L2VPNs
+and what they carry (NetBox 4.6 ``vpn/models``). IKE and IPSec profiles, whose
+pre-shared keys are secrets, come with the secrets mechanism."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import ManyToMany, OneOf, OrganizationalModel, TenantModel, TenantScoped, choice, long_text, natural_key, reference, text
+from models.choices import L2VPNStatus, L2VPNType, TunnelEncapsulation, TunnelStatus, TunnelTerminationRole
+
+# NetBox's app label for these models (content types such as "vpn.<model>").
+APP_LABEL = "vpn"
+
+
+class TunnelGroup(OrganizationalModel):
+    """A grouping of tunnels (a hub and its spokes, a customer's mesh)."""
+
+
+class Tunnel(TenantModel):
+    """An overlay tunnel between interfaces of devices or virtual machines."""
+
+    __ordering__ = ("_name",)
+    _name: Mapped[str | None] = natural_key()
+
+    name: Mapped[str] = text(100, required=True)
+    status: Mapped[TunnelStatus] = choice(TunnelStatus, default=TunnelStatus.active, server_default="active")
+    group_id: Mapped[uuid.UUID | None] = reference("TunnelGroup", related_name="tunnels")
+    encapsulation: Mapped[TunnelEncapsulation] = choice(TunnelEncapsulation)
+    tunnel_id: Mapped[int | None] = mapped_column(sa.BigInteger(), nullable=True, info={"bounds": (0, 2**63 - 1)})
+    description: Mapped[str] = text(200)
+    comments: Mapped[str] = long_text()
+
+    @classmethod
+    def __extra_args__(cls) -> tuple[Any, ...]:
+        return (sa.UniqueConstraint("tenant_id", "name"),)
+
+
+class TunnelTermination(TenantScoped):
+    """One end of a tunnel: its role, the interface it ends on, the address outside."""
+
+    __tenant_from__ = ("tunnel",)
+    __ordering__ = ("tunnel_id", "role")
+    __one_of__: ClassVar[dict[str, OneOf]] = {
+        # An interface ends one tunnel at most.
+        "termination": OneOf(("Interface", "VMInterface"), ondelete="CASCADE", related_name="tunnel_termination", unique=True)
+    }
+
+    tunnel_id: Mapped[uuid.UUID] = reference("Tunnel", nullable=False, ondelete="CASCADE", related_name="terminations")
+    role: Mapped[TunnelTerminationRole] = choice(TunnelTerminationRole, default=TunnelTerminationRole.peer, server_default="peer")
+    outside_ip_id: Mapped[uuid.UUID | None] = reference("IPAddress", related_name="tunnel_terminations")
+
+
+class L2VPN(TenantModel):
+    """A layer 2 VPN (VPLS, VXLAN, EVPN, …) and the route targets it imports and exports."""
+
+    # NetBox's names, not l2_vpn: the GraphQL fields and the type permissions name.
+    __graphql_name__ = "l2vpn"
+    __tablename__ = "l2vpn"
+    __ordering__ = ("_name",)
+    _name: Mapped[str | None] = natural_key()
+    __many__: ClassVar[dict[str, ManyToMany]] = {
+        "import_targets": ManyToMany("RouteTarget", related_name="importing_l2vpns"),
+        "export_targets": ManyToMany("RouteTarget", related_name="exporting_l2vpns"),
+    }
+
+    name: Mapped[str] = text(100, required=True)
+    slug: Mapped[str] = text(100, required=True)
+    type: Mapped[L2VPNType] = choice(L2VPNType)
+    status: Mapped[L2VPNStatus] = choice(L2VPNStatus, default=L2VPNStatus.active, server_default="active")
+    identifier: Mapped[int | None] = mapped_column(sa.BigInteger(), nullable=True, info={"bounds": (-(2**63), 2**63 - 1)})
+    """The VPN's number: a VNI, a VC ID."""
+    description: Mapped[str] = text(200)
+    comments: Mapped[str] = long_text()
+
+    @classmethod
+    def __extra_args__(cls) -> tuple[Any, ...]:
+        return (sa.UniqueConstraint("tenant_id", "name"), sa.UniqueConstraint("tenant_id", "slug"))
+
+
+class L2VPNTermination(TenantScoped):
+    """A VLAN or an interface an L2VPN carries; each is in one L2VPN at most."""
+
+    __graphql_name__ = "l2vpn_termination"
+    __tablename__ = "l2vpn_termination"
+    __tenant_from__ = ("l2vpn",)
+    __ordering__ = ("l2vpn_id",)
+    __one_of__: ClassVar[dict[str, OneOf]] = {
+        "assigned_object": OneOf(
+            ("VLAN", "Interface", "VMInterface"),
+            nullable=False,
+            ondelete="CASCADE",
+            related_name="l2vpn_termination",
+            unique=True,
+            union="L2VPNAssignmentType",
+        )
+    }
+
+    l2vpn_id: Mapped[uuid.UUID] = reference("L2VPN", nullable=False, ondelete="CASCADE", related_name="terminations")
