@@ -403,6 +403,13 @@ def natural_key(source: str = "name", keyer: Callable[[str, int], str] | None = 
     )
 
 
+def secret(length: int) -> Any:
+    """A secret (a pre-shared key): sealed at rest, write-only through the API, kept out of
+    the change log and events (resolvers/secrets.py). ``length``: the most characters the
+    clear value may have."""
+    return mapped_column(sa.Text(), nullable=True, info={"secret": True, "secret_length": length})
+
+
 def long_text() -> Any:
     """Free text without a length limit (comments)."""
     return mapped_column(sa.Text(), default="", server_default="")

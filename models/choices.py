@@ -274,3 +274,49 @@ class L2VPNStatus(enum.StrEnum):
     active = "active"
     planned = "planned"
     decommissioning = "decommissioning"
+
+
+@prefixed("")
+class IKEMode(enum.StrEnum):
+    aggressive = "aggressive"
+    main = "main"
+
+
+@prefixed("", name="AuthenticationMethodEnum")
+class AuthenticationMethod(enum.StrEnum):
+    preshared_keys = "preshared-keys"
+    certificates = "certificates"
+    rsa_signatures = "rsa-signatures"
+    dsa_signatures = "dsa-signatures"
+
+
+@prefixed("", name="IPSecModeEnum")
+class IPSecMode(enum.StrEnum):
+    esp = "esp"
+    ah = "ah"
+
+
+@prefixed("encryption")
+class EncryptionAlgorithm(enum.StrEnum):
+    aes128_cbc = "aes-128-cbc"
+    aes128_gcm = "aes-128-gcm"
+    aes192_cbc = "aes-192-cbc"
+    aes192_gcm = "aes-192-gcm"
+    aes256_cbc = "aes-256-cbc"
+    aes256_gcm = "aes-256-gcm"
+    triple_des = "3des-cbc"
+    des = "des-cbc"
+
+
+@prefixed("auth")
+class AuthenticationAlgorithm(enum.StrEnum):
+    hmac_sha1 = "hmac-sha1"
+    hmac_sha256 = "hmac-sha256"
+    hmac_sha384 = "hmac-sha384"
+    hmac_sha512 = "hmac-sha512"
+    hmac_md5 = "hmac-md5"
+
+
+# NetBox's IKE versions and Diffie-Hellman groups are numbers from fixed lists.
+IKE_VERSIONS = (1, 2)
+DH_GROUPS = (1, 2, 5, *range(14, 35))

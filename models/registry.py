@@ -73,6 +73,8 @@ class ScalarSpec:
     choices: tuple[int, ...] | None = None
     # The column is read as text in SQL (an address with its mask): compiled reads do too.
     column_text: bool = False
+    # Sealed at rest, write-only: no output field, no filter (resolvers/secrets.py).
+    secret: bool = False
 
 
 @dataclass(frozen=True)
@@ -214,6 +216,11 @@ class ModelSpec:
         plain = [(ref.name, ref.column, ref.target) for ref in self.refs if ref.name != "tenant"]
         return plain + [(one_of.name, column, target) for one_of in self.one_of for target, column in one_of.members]
 
+    @cached_property
+    def secret_names(self) -> frozenset[str]:
+        """Columns holding sealed secrets (write-only, never logged)."""
+        return frozenset(s.name for s in self.scalars if s.secret)
+
     def scalar(self, name: str) -> ScalarSpec | None:
         return next((s for s in self.scalars if s.name == name), None)
 
@@ -305,7 +312,7 @@ def specs() -> dict[str, ModelSpec]:
             if column.name in ("org_id",):
                 continue
             kind, enum_cls = _kind(column)
-            max_length = getattr(column.type, "length", None) if kind is Kind.string else None
+            max_length = column.info.get("secret_length") or (getattr(column.type, "length", None) if kind is Kind.string else None)
             spec.scalars.append(
                 ScalarSpec(
                     name=column.name,
@@ -320,6 +327,7 @@ def specs() -> dict[str, ModelSpec]:
                     format=column.info.get("format"),
                     choices=tuple(int(c) for c in column.info["choices"]) if "choices" in column.info else None,
                     column_text=_reads_as_text(column),
+                    secret=bool(column.info.get("secret")),
                 )
             )
         for field_name, carried in getattr(model, "__inline__", {}).items():

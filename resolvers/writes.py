@@ -28,6 +28,7 @@ from permissions.principal import Principal
 from resolvers.context import RequestContext
 from resolvers.errors import ApiError, BadUserInput, Conflict, Forbidden, NotFound
 from resolvers.rules import rule_book
+from resolvers.secrets import seal_values
 from resolvers.sql import any_of
 from resolvers.validation import check_values, parse_id
 
@@ -103,7 +104,7 @@ class Write:
 
     def _change(self, spec: ModelSpec, action: ChangeAction, old: sa.Row | None, new: sa.Row | None) -> dict[str, Any]:
         """The change-log row of one change; the change event is queued for after commit."""
-        before, after = snapshot(old), snapshot(new)
+        before, after = snapshot(old, spec.secret_names), snapshot(new, spec.secret_names)
         changed = sorted(k for k in set(before or {}) | set(after or {}) if (before or {}).get(k) != (after or {}).get(k))
         changed = [k for k in changed if k != "last_updated"]
         row = new if new is not None else old
@@ -155,10 +156,12 @@ def with_natural_keys(spec: ModelSpec, values: dict[str, Any]) -> dict[str, Any]
 SECRET_COLUMNS = {"password_hash", "key_hash"}
 
 
-def snapshot(row: sa.Row | None) -> dict[str, Any] | None:
+def snapshot(row: sa.Row | None, secrets: frozenset[str] = frozenset()) -> dict[str, Any] | None:
+    """A row as the change log keeps it: never a secret (hashes, sealed keys), nor a hidden key."""
     if row is None:
         return None
-    return {key: column_value_for_json(value) for key, value in row._mapping.items() if key not in SECRET_COLUMNS and not key.startswith("_")}
+    left_out = SECRET_COLUMNS | secrets
+    return {key: column_value_for_json(value) for key, value in row._mapping.items() if key not in left_out and not key.startswith("_")}
 
 
 def _display(row: sa.Row) -> str:
@@ -207,7 +210,7 @@ def _split_input(spec: ModelSpec, data: dict[str, Any]) -> tuple[dict[str, Any],
             many[name] = list(value or [])  # {type, id} items, written by _write_inline
         else:
             values[name] = value
-    return check_values(spec, values), many, tags
+    return seal_values(spec, check_values(spec, values)), many, tags
 
 
 def _one_of_values(one_of: OneOfSpec, value: Any) -> dict[str, Any]:

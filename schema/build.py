@@ -242,7 +242,7 @@ def build_types(overrides: dict[str, Any]) -> dict[str, Generated]:
         annotations: dict[str, Any] = {"id": strawberry.ID}
         attributes: dict[str, Any] = {}
         for scalar in spec.scalars:
-            if scalar.name != "id":
+            if scalar.name != "id" and not scalar.secret:  # a secret is write-only
                 annotations[scalar.name] = scalar_type(scalar)
         annotations.update(_relation_fields(spec, types))
         if spec.family_column is not None:
@@ -274,7 +274,7 @@ def _filter_fields(spec: ModelSpec, filters: dict[str, type]) -> tuple[dict[str,
     defaults: dict[str, Any] = {}
     for scalar in spec.scalars:
         lookup = choice_lookup(scalar.enum) if scalar.kind is Kind.choice and scalar.enum else LOOKUP_BY_KIND.get(scalar.kind)
-        if lookup is not None:
+        if lookup is not None and not scalar.secret:  # filtering on a secret would disclose it
             annotations[scalar.name] = Optional[lookup]
     for ref in spec.refs:
         annotations[ref.name] = Optional[filters[ref.target]]

@@ -20,6 +20,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 # Every query the tests send is answered by the SQL compiler and, in shadow, by the
 # resolvers too; any difference fails the request (schema/compiled.py).
 os.environ.setdefault("DANBYTE_COMPILER_SHADOW", "1")
+# Secrets are sealed with this key in tests, not one generated into the user's home.
+os.environ.setdefault("DANBYTE_SECRET_KEY", "danbyte-tests-only")
 
 from factories import Api, OrgFixture, make_org
 

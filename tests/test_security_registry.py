@@ -148,10 +148,15 @@ def delete_mutation(spec: ModelSpec) -> str:
     return f"mutation($id: ID!) {{ {spec.name}_delete(id: $id) {{ id }} }}"
 
 
+def readable(spec: ModelSpec) -> list[Any]:
+    """The scalars a query may select: all but secrets (write-only)."""
+    return [s for s in spec.scalars if not s.secret]
+
+
 def harmless_update(spec: ModelSpec) -> dict[str, Any]:
     """An update input: a writable free-text field changed, else a choice set to its last
     value (a sample takes the first), else a number, else the custom fields."""
-    text = [s for s in spec.scalars if s.writable and s.kind is Kind.string and s.format is None and (s.max_length or 99) >= 9]
+    text = [s for s in readable(spec) if s.writable and s.kind is Kind.string and s.format is None and (s.max_length or 99) >= 9]
     if text:
         return {text[0].name: "changed-9"}
     choices = [s for s in spec.scalars if s.writable and s.kind is Kind.choice and s.enum is not None]
@@ -169,7 +174,7 @@ def harmless_update(spec: ModelSpec) -> dict[str, Any]:
 
 async def snapshot(api: Any, spec: ModelSpec, object_id: str) -> dict[str, Any]:
     """The object's scalars as the administrator reads them."""
-    names = " ".join(s.name for s in spec.scalars)
+    names = " ".join(s.name for s in readable(spec))
     body = await api.query(get_query(spec, names), {"id": object_id})
     assert not errors_of(body), body
     return body["data"][spec.name]
@@ -180,7 +185,7 @@ async def state(api: Any, spec: ModelSpec, object_id: str | None = None) -> dict
     (what a write would add to), and the scalars of one object (what it would change)."""
     one, declared = "", ""
     if object_id is not None:
-        one = f" one: {spec.name}(id: $id) {{ {' '.join(s.name for s in spec.scalars)} }}"
+        one = f" one: {spec.name}(id: $id) {{ {' '.join(s.name for s in readable(spec))} }}"
         declared = "($id: ID!)"
     query = f"query{declared} {{ all: {spec.name}_list {{ id }} log: {CHANGELOG.name}_list {{ id }}{one} }}"
     body = await api.query(query, {"id": object_id} if object_id else {})
@@ -824,7 +829,7 @@ async def test_write_grant_without_view_reveals_nothing(api, org, samples, spec)
     subject = await samples.create(spec, a)
     user = await client(api, org, grants={spec.type_key: ["change", "delete"]})
     assert code_of(await user.query(get_query(spec), {"id": subject.id})) == "FORBIDDEN"  # control
-    names = " ".join(s.name for s in spec.scalars)
+    names = " ".join(s.name for s in readable(spec))
     before = await snapshot(api, spec, subject.id)
     for action, arguments in (("update", "id: $id, input: {}"), ("delete", "id: $id")):
         body = await user.query(f"mutation($id: ID!) {{ {spec.name}_{action}({arguments}) {{ {names} }} }}", {"id": subject.id})
