@@ -104,6 +104,12 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     max_connections = per_process * workers + 40 if workers > 1 else None
     with backing_services(settings, own=True, max_connections=max_connections) as (database_url, redis_url, services):
         migrate(database_url)
+        if settings.secret_key is None:
+            # The key that seals secrets, made on first start (before any worker process
+            # could race to make it) and kept with the embedded data.
+            from resolvers.secrets import home_key
+
+            home_key(settings.home)
         key = _run_async(_with_system_conn, database_url, first_start)
         if key is not None:
             path = _write_admin_token(settings.home, key)

@@ -14,7 +14,8 @@ import httpx
 import pytest
 from live import alive, danbyte_serve, wait_dead
 
-NO_URLS = {"DANBYTE_DATABASE_URL": "", "DANBYTE_REDIS_URL": ""}
+# Nothing configured: embedded services, and a secrets key generated into the home.
+NO_URLS = {"DANBYTE_DATABASE_URL": "", "DANBYTE_REDIS_URL": "", "DANBYTE_SECRET_KEY": ""}
 
 
 def server_pids(home: Path) -> dict[str, int]:
@@ -63,6 +64,8 @@ def test_serve_on_embedded_services_lifecycle(home, workers):
         token_file = home / "admin-token"
         key = token_file.read_text().strip()
         assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+        secrets_key = (home / "secret-key").read_text()
+        assert stat.S_IMODE((home / "secret-key").stat().st_mode) == 0o600 and len(secrets_key) >= 48
         assert me(base, key) == {"me": {"username": "admin", "is_admin": True}, "tenant_list": [{"name": "Default"}]}
         pids = server_pids(home)
         assert all(alive(p) for p in pids.values())
@@ -76,6 +79,7 @@ def test_serve_on_embedded_services_lifecycle(home, workers):
     # A second start reuses the data and prints no new token.
     with danbyte_serve(home, NO_URLS, "--workers", workers, timeout=120) as (base, process):
         assert me(base, key)["me"]["username"] == "admin"
+        assert (home / "secret-key").read_text() == secrets_key  # made once, kept
         orphans = server_pids(home)
         process.send_signal(signal.SIGKILL)
         process.wait(10)
