@@ -320,3 +320,26 @@ class AuthenticationAlgorithm(enum.StrEnum):
 # NetBox's IKE versions and Diffie-Hellman groups are numbers from fixed lists.
 IKE_VERSIONS = (1, 2)
 DH_GROUPS = (1, 2, 5, *range(14, 35))
+
+
+@prefixed("status", name="WirelessLANStatusEnum")
+class WirelessLANStatus(enum.StrEnum):
+    active = "active"
+    reserved = "reserved"
+    disabled = "disabled"
+    deprecated = "deprecated"
+
+
+@prefixed("type")
+class WirelessAuthType(enum.StrEnum):
+    open = "open"
+    wep = "wep"
+    wpa_personal = "wpa-personal"
+    wpa_enterprise = "wpa-enterprise"
+
+
+@prefixed("cipher")
+class WirelessAuthCipher(enum.StrEnum):
+    auto = "auto"
+    tkip = "tkip"
+    aes = "aes"

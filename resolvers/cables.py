@@ -46,6 +46,8 @@ PARENT_COLUMNS = ("device_id", "power_panel_id", "circuit_id")
 # Ports that pass a signal on: front → rear → (cable) → rear → front.
 FRONT, REAR = "FrontPort", "RearPort"
 MAPPING = "PortMapping"
+# A wireless link joins two interfaces as a cable does (models/wireless.py).
+WIRELESS_LINK = "WirelessLink"
 # A path longer than this is a loop in the data; tracing stops there.
 MAX_HOPS = 64
 
@@ -159,9 +161,10 @@ async def _load(ctx: RequestContext, model: str, ids: list[Any]) -> list[Record]
 
 
 async def far_end(ctx: RequestContext, endpoint: Any) -> tuple[Record | None, list[Record]]:
-    """The cable on ``endpoint`` and the endpoints on that cable's other end."""
+    """The cable on ``endpoint`` and the endpoints on that cable's other end; for an
+    interface on a wireless link instead, no cable and the link's other interface."""
     if endpoint.cable_id is None:
-        return None, []
+        return None, await _wireless_peer(ctx, endpoint)
     cable = await loaders.by_id(ctx, spec=spec_for("Cable")).load(endpoint.cable_id)
     terminations = await loaders.by_column(ctx, spec=spec_for(TERMINATION), column="cable_id").load(endpoint.cable_id)
     by_kind: dict[str, list[Any]] = {}
@@ -171,6 +174,17 @@ async def far_end(ctx: RequestContext, endpoint: Any) -> tuple[Record | None, li
             by_kind.setdefault(kind.type_name, []).append(endpoint_id)
     found = [record for kind, ids in by_kind.items() for record in await _load(ctx, kind, ids)]
     return (to_record(cable) if cable is not None else None), found
+
+
+async def _wireless_peer(ctx: RequestContext, endpoint: Any) -> list[Record]:
+    link_id = getattr(endpoint, "wireless_link_id", None)
+    if link_id is None:
+        return []
+    link = await loaders.by_id(ctx, spec=spec_for(WIRELESS_LINK)).load(link_id)
+    if link is None:  # hidden from this reader
+        return []
+    other = link.interface_b_id if link.interface_a_id == endpoint.id else link.interface_a_id
+    return await _load(ctx, "Interface", [other])
 
 
 async def _through(ctx: RequestContext, ports: list[Record], positions: list[int]) -> tuple[list[Record], list[int]] | None:
@@ -221,8 +235,8 @@ async def trace(ctx: RequestContext, origin: Record) -> list[Hop]:
     near: list[Record] = [origin]
     positions: list[int] = []
     while len(hops) < MAX_HOPS:
-        cables = {port.cable_id for port in near}
-        if len(cables) != 1 or None in cables:
+        links = {port.cable_id or getattr(port, "wireless_link_id", None) for port in near}
+        if len(links) != 1 or None in links:
             break
         cable, far = await far_end(ctx, near[0])
         hops.append(Hop(near, cable, far))

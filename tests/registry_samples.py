@@ -65,6 +65,8 @@ RULE_BOUND_LINKS: set[tuple[str, str]] = {
     ("DeviceBay", "installed_device"),  # the device's type must be a child type
     ("VirtualChassis", "master"),  # the device must be a member already
     ("VMInterface", "primary_mac_address"),  # the MAC must be assigned to this interface
+    ("WirelessLink", "interface_a"),  # the interface must be a radio, on no other link
+    ("WirelessLink", "interface_b"),  # (same)
     ("VirtualMachine", "primary_ip4"),  # the address must be on one of this VM's interfaces
     ("VirtualMachine", "primary_ip6"),  # (same)
 }
@@ -77,6 +79,14 @@ LINK_OWNER_VALUES: dict[tuple[str, str], dict[str, Any]] = {
     ("Interface", "untagged_vlan"): {"mode": "MODE_ACCESS"},  # an untagged VLAN needs an 802.1Q mode
     ("VMInterface", "tagged_vlans"): {"mode": "MODE_TAGGED"},  # (as for device interfaces)
     ("VMInterface", "untagged_vlan"): {"mode": "MODE_ACCESS"},  # (same)
+}
+
+
+# Values a required reference's target needs (a rule reads them): (owner model, field) →
+# target values. Explain every entry.
+LINK_TARGET_VALUES: dict[tuple[str, str], dict[str, Any]] = {
+    ("WirelessLink", "interface_a"): {"type": "TYPE_IEEE802_11AC"},  # a wireless link joins radios
+    ("WirelessLink", "interface_b"): {"type": "TYPE_IEEE802_11AC"},  # (same)
 }
 
 
@@ -310,7 +320,7 @@ class Samples:
             # module's device; a port mapping's rear port is on its front port's device).
             pool = self._chosen(spec, refs)
             shared = {name: value for name, (kind, value) in pool.items() if _refers(target, name, kind)}
-            refs[ref.name] = (await self.create(target, target_tenant, refs=shared)).id
+            refs[ref.name] = (await self.create(target, target_tenant, refs=shared, values=LINK_TARGET_VALUES.get((spec.type_name, ref.name)))).id
         if home is not None and not home.writable and not any(name in refs or name in values for name in spec.tenant_from):
             # An owned row needs one owner (a template: its device type or module type):
             # the one its chosen objects have, else a new one.

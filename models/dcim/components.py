@@ -242,7 +242,10 @@ class InterfaceFields:
 class Interface(InterfaceFields, Cabled, ModularComponent):
     """A network interface: physical, virtual (LAG, bridge, subinterface) or wireless."""
 
-    __many__: ClassVar[dict[str, ManyToMany]] = {"tagged_vlans": ManyToMany("VLAN", related_name="interfaces_as_tagged")}
+    __many__: ClassVar[dict[str, ManyToMany]] = {
+        "tagged_vlans": ManyToMany("VLAN", related_name="interfaces_as_tagged"),
+        "wireless_lans": ManyToMany("WirelessLAN", related_name="interfaces"),
+    }
     # NetBox's `kind: KIND_VIRTUAL` filter: virtual, wireless, else physical.
     __categories__: ClassVar[dict[str, Category]] = {
         "kind": Category(
@@ -267,6 +270,8 @@ class Interface(InterfaceFields, Cabled, ModularComponent):
     untagged_vlan_id: Mapped[uuid.UUID | None] = reference("VLAN", related_name="interfaces_as_untagged")
     vrf_id: Mapped[uuid.UUID | None] = reference("VRF", related_name="interfaces")
     primary_mac_address_id: Mapped[uuid.UUID | None] = reference("MACAddress", related_name=NO_REVERSE, cyclic=True)
+    wireless_link_id: Mapped[uuid.UUID | None] = reference("WirelessLink", related_name=NO_REVERSE, derived=True, cyclic=True)
+    """The wireless link this interface is an end of (kept by the link's rules)."""
     rf_channel: Mapped[WirelessChannel | None] = choice(WirelessChannel, nullable=True)
     rf_channel_frequency: Mapped[Decimal | None] = mapped_column(sa.Numeric(7, 2), nullable=True, info={"bounds": (0, 99999)})
     """MHz."""
