@@ -67,7 +67,7 @@ def test_every_model_has_query_and_mutation_fields():
 async def test_every_list_query_runs(api, org):
     """Each generated root list field answers with every scalar of its type."""
     for spec in specs().values():
-        scalars = " ".join(s.name for s in spec.scalars)
+        scalars = " ".join(s.name for s in spec.scalars if not s.secret)  # secrets are write-only
         data = await api.data(f"{{ {spec.name}_list(pagination: {{limit: 5}}) {{ {scalars} }} }}")
         assert isinstance(data[f"{spec.name}_list"], list)
 
