@@ -47,6 +47,33 @@ PREFIX_OF_ADDRESS = (
 )
 
 
+# Percent of an IPv4 prefix in use, as the API answers it (both paths compute it with
+# this SQL, so they agree to the last digit): 100 when marked utilised; none for
+# containers and IPv6; else the share of its space its direct children cover, or, with
+# no children, of its usable host addresses its IP addresses take; at most 100, rounded
+# to two places.
+_CHILD_SPACE = (
+    "(SELECT coalesce(sum(power(2::numeric, 32 - masklen(c.prefix))), 0) FROM prefix c WHERE "
+    + _SAME_SPACE_ROW.format(a="c", b="{s}")
+    + " AND c.prefix << {s}.prefix AND NOT EXISTS (SELECT 1 FROM prefix m WHERE "
+    + _SAME_SPACE_ROW.format(a="m", b="{s}")
+    + " AND m.prefix << {s}.prefix AND c.prefix << m.prefix))"
+)
+_ADDRESSES_IN = (
+    "(SELECT count(*) FROM ip_address ip WHERE "
+    + _SAME_SPACE_ROW.format(a="ip", b="{s}")
+    + " AND ip.address && {s}.prefix AND host(ip.address)::inet <<= {s}.prefix)"
+)
+_SIZE = "power(2::numeric, 32 - masklen({s}.prefix))"
+_USABLE = f"CASE WHEN masklen({{s}}.prefix) < 31 THEN {_SIZE} - 2 ELSE {_SIZE} END"
+UTILISATION_OF = (
+    "(CASE WHEN {s}.mark_utilized THEN 100::numeric"
+    " WHEN {s}.status = 'container' OR family({s}.prefix) = 6 THEN NULL"
+    f" WHEN {_CHILD_SPACE} > 0 THEN round(least(100, 100 * {_CHILD_SPACE} / {_SIZE}), 2)"
+    f" ELSE round(least(100, 100 * {_ADDRESSES_IN} / greatest(1, {_USABLE})), 2) END)"
+)
+
+
 def _typed(sql: str, table: sa.Table) -> sa.TextualSelect:
     return sa.text(sql).columns(sa.column("owner_key", sa.Uuid()), *table.c)
 
@@ -106,16 +133,10 @@ def contained_ips() -> sa.TextualSelect:
 
 
 def usage() -> sa.TextualSelect:
-    """For each prefix id: addresses covered by direct children, and IP addresses inside."""
-    return sa.text(
-        f"""
-        SELECT p.id AS owner_key,
-            (SELECT coalesce(sum(power(2::numeric, (CASE WHEN family(c.prefix) = 4 THEN 32 ELSE 128 END) - masklen(c.prefix))), 0)
-             FROM prefix c WHERE {_DIRECT_CHILD}) AS child_space,
-            (SELECT count(*) FROM ip_address ip WHERE {_SAME_SPACE.format(a="ip", b="p")} AND {_IP_IN_PREFIX}) AS ip_count
-        FROM prefix p WHERE p.id = ANY(:ids)
-        """
-    ).columns(sa.column("owner_key", sa.Uuid()), sa.column("child_space", sa.Numeric()), sa.column("ip_count", sa.Integer()))
+    """For each prefix id: its utilisation (``UTILISATION_OF``)."""
+    return sa.text(f"SELECT p.id AS owner_key, {UTILISATION_OF.replace('{s}', 'p')} AS utilisation FROM prefix p WHERE p.id = ANY(:ids)").columns(
+        sa.column("owner_key", sa.Uuid()), sa.column("utilisation", sa.Numeric())
+    )
 
 
 def containing_prefix_of_ips() -> sa.TextualSelect:
@@ -136,30 +157,6 @@ def containing_prefix_of_ips() -> sa.TextualSelect:
         """,
         table_of(Prefix),
     )
-
-
-def usable_hosts(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> int:
-    """Addresses a host may use: IPv4 subnets lose their network and broadcast address."""
-    if network.version == 4 and network.prefixlen < 31:
-        return network.num_addresses - 2
-    return network.num_addresses
-
-
-def utilisation(
-    network: ipaddress.IPv4Network | ipaddress.IPv6Network,
-    is_container: bool,
-    mark_utilized: bool,
-    child_space: int,
-    ip_count: int,
-) -> float | None:
-    """0–100; None for containers and IPv6, whose sizes make a percentage meaningless."""
-    if mark_utilized:
-        return 100.0
-    if is_container or network.version == 6:
-        return None
-    if child_space:
-        return round(min(100.0, 100.0 * float(child_space) / network.num_addresses), 2)
-    return round(min(100.0, 100.0 * ip_count / max(1, usable_hosts(network))), 2)
 
 
 def gateway_address(network: ipaddress.IPv4Network | ipaddress.IPv6Network, policy: str) -> str | None:

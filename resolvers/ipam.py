@@ -60,11 +60,9 @@ def containing_prefix_loader(ctx: RequestContext) -> Any:
 
 
 def utilisation_of(row: Any, usage: Any) -> float | None:
-    """Utilisation from a row and its usage answer (child space, IP count)."""
-    network = ipaddress.ip_network(row.prefix)
-    child_space = int(usage.child_space) if usage is not None else 0
-    ip_count = usage.ip_count if usage is not None else 0
-    return prefix_tree.utilisation(network, row.status == PrefixStatus.container, row.mark_utilized, child_space, ip_count)
+    """Utilisation from a row's usage answer (computed in SQL: models/prefix_tree.py)."""
+    value = usage.utilisation if usage is not None else None
+    return float(value) if value is not None else None
 
 
 # --- gateways -------------------------------------------------------------------------

@@ -54,6 +54,7 @@ def prefix_fields(types: dict[str, type]) -> tuple[dict[str, Any], dict[str, Any
     register_sql("Prefix", "children", SqlRelation("Prefix", prefix_tree.CHILD_OF, many=True, order=("prefix",)))
     register_sql("Prefix", "ip_addresses", SqlRelation("IPAddress", prefix_tree.ADDRESS_IN, many=True, order=("address",)))
     register_sql("Prefix", "depth", SqlValue(prefix_tree.DEPTH_OF))
+    register_sql("Prefix", "utilisation", SqlValue(prefix_tree.UTILISATION_OF))
 
     @strawberry.field(description="Unused host addresses, lowest first.")
     async def available_ips(root: Any, info: strawberry.Info, limit: int = 10) -> list[str]:

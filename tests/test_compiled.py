@@ -251,13 +251,13 @@ async def test_a_relation_to_a_type_the_reader_may_not_view_reads_null(api, org)
 
 async def test_a_document_mixing_both_paths_keeps_its_order(api, org):
     await build(api, org.tenant_ids[0])
-    query = "{ me { id } a: site_list { name } prefix_list { prefix utilisation } b: vrf_list { name } ...R } fragment R on Query { rack_list { name } }"
+    query = "{ me { id } a: site_list { name } prefix_list { prefix available_prefixes } b: vrf_list { name } ...R } fragment R on Query { rack_list { name } }"
     body = await api.query(query, headers={"X-Danbyte-Debug": "1"})
     assert not body.get("errors"), body
     assert list(body["data"]) == ["me", "a", "prefix_list", "b", "rack_list"]
     paths = body["extensions"]["paths"]
     assert paths["a"] == paths["b"] == "sql"
-    assert paths["prefix_list"] == "resolvers: PrefixType.utilisation is computed by a resolver"
+    assert paths["prefix_list"] == "resolvers: PrefixType.available_prefixes is computed by a resolver"
     assert paths["rack_list"] == "resolvers: selected through a fragment"
     assert paths["me"] == "resolvers: not a generated root field"
     assert sorted(p["prefix"] for p in body["data"]["prefix_list"]) == ["192.0.0.0/16", "192.0.2.0/24", "2001:db8::/32", "2001:db8::/48"]
