@@ -28,21 +28,14 @@ APP_LABEL = "circuits"
 _KBPS = {"bounds": (0, 2_147_483_647)}
 
 
-class Provider(TenantModel):
+class Provider(OrganizationalModel):
     """A carrier or other provider of circuits."""
 
     __ordering__ = ("_name",)
     _name: Mapped[str | None] = natural_key()
     __many__: ClassVar[dict[str, ManyToMany]] = {"asns": ManyToMany("ASN", related_name="providers")}
 
-    name: Mapped[str] = text(100, required=True)
-    slug: Mapped[str] = text(100, required=True)
-    description: Mapped[str] = text(200)
     comments: Mapped[str] = long_text()
-
-    @classmethod
-    def __extra_args__(cls) -> tuple[Any, ...]:
-        return (sa.UniqueConstraint("tenant_id", "name"), sa.UniqueConstraint("tenant_id", "slug"))
 
 
 class ProviderAccount(TenantModel):
