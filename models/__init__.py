@@ -1,8 +1,23 @@
 """All models. Importing this package declares every table and wires its foreign keys."""
 
-from models import auth, changelog, circuits, dcim, ipam, tenancy, virtualization, vpn, wireless
+from models import auth, changelog, circuits, contacts, dcim, ipam, tenancy, virtualization, vpn, wireless
 from models.base import Base, OrgModel, TenantModel, all_models, finalize
 
 finalize()
 
-__all__ = ["Base", "OrgModel", "TenantModel", "all_models", "auth", "changelog", "circuits", "dcim", "ipam", "tenancy", "virtualization", "vpn", "wireless"]
+__all__ = [
+    "Base",
+    "OrgModel",
+    "TenantModel",
+    "all_models",
+    "auth",
+    "changelog",
+    "circuits",
+    "contacts",
+    "dcim",
+    "ipam",
+    "tenancy",
+    "virtualization",
+    "vpn",
+    "wireless",
+]

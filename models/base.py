@@ -179,6 +179,19 @@ def address_column(**kwargs: Any) -> Any:
 
 
 @dataclass(frozen=True)
+class AnyObject:
+    """A reference to an object of any tenant-scoped type (NetBox's generic
+    ``object_type`` / ``object_id``: a contact's assignment, later a journal entry). The
+    model has the columns ``object_type`` (the content type, ``dcim.site``) and
+    ``object_id``; the write path checks the object exists, may be seen and shares the
+    row's tenant (resolvers/objects.py); deleting the object deletes the rows pointing at
+    it. Every other tenant-scoped type answers them under ``related_name`` (where that
+    name is not its own already)."""
+
+    related_name: str
+
+
+@dataclass(frozen=True)
 class Ref:
     """A declared reference from one model to another (read by finalize and the registry)."""
 

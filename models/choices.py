@@ -343,3 +343,11 @@ class WirelessAuthCipher(enum.StrEnum):
     auto = "auto"
     tkip = "tkip"
     aes = "aes"
+
+
+@prefixed("priority")
+class ContactPriority(enum.StrEnum):
+    primary = "primary"
+    secondary = "secondary"
+    tertiary = "tertiary"
+    inactive = "inactive"

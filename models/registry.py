@@ -134,6 +134,15 @@ class CountSpec:
 
 
 @dataclass(frozen=True)
+class ObjectReverseSpec:
+    """The rows of ``source`` whose any-object reference (models.base.AnyObject) points at
+    an object of this type, answered as field ``name``."""
+
+    name: str
+    source: str
+
+
+@dataclass(frozen=True)
 class ManySpec:
     """A many-to-many relation through an association table."""
 
@@ -156,6 +165,16 @@ class ModelSpec:
     one_of: list[OneOfSpec] = field(default_factory=list)
     counts: list[CountSpec] = field(default_factory=list)
     inline: list[InlineSpec] = field(default_factory=list)
+    object_reverse: list[ObjectReverseSpec] = field(default_factory=list)
+
+    @property
+    def any_object(self) -> Any:
+        """The model's reference to an object of any type (models.base.AnyObject), if any."""
+        return getattr(self.model, "__any_object__", None)
+
+    @cached_property
+    def content_type(self) -> str:
+        return content_type(self.model)
 
     @cached_property
     def categories(self) -> dict[str, Any]:
@@ -383,6 +402,19 @@ def _add_reverse_relations(result: dict[str, ModelSpec]) -> None:
         reverse_name = m2m.related_name or plural(spec.name)
         claim(many.target, reverse_name, f"{spec.type_name}.{many.name}")
         result[many.target].many.append(ManySpec(reverse_name, many.table, many.remote, many.local, spec.model.__name__))
+    # Any-object references answer on every tenant-scoped type but their own, where the
+    # name is free (a contact group's ``contacts`` are its members, not assignments).
+    for source in result.values():
+        if source.any_object is None:
+            continue
+        for target in result.values():
+            name = source.any_object.related_name
+            if target is source or not target.tenant_scoped or target.any_object is not None:
+                continue
+            if name in _field_names(target) | set(claimed_names(target.type_name)):
+                continue
+            claimed[(target.type_name, name)] = f"{source.type_name}.object"
+            target.object_reverse.append(ObjectReverseSpec(name, source.type_name))
 
 
 def _unique(column: sa.Column) -> bool:
@@ -421,6 +453,11 @@ def content_type(model: type[Base]) -> str:
         if label:
             return f"{label}.{model.__name__.lower()}"
     return f"{path[-1]}.{model.__name__.lower()}"
+
+
+def spec_by_content_type(name: str) -> ModelSpec | None:
+    """The model NetBox names ``name`` (``dcim.site``), if exposed."""
+    return next((spec for spec in specs().values() if spec.content_type == name), None)
 
 
 def spec_by_type_key(type_key: str) -> ModelSpec:

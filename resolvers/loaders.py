@@ -153,3 +153,18 @@ def tags(ctx: RequestContext, type_key: str) -> DataLoader:
         return [grouped.get(key, []) for key in keys]
 
     return ctx.loader(("tags", type_key), load)
+
+
+def by_object(ctx: RequestContext, spec: ModelSpec, content_type: str) -> DataLoader:
+    """Rows of ``spec`` whose any-object reference points at objects of ``content_type``
+    (a site's contact assignments), grouped by the object's id."""
+    table = spec.table
+
+    async def load(keys: list[Any]) -> list[list[sa.Row]]:
+        statement = sa.select(table).where(table.c.object_type == content_type, any_of(table.c.object_id, keys)).order_by(*spec.ordering)
+        grouped: dict[Any, list[sa.Row]] = defaultdict(list)
+        for row in await fetch(ctx, statement):
+            grouped[row.object_id].append(row)
+        return [grouped.get(key, []) for key in keys]
+
+    return ctx.loader(("object", spec.type_key, content_type), load)

@@ -664,6 +664,12 @@ async def delete_row(write: Write, spec: ModelSpec, old: sa.Row) -> sa.Row:
         table = child_spec.table
         for child in (await write.conn.execute(sa.select(table).where(table.c[column] == old.id))).all():
             await delete_row(write, child_spec, child)
+    # So do the rows that point at it by type and id (its contact assignments).
+    for pointing in spec.object_reverse:
+        source = spec_for(pointing.source)
+        table = source.table
+        for row in (await write.conn.execute(sa.select(table).where(table.c.object_type == spec.content_type, table.c.object_id == old.id))).all():
+            await delete_row(write, source, row)
     item = table_of(TaggedItem)
     await write.conn.execute(sa.delete(item).where(item.c.object_type == spec.type_key, item.c.object_id == old.id))
     await write.conn.execute(sa.delete(spec.table).where(spec.table.c.id == old.id))

@@ -166,6 +166,9 @@ def _relation_fields(spec: ModelSpec, types: dict[str, type]) -> dict[str, Any]:
         register(owner, carried.name, relation)
         members = [target for target, _ in item.members]
         fields[carried.name] = list[union_of(item.union or _union_name(source, item.name), members, types)]  # type: ignore[misc]
+    for pointing in spec.object_reverse:
+        relation = Relation(partial(loaders.by_object, spec=spec_for(pointing.source), content_type=spec.content_type), "id", pointing.source, many=True)
+        fields[pointing.name] = relation_annotation(owner, pointing.name, relation, list[types[pointing.source]])  # type: ignore[valid-type, name-defined]
     if spec.tagged:
         relation = Relation(partial(loaders.tags, type_key=spec.type_key), "id", "Tag", many=True)
         fields["tags"] = relation_annotation(owner, "tags", relation, list[types["Tag"]])  # type: ignore[valid-type, name-defined]  # noqa: F821 (a dict key, not a forward reference)

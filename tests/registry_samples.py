@@ -82,6 +82,10 @@ LINK_OWNER_VALUES: dict[tuple[str, str], dict[str, Any]] = {
 }
 
 
+# What a sample's reference to an object of any type (models.base.AnyObject) points at.
+ANY_OBJECT_TARGET = "Site"
+
+
 # Values a required reference's target needs (a rule reads them): (owner model, field) →
 # target values. Explain every entry.
 LINK_TARGET_VALUES: dict[tuple[str, str], dict[str, Any]] = {
@@ -279,6 +283,10 @@ class Samples:
         data: dict[str, Any] = {}
         for scalar in required_scalars(spec):
             data[scalar.name] = sample_value(spec, scalar, n)
+        if spec.any_object is not None and "object_id" not in values:
+            # A reference to an object of any type: a site of the same tenant.
+            pointed_at = await self.create(spec_for(ANY_OBJECT_TARGET), refs.get("tenant", tenant))
+            values.update(object_type=spec_for(ANY_OBJECT_TARGET).content_type, object_id=pointed_at.id)
         home = tenant_ref(spec)
         if home is not None:
             tenant = refs.pop(home.name, tenant)

@@ -156,7 +156,9 @@ def readable(spec: ModelSpec) -> list[Any]:
 def harmless_update(spec: ModelSpec) -> dict[str, Any]:
     """An update input: a writable free-text field changed, else a choice set to its last
     value (a sample takes the first), else a number, else the custom fields."""
-    text = [s for s in readable(spec) if s.writable and s.kind is Kind.string and s.format is None and (s.max_length or 99) >= 9]
+    # (An any-object reference's type names a model: not free text.)
+    free = [s for s in readable(spec) if not (spec.any_object is not None and s.name == "object_type")]
+    text = [s for s in free if s.writable and s.kind is Kind.string and s.format is None and (s.max_length or 99) >= 9]
     if text:
         return {text[0].name: "changed-9"}
     choices = [s for s in spec.scalars if s.writable and s.kind is Kind.choice and s.enum is not None]
