@@ -233,3 +233,87 @@ async def test_netbox_virtual_machines_come_through_the_api(api, org, demo):
     expected.sort(key=lambda vm: (vm["cluster"]["name"], vm["name"]))
     assert answered == expected
     assert len(answered) == 180 and sum(vm["interface_count"] for vm in answered) == 720
+
+
+async def test_netbox_contacts_come_through_the_api(api, org, demo):
+    """The demo's nested contact groups, roles, contacts (NetBox 4.2's single group becomes
+    4.6's groups) and their assignments to a site, written through the API and read back."""
+    tenant = str(org.tenant_ids[0])
+    sites = {
+        row["pk"]: (
+            await api.data(
+                'mutation($n: String!, $s: String!) { site_create(input: {name: $n, slug: $s, tenant: "%s"}) { id } }' % tenant,
+                n=row["fields"]["name"],
+                s=row["fields"]["slug"],
+            )
+        )["site_create"]["id"]
+        for row in demo["dcim.site"]
+    }
+    groups: dict[int, str] = {}
+    for row in sorted(demo["tenancy.contactgroup"], key=lambda r: r["fields"]["level"]):  # parents first
+        f = row["fields"]
+        made = await _create_many(
+            api, "contact_group", "ContactGroup", [{"tenant": tenant, "name": f["name"], "slug": f["slug"], "parent": groups.get(f["parent"])}]
+        )
+        groups[row["pk"]] = made[0]
+    roles = dict(
+        zip(
+            [r["pk"] for r in demo["tenancy.contactrole"]],
+            await _create_many(
+                api,
+                "contact_role",
+                "ContactRole",
+                [{"tenant": tenant, "name": r["fields"]["name"], "slug": r["fields"]["slug"]} for r in demo["tenancy.contactrole"]],
+            ),
+            strict=True,
+        )
+    )
+    contacts = dict(
+        zip(
+            [r["pk"] for r in demo["tenancy.contact"]],
+            await _create_many(
+                api,
+                "contact",
+                "Contact",
+                [
+                    {
+                        "tenant": tenant,
+                        "name": r["fields"]["name"],
+                        "title": r["fields"]["title"],
+                        "phone": r["fields"]["phone"],
+                        "email": r["fields"]["email"],
+                        "groups": [groups[r["fields"]["group"]]],
+                    }
+                    for r in demo["tenancy.contact"]
+                ],
+            ),
+            strict=True,
+        )
+    )
+    assignments = demo["tenancy.contactassignment"]
+    await _create_many(
+        api,
+        "contact_assignment",
+        "ContactAssignment",
+        [
+            {
+                "tenant": tenant,
+                "object_type": ".".join(a["fields"]["object_type"]),
+                "object_id": sites[a["fields"]["object_id"]],
+                "contact": contacts[a["fields"]["contact"]],
+                "role": roles[a["fields"]["role"]],
+                "priority": _enum("priority", a["fields"]["priority"]),
+            }
+            for a in assignments
+        ],
+    )
+    site = sites[assignments[0]["fields"]["object_id"]]
+    got = (
+        await api.data("query($id: ID!) { site(id: $id) { contacts { priority contact { name groups { slug parent { slug } } } role { slug } } } }", id=site)
+    )["site"]["contacts"]
+    names = {r["pk"]: r["fields"]["name"] for r in demo["tenancy.contact"]}
+    role_slugs = {r["pk"]: r["fields"]["slug"] for r in demo["tenancy.contactrole"]}
+    assert sorted((c["contact"]["name"], c["role"]["slug"], c["priority"]) for c in got) == sorted(
+        (names[a["fields"]["contact"]], role_slugs[a["fields"]["role"]], a["fields"]["priority"]) for a in assignments
+    )
+    assert all(c["contact"]["groups"] == [{"slug": "dunder-mifflin", "parent": {"slug": "customers"}}] for c in got)
