@@ -180,15 +180,23 @@ def address_column(**kwargs: Any) -> Any:
 
 @dataclass(frozen=True)
 class AnyObject:
-    """A reference to an object of any tenant-scoped type (NetBox's generic
-    ``object_type`` / ``object_id``: a contact's assignment, later a journal entry). The
-    model has the columns ``object_type`` (the content type, ``dcim.site``) and
-    ``object_id``; the write path checks the object exists, may be seen and shares the
-    row's tenant (resolvers/objects.py); deleting the object deletes the rows pointing at
-    it. Every other tenant-scoped type answers them under ``related_name`` (where that
-    name is not its own already)."""
+    """A reference to an object of any tenant-scoped type (NetBox's generic foreign key:
+    a contact's assignment, a journal entry). The model has the columns ``<field>_type``
+    (the content type, ``dcim.site``) and ``<field>_id``; the write path checks the object
+    exists, may be seen and shares the row's tenant (resolvers/objects.py); deleting the
+    object deletes the rows pointing at it. Every other tenant-scoped type answers them
+    under ``related_name`` (where that name is not its own already)."""
 
     related_name: str
+    field: str = "object"
+
+    @property
+    def type_column(self) -> str:
+        return f"{self.field}_type"
+
+    @property
+    def id_column(self) -> str:
+        return f"{self.field}_id"
 
 
 @dataclass(frozen=True)

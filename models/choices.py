@@ -351,3 +351,11 @@ class ContactPriority(enum.StrEnum):
     secondary = "secondary"
     tertiary = "tertiary"
     inactive = "inactive"
+
+
+@prefixed("kind")
+class JournalEntryKind(enum.StrEnum):
+    info = "info"
+    success = "success"
+    warning = "warning"
+    danger = "danger"

@@ -287,8 +287,10 @@ class Compiler:
                 return self._carried(carried, alias, nodes, below, built, window)
         for pointing in spec.object_reverse:
             if pointing.name == name:
-                where = f"{{t}}.object_type = {_literal(spec.content_type)} AND {{t}}.object_id = {alias}.id"
-                return self._list(spec_for(pointing.source), nodes, below, built, window, where)
+                source = spec_for(pointing.source)
+                kind, key = _quote(source.any_object.type_column), _quote(source.any_object.id_column)
+                where = f"{{t}}.{kind} = {_literal(spec.content_type)} AND {{t}}.{key} = {alias}.id"
+                return self._list(source, nodes, below, built, window, where)
         if name == "tags" and spec.tagged:
             link = self._alias()
             joined = f"JOIN {_quote(TaggedItem.__tablename__)} {link} ON {link}.tag_id = " + "{t}.id" + f" AND {link}.object_type = {_literal(spec.type_key)}"

@@ -158,13 +158,13 @@ def tags(ctx: RequestContext, type_key: str) -> DataLoader:
 def by_object(ctx: RequestContext, spec: ModelSpec, content_type: str) -> DataLoader:
     """Rows of ``spec`` whose any-object reference points at objects of ``content_type``
     (a site's contact assignments), grouped by the object's id."""
-    table = spec.table
+    table, kind, key = spec.table, spec.any_object.type_column, spec.any_object.id_column
 
     async def load(keys: list[Any]) -> list[list[sa.Row]]:
-        statement = sa.select(table).where(table.c.object_type == content_type, any_of(table.c.object_id, keys)).order_by(*spec.ordering)
+        statement = sa.select(table).where(table.c[kind] == content_type, any_of(table.c[key], keys)).order_by(*spec.ordering)
         grouped: dict[Any, list[sa.Row]] = defaultdict(list)
         for row in await fetch(ctx, statement):
-            grouped[row.object_id].append(row)
+            grouped[getattr(row, key)].append(row)
         return [grouped.get(key, []) for key in keys]
 
     return ctx.loader(("object", spec.type_key, content_type), load)

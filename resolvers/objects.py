@@ -1,5 +1,5 @@
 """References to an object of any type (models.base.AnyObject): the object named by
-``object_type`` and ``object_id`` exists, may be seen by the writer, and is in the row's
+``<field>_type`` and ``<field>_id`` exists, may be seen by the writer, and is in the row's
 tenant (registered in resolvers/rules.py for every model that declares one)."""
 
 from __future__ import annotations
@@ -22,20 +22,21 @@ def register_rules(book: RuleBook) -> None:
 
 
 async def _object_exists_in_the_tenant(write: Write, spec: ModelSpec, values: dict[str, Any], old: Any) -> None:
-    if "object_type" not in values and "object_id" not in values and "tenant_id" not in values:
+    kind_column, id_column = spec.any_object.type_column, spec.any_object.id_column
+    if kind_column not in values and id_column not in values and "tenant_id" not in values:
         return
-    kind = values.get("object_type", getattr(old, "object_type", None))
-    object_id = values.get("object_id", getattr(old, "object_id", None))
+    kind = values.get(kind_column, getattr(old, kind_column, None))
+    object_id = values.get(id_column, getattr(old, id_column, None))
     target = spec_by_content_type(kind) if isinstance(kind, str) else None
     if target is None or target is spec or not target.tenant_scoped or target.any_object is not None:
-        raise BadUserInput(f"object_type: '{kind}' names no type an object of which can be pointed at (such as dcim.site)", field="object_type")
+        raise BadUserInput(f"{kind_column}: '{kind}' names no type an object of which can be pointed at (such as dcim.site)", field=kind_column)
     if not isinstance(object_id, uuid.UUID):
-        object_id = parse_id(object_id, "object_id")
-        if "object_id" in values:
-            values["object_id"] = object_id
+        object_id = parse_id(object_id, id_column)
+        if id_column in values:
+            values[id_column] = object_id
     table = target.table
     # Row-level security hides what the writer may not see: that answers as "no such object".
     found = (await write.conn.execute(sa.select(table.c.tenant_id).where(table.c.id == object_id))).one_or_none()
     tenant = values.get("tenant_id", getattr(old, "tenant_id", None))
     if found is None or (tenant is not None and found.tenant_id != tenant):
-        raise NotFound(f"object_id: no {kind} with id {object_id}", field="object_id")
+        raise NotFound(f"{id_column}: no {kind} with id {object_id}", field=id_column)

@@ -668,7 +668,8 @@ async def delete_row(write: Write, spec: ModelSpec, old: sa.Row) -> sa.Row:
     for pointing in spec.object_reverse:
         source = spec_for(pointing.source)
         table = source.table
-        for row in (await write.conn.execute(sa.select(table).where(table.c.object_type == spec.content_type, table.c.object_id == old.id))).all():
+        kind, key = table.c[source.any_object.type_column], table.c[source.any_object.id_column]
+        for row in (await write.conn.execute(sa.select(table).where(kind == spec.content_type, key == old.id))).all():
             await delete_row(write, source, row)
     item = table_of(TaggedItem)
     await write.conn.execute(sa.delete(item).where(item.c.object_type == spec.type_key, item.c.object_id == old.id))

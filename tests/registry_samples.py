@@ -283,10 +283,10 @@ class Samples:
         data: dict[str, Any] = {}
         for scalar in required_scalars(spec):
             data[scalar.name] = sample_value(spec, scalar, n)
-        if spec.any_object is not None and "object_id" not in values:
+        if spec.any_object is not None and spec.any_object.id_column not in values:
             # A reference to an object of any type: a site of the same tenant.
             pointed_at = await self.create(spec_for(ANY_OBJECT_TARGET), refs.get("tenant", tenant))
-            values.update(object_type=spec_for(ANY_OBJECT_TARGET).content_type, object_id=pointed_at.id)
+            values.update({spec.any_object.type_column: spec_for(ANY_OBJECT_TARGET).content_type, spec.any_object.id_column: pointed_at.id})
         home = tenant_ref(spec)
         if home is not None:
             tenant = refs.pop(home.name, tenant)

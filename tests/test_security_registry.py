@@ -157,7 +157,7 @@ def harmless_update(spec: ModelSpec) -> dict[str, Any]:
     """An update input: a writable free-text field changed, else a choice set to its last
     value (a sample takes the first), else a number, else the custom fields."""
     # (An any-object reference's type names a model: not free text.)
-    free = [s for s in readable(spec) if not (spec.any_object is not None and s.name == "object_type")]
+    free = [s for s in readable(spec) if not (spec.any_object is not None and s.name == spec.any_object.type_column)]
     text = [s for s in free if s.writable and s.kind is Kind.string and s.format is None and (s.max_length or 99) >= 9]
     if text:
         return {text[0].name: "changed-9"}
@@ -552,6 +552,7 @@ async def test_create_in_another_organisations_tenant_is_refused(api, org, sampl
     body = await api.query(create_mutation(spec), {"input": data})
     code, field = field_error(body)
     required = {r.name for r in required_refs(spec)} | {o.name for o in spec.one_of if not o.nullable}
+    required |= {spec.any_object.id_column} if spec.any_object is not None else set()
     assert code == "NOT_FOUND" and field in {"tenant", *spec.tenant_from} | required, body
     assert (await state(api, spec), await state(outsider, spec)) == (ours, theirs)
 
