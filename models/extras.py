@@ -1,13 +1,15 @@
-"""Extras: journal entries on objects of any type (NetBox 4.6 ``extras/models``)."""
+"""Extras: journal entries on objects of any type, config contexts (NetBox 4.6
+``extras/models``)."""
 
 from __future__ import annotations
 
 import uuid
-from typing import ClassVar
+from typing import Any, ClassVar
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import AnyObject, TenantModel, choice, long_text, text
+from models.base import NO_REVERSE, AnyObject, ManyToMany, TenantModel, choice, long_text, text
 from models.choices import JournalEntryKind
 
 # NetBox's app label for these models (content types such as "extras.journalentry").
@@ -27,3 +29,39 @@ class JournalEntry(TenantModel):
     comments: Mapped[str] = long_text()
     created_by: Mapped[str] = text(150, info={"derived": True})
     """Who wrote it (the writer's username, set by the write path)."""
+
+
+# What a config context may be assigned to, by field: NetBox's dimensions this graph has so
+# far (tenants, tenant groups and tags follow), each the model it names.
+CONTEXT_DIMENSIONS = {
+    "regions": "Region",
+    "site_groups": "SiteGroup",
+    "sites": "Site",
+    "locations": "Location",
+    "device_types": "DeviceType",
+    "roles": "DeviceRole",
+    "platforms": "Platform",
+    "cluster_types": "ClusterType",
+    "cluster_groups": "ClusterGroup",
+    "clusters": "Cluster",
+}
+
+
+class ConfigContext(TenantModel):
+    """Configuration data for the devices and virtual machines it is assigned to: every
+    dimension given must match (a nested one at any level), an empty one matches all.
+    Devices and VMs answer the contexts that apply merged, lightest weight first, their
+    own ``local_context_data`` on top (``config_context``)."""
+
+    __ordering__ = ("weight", "name")
+    __many__: ClassVar[dict[str, ManyToMany]] = {field: ManyToMany(target, related_name=NO_REVERSE) for field, target in CONTEXT_DIMENSIONS.items()}
+
+    name: Mapped[str] = text(100, required=True)
+    weight: Mapped[int] = mapped_column(sa.SmallInteger(), default=1000, server_default="1000", info={"bounds": (0, 32767)})
+    description: Mapped[str] = text(200)
+    is_active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=sa.text("'{}'::jsonb"))
+
+    @classmethod
+    def __extra_args__(cls) -> tuple[Any, ...]:
+        return (sa.UniqueConstraint("tenant_id", "name"),)

@@ -399,6 +399,8 @@ def _add_reverse_relations(result: dict[str, ModelSpec]) -> None:
             result[tenant.target].reverse.append(ReverseSpec(name, spec.model.__name__, "tenant_id"))
     for spec, many in declared_many:
         m2m: ManyToMany = spec.model.__many__[many.name]  # type: ignore[attr-defined]
+        if m2m.related_name == NO_REVERSE:
+            continue  # the target does not list the objects pointing at it
         reverse_name = m2m.related_name or plural(spec.name)
         claim(many.target, reverse_name, f"{spec.type_name}.{many.name}")
         result[many.target].many.append(ManySpec(reverse_name, many.table, many.remote, many.local, spec.model.__name__))

@@ -1,0 +1,105 @@
+"""``config_context`` on devices and virtual machines: the active config contexts that
+apply (every dimension a context is assigned must match, nested groups at any level), merged
+lightest weight first as NetBox merges them, the object's own ``local_context_data`` on top.
+
+Computed on the resolver path: per request the contexts and their assignments are read
+once, and the trees (regions, site groups, locations, roles, platforms) once each."""
+
+from typing import Any, Optional
+
+import sqlalchemy as sa
+import strawberry
+from strawberry.scalars import JSON
+
+from models.base import Base
+from models.extras import CONTEXT_DIMENSIONS
+from models.registry import spec_for
+from resolvers import loaders
+from resolvers.context import RequestContext
+
+CONTEXT = "ConfigContext"
+
+
+def deepmerge(original: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """``new`` merged into ``original``: dictionaries key by key, anything else replaced."""
+    merged = dict(original)
+    for key, value in new.items():
+        if key in original and isinstance(original[key], dict) and value and isinstance(value, dict):
+            merged[key] = deepmerge(original[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+async def _contexts(ctx: RequestContext) -> list[tuple[dict[str, Any], dict[str, set[Any]]]]:
+    """Every active context the principal may see, lightest first, with its assignments."""
+
+    async def load(keys: list[Any]) -> list[Any]:
+        spec = spec_for(CONTEXT)
+        rows = await loaders.fetch(ctx, sa.select(spec.table).where(spec.table.c.is_active).order_by(*spec.ordering))
+        assigned: dict[Any, dict[str, set[Any]]] = {row.id: {} for row in rows}
+        for relation in spec.many:
+            association = Base.metadata.tables[relation.table]
+            local, remote = association.c[relation.local], association.c[relation.remote]
+            for owner, target in await loaders.fetch(ctx, sa.select(local, remote)):
+                if owner in assigned:
+                    assigned[owner].setdefault(relation.name, set()).add(target)
+        return [[(row.data or {}, assigned[row.id]) for row in rows] for _ in keys]
+
+    return await ctx.loader(("config-contexts",), load).load("all")
+
+
+async def _parents(ctx: RequestContext, model: str) -> dict[Any, Any]:
+    """id → parent id of every row of a nested model the principal may see."""
+
+    async def load(keys: list[Any]) -> list[Any]:
+        table = spec_for(model).table
+        found = {row.id: row.parent_id for row in await loaders.fetch(ctx, sa.select(table.c.id, table.c.parent_id))}
+        return [found for _ in keys]
+
+    return await ctx.loader(("parents", model), load).load("all")
+
+
+async def _chain(ctx: RequestContext, model: str, start: Any) -> set[Any]:
+    """``start`` and every group above it."""
+    parents, found = await _parents(ctx, model), set()
+    while start is not None and start not in found:
+        found.add(start)
+        start = parents.get(start)
+    return found
+
+
+async def _attributes(ctx: RequestContext, root: Any) -> dict[str, set[Any]]:
+    """What a device or VM is, per dimension a context may be assigned to."""
+    get = root.__dict__.get
+    site = await loaders.by_id(ctx, spec=spec_for("Site")).load(get("site_id")) if get("site_id") else None
+    cluster = await loaders.by_id(ctx, spec=spec_for("Cluster")).load(get("cluster_id")) if get("cluster_id") else None
+    return {
+        "regions": await _chain(ctx, "Region", site.region_id if site else None),
+        "site_groups": await _chain(ctx, "SiteGroup", site.group_id if site else None),
+        "sites": {get("site_id")} - {None},
+        "locations": await _chain(ctx, "Location", get("location_id")),
+        "device_types": {get("device_type_id")} - {None},
+        "roles": await _chain(ctx, "DeviceRole", get("role_id")),
+        "platforms": await _chain(ctx, "Platform", get("platform_id")),
+        "clusters": {get("cluster_id")} - {None},
+        "cluster_types": {cluster.type_id} if cluster else set(),
+        "cluster_groups": {cluster.group_id} - {None} if cluster else set(),
+    }
+
+
+async def config_context(root: Any, info: strawberry.Info) -> Optional[JSON]:
+    """The config contexts that apply, merged, with this object's local context data on top."""
+    ctx = info.context
+    mine = await _attributes(ctx, root)
+    merged: dict[str, Any] = {}
+    for data, assigned in await _contexts(ctx):
+        if all(mine.get(dimension, set()) & targets for dimension, targets in assigned.items() if targets):
+            merged = deepmerge(merged, data)
+    local = root.__dict__.get("local_context_data")
+    return JSON(deepmerge(merged, local) if local else merged)
+
+
+def config_context_fields(types: dict[str, type]) -> tuple[dict[str, Any], dict[str, Any]]:
+    assert set(CONTEXT_DIMENSIONS) == {m.name for m in spec_for(CONTEXT).many}
+    return {}, {"config_context": strawberry.field(resolver=config_context, description=config_context.__doc__)}

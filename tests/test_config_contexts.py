@@ -1,0 +1,41 @@
+"""Config contexts merged onto devices and virtual machines as NetBox merges them."""
+
+from __future__ import annotations
+
+from dcim_lab import Lab
+
+from schema.config_contexts import deepmerge
+
+QUERY = "query($d: ID!, $v: ID!) { device(id: $d) { config_context } virtual_machine(id: $v) { config_context } }"
+
+
+async def test_contexts_apply_by_dimension_and_weight(api, org):
+    lab = Lab(api, org.tenant_ids[0])
+    europe = await lab.make("region", name="Europe", slug="europe")
+    netherlands = await lab.make("region", name="Netherlands", slug="nl", parent=europe)
+    site = await lab.make("site", name="AMS9", slug="ams9", region=netherlands)
+    role = await lab.make("device_role", name="Leaf", slug="leaf")
+    maker = await lab.make("manufacturer", name="Acme", slug="acme")
+    kind = await lab.make("device_type", manufacturer=maker, model="Box", slug="box")
+    device = await lab.make("device", name="leaf-1", site=site, role=role, device_type=kind, local_context_data={"ntp": {"prefer": "10.0.0.1"}})
+    cluster = await lab.make("cluster", name="prod", type=await lab.make("cluster_type", name="KVM", slug="kvm"))
+    vm = await lab.make("virtual_machine", name="web-1", site=site, cluster=cluster)
+    await lab.make("config_context", name="global", weight=100, data={"ntp": {"servers": ["pool.ntp.org"]}, "syslog": "none"})
+    await lab.make("config_context", name="europe", weight=200, regions=[europe], data={"ntp": {"servers": ["eu.pool.ntp.org"]}, "tz": "CET"})
+    await lab.make("config_context", name="leaves", weight=300, roles=[role], data={"bgp": {"asn": 65001}})
+    await lab.make("config_context", name="kvm guests", weight=300, clusters=[cluster], data={"agent": "qemu-ga"})
+    await lab.make("config_context", name="inactive", weight=999, is_active=False, data={"syslog": "loud"})
+    await lab.make("config_context", name="elsewhere", weight=999, sites=[await lab.make("site", name="LON1", slug="lon1")], data={"tz": "GMT"})
+    got = await api.data(QUERY, d=device, v=vm)
+    assert got["device"]["config_context"] == {
+        "ntp": {"servers": ["eu.pool.ntp.org"], "prefer": "10.0.0.1"},
+        "syslog": "none",
+        "tz": "CET",
+        "bgp": {"asn": 65001},
+    }
+    assert got["virtual_machine"]["config_context"] == {"ntp": {"servers": ["eu.pool.ntp.org"]}, "syslog": "none", "tz": "CET", "agent": "qemu-ga"}
+
+
+def test_deepmerge_is_netboxs():
+    assert deepmerge({"a": {"b": 1, "c": 2}, "d": 1}, {"a": {"c": 3}, "d": {"e": 1}}) == {"a": {"b": 1, "c": 3}, "d": {"e": 1}}
+    assert deepmerge({"a": {"b": 1}}, {"a": {}}) == {"a": {}}  # an empty dict replaces, as in NetBox
