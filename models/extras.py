@@ -1,5 +1,5 @@
-"""Extras: journal entries on objects of any type, config contexts (NetBox 4.6
-``extras/models``)."""
+"""Extras: journal entries on objects of any type, config contexts, config templates
+(NetBox 4.6 ``extras/models``)."""
 
 from __future__ import annotations
 
@@ -61,6 +61,28 @@ class ConfigContext(TenantModel):
     description: Mapped[str] = text(200)
     is_active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     data: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=sa.text("'{}'::jsonb"))
+
+    @classmethod
+    def __extra_args__(cls) -> tuple[Any, ...]:
+        return (sa.UniqueConstraint("tenant_id", "name"),)
+
+
+class ConfigTemplate(TenantModel):
+    """A Jinja2 template that renders a device's or VM's configuration from its data and
+    config context (sandboxed: no file, include or import; resolvers/templates.py). Bound
+    to a device or VM, else to its role, else to its platform."""
+
+    __ordering__ = ("name",)
+
+    name: Mapped[str] = text(100, required=True)
+    description: Mapped[str] = text(200)
+    template_code: Mapped[str] = long_text()
+    environment_params: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=sa.text("'{}'::jsonb"))
+    """Jinja2 environment options: trim_blocks, lstrip_blocks, keep_trailing_newline."""
+    mime_type: Mapped[str] = text(50)
+    file_name: Mapped[str] = text(200)
+    file_extension: Mapped[str] = text(15)
+    as_attachment: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
 
     @classmethod
     def __extra_args__(cls) -> tuple[Any, ...]:

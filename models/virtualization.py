@@ -72,6 +72,7 @@ class VirtualMachine(TenantModel):
     """MB."""
     serial: Mapped[str] = text(50)
     local_context_data: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
+    config_template_id: Mapped[uuid.UUID | None] = reference("ConfigTemplate", ondelete="RESTRICT", related_name="virtual_machines")
     description: Mapped[str] = text(200)
     comments: Mapped[str] = long_text()
 

@@ -24,7 +24,16 @@ if TYPE_CHECKING:
     from resolvers.writes import Write
 
 # Domains whose rules every write runs, in this order.
-DOMAINS = ("resolvers.dcim", "resolvers.cables", "resolvers.circuits", "resolvers.wireless", "resolvers.ipam", "resolvers.objects", "resolvers.extras")
+DOMAINS = (
+    "resolvers.dcim",
+    "resolvers.cables",
+    "resolvers.circuits",
+    "resolvers.wireless",
+    "resolvers.ipam",
+    "resolvers.objects",
+    "resolvers.extras",
+    "resolvers.templates",
+)
 
 # Before the row is written: may refuse, or fill in values. After: may write more rows.
 BeforeRule = Callable[["Write", "ModelSpec", dict[str, Any], "sa.Row | None"], Awaitable[None]]

@@ -16,6 +16,7 @@ from models.extras import CONTEXT_DIMENSIONS
 from models.registry import spec_for
 from resolvers import loaders
 from resolvers.context import RequestContext
+from resolvers.templates import render
 
 CONTEXT = "ConfigContext"
 
@@ -88,18 +89,57 @@ async def _attributes(ctx: RequestContext, root: Any) -> dict[str, set[Any]]:
     }
 
 
-async def config_context(root: Any, info: strawberry.Info) -> Optional[JSON]:
-    """The config contexts that apply, merged, with this object's local context data on top."""
-    ctx = info.context
+async def merged_context(ctx: RequestContext, root: Any) -> dict[str, Any]:
     mine = await _attributes(ctx, root)
     merged: dict[str, Any] = {}
     for data, assigned in await _contexts(ctx):
         if all(mine.get(dimension, set()) & targets for dimension, targets in assigned.items() if targets):
             merged = deepmerge(merged, data)
     local = root.__dict__.get("local_context_data")
-    return JSON(deepmerge(merged, local) if local else merged)
+    return deepmerge(merged, local) if local else merged
 
 
-def config_context_fields(types: dict[str, type]) -> tuple[dict[str, Any], dict[str, Any]]:
+async def config_context(root: Any, info: strawberry.Info) -> Optional[JSON]:
+    """The config contexts that apply, merged, with this object's local context data on top."""
+    return JSON(await merged_context(info.context, root))
+
+
+@strawberry.type(name="RenderedConfigType", description="A configuration rendered from a config template.")
+class RenderedConfig:
+    configuration: str
+    template: str = strawberry.field(description="The config template's name.")
+    context: JSON = strawberry.field(description="The config context it was rendered with.")
+
+
+async def _template_for(ctx: RequestContext, root: Any) -> Any:
+    """The object's config template: its own, else its role's, else its platform's."""
+    get = root.__dict__.get
+    chosen = get("config_template_id")
+    for owner, column in (("DeviceRole", "role_id"), ("Platform", "platform_id")):
+        if chosen is None and get(column) is not None:
+            row = await loaders.by_id(ctx, spec=spec_for(owner)).load(get(column))
+            chosen = row.config_template_id if row is not None else None
+    return await loaders.by_id(ctx, spec=spec_for("ConfigTemplate")).load(chosen) if chosen is not None else None
+
+
+def config_fields(owner: str, types: dict[str, type]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``config_context`` and ``render_config`` of a device or virtual machine (``owner``)."""
     assert set(CONTEXT_DIMENSIONS) == {m.name for m in spec_for(CONTEXT).many}
-    return {}, {"config_context": strawberry.field(resolver=config_context, description=config_context.__doc__)}
+    as_named = owner.lower()  # NetBox's context names the object ``device`` / ``virtualmachine``
+
+    async def render_config(root: Any, info: strawberry.Info) -> Optional[RenderedConfig]:
+        """The configuration rendered from this object's config template (null without one):
+        its config context, and the object itself as ``device`` / ``virtualmachine``."""
+        ctx = info.context
+        template = await _template_for(ctx, root)
+        if template is None:
+            return None
+        context = await merged_context(ctx, root)
+        data = {key: value for key, value in root.__dict__.items() if not key.startswith("_")}
+        text = render(template.template_code, template.environment_params, {**context, as_named: data})
+        return RenderedConfig(configuration=text, template=template.name, context=JSON(context))
+
+    return {}, {
+        "config_context": strawberry.field(resolver=config_context, description=config_context.__doc__),
+        "render_config": strawberry.field(resolver=render_config, description=render_config.__doc__),
+    }

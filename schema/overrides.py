@@ -18,7 +18,7 @@ from resolvers.compiled import SqlRelation, SqlValue, register_sql
 from resolvers.prefetch import MISSING, Relation, prefetched, register
 from schema.build import relation_annotation
 from schema.cabling import cabled_fields
-from schema.config_contexts import config_context_fields
+from schema.config_contexts import config_fields
 from schema.dcim_fields import power_feed_fields, rack_fields
 
 
@@ -132,8 +132,8 @@ OVERRIDES: dict[str, Any] = {
     "IPAddress": ip_address_fields,
     "Rack": rack_fields,
     "PowerFeed": partial(_merged, (power_feed_fields, partial(cabled_fields, "PowerFeed"))),
-    "Device": config_context_fields,
-    "VirtualMachine": config_context_fields,
+    "Device": partial(config_fields, "Device"),
+    "VirtualMachine": partial(config_fields, "VirtualMachine"),
 }
 # Every cable endpoint answers link_peers, connected_endpoints and trace.
 OVERRIDES.update({name: partial(cabled_fields, name) for name, spec in specs().items() if getattr(spec.model, "__cabled__", False) and name not in OVERRIDES})

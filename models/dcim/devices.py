@@ -35,12 +35,14 @@ class DeviceRole(NestedGroupModel):
 
     color: Mapped[str] = color()
     vm_role: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    config_template_id: Mapped[uuid.UUID | None] = reference("ConfigTemplate", ondelete="RESTRICT", related_name="device_roles")
 
 
 class Platform(NestedGroupModel):
     """The software a device runs ("Cisco IOS-XR"), optionally of one manufacturer."""
 
     manufacturer_id: Mapped[uuid.UUID | None] = reference("Manufacturer", ondelete="RESTRICT", related_name="platforms")
+    config_template_id: Mapped[uuid.UUID | None] = reference("ConfigTemplate", ondelete="RESTRICT", related_name="platforms")
 
 
 class DeviceType(Weighed, TenantModel):
@@ -136,6 +138,7 @@ class Device(TenantModel):
     latitude: Mapped[Decimal | None] = coordinate(8, 90)
     longitude: Mapped[Decimal | None] = coordinate(9, 180)
     local_context_data: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
+    config_template_id: Mapped[uuid.UUID | None] = reference("ConfigTemplate", ondelete="RESTRICT", related_name="devices")
     """Configuration context that overrides every assigned config context."""
     description: Mapped[str] = text(200)
     comments: Mapped[str] = long_text()

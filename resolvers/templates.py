@@ -1,0 +1,61 @@
+"""Jinja2 templates users write (config templates; export templates and webhook bodies
+later), rendered in a sandbox: no loader, so nothing is read from disk and no template
+includes, imports or extends another; only harmless environment options.
+
+A template is checked when written (it must parse, and use none of those tags) and
+rendered on read; a render error is the client's: BAD_USER_INPUT naming the template."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jinja2 import TemplateError, nodes
+from jinja2.sandbox import SandboxedEnvironment
+
+from models.registry import ModelSpec
+from resolvers.errors import BadUserInput
+from resolvers.rules import RuleBook
+from resolvers.writes import Write
+
+# Environment options a template may set (NetBox's environment_params, narrowed to ones
+# that change whitespace only).
+ALLOWED_PARAMS = frozenset({"trim_blocks", "lstrip_blocks", "keep_trailing_newline"})
+_READS_OTHERS = (nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)
+
+
+def register_rules(book: RuleBook) -> None:
+    book.check("ConfigTemplate")(_template_compiles)
+
+
+def environment(params: dict[str, Any] | None) -> SandboxedEnvironment:
+    options = {name: bool(value) for name, value in (params or {}).items() if name in ALLOWED_PARAMS}
+    return SandboxedEnvironment(loader=None, autoescape=False, **options)
+
+
+def check_template(code: str, params: dict[str, Any] | None, field: str = "template_code") -> None:
+    """Refuse a template that does not parse, or that reads other templates or files."""
+    unknown = sorted(set(params or {}) - ALLOWED_PARAMS)
+    if unknown:
+        raise BadUserInput(f"environment_params: {', '.join(unknown)} not allowed; only {', '.join(sorted(ALLOWED_PARAMS))}", field="environment_params")
+    try:
+        tree = environment(params).parse(code)
+    except TemplateError as error:
+        raise BadUserInput(f"{field}: {error.message} (line {getattr(error, 'lineno', '?')})", field=field) from None
+    if any(True for _ in tree.find_all(_READS_OTHERS)):
+        raise BadUserInput(f"{field}: a template may not include, import or extend other templates", field=field)
+
+
+def render(code: str, params: dict[str, Any] | None, context: dict[str, Any], field: str = "template_code") -> str:
+    try:
+        return environment(params).from_string(code).render(context)
+    except TemplateError as error:
+        raise BadUserInput(f"{field}: rendering failed: {error}", field=field) from None
+    except (ArithmeticError, TypeError, ValueError, KeyError, AttributeError) as error:
+        raise BadUserInput(f"{field}: rendering failed: {type(error).__name__}: {error}", field=field) from None
+
+
+async def _template_compiles(write: Write, spec: ModelSpec, values: dict[str, Any], old: Any) -> None:
+    if "template_code" in values or "environment_params" in values:
+        code = values.get("template_code", getattr(old, "template_code", ""))
+        params = values.get("environment_params", getattr(old, "environment_params", None))
+        check_template(code or "", params)
