@@ -27,6 +27,7 @@ import models  # noqa: F401  (declares every table before the schema is built)
 from danbyte.database import Database, QueryStats, current_stats
 from danbyte.documents import PersistedQueries, PersistedQueryError
 from danbyte.events import EventBus
+from danbyte.exports import export
 from danbyte.graphiql import GRAPHIQL_ASSETS_DIR, graphiql_response, static_app
 from danbyte.settings import Settings, get_settings
 from permissions.tokens import AuthError, PrincipalCache, hash_key, key_from_header, principal_for_key
@@ -267,6 +268,11 @@ def create_app(
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
+    async def export_file(request: Request) -> Response:
+        ctx = RequestContext(db=state.db, principal=None, events=state.events, settings=state.settings)
+        await graphql_app._authenticate(ctx, request.headers.get("authorization"))
+        return await export(request, ctx)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
@@ -282,6 +288,7 @@ def create_app(
             Route("/graphql", graphql_app, methods=["POST"]),
             WebSocketRoute("/graphql", graphql_app),
             Route("/health", health),
+            Route("/export/{template}", export_file, methods=["GET"]),
             Mount("/static/graphiql", app=static_app(GRAPHIQL_ASSETS_DIR)),
         ],
         lifespan=lifespan,

@@ -7,6 +7,7 @@ import uuid
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import NO_REVERSE, AnyObject, ManyToMany, TenantModel, choice, long_text, text
@@ -67,12 +68,13 @@ class ConfigContext(TenantModel):
         return (sa.UniqueConstraint("tenant_id", "name"),)
 
 
-class ConfigTemplate(TenantModel):
-    """A Jinja2 template that renders a device's or VM's configuration from its data and
-    config context (sandboxed: no file, include or import; resolvers/templates.py). Bound
-    to a device or VM, else to its role, else to its platform."""
+class RenderedTemplate:
+    """A Jinja2 template users write, rendered in a sandbox (no file, include or import;
+    resolvers/templates.py), and how its output is served."""
 
-    __ordering__ = ("name",)
+    # Models with these fields have their template checked on every write.
+    __template__: ClassVar[bool] = True
+    __ordering__: ClassVar[tuple[str, ...]] = ("name",)
 
     name: Mapped[str] = text(100, required=True)
     description: Mapped[str] = text(200)
@@ -87,3 +89,16 @@ class ConfigTemplate(TenantModel):
     @classmethod
     def __extra_args__(cls) -> tuple[Any, ...]:
         return (sa.UniqueConstraint("tenant_id", "name"),)
+
+
+class ConfigTemplate(RenderedTemplate, TenantModel):
+    """Renders a device's or VM's configuration from the object and its config context.
+    Bound to a device or VM, else to its role, else to its platform."""
+
+
+class ExportTemplate(RenderedTemplate, TenantModel):
+    """Renders a list of objects of its types (``queryset``) as a file: a CSV, a hosts
+    file, an inventory (``GET /export/<id>?type=dcim.device``)."""
+
+    object_types: Mapped[list[str]] = mapped_column(ARRAY(sa.Text()), default=list, server_default="{}")
+    """The types it renders, as NetBox names them (``dcim.device``)."""

@@ -17,7 +17,7 @@ from resolvers.loaders import fetch
 from resolvers.writes import parse_id
 
 
-def _require_view(ctx: RequestContext, spec: ModelSpec) -> None:
+def require_view(ctx: RequestContext, spec: ModelSpec) -> None:
     if not ctx.require_principal().can("view", spec.type_key):
         raise Forbidden(f"you may not view {spec.name} objects")
 
@@ -29,7 +29,7 @@ def _given(value: Any) -> bool:
 def one_where(ctx: RequestContext, spec: ModelSpec, id: Any = None, numid: Any = None, tenant: Any = None) -> tuple[sa.ColumnElement[bool], str]:
     """The condition that finds one object by id, or by numid (and tenant), and how to
     describe it in a not-found message; refuses a principal that may not view the type."""
-    _require_view(ctx, spec)
+    require_view(ctx, spec)
     table = spec.table
     if _given(id):
         return table.c.id == parse_id(id, "id"), f"id {id}"
@@ -137,7 +137,7 @@ class Page:
 async def plan_page(ctx: RequestContext, spec: ModelSpec, filters: Any = None, pagination: Any = None) -> Page:
     """The page a list field's ``filters`` and ``pagination`` ask for, checked (limits,
     permission) before any row is read."""
-    _require_view(ctx, spec)
+    require_view(ctx, spec)
     table = spec.table
     ceiling = ctx.settings.max_page_size
     where: list[sa.ColumnElement[bool]] = []
