@@ -52,13 +52,7 @@ PREFIX_OF_ADDRESS = (
 # containers and IPv6; else the share of its space its direct children cover, or, with
 # no children, of its usable host addresses its IP addresses take; at most 100, rounded
 # to two places.
-_CHILD_SPACE = (
-    "(SELECT coalesce(sum(power(2::numeric, 32 - masklen(c.prefix))), 0) FROM prefix c WHERE "
-    + _SAME_SPACE_ROW.format(a="c", b="{s}")
-    + " AND c.prefix << {s}.prefix AND NOT EXISTS (SELECT 1 FROM prefix m WHERE "
-    + _SAME_SPACE_ROW.format(a="m", b="{s}")
-    + " AND m.prefix << {s}.prefix AND c.prefix << m.prefix))"
-)
+_CHILD_SPACE = "(SELECT coalesce(sum(power(2::numeric, 32 - masklen(c.prefix))), 0) FROM prefix c WHERE " + CHILD_OF.replace("{t}", "c") + ")"
 _ADDRESSES_IN = (
     "(SELECT count(*) FROM ip_address ip WHERE "
     + _SAME_SPACE_ROW.format(a="ip", b="{s}")

@@ -584,7 +584,7 @@ class RelationCase:
     owner: ModelSpec
     field: str
     target: ModelSpec
-    kind: str  # ref, reverse, many, tags, derived, one_of
+    kind: str  # ref, reverse, many, tags, derived, one_of, object
     detail: Any = None
 
     def __str__(self) -> str:
@@ -610,6 +610,8 @@ def _relation_cases() -> list[RelationCase]:
                 cases.append(RelationCase(spec, one_of.name, spec_for(target), "one_of", content_type(spec_for(target).model)))
         if spec.tagged and spec is not TAG:
             cases.append(RelationCase(spec, "tags", TAG, "tags"))
+        for pointing in spec.object_reverse:
+            cases.append(RelationCase(spec, pointing.name, spec_for(pointing.source), "object"))
     for (owner, field), (target, owner_values, target_values) in DERIVED_RELATIONS.items():
         cases.append(RelationCase(spec_for(owner), field, spec_for(target), "derived", (owner_values, target_values)))
     return cases
@@ -640,6 +642,10 @@ async def related_pair(samples: Samples, case: RelationCase, tenant: str) -> tup
     if case.kind == "one_of":
         t = await samples.create(target, tenant)
         return await samples.create(owner, tenant, values={case.field: {"type": case.detail, "id": t.id}}), t
+    if case.kind == "object":  # a row pointing at the owner by type and id (its contacts)
+        s = await samples.create(owner, tenant)
+        pointing = {target.any_object.type_column: content_type(owner.model), target.any_object.id_column: s.id}
+        return s, await samples.create(target, tenant, values=pointing)
     if case.kind in ("many", "tags"):
         # Set by an update of an existing object (creates set them in the other checks).
         t = await samples.create(target, tenant)
