@@ -436,6 +436,22 @@ def long_text() -> Any:
     return mapped_column(sa.Text(), default="", server_default="")
 
 
+class NamedModel(TenantModel):
+    """NetBox's primary models known by a name unique in the tenant, with a description
+    and comments (IKE and IPSec proposals, policies and profiles; service templates)."""
+
+    __abstract__ = True
+    __ordering__: ClassVar[tuple[str, ...]] = ("name",)
+
+    name: Mapped[str] = text(100, required=True)
+    description: Mapped[str] = text(200)
+    comments: Mapped[str] = long_text()
+
+    @classmethod
+    def __extra_args__(cls) -> tuple[Any, ...]:
+        return (sa.UniqueConstraint("tenant_id", "name"),)
+
+
 class OrganizationalModel(TenantModel):
     """NetBox's organisational models (manufacturers, rack roles): a name and a slug, each
     unique in the tenant, and a description."""

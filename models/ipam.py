@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import ManyToMany, OneOf, TenantModel, TenantScoped, address_column, choice, cidr_column, inet_column, long_text, reference, text
+from models.base import ManyToMany, NamedModel, OneOf, TenantModel, TenantScoped, address_column, choice, cidr_column, inet_column, long_text, reference, text
 from models.choices import FHRPGroupAuthType, FHRPGroupProtocol, IPAddressRole, IPAddressStatus, IPRangeStatus, PrefixStatus, ServiceProtocol, VLANStatus
 
 # NetBox's app label for these models (content types such as "ipam.<model>").
@@ -206,19 +206,11 @@ class IPAddress(TenantModel):
 _PORTS = {"bounds": (1, 65535), "required": True}
 
 
-class ServiceTemplate(TenantModel):
+class ServiceTemplate(NamedModel):
     """A named service definition (protocol and ports) to create services from."""
 
-    __ordering__ = ("name",)
-    name: Mapped[str] = text(100, required=True)
     protocol: Mapped[ServiceProtocol] = choice(ServiceProtocol)
     ports: Mapped[list[int]] = mapped_column(ARRAY(sa.Integer()), info=_PORTS)
-    description: Mapped[str] = text(200)
-    comments: Mapped[str] = long_text()
-
-    @classmethod
-    def __extra_args__(cls) -> tuple[Any, ...]:
-        return (sa.UniqueConstraint("tenant_id", "name"),)
 
 
 class FHRPGroup(TenantModel):

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import ManyToMany, OneOf, OrganizationalModel, TenantModel, TenantScoped, choice, long_text, natural_key, reference, secret, text
+from models.base import ManyToMany, NamedModel, OneOf, OrganizationalModel, TenantModel, TenantScoped, choice, long_text, natural_key, reference, secret, text
 from models.choices import (
     DH_GROUPS,
     IKE_VERSIONS,
@@ -117,11 +117,9 @@ class L2VPNTermination(TenantScoped):
     l2vpn_id: Mapped[uuid.UUID] = reference("L2VPN", nullable=False, ondelete="CASCADE", related_name="terminations")
 
 
-class IKEProposal(TenantModel):
+class IKEProposal(NamedModel):
     """An IKE (phase 1) proposal: how the peers authenticate and encrypt."""
 
-    __ordering__ = ("name",)
-    name: Mapped[str] = text(100, required=True)
     authentication_method: Mapped[AuthenticationMethod] = choice(AuthenticationMethod)
     encryption_algorithm: Mapped[EncryptionAlgorithm] = choice(EncryptionAlgorithm)
     authentication_algorithm: Mapped[AuthenticationAlgorithm | None] = choice(AuthenticationAlgorithm, nullable=True)
@@ -129,84 +127,46 @@ class IKEProposal(TenantModel):
     """The Diffie-Hellman group."""
     sa_lifetime: Mapped[int | None] = mapped_column(nullable=True, info={"bounds": (0, 2_147_483_647)})
     """Seconds."""
-    description: Mapped[str] = text(200)
-    comments: Mapped[str] = long_text()
-
-    @classmethod
-    def __extra_args__(cls) -> tuple[Any, ...]:
-        return (sa.UniqueConstraint("tenant_id", "name"),)
 
 
-class IKEPolicy(TenantModel):
+class IKEPolicy(NamedModel):
     """An IKE policy: its version, mode, proposals and pre-shared key (a secret)."""
 
-    __ordering__ = ("name",)
     __many__: ClassVar[dict[str, ManyToMany]] = {"proposals": ManyToMany("IKEProposal", related_name="ike_policies")}
-    name: Mapped[str] = text(100, required=True)
     version: Mapped[int] = mapped_column(sa.SmallInteger(), default=2, server_default="2", info={"choices": IKE_VERSIONS})
     mode: Mapped[IKEMode | None] = choice(IKEMode, nullable=True)
     preshared_key: Mapped[str | None] = secret(1000)
-    description: Mapped[str] = text(200)
-    comments: Mapped[str] = long_text()
-
-    @classmethod
-    def __extra_args__(cls) -> tuple[Any, ...]:
-        return (sa.UniqueConstraint("tenant_id", "name"),)
 
 
-class IPSecProposal(TenantModel):
+class IPSecProposal(NamedModel):
     """An IPSec (phase 2) proposal."""
 
     __graphql_name__ = "ipsec_proposal"  # NetBox's, not ip_sec_…
     __tablename__ = "ipsec_proposal"
 
-    __ordering__ = ("name",)
-    name: Mapped[str] = text(100, required=True)
     encryption_algorithm: Mapped[EncryptionAlgorithm | None] = choice(EncryptionAlgorithm, nullable=True)
     authentication_algorithm: Mapped[AuthenticationAlgorithm | None] = choice(AuthenticationAlgorithm, nullable=True)
     sa_lifetime_seconds: Mapped[int | None] = mapped_column(nullable=True, info={"bounds": (0, 2_147_483_647)})
     sa_lifetime_data: Mapped[int | None] = mapped_column(nullable=True, info={"bounds": (0, 2_147_483_647)})
     """Kilobytes."""
-    description: Mapped[str] = text(200)
-    comments: Mapped[str] = long_text()
-
-    @classmethod
-    def __extra_args__(cls) -> tuple[Any, ...]:
-        return (sa.UniqueConstraint("tenant_id", "name"),)
 
 
-class IPSecPolicy(TenantModel):
+class IPSecPolicy(NamedModel):
     """An IPSec policy: its proposals and perfect-forward-secrecy group."""
 
     __graphql_name__ = "ipsec_policy"  # NetBox's, not ip_sec_…
     __tablename__ = "ipsec_policy"
 
-    __ordering__ = ("name",)
     __many__: ClassVar[dict[str, ManyToMany]] = {"proposals": ManyToMany("IPSecProposal", related_name="ipsec_policies")}
-    name: Mapped[str] = text(100, required=True)
     pfs_group: Mapped[int | None] = mapped_column(sa.SmallInteger(), nullable=True, info={"choices": DH_GROUPS})
-    description: Mapped[str] = text(200)
-    comments: Mapped[str] = long_text()
-
-    @classmethod
-    def __extra_args__(cls) -> tuple[Any, ...]:
-        return (sa.UniqueConstraint("tenant_id", "name"),)
 
 
-class IPSecProfile(TenantModel):
+class IPSecProfile(NamedModel):
     """An IKE policy and an IPSec policy together, as a tunnel uses them."""
 
     __graphql_name__ = "ipsec_profile"  # NetBox's, not ip_sec_…
     __tablename__ = "ipsec_profile"
 
-    __ordering__ = ("name",)
-    name: Mapped[str] = text(100, required=True)
     mode: Mapped[IPSecMode] = choice(IPSecMode)
     ike_policy_id: Mapped[uuid.UUID] = reference("IKEPolicy", nullable=False, related_name="ipsec_profiles")
     ipsec_policy_id: Mapped[uuid.UUID] = reference("IPSecPolicy", nullable=False, related_name="ipsec_profiles")
-    description: Mapped[str] = text(200)
-    comments: Mapped[str] = long_text()
-
-    @classmethod
-    def __extra_args__(cls) -> tuple[Any, ...]:
-        return (sa.UniqueConstraint("tenant_id", "name"),)
