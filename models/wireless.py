@@ -53,6 +53,8 @@ class WirelessLink(WirelessAuthentication, TenantModel):
     """A point-to-point wireless connection between two interfaces, each on one link."""
 
     __ordering__ = ("ssid",)
+    # Joins its two interfaces as a cable does: paths cross it (resolvers/cables.py).
+    __joins__: ClassVar[tuple[str, str]] = ("interface_a", "interface_b")
 
     interface_a_id: Mapped[uuid.UUID] = reference("Interface", nullable=False, ondelete="CASCADE", related_name=NO_REVERSE)
     interface_b_id: Mapped[uuid.UUID] = reference("Interface", nullable=False, ondelete="CASCADE", related_name=NO_REVERSE)

@@ -46,8 +46,6 @@ PARENT_COLUMNS = ("device_id", "power_panel_id", "circuit_id")
 # Ports that pass a signal on: front → rear → (cable) → rear → front.
 FRONT, REAR = "FrontPort", "RearPort"
 MAPPING = "PortMapping"
-# A wireless link joins two interfaces as a cable does (models/wireless.py).
-WIRELESS_LINK = "WirelessLink"
 # A path longer than this is a loop in the data; tracing stops there.
 MAX_HOPS = 64
 
@@ -164,7 +162,7 @@ async def far_end(ctx: RequestContext, endpoint: Any) -> tuple[Record | None, li
     """The cable on ``endpoint`` and the endpoints on that cable's other end; for an
     interface on a wireless link instead, no cable and the link's other interface."""
     if endpoint.cable_id is None:
-        return None, await _wireless_peer(ctx, endpoint)
+        return None, await _joined_peer(ctx, endpoint)
     cable = await loaders.by_id(ctx, spec=spec_for("Cable")).load(endpoint.cable_id)
     terminations = await loaders.by_column(ctx, spec=spec_for(TERMINATION), column="cable_id").load(endpoint.cable_id)
     by_kind: dict[str, list[Any]] = {}
@@ -176,15 +174,39 @@ async def far_end(ctx: RequestContext, endpoint: Any) -> tuple[Record | None, li
     return (to_record(cable) if cable is not None else None), found
 
 
-async def _wireless_peer(ctx: RequestContext, endpoint: Any) -> list[Record]:
-    link_id = getattr(endpoint, "wireless_link_id", None)
-    if link_id is None:
-        return []
-    link = await loaders.by_id(ctx, spec=spec_for(WIRELESS_LINK)).load(link_id)
-    if link is None:  # hidden from this reader
-        return []
-    other = link.interface_b_id if link.interface_a_id == endpoint.id else link.interface_a_id
-    return await _load(ctx, "Interface", [other])
+@cache
+def _joins(model: str) -> tuple[tuple[str, ModelSpec, tuple[str, str]], ...]:
+    """(column, link model, its two end columns) of each reference from an endpoint of
+    ``model`` to a model that joins two endpoints as a cable does (``__joins__``: a
+    wireless link's two interfaces)."""
+    found = []
+    for ref in spec_for(model).refs:
+        link = spec_for(ref.target)
+        ends = getattr(link.model, "__joins__", None)
+        if ends:
+            columns = tuple(link.ref(end).column for end in ends)  # type: ignore[union-attr]
+            found.append((ref.column, link, (columns[0], columns[1])))
+    return tuple(found)
+
+
+def _joined_by(endpoint: Any) -> Any:
+    """The id of the link joining ``endpoint`` other than a cable, if any."""
+    kind = endpoint.__dict__.get(TYPE_MARK)
+    return next((getattr(endpoint, column) for column, _, _ in _joins(kind) if getattr(endpoint, column, None)), None) if kind else None
+
+
+async def _joined_peer(ctx: RequestContext, endpoint: Any) -> list[Record]:
+    """The other end of a link that joins ``endpoint`` as a cable would (a wireless link)."""
+    kind = endpoint.__dict__.get(TYPE_MARK)
+    for column, link, (a, b) in _joins(kind) if kind else ():
+        if getattr(endpoint, column, None) is None:
+            continue
+        row = await loaders.by_id(ctx, spec=link).load(getattr(endpoint, column))
+        if row is None:  # hidden from this reader
+            return []
+        other = getattr(row, b) if getattr(row, a) == endpoint.id else getattr(row, a)
+        return await _load(ctx, kind, [other])
+    return []
 
 
 async def _through(ctx: RequestContext, ports: list[Record], positions: list[int]) -> tuple[list[Record], list[int]] | None:
@@ -235,7 +257,7 @@ async def trace(ctx: RequestContext, origin: Record) -> list[Hop]:
     near: list[Record] = [origin]
     positions: list[int] = []
     while len(hops) < MAX_HOPS:
-        links = {port.cable_id or getattr(port, "wireless_link_id", None) for port in near}
+        links = {port.cable_id or _joined_by(port) for port in near}
         if len(links) != 1 or None in links:
             break
         cable, far = await far_end(ctx, near[0])
