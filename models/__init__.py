@@ -1,6 +1,6 @@
 """All models. Importing this package declares every table and wires its foreign keys."""
 
-from models import auth, changelog, circuits, contacts, dcim, extras, ipam, tenancy, virtualization, vpn, wireless
+from models import auth, changelog, circuits, contacts, custom_fields, dcim, extras, ipam, tenancy, virtualization, vpn, wireless
 from models.base import Base, OrgModel, TenantModel, all_models, finalize
 
 finalize()
@@ -14,6 +14,7 @@ __all__ = [
     "changelog",
     "circuits",
     "contacts",
+    "custom_fields",
     "dcim",
     "extras",
     "ipam",

@@ -431,6 +431,12 @@ def secret(length: int) -> Any:
     return mapped_column(sa.Text(), nullable=True, info={"secret": True, "secret_length": length})
 
 
+def json_value() -> Any:
+    """A JSON column holding any JSON value or null (a custom field's default), where other
+    JSON columns hold an object."""
+    return mapped_column(JSONB(none_as_null=True), nullable=True, info={"any_json": True})
+
+
 def long_text() -> Any:
     """Free text without a length limit (comments)."""
     return mapped_column(sa.Text(), default="", server_default="")

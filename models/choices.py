@@ -359,3 +359,48 @@ class JournalEntryKind(enum.StrEnum):
     success = "success"
     warning = "warning"
     danger = "danger"
+
+
+@prefixed("type")
+class CustomFieldType(enum.StrEnum):
+    text = "text"
+    longtext = "longtext"
+    integer = "integer"
+    decimal = "decimal"
+    boolean = "boolean"
+    date = "date"
+    datetime = "datetime"
+    url = "url"
+    json = "json"
+    select = "select"
+    multiselect = "multiselect"
+    object = "object"
+    multiobject = "multiobject"
+
+
+@prefixed("filter")
+class CustomFieldFilterLogic(enum.StrEnum):
+    disabled = "disabled"
+    loose = "loose"
+    exact = "exact"
+
+
+@prefixed("")
+class CustomFieldUIVisible(enum.StrEnum):
+    always = "always"
+    if_set = "if-set"
+    hidden = "hidden"
+
+
+@prefixed("")
+class CustomFieldUIEditable(enum.StrEnum):
+    yes = "yes"
+    no = "no"
+    hidden = "hidden"
+
+
+@prefixed("")
+class CustomFieldChoiceSetBase(enum.StrEnum):
+    IATA = "IATA"
+    ISO_3166 = "ISO_3166"
+    UN_LOCODE = "UN_LOCODE"

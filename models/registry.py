@@ -75,6 +75,8 @@ class ScalarSpec:
     column_text: bool = False
     # Sealed at rest, write-only: no output field, no filter (resolvers/secrets.py).
     secret: bool = False
+    # A JSON column that holds any JSON value (a custom field's default), not only an object.
+    any_json: bool = False
 
 
 @dataclass(frozen=True)
@@ -347,6 +349,7 @@ def specs() -> dict[str, ModelSpec]:
                     choices=tuple(int(c) for c in column.info["choices"]) if "choices" in column.info else None,
                     column_text=_reads_as_text(column),
                     secret=bool(column.info.get("secret")),
+                    any_json=bool(column.info.get("any_json")),
                 )
             )
         for field_name, carried in getattr(model, "__inline__", {}).items():

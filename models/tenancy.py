@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Audience, Base, OrgModel, color, reference, text
@@ -72,6 +73,8 @@ class Tag(OrgModel):
     slug: Mapped[str] = text(100, required=True)
     color: Mapped[str] = color()
     description: Mapped[str] = text(200)
+    object_types: Mapped[list[str]] = mapped_column(ARRAY(sa.Text()), default=list, server_default="{}")
+    """The types it may be applied to, as NetBox names them (``dcim.device``); empty: any."""
 
     __table_args__ = (
         sa.UniqueConstraint("org_id", "slug"),

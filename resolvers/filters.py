@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import INET
+from sqlalchemy.dialects.postgresql import ARRAY, INET
 from strawberry import UNSET
 
 from models.registry import Kind, ModelSpec, OneOfSpec, ScalarSpec, content_type, spec_for
@@ -156,10 +157,16 @@ def _operations(lookup: Any, path: str) -> list[tuple[str, str, Any]]:
 
 
 def _scalar_clause(column: sa.ColumnElement, scalar: ScalarSpec, lookup: Any, path: str, state: _Compilation) -> list[sa.ColumnElement[bool]]:
+    return _operation_clauses(column, scalar, _operations(lookup, path), state)
+
+
+def _operation_clauses(
+    column: sa.ColumnElement, scalar: ScalarSpec, operations: list[tuple[str, str, Any]], state: _Compilation
+) -> list[sa.ColumnElement[bool]]:
     clauses: list[sa.ColumnElement[bool]] = []
     textual = sa.cast(column, sa.Text) if scalar.kind in (Kind.network, Kind.interface, Kind.choice) else column
     is_net = scalar.kind in (Kind.network, Kind.interface)
-    for where, op, value in _operations(lookup, path):
+    for where, op, value in operations:
         if op == "exact":
             clauses.append(column == _coerce(scalar, value, where, column))
         elif op == "i_exact":
@@ -251,6 +258,41 @@ async def _check_patterns(ctx: RequestContext, patterns: dict[tuple[str, str], s
     await ctx.run(check)
 
 
+# A key in a JSON path: NetBox's rule (letters, digits, '_' and '-'), segments joined by '__'.
+_JSON_KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]*$")
+# NetBox's JSON string lookup names its list and null operations its own way.
+_JSON_OPERATION_NAMES = {"in_": "in_list", "isnull": "is_null"}
+
+
+def _json_clause(column: sa.ColumnElement, flt: Any, where: str, state: _Compilation) -> list[sa.ColumnElement[bool]]:
+    """``custom_field_data: {path: "a__b", lookup: {int_comparison_lookup: {gt: 3}}}``: the
+    value at the path, compared as the lookup's kind; a value of another JSON type (text
+    where a number is asked for) does not match rather than failing the query."""
+    segments = flt.path.split("__")
+    if not all(_JSON_KEY.match(segment) for segment in segments) or len(segments) > state.limits.max_depth:
+        raise BadUserInput(f"{where}.path: '{flt.path[:100]}' is not a path of keys (letters, digits, '_', '-') joined by '__'", field=f"{where}.path")
+    keys = sa.literal(segments, ARRAY(sa.Text()))
+    node = column.op("#>", return_type=column.type)(keys)
+    text = column.op("#>>", return_type=sa.Text())(keys)
+    chosen = _set_fields(flt.lookup)
+    if len(chosen) != 1:
+        raise BadUserInput(f"{where}.lookup: give exactly one lookup", field=f"{where}.lookup")
+    name, lookup = chosen[0]
+    path = f"{where}.lookup.{name}"
+    operations = [(f"{path}.{op}", _RANGE_BOUNDS.get(op, _JSON_OPERATION_NAMES.get(op, op)), value) for op, value in _set_fields(lookup)]
+
+    def typed(json_type: str, cast: Any) -> sa.ColumnElement[Any]:
+        return sa.case((sa.func.jsonb_typeof(node) == json_type, sa.cast(text, cast)), else_=sa.null())
+
+    if name.startswith(("int_", "float_")):
+        kind, value_of = (Kind.integer if name.startswith("int_") else Kind.decimal), typed("number", sa.Numeric())
+    elif name == "boolean_lookup":
+        kind, value_of = Kind.boolean, typed("boolean", sa.Boolean())
+    else:  # strings, and dates and times held as ISO 8601 text (which sorts as they do)
+        kind, value_of = Kind.string, text
+    return _operation_clauses(value_of, ScalarSpec(name=name, kind=kind, nullable=True), operations, state)
+
+
 def _one_of_filter(spec: ModelSpec, name: str) -> OneOfSpec | None:
     return next((o for o in spec.one_of if name in (f"{o.name}_type", f"{o.name}_id")), None)
 
@@ -312,6 +354,9 @@ def _compile(spec: ModelSpec, flt: Any, path: str, depth: int, state: _Compilati
         category = spec.categories.get(name)
         if category is not None:
             clauses.append(_category_clause(table, category, value.value))
+            continue
+        if name == "custom_field_data":
+            clauses.extend(_json_clause(table.c.custom_fields, value, where, state))
             continue
         if name == "tag":
             state.may_view(where, Tag.__tablename__)

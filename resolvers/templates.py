@@ -27,8 +27,9 @@ def register_rules(book: RuleBook) -> None:
     for spec in specs().values():
         if getattr(spec.model, "__template__", False):
             book.check(spec.type_name)(_template_compiles)
-            if spec.scalar("object_types") is not None:
-                book.check(spec.type_name)(_object_types_known)
+        # Every list of object types (templates, custom fields, tags) names known types.
+        if spec.scalar("object_types") is not None:
+            book.check(spec.type_name)(_object_types_known)
 
 
 def environment(params: dict[str, Any] | None) -> SandboxedEnvironment:

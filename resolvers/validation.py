@@ -36,12 +36,31 @@ def _octets(count: int, name: str, example: str) -> Any:
     return parse
 
 
+def _object_type_or_blank(value: str, field: str) -> str:
+    """A type as NetBox names it (``dcim.site``), or nothing."""
+    from models.registry import spec_by_content_type
+
+    if value and spec_by_content_type(value) is None:
+        raise BadUserInput(f"{field}: '{value}' names no type (such as dcim.site)", field=field)
+    return value
+
+
+def _identifier(value: str, field: str) -> str:
+    """A name that becomes a key, a filter path and a template variable (a custom field's):
+    lower-case letters, digits and single underscores."""
+    if not re.fullmatch(r"[a-z0-9_]+", value) or "__" in value:
+        raise BadUserInput(f"{field}: '{value}' may hold only lower-case letters, digits and single underscores", field=field)
+    return value
+
+
 # Declared string shapes (``info={"format": ...}`` on a column): each checks and normalises.
 _FORMATS = {
     "hex_color": _hex_color,
     "hex_color_or_blank": _hex_color_or_blank,
     "mac": _octets(6, "MAC address", "00:1A:2B:3C:4D:5E"),
     "wwn": _octets(8, "World Wide Name", "50:01:43:80:12:34:56:78"),
+    "object_type_or_blank": _object_type_or_blank,
+    "identifier": _identifier,
 }
 
 
@@ -133,7 +152,7 @@ def check_scalar(scalar: ScalarSpec, value: Any) -> Any:
         except ValueError:
             allowed = ", ".join(m.value for m in scalar.enum)
             raise BadUserInput(f"{field}: '{value}' is not one of {allowed}", field=field) from None
-    elif scalar.kind is Kind.json and not isinstance(value, dict):
+    elif scalar.kind is Kind.json and not scalar.any_json and not isinstance(value, dict):
         raise BadUserInput(f"{field} must be a JSON object", field=field)
     return value
 

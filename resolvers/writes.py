@@ -25,6 +25,7 @@ from models.numid import allocate_numids
 from models.registry import InlineSpec, ModelSpec, OneOfSpec, column_value_for_json, content_type, spec_for, specs
 from models.tenancy import Tag, TaggedItem
 from permissions.principal import Principal
+from resolvers import custom_fields
 from resolvers.context import RequestContext
 from resolvers.errors import ApiError, BadUserInput, Conflict, Forbidden, NotFound
 from resolvers.rules import rule_book
@@ -359,10 +360,14 @@ async def _write_tags(write: Write, spec: ModelSpec, row: sa.Row, tag_ids: list[
         raise BadUserInput(f"tags: {len(tag_ids)} ids; at most {limit} are allowed in one list", field="tags")
     ids = list(dict.fromkeys(parse_id(t, "tags") for t in tag_ids))
     matching = any_of(tag.c.id, ids)
-    known = {r.id for r in await write.conn.execute(sa.select(tag.c.id).where(matching))}
+    known = {r.id: r for r in await write.conn.execute(sa.select(tag.c.id, tag.c.slug, tag.c.object_types).where(matching))}
     missing = [str(i) for i in ids if i not in known]
     if missing:
         raise NotFound(f"tags: no tag with id {', '.join(missing)}", field="tags")
+    # A tag restricted to some types (its object_types) applies to those only.
+    for found in known.values():
+        if found.object_types and spec.content_type not in found.object_types:
+            raise BadUserInput(f"tags: the tag '{found.slug}' applies to {', '.join(found.object_types)} only, not {spec.content_type}", field="tags")
     tenant_id = spec.model.owning_tenant(row)
     await write.conn.execute(sa.delete(item).where(item.c.object_type == spec.type_key, item.c.object_id == row.id))
     if ids:
@@ -435,6 +440,7 @@ async def _write_object(
         values["tenant_id"] = await _owner_tenant(write, spec, values)
     await _check_references(write, spec, values, values.get("tenant_id") if old is None else getattr(old, "tenant_id", None))
     await _check_no_cycle(write, spec, values, old)
+    await custom_fields.apply(write, spec, values, old)
     book = rule_book()
     for before in book.before(spec.type_name, generate=write.generate, creating=old is None):
         await before(write, spec, values, old)
@@ -568,6 +574,7 @@ async def insert_objects(write: Write, spec: ModelSpec, prepared: list[tuple[dic
     for index, item in enumerate(values):  # each found above: no statement, only the checks
         try:
             await _check_references(write, spec, item, item.get("tenant_id"))
+            await custom_fields.apply(write, spec, item, None)
         except ApiError as error:
             raise _indexed(error, index, CREATES) from None
     try:

@@ -28,7 +28,7 @@ from models.registry import Kind, ModelSpec, ScalarSpec, spec_for, specs
 from resolvers import loaders
 from resolvers.prefetch import RELATIONS, TYPE_MARK, Arc, Relation, register
 from resolvers.reads import nested_window
-from schema.lookups import LOOKUP_BY_KIND, BigInt, ContentTypeFilter, ObjectReferenceInput, OffsetPaginationInput, lookup_input
+from schema.lookups import LOOKUP_BY_KIND, BigInt, ContentTypeFilter, JSONFilter, ObjectReferenceInput, OffsetPaginationInput, lookup_input
 
 
 @dataclasses.dataclass
@@ -288,6 +288,8 @@ def _filter_fields(spec: ModelSpec, filters: dict[str, type]) -> tuple[dict[str,
         annotations[f"{one_of.name}_id"] = Optional[strawberry.ID]
     if spec.tagged:
         annotations["tag"] = Optional[list[str]]
+    if spec.scalar("custom_fields") is not None:
+        annotations["custom_field_data"] = Optional[JSONFilter]
     if spec.family_column is not None:
         annotations["family"] = Optional[graphql_enum(IPAddressFamily)]
     for name, category in spec.categories.items():

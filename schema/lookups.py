@@ -33,9 +33,9 @@ def lookup_input(name: str, value: Any, operations: tuple[Any, ...], description
     for operation in operations:
         if isinstance(operation, tuple):
             annotations[operation[0]] = Optional[operation[1]]
-        elif operation == "in_list":
+        elif operation in ("in_list", "in_"):
             annotations[operation] = Optional[list[value]]
-        elif operation == "is_null":
+        elif operation in ("is_null", "isnull"):
             annotations[operation] = Optional[bool]
         else:
             annotations[operation] = Optional[value]
@@ -132,6 +132,43 @@ class OffsetPaginationInput:
     offset: Optional[int] = UNSET
     limit: Optional[int] = UNSET
     start: Optional[strawberry.ID] = UNSET
+
+
+# NetBox's ``custom_field_data`` filter: a path into the JSON (segments joined by ``__``)
+# and one lookup on the value found there, e.g.
+# `custom_field_data: {path: "circuit_ref", lookup: {string_lookup: {exact: "X-1"}}}`.
+JSONStringLookup = lookup_input(
+    "JSONStringLookup",
+    str,
+    ("exact", "i_exact", "contains", "i_contains", "starts_with", "i_starts_with", "ends_with", "i_ends_with", "in_", "isnull", "regex", "i_regex"),
+    "String lookups for JSON field values.",
+)
+IntComparisonFilterLookup = lookup_input("IntComparisonFilterLookup", int, COMPARABLE, "Comparisons of an integer.")
+IntRangeLookup = lookup_input("IntRangeLookup", int, ("start", "end"), "An integer between start and end, both included.")
+StrDateFilterLookup = lookup_input("StrDateFilterLookup", str, COMPARABLE, "Comparisons of an ISO 8601 date held as text.")
+StrDatetimeFilterLookup = lookup_input("StrDatetimeFilterLookup", str, COMPARABLE, "Comparisons of an ISO 8601 date and time held as text.")
+JSONLookup = lookup_input(
+    "JSONLookup",
+    str,
+    (
+        ("string_lookup", JSONStringLookup),
+        ("int_range_lookup", IntRangeLookup),
+        ("int_comparison_lookup", IntComparisonFilterLookup),
+        ("float_range_lookup", FloatRangeLookup),
+        ("float_comparison_lookup", FloatComparisonFilterLookup),
+        ("date_lookup", StrDateFilterLookup),
+        ("datetime_lookup", StrDatetimeFilterLookup),
+        ("boolean_lookup", BoolFilterLookup),
+    ),
+    "Lookup for JSON field. Only one of the lookup fields can be set.",
+    one_of=True,
+)
+
+
+@strawberry.input(description="A lookup on the value at a path inside a JSON field (segments joined by '__').")
+class JSONFilter:
+    path: str
+    lookup: JSONLookup  # type: ignore[valid-type]
 
 
 LOOKUP_BY_KIND = {

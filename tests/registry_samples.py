@@ -37,7 +37,11 @@ from schema.build import enum_member_name
 #   interface column of one sample object gets the same address (a one-address range);
 # - Tag.color must be hex, but it has a default, so a minimal input never sets it.
 # Add an entry when a new model's required column needs a format or must satisfy a CHECK.
-VALUE_OVERRIDES: dict[tuple[str, str], Callable[[int], Any]] = {}
+VALUE_OVERRIDES: dict[tuple[str, str], Callable[[int], Any]] = {
+    # A choice set needs extra or base choices (resolvers/custom_fields.py); the column is
+    # nullable, so the minimal input would leave it out.
+    ("CustomFieldChoiceSet", "extra_choices"): lambda n: [[f"choice-{n}", f"Choice {n}"]],
+}
 
 # Relation fields computed from values instead of declared references (the prefix tree,
 # schema/overrides.py): (owner model, field) → (target model, owner values, target values)
@@ -79,6 +83,7 @@ LINK_OWNER_VALUES: dict[tuple[str, str], dict[str, Any]] = {
     ("Interface", "untagged_vlan"): {"mode": "MODE_ACCESS"},  # an untagged VLAN needs an 802.1Q mode
     ("VMInterface", "tagged_vlans"): {"mode": "MODE_TAGGED"},  # (as for device interfaces)
     ("VMInterface", "untagged_vlan"): {"mode": "MODE_ACCESS"},  # (same)
+    ("CustomField", "choice_set"): {"type": "TYPE_SELECT"},  # only selection fields take a choice set
 }
 
 
@@ -222,6 +227,8 @@ FORMAT_SAMPLES: dict[str, Callable[[int], str]] = {
     "hex_color_or_blank": lambda n: f"{n % 0xFFFFFF:06x}",
     "mac": lambda n: ":".join(f"{b:02X}" for b in (0x02, 0, *(n % 2**32).to_bytes(4, "big"))),
     "wwn": lambda n: ":".join(f"{b:02X}" for b in (0x50, 0, 0, 0, *(n % 2**32).to_bytes(4, "big"))),
+    "object_type_or_blank": lambda n: "",
+    "identifier": lambda n: f"s{n}",
 }
 
 
@@ -283,6 +290,9 @@ class Samples:
         data: dict[str, Any] = {}
         for scalar in required_scalars(spec):
             data[scalar.name] = sample_value(spec, scalar, n)
+        for scalar in spec.scalars:  # optional columns a rule needs anyway (VALUE_OVERRIDES)
+            if (spec.type_name, scalar.name) in VALUE_OVERRIDES:
+                data[scalar.name] = sample_value(spec, scalar, n)
         if spec.any_object is not None and spec.any_object.id_column not in values:
             # A reference to an object of any type: a site of the same tenant.
             pointed_at = await self.create(spec_for(ANY_OBJECT_TARGET), refs.get("tenant", tenant))

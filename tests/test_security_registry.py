@@ -170,8 +170,9 @@ def harmless_update(spec: ModelSpec) -> dict[str, Any]:
     number = next((s for s in spec.scalars if s.writable and s.kind is Kind.integer), None)
     if number is not None:
         return {number.name: number.bounds[0] if number.bounds else 1}
-    # Only references (an L2VPN's termination): the custom fields every model has.
-    return {"custom_fields": {"changed": 9}}
+    # Only references (an L2VPN's termination): the custom fields every model has (none
+    # defined, so an empty change: still a write).
+    return {"custom_fields": {}}
 
 
 async def snapshot(api: Any, spec: ModelSpec, object_id: str) -> dict[str, Any]:
@@ -888,6 +889,10 @@ def bad_values(spec: ModelSpec) -> list[BadValue]:
             cases.append(BadValue(name, "not_hex", "red"))
         if scalar.format in ("mac", "wwn"):
             cases += [BadValue(name, "not_octets", "zz:zz"), BadValue(name, "too_few", "00:11:22")]
+        if scalar.format == "object_type_or_blank":
+            cases.append(BadValue(name, "unknown_type", "nowhere.nothing"))
+        if scalar.format == "identifier":
+            cases.append(BadValue(name, "not_an_identifier", "Two Words"))
         if scalar.kind is Kind.integer and scalar.choices:
             cases.append(BadValue(name, "not_a_choice", max(scalar.choices) + 1))
         if scalar.kind is Kind.integers:
@@ -903,7 +908,7 @@ def bad_values(spec: ModelSpec) -> list[BadValue]:
             # Past GraphQL's 32-bit Int, the value never reaches the write path.
             if scalar.kind is not Kind.integer or scalar.bounds[1] < 2**31 - 1:
                 cases.append(BadValue(name, "above", scalar.bounds[1] + 1))
-        if scalar.kind is Kind.json:
+        if scalar.kind is Kind.json and not scalar.any_json:  # any JSON value is well-formed there
             cases += [BadValue(name, "list", [1, 2]), BadValue(name, "string", "text"), BadValue(name, "number", 3)]
         if not scalar.nullable and scalar.has_default:  # optional in the input, but never null
             cases.append(BadValue(name, "null", None))
