@@ -93,11 +93,13 @@ class Base(DeclarativeBase):
     # Writes to this model change what some API token may do (tenants, users, grants):
     # cached principals are dropped everywhere after such a write commits.
     __affects_principals__: ClassVar[bool] = False
+    # The column holding the tenant a row belongs to (its own id for a tenant), if any.
+    __owner_column__: ClassVar[str | None] = None
 
     @classmethod
     def owning_tenant(cls, row: Any) -> uuid.UUID | None:
         """The tenant whose principals see this row's change log, if any."""
-        return None
+        return getattr(row, cls.__owner_column__) if cls.__owner_column__ else None
 
     # Where the class stands among all declarations: the schema's order.
     _declared_as: ClassVar[int]
@@ -351,6 +353,7 @@ class TenantScoped(Base):
     __exposed__ = True
     __tagged__ = True
     __audience__ = Audience.tenant
+    __owner_column__ = "tenant_id"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4, server_default=sa.text("gen_random_uuid()"))
     """Primary key."""
@@ -372,10 +375,6 @@ class TenantScoped(Base):
         # (tenant_id, id) is the target of every composite foreign key.
         name = snake(cls.__name__)
         return (sa.UniqueConstraint("tenant_id", "id", name=f"uq_{name}_tenant_id_id"), *cls.__numbered_args__(), *cls.__extra_args__())
-
-    @classmethod
-    def owning_tenant(cls, row: Any) -> uuid.UUID | None:
-        return row.tenant_id
 
     @classmethod
     def __numbered_args__(cls) -> tuple[Any, ...]:

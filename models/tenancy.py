@@ -49,9 +49,7 @@ class Tenant(OrgModel):
     __affects_principals__ = True
     __tagged__ = True
 
-    @classmethod
-    def owning_tenant(cls, row: Any) -> uuid.UUID | None:
-        return row.id
+    __owner_column__ = "id"
 
     name: Mapped[str] = text(100, required=True)
     slug: Mapped[str] = text(100, required=True)

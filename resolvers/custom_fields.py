@@ -111,8 +111,15 @@ class Definition:
 
 
 def fieldable(spec: ModelSpec) -> bool:
-    """Whether a type's objects take custom fields: a tenant's rows with ``custom_fields``."""
-    return spec.tenant_scoped and spec.scalar("custom_fields") is not None
+    """Whether a type's objects take custom fields: rows with ``custom_fields`` that belong
+    to a tenant (a tenant's own row belongs to it, and takes the fields it defines)."""
+    return spec.model.__owner_column__ is not None and spec.scalar("custom_fields") is not None
+
+
+def _owner(spec: ModelSpec) -> sa.Column[Any]:
+    """The column naming the tenant whose custom fields an object of ``spec`` takes."""
+    assert spec.model.__owner_column__ is not None
+    return spec.table.c[spec.model.__owner_column__]
 
 
 # ---------------------------------------------------------------------------------------
@@ -205,6 +212,8 @@ def check_value(definition: Definition, value: Any, where: str) -> Any:
     if value is None:
         return None
     kind = definition.type
+    if value == "" and kind in _PATTERNED:
+        return value  # empty text is no value (NetBox checks patterns on values only)
     if kind in _NUMERIC:
         value = _number(value, where, integral=kind is CustomFieldType.integer)
         if definition.minimum is not None and Decimal(str(value)) < definition.minimum:
@@ -264,11 +273,11 @@ async def apply(write: Any, spec: ModelSpec, values: dict[str, Any], old: Any) -
     """Check and complete ``values["custom_fields"]`` for a create (``old`` None) or update."""
     if not fieldable(spec) or (old is not None and "custom_fields" not in values):
         return
-    tenant_id = values.get("tenant_id") if old is None else old.tenant_id
-    if tenant_id is None:
-        return
+    owner = _owner(spec).name
+    tenant_id = values.get(owner) if old is None else getattr(old, owner)
     given = values.get("custom_fields") or {}
-    fields = await definitions(write, spec, tenant_id)
+    # (A tenant being created has defined no fields yet.)
+    fields = await definitions(write, spec, tenant_id) if tenant_id is not None else []
     known = {definition.name: definition for definition in fields}
     for name in given:
         if name not in known:
@@ -312,7 +321,7 @@ async def _unique(write: Any, spec: ModelSpec, definition: Definition, value: An
     earlier rows included: a batch of creates is checked against itself too)."""
     table = spec.table
     holder = table.c.custom_fields[definition.name]
-    clash = sa.select(table.c.id).where(table.c.tenant_id == tenant_id, holder == _json(value))
+    clash = sa.select(table.c.id).where(_owner(spec) == tenant_id, holder == _json(value))
     if own_id is not None:
         clash = clash.where(table.c.id != own_id)
     # Values this transaction gave: a set-based batch inserts its rows after all are checked.
@@ -479,8 +488,7 @@ def _with(data: Any, key: str, value: Any) -> Any:
 
 
 async def _update(write: Any, target: ModelSpec, tenant_id: Any, value: Any, condition: Any) -> None:
-    table = target.table
-    await write.conn.execute(sa.update(table).where(table.c.tenant_id == tenant_id, condition).values(custom_fields=value))
+    await write.conn.execute(sa.update(target.table).where(_owner(target) == tenant_id, condition).values(custom_fields=value))
 
 
 def _choice_values(extra_choices: Any) -> set[str]:
@@ -519,6 +527,6 @@ async def _choices_in_use_stay(write: Any, spec: ModelSpec, values: dict[str, An
                 continue
             data = target.table.c.custom_fields
             holds = sa.or_(data[name].astext.in_(removed), data[name].has_any(sa.cast(removed, sa.ARRAY(sa.Text()))))
-            clash = sa.select(target.table.c.id).where(target.table.c.tenant_id == old.tenant_id, holds).limit(1)
+            clash = sa.select(target.table.c.id).where(_owner(target) == old.tenant_id, holds).limit(1)
             if (await write.conn.execute(clash)).first() is not None:
                 raise _fail("extra_choices", f"{object_type} objects still hold a removed choice of the field '{name}' ({', '.join(removed)[:100]})")

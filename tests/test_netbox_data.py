@@ -317,3 +317,81 @@ async def test_netbox_contacts_come_through_the_api(api, org, demo):
         (names[a["fields"]["contact"]], role_slugs[a["fields"]["role"]], a["fields"]["priority"]) for a in assignments
     )
     assert all(c["contact"]["groups"] == [{"slug": "dunder-mifflin", "parent": {"slug": "customers"}}] for c in got)
+
+
+async def test_netbox_tags_and_custom_fields_come_through_the_api(api, org, demo):
+    """The demo's tags on its sites, and its one custom field (a customer ID on tenants,
+    with a pattern): NetBox's tenants become tenants here, each defining the field, since
+    a tenant's definitions are its own."""
+    tenant = str(org.tenant_ids[0])
+    tags = {}
+    for row in demo["extras.tag"]:
+        f = row["fields"]
+        made = await api.data(
+            "mutation($i: TagCreateInput!) { tag_create(input: $i) { id } }",
+            i={
+                "name": f["name"],
+                "slug": f["slug"],
+                "color": f["color"],
+                "description": f["description"],
+                "object_types": [".".join(t) for t in f["object_types"]],
+            },
+        )
+        tags[f["name"]] = made["tag_create"]["id"]
+    tagged: dict[int, list[str]] = {}
+    for item in demo["extras.taggeditem"]:
+        assert item["fields"]["content_type"] == ["dcim", "site"]
+        tagged.setdefault(item["fields"]["object_id"], []).append(item["fields"]["tag"][0])
+    sites = {}
+    for row in demo["dcim.site"]:
+        f = row["fields"]
+        made = await api.data(
+            "mutation($i: SiteCreateInput!) { site_create(input: $i) { id } }",
+            i={"name": f["name"], "slug": f["slug"], "tenant": tenant, "tags": [tags[name] for name in tagged.get(row["pk"], [])]},
+        )
+        sites[made["site_create"]["id"]] = sorted(tagged.get(row["pk"], []))
+    got = (await api.data("{ site_list { id tags { name } } }"))["site_list"]
+    assert {s["id"]: sorted(t["name"] for t in s["tags"]) for s in got} == sites
+    x_ray = (await api.data('{ site_list(filters: {tag: ["x-ray"]}) { id } }'))["site_list"]
+    assert sorted(s["id"] for s in x_ray) == sorted(i for i, names in sites.items() if "X-ray" in names)
+
+    (definition,) = demo["extras.customfield"]
+    f = definition["fields"]
+    assert [".".join(t) for t in f["object_types"]] == ["tenancy.tenant"]
+    expected = {}
+    for row in demo["tenancy.tenant"]:
+        made = await api.data(
+            "mutation($i: TenantCreateInput!) { tenant_create(input: $i) { id } }", i={"name": row["fields"]["name"], "slug": row["fields"]["slug"]}
+        )
+        tenant_id = made["tenant_create"]["id"]
+        await api.data(
+            "mutation($i: CustomFieldCreateInput!) { custom_field_create(input: $i) { id } }",
+            i={
+                "tenant": tenant_id,
+                "name": f["name"],
+                "label": f["label"],
+                "type": f"TYPE_{f['type'].upper()}",
+                "object_types": ["tenancy.tenant"],
+                "validation_regex": f["validation_regex"],
+                "filter_logic": f"FILTER_{f['filter_logic'].upper()}",
+                "search_weight": f["search_weight"],
+                "weight": f["weight"],
+            },
+        )
+        await api.data(
+            "mutation($id: ID!, $i: TenantUpdateInput!) { tenant_update(id: $id, input: $i) { id } }",
+            id=tenant_id,
+            i={"custom_fields": row["fields"]["custom_field_data"]},
+        )
+        expected[tenant_id] = row["fields"]["custom_field_data"]
+    got = (await api.data("{ tenant_list { id custom_fields } }"))["tenant_list"]
+    assert {t["id"]: t["custom_fields"] for t in got if t["id"] in expected} == expected
+    dunder = await api.data('{ tenant_list(filters: {custom_field_data: {path: "cust_id", lookup: {string_lookup: {exact: "DMI01"}}}}) { name } }')
+    assert dunder["tenant_list"] == [{"name": "Dunder-Mifflin, Inc."}]
+    # The field's pattern holds for these tenants as for NetBox's.
+    error = await api.error(
+        "mutation($id: ID!, $i: TenantUpdateInput!) { tenant_update(id: $id, input: $i) { id } }",
+        id=next(iter(expected)),
+        i={"custom_fields": {"cust_id": "dmi1"}},
+    )
+    assert (error["extensions"]["code"], error["extensions"]["field"]) == ("BAD_USER_INPUT", "custom_fields.cust_id")
