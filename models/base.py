@@ -568,13 +568,20 @@ def association_name(model: type[Base], field_name: str, m2m: ManyToMany) -> str
     return m2m.table_name or f"{model.__tablename__}_{field_name}"
 
 
+def association_columns(model: type[Base], target: type[Base]) -> tuple[str, str]:
+    """The columns of an association table naming the owner and the target: each
+    ``<table>_id``, the target's as ``related_…`` where that name is taken (a site's related
+    sites, a context's tenants beside the row's own ``tenant_id``)."""
+    left, right = f"{model.__tablename__}_id", f"{target.__tablename__}_id"
+    return left, f"related_{right}" if right in (left, "tenant_id") else right
+
+
 def _association_table(model: type[Base], field_name: str, m2m: ManyToMany) -> sa.Table:
-    """``site_vrfs(tenant_id, site_id, vrf_id)`` with composite keys to both sides."""
+    """``site_vrfs(tenant_id, site_id, vrf_id)`` with composite keys to both sides (to the
+    target's id alone where the target is organisation-wide: a tag, a tenant group)."""
     target = model_by_name(m2m.target)
     name = association_name(model, field_name, m2m)
-    left, right = f"{model.__tablename__}_id", f"{target.__tablename__}_id"
-    if left == right:
-        right = f"related_{right}"
+    left, right = association_columns(model, target)
     return sa.Table(
         name,
         Base.metadata,
@@ -583,6 +590,10 @@ def _association_table(model: type[Base], field_name: str, m2m: ManyToMany) -> s
         sa.Column(right, sa.Uuid(), nullable=False, index=True),
         sa.PrimaryKeyConstraint(left, right),
         sa.ForeignKeyConstraint(["tenant_id", left], [f"{model.__tablename__}.tenant_id", f"{model.__tablename__}.id"], ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["tenant_id", right], [f"{target.__tablename__}.tenant_id", f"{target.__tablename__}.id"], ondelete="CASCADE"),
+        (
+            sa.ForeignKeyConstraint(["tenant_id", right], [f"{target.__tablename__}.tenant_id", f"{target.__tablename__}.id"], ondelete="CASCADE")
+            if _scope_column(target) == "tenant_id"
+            else sa.ForeignKeyConstraint([right], [f"{target.__tablename__}.id"], ondelete="CASCADE")
+        ),
         info={"m2m": (model.__name__, field_name, m2m.target), "tenant_scoped": True},
     )

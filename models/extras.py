@@ -32,8 +32,9 @@ class JournalEntry(TenantModel):
     """Who wrote it (the writer's username, set by the write path)."""
 
 
-# What a config context may be assigned to, by field: NetBox's dimensions this graph has so
-# far (tenants, tenant groups and tags follow), each the model it names.
+# What a config context may be assigned to, by field: NetBox's dimensions, each the model
+# it names. (A context applies inside its own tenant only: its ``tenants`` can narrow it to
+# objects of that tenant and no other.)
 CONTEXT_DIMENSIONS = {
     "regions": "Region",
     "site_groups": "SiteGroup",
@@ -45,6 +46,9 @@ CONTEXT_DIMENSIONS = {
     "cluster_types": "ClusterType",
     "cluster_groups": "ClusterGroup",
     "clusters": "Cluster",
+    "tenant_groups": "TenantGroup",
+    "tenants": "Tenant",
+    "tags": "Tag",
 }
 
 
@@ -56,6 +60,8 @@ class ConfigContext(TenantModel):
 
     __ordering__ = ("weight", "name")
     __many__: ClassVar[dict[str, ManyToMany]] = {field: ManyToMany(target, related_name=NO_REVERSE) for field, target in CONTEXT_DIMENSIONS.items()}
+    # Its ``tags`` choose the objects it applies to (NetBox's): it is not itself tagged.
+    __tagged__ = False
 
     name: Mapped[str] = text(100, required=True)
     weight: Mapped[int] = mapped_column(sa.SmallInteger(), default=1000, server_default="1000", info={"bounds": (0, 32767)})

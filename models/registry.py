@@ -25,6 +25,7 @@ from models.base import (
     TenantModel,
     TenantScoped,
     all_models,
+    association_columns,
     association_name,
     model_by_name,
     plural,
@@ -358,9 +359,9 @@ def specs() -> dict[str, ModelSpec]:
         for field_name, m2m in getattr(model, "__many__", {}).items():
             target = model_by_name(m2m.target)
             table = association_name(model, field_name, m2m)
-            local, remote = f"{model.__tablename__}_id", f"{target.__tablename__}_id"
-            if local == remote:
-                remote = f"related_{remote}"
+            local, remote = association_columns(model, target)
+            if field_name == "tags" and spec.tagged:
+                raise DeclarationError(f"{class_name}.tags is both its tags and a many-to-many field: set __tagged__ = False")
             spec.many.append(ManySpec(field_name, table, local, remote, m2m.target))
         result[class_name] = spec
     _add_reverse_relations(result)

@@ -194,7 +194,7 @@ def _split_input(spec: ModelSpec, data: dict[str, Any]) -> tuple[dict[str, Any],
     """Input dict → (column values, many-to-many id lists, tag ids)."""
     values: dict[str, Any] = {}
     many: dict[str, list[Any]] = {}
-    tags = data.pop("tags", None)
+    tags = data.pop("tags", None) if spec.tagged else None
     for name, value in data.items():
         one_of = next((o for o in spec.one_of if o.name == name), None)
         if one_of is not None:
@@ -342,14 +342,16 @@ async def _write_inline(write: Write, spec: ModelSpec, row: sa.Row, carried: Inl
 
 
 async def _check_references_many(write: Write, target_name: str, ids: list[Any], tenant_id: Any, field: str) -> None:
+    """Every id names a target the writer may see, of the row's tenant where the target
+    belongs to one (an organisation-wide tag or tenant group is any tenant's to use)."""
     target = spec_for(target_name)
-    key = target.table.c.id
-    matching = any_of(key, ids)
-    found = {r.id: r.tenant_id for r in await write.conn.execute(sa.select(key, target.table.c.tenant_id).where(matching))}
+    key, owner = target.table.c.id, target.model.__owner_column__
+    owner_column = target.table.c[owner] if owner is not None else sa.null()
+    found = {r[0]: r[1] for r in await write.conn.execute(sa.select(key, owner_column).where(any_of(key, ids)))}
     for i in ids:
         if i not in found:
             raise NotFound(f"{field}: no {target.name} with id {i}", field=field)
-        if found[i] != tenant_id:
+        if owner is not None and found[i] != tenant_id:
             raise BadUserInput(f"{field}: that {target.name} belongs to another tenant", field=field)
 
 

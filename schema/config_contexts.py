@@ -32,8 +32,9 @@ def deepmerge(original: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-async def _contexts(ctx: RequestContext) -> list[tuple[dict[str, Any], dict[str, set[Any]]]]:
-    """Every active context the principal may see, lightest first, with its assignments."""
+async def _contexts(ctx: RequestContext) -> list[tuple[Any, dict[str, Any], dict[str, set[Any]]]]:
+    """Every active context the principal may see, lightest first: its tenant, its data
+    and its assignments."""
 
     async def load(keys: list[Any]) -> list[Any]:
         spec = spec_for(CONTEXT)
@@ -45,7 +46,7 @@ async def _contexts(ctx: RequestContext) -> list[tuple[dict[str, Any], dict[str,
             for owner, target in await loaders.fetch(ctx, sa.select(local, remote)):
                 if owner in assigned:
                     assigned[owner].setdefault(relation.name, set()).add(target)
-        return [[(row.data or {}, assigned[row.id]) for row in rows] for _ in keys]
+        return [[(row.tenant_id, row.data or {}, assigned[row.id]) for row in rows] for _ in keys]
 
     return await ctx.loader(("config-contexts",), load).load("all")
 
@@ -70,12 +71,16 @@ async def _chain(ctx: RequestContext, model: str, start: Any) -> set[Any]:
     return found
 
 
-async def _attributes(ctx: RequestContext, root: Any) -> dict[str, set[Any]]:
+async def _attributes(ctx: RequestContext, root: Any, type_key: str) -> dict[str, set[Any]]:
     """What a device or VM is, per dimension a context may be assigned to."""
     get = root.__dict__.get
     site = await loaders.by_id(ctx, spec=spec_for("Site")).load(get("site_id")) if get("site_id") else None
     cluster = await loaders.by_id(ctx, spec=spec_for("Cluster")).load(get("cluster_id")) if get("cluster_id") else None
+    tenant = await loaders.by_id(ctx, spec=spec_for("Tenant")).load(get("tenant_id")) if get("tenant_id") else None
     return {
+        "tenants": {get("tenant_id")} - {None},
+        "tenant_groups": await _chain(ctx, "TenantGroup", tenant.group_id if tenant else None),
+        "tags": {tag.id for tag in await loaders.tags(ctx, type_key).load(get("id"))},
         "regions": await _chain(ctx, "Region", site.region_id if site else None),
         "site_groups": await _chain(ctx, "SiteGroup", site.group_id if site else None),
         "sites": {get("site_id")} - {None},
@@ -89,19 +94,18 @@ async def _attributes(ctx: RequestContext, root: Any) -> dict[str, set[Any]]:
     }
 
 
-async def merged_context(ctx: RequestContext, root: Any) -> dict[str, Any]:
-    mine = await _attributes(ctx, root)
+async def merged_context(ctx: RequestContext, root: Any, type_key: str) -> dict[str, Any]:
+    """The object's config context: the contexts of its own tenant that apply (a context
+    never reaches into another tenant, whoever reads), then its local context data."""
+    mine = await _attributes(ctx, root, type_key)
     merged: dict[str, Any] = {}
-    for data, assigned in await _contexts(ctx):
+    for tenant_id, data, assigned in await _contexts(ctx):
+        if tenant_id != root.__dict__.get("tenant_id"):
+            continue
         if all(mine.get(dimension, set()) & targets for dimension, targets in assigned.items() if targets):
             merged = deepmerge(merged, data)
     local = root.__dict__.get("local_context_data")
     return deepmerge(merged, local) if local else merged
-
-
-async def config_context(root: Any, info: strawberry.Info) -> Optional[JSON]:
-    """The config contexts that apply, merged, with this object's local context data on top."""
-    return JSON(await merged_context(info.context, root))
 
 
 @strawberry.type(name="RenderedConfigType", description="A configuration rendered from a config template.")
@@ -126,6 +130,11 @@ def config_fields(owner: str, types: dict[str, type]) -> tuple[dict[str, Any], d
     """``config_context`` and ``render_config`` of a device or virtual machine (``owner``)."""
     assert set(CONTEXT_DIMENSIONS) == {m.name for m in spec_for(CONTEXT).many}
     as_named = owner.lower()  # NetBox's context names the object ``device`` / ``virtualmachine``
+    type_key = spec_for(owner).type_key
+
+    async def config_context(root: Any, info: strawberry.Info) -> Optional[JSON]:
+        """The config contexts that apply, merged, with this object's local context data on top."""
+        return JSON(await merged_context(info.context, root, type_key))
 
     async def render_config(root: Any, info: strawberry.Info) -> Optional[RenderedConfig]:
         """The configuration rendered from this object's config template (null without one):
@@ -134,7 +143,7 @@ def config_fields(owner: str, types: dict[str, type]) -> tuple[dict[str, Any], d
         template = await _template_for(ctx, root)
         if template is None:
             return None
-        context = await merged_context(ctx, root)
+        context = await merged_context(ctx, root, type_key)
         data = {key: value for key, value in root.__dict__.items() if not key.startswith("_")}
         text = render(template.template_code, template.environment_params, {**context, as_named: data})
         return RenderedConfig(configuration=text, template=template.name, context=JSON(context))

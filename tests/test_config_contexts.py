@@ -39,3 +39,40 @@ async def test_contexts_apply_by_dimension_and_weight(api, org):
 def test_deepmerge_is_netboxs():
     assert deepmerge({"a": {"b": 1, "c": 2}, "d": 1}, {"a": {"c": 3}, "d": {"e": 1}}) == {"a": {"b": 1, "c": 3}, "d": {"e": 1}}
     assert deepmerge({"a": {"b": 1}}, {"a": {}}) == {"a": {}}  # an empty dict replaces, as in NetBox
+
+
+async def test_contexts_by_tenant_tenant_group_and_tag_stay_in_their_tenant(api, org):
+    home, other = Lab(api, org.tenant_ids[0]), Lab(api, org.tenant_ids[1])
+    customers = await api.data('mutation { tenant_group_create(input: {name: "Customers", slug: "customers"}) { id } }')
+    group = customers["tenant_group_create"]["id"]
+    await api.data("mutation($id: ID!, $g: ID!) { tenant_update(id: $id, input: {group: $g}) { id } }", id=str(org.tenant_ids[0]), g=group)
+    core = (await api.data('mutation { tag_create(input: {name: "Core", slug: "core"}) { id } }'))["tag_create"]["id"]
+    edge = (await api.data('mutation { tag_create(input: {name: "Edge", slug: "edge"}) { id } }'))["tag_create"]["id"]
+
+    async def device(lab: Lab, name: str, tags: list[str]) -> str:
+        c = await lab.catalogue() if not hasattr(lab, "c") else lab.c  # type: ignore[attr-defined]
+        lab.c = c  # type: ignore[attr-defined]
+        return await lab.device(c, await lab.device_type(c, f"Box-{name}"), name, tags=tags)
+
+    cored, edged = await device(home, "core-1", [core]), await device(home, "edge-1", [edge])
+    theirs = await device(other, "their-core", [core])
+    await home.make("config_context", name="mine", weight=10, tenants=[str(org.tenant_ids[0])], data={"owner": "me"})
+    await home.make("config_context", name="customers", weight=20, tenant_groups=[group], data={"sla": "gold"})
+    await home.make("config_context", name="core", weight=30, tags=[core], data={"role": "core"})
+    # A context of one tenant may not name another tenant.
+    error = await home.refuse("config_context", name="theirs", tenants=[str(org.tenant_ids[1])])
+    assert (error["extensions"]["code"], error["extensions"]["field"]) == ("BAD_USER_INPUT", "tenants")
+    got = await api.data(
+        "query($a: ID!, $b: ID!, $c: ID!) { a: device(id: $a) { config_context } b: device(id: $b) { config_context } c: device(id: $c) { config_context } }",
+        a=cored,
+        b=edged,
+        c=theirs,
+    )
+    tags = await api.data("query($a: ID!, $b: ID!) { a: device(id: $a) { tags { slug } } b: device(id: $b) { tags { slug } } }", a=cored, b=edged)
+    assert tags == {"a": {"tags": [{"slug": "core"}]}, "b": {"tags": [{"slug": "edge"}]}}
+    assert got["a"]["config_context"] == {"owner": "me", "sla": "gold", "role": "core"}
+    assert got["b"]["config_context"] == {"owner": "me", "sla": "gold"}
+    # The other tenant's device carries the tag too, but no context of this tenant reaches it.
+    assert got["c"]["config_context"] == {}
+    listed = await api.data('{ config_context_list(filters: {name: {exact: "core"}}) { tags { slug } tenants { slug } } }')
+    assert listed["config_context_list"] == [{"tags": [{"slug": "core"}], "tenants": []}]
