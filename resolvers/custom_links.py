@@ -24,7 +24,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from models.registry import ModelSpec, spec_by_content_type, spec_for
+from models.registry import ModelSpec, column_value_for_json, spec_by_content_type, spec_for
 from resolvers import loaders
 from resolvers.context import RequestContext
 from resolvers.errors import BadUserInput, NotFound
@@ -63,8 +63,9 @@ def safe_url(rendered: str) -> str:
 
 
 def _visible_columns(spec: ModelSpec, row: Any) -> dict[str, Any]:
-    """A row's values a template may read: no sealed secret, no hidden sort key."""
-    return {key: value for key, value in row._mapping.items() if key not in spec.secret_names and not key.startswith("_")}
+    """A row's values a template may read, as JSON values (an id is its text, so ``tojson``
+    works too): no sealed secret, no hidden sort key."""
+    return {key: column_value_for_json(value) for key, value in row._mapping.items() if key not in spec.secret_names and not key.startswith("_")}
 
 
 async def object_context(ctx: RequestContext, spec: ModelSpec, row: Any) -> dict[str, Any]:

@@ -300,3 +300,63 @@ async def test_images_go_with_their_object_and_a_failed_batch_leaves_none(api, o
     # Deleting the attachment itself takes its bytes along.
     await api.data("mutation($id: ID!) { image_attachment_delete(id: $id) { id } }", id=survivor)
     assert await stored_images(db) == 0
+
+
+async def test_a_list_reading_only_the_image_loads_the_rest_of_its_columns(api, org):
+    lab = Lab(api, org.tenant_ids[0])
+    site = await lab.make("site", name="AMS1", slug="ams1")
+    data = picture("PNG", (4, 6))
+    made = await lab.make("image_attachment", object_type="dcim.site", object_id=site, name="b", image=b64(data))
+    await lab.make("image_attachment", object_type="dcim.site", object_id=site, name="a", image=b64(picture("GIF", (2, 2))))
+    got = await api.data("{ image_attachment_list { image { name size url width height } } }")
+    assert got["image_attachment_list"][1]["image"] == {
+        "name": f"image-attachments/site_{site}_b.png",
+        "size": len(data),
+        "url": f"/image-attachments/{made}",
+        "width": 4,
+        "height": 6,
+    }
+    assert [row["image"]["width"] for row in got["image_attachment_list"]] == [2, 4]  # NetBox's order: by name
+
+
+def test_the_default_body_limit_makes_room_for_the_largest_image(monkeypatch):
+    from danbyte.settings import Settings, base64_length
+
+    monkeypatch.delenv("DANBYTE_MAX_BODY_BYTES", raising=False)
+    monkeypatch.delenv("DANBYTE_MAX_IMAGE_BYTES", raising=False)
+    default = Settings()
+    assert default.max_image_bytes == 5 * 1024 * 1024
+    assert default.max_body_bytes == base64_length(default.max_image_bytes) + 65_536 == 7_056_044
+    monkeypatch.setenv("DANBYTE_MAX_IMAGE_BYTES", "1000")
+    assert Settings().max_body_bytes == 1_048_576  # never less than 1 MiB
+    monkeypatch.setenv("DANBYTE_MAX_BODY_BYTES", "5000")
+    assert Settings().max_body_bytes == 5000  # said outright, it wins
+
+
+async def test_a_long_query_text_is_not_kept_by_the_document_caches(api, org, monkeypatch):
+    """An image written inline makes a text of megabytes: kept, a thousand of them would
+    hold gigabytes. Long texts are parsed each time and not kept as persisted queries."""
+    import hashlib
+
+    import strawberry.schema.schema as strawberry_schema
+
+    from danbyte.documents import KEEP_AT_MOST
+
+    parses: list[str] = []
+    real_parse = strawberry_schema.parse
+
+    def parsing(text, **options):
+        parses.append(text)
+        return real_parse(text, **options)
+
+    monkeypatch.setattr(strawberry_schema, "parse", parsing)
+    text = '{ site_list(filters: {name: {exact: "%s"}}) { id } }' % ("x" * KEEP_AT_MOST)
+    for _ in range(2):
+        assert await api.data(text) == {"site_list": []}
+    assert len(parses) == 2
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    sent = {"query": text, "extensions": {"persistedQuery": {"version": 1, "sha256Hash": digest}}}
+    headers = {"Authorization": f"Bearer {api.key}"}
+    assert (await api.client.post("/graphql", json=sent, headers=headers)).json() == {"data": {"site_list": []}}
+    again = (await api.client.post("/graphql", json={"extensions": sent["extensions"]}, headers=headers)).json()
+    assert again["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
