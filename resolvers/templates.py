@@ -1,6 +1,6 @@
 """Jinja2 templates users write (config and export templates, custom links' text and URL;
-webhook bodies later), rendered in a sandbox: no loader, so nothing is read from disk and no template
-includes, imports or extends another; only harmless environment options.
+webhook bodies later), rendered in a sandbox: no loader, so nothing is read from disk and
+no template includes, imports or extends another; only harmless environment options.
 
 A template is checked when written (it must parse, and use none of those tags) and
 rendered on read; a render error is the client's: BAD_USER_INPUT naming the template."""

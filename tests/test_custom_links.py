@@ -188,3 +188,19 @@ async def test_a_bad_object_reference_is_refused_naming_it(api, org, kind, objec
     tag = (await api.data('mutation { tag_create(input: {name: "t", slug: "t"}) { id } }'))["tag_create"]["id"]
     error = await api.error(RENDER, type=kind, id=object_id or tag)
     assert (error["extensions"]["code"], error["extensions"]["field"]) == ("BAD_USER_INPUT", field), error
+
+
+async def test_a_template_never_sees_a_sealed_secret(api, org):
+    """A pre-shared key is write-only: neither the object's nor a referenced object's."""
+    from test_secrets import PSK, ipsec_chain
+
+    lab = Lab(api, org.tenant_ids[0])
+    made = await ipsec_chain(lab)
+    own = "[{{ object.preshared_key }}] {{ object.name }}"
+    await lab.make("custom_link", name="Own", link_text=own, link_url="https://x/", object_types=["vpn.ikepolicy"])
+    referenced = "[{{ object.ike_policy.preshared_key }}] {{ object.name }} {{ object.ike_policy.name }}"
+    await lab.make("custom_link", name="Referenced", link_text=referenced, link_url="https://x/", object_types=["vpn.ipsecprofile"])
+    [on_policy] = await rendered(api, "vpn.ikepolicy", made["ike_policy"])
+    [on_profile] = await rendered(api, "vpn.ipsecprofile", made["profile"])
+    assert (on_policy["text"], on_profile["text"]) == ("[] ike-v2", "[] site-to-site ike-v2")
+    assert PSK not in str([on_policy, on_profile])
