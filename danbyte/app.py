@@ -1,4 +1,5 @@
-"""The ASGI application: /graphql (POST queries, GET GraphiQL, WebSocket subscriptions)."""
+"""The ASGI application: /graphql (POST queries, GET GraphiQL, WebSocket subscriptions), exports
+and image attachments."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 import models  # noqa: F401  (declares every table before the schema is built)
+from danbyte.attachments import image
 from danbyte.database import Database, QueryStats, current_stats
 from danbyte.documents import PersistedQueries, PersistedQueryError
 from danbyte.events import EventBus
@@ -273,6 +275,11 @@ def create_app(
         await graphql_app._authenticate(ctx, request.headers.get("authorization"))
         return await export(request, ctx)
 
+    async def image_file(request: Request) -> Response:
+        ctx = RequestContext(db=state.db, principal=None, events=state.events, settings=state.settings)
+        await graphql_app._authenticate(ctx, request.headers.get("authorization"))
+        return await image(request, ctx)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
@@ -289,6 +296,7 @@ def create_app(
             WebSocketRoute("/graphql", graphql_app),
             Route("/health", health),
             Route("/export/{template}", export_file, methods=["GET"]),
+            Route("/image-attachments/{attachment}", image_file, methods=["GET"]),
             Mount("/static/graphiql", app=static_app(GRAPHIQL_ASSETS_DIR)),
         ],
         lifespan=lifespan,

@@ -2,7 +2,7 @@
 first request.
 
 - ``KnownDocuments``: texts that parsed, and that validated cleanly, in bounded LRUs (so
-  unique texts cannot grow memory). The schema, the parse options (the token limit) and
+  unique texts cannot grow memory; texts over KEEP_AT_MOST characters are not kept). The schema, the parse options (the token limit) and
   the validation rules (their limits) are fixed for the life of the process, so a text
   parsed or valid once is so again: the work is skipped for it.
 - ``PersistedQueries``: Apollo's automatic persisted queries. A client sends
@@ -23,6 +23,10 @@ from typing import Any
 from strawberry.extensions import SchemaExtension
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+# Texts longer than this are not kept: a query a dashboard repeats is short, and a long one
+# is a one-off (an image uploaded inline), which would hold megabytes in the cache per entry.
+KEEP_AT_MOST = 64 * 1024
 
 
 class _Lru:
@@ -65,7 +69,7 @@ class KnownDocuments:
                 if document is not None:
                     context.graphql_document = document  # strawberry skips parsing a document it has
                 yield
-                if document is None and context.graphql_document is not None:
+                if document is None and context.graphql_document is not None and len(context.query or "") <= KEEP_AT_MOST:
                     known._parsed.put(context.query or "", context.graphql_document)
 
             def on_validate(self) -> Iterator[None]:
@@ -76,7 +80,7 @@ class KnownDocuments:
                     yield
                     return
                 yield
-                if context.pre_execution_errors == []:
+                if context.pre_execution_errors == [] and len(text) <= KEEP_AT_MOST:
                     known._valid.put(text, True)
 
         return ParseAndValidateOnce
@@ -108,7 +112,8 @@ class PersistedQueries:
         if query:
             if hashlib.sha256(query.encode()).hexdigest() != digest:
                 raise PersistedQueryError("provided sha does not match query", "BAD_USER_INPUT", 400, f"{field}.sha256Hash")
-            self._texts.put(digest, query)
+            if len(query) <= KEEP_AT_MOST:
+                self._texts.put(digest, query)
             return query
         kept = self._texts.get(digest)
         if kept is None:

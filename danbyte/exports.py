@@ -24,7 +24,8 @@ from resolvers.templates import render
 STATUS = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404}
 
 
-def _error(error: ApiError) -> Response:
+def error_response(error: ApiError) -> Response:
+    """An API error as the JSON body /graphql answers, with the HTTP status of its code."""
     code = (error.extensions or {}).get("code", "BAD_USER_INPUT")
     body = {"errors": [{"message": error.message, "extensions": error.extensions}]}
     return Response(json.dumps(body), status_code=STATUS.get(code, 400), media_type="application/json")
@@ -34,7 +35,7 @@ async def export(request: Request, ctx: RequestContext) -> Response:
     try:
         return await _export(request, ctx)
     except ApiError as error:
-        return _error(error)
+        return error_response(error)
     finally:
         await ctx.close()
 

@@ -13,6 +13,20 @@ def _env_int(name: str, default: int) -> int:
     return int(raw) if raw else default
 
 
+DEFAULT_MAX_IMAGE_BYTES = 5 * 1024 * 1024
+
+
+def base64_length(size: int) -> int:
+    """Characters of ``size`` bytes in base64 (4 for every 3, padded)."""
+    return 4 * -(-size // 3)
+
+
+def _default_body_bytes() -> int:
+    # At least 1 MiB, and room for the largest image an upload may carry (in base64) with
+    # the rest of the request around it.
+    return max(1_048_576, base64_length(_env_int("DANBYTE_MAX_IMAGE_BYTES", DEFAULT_MAX_IMAGE_BYTES)) + 65_536)
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path = field(default_factory=lambda: Path(os.environ.get("DANBYTE_HOME", "~/.local/share/danbyte")).expanduser())
@@ -36,8 +50,11 @@ class Settings:
     # Also answer each compiled field through the resolvers and fail on any difference
     # (the test suite runs with it on; it doubles the work of every read).
     compiler_shadow: bool = field(default_factory=lambda: os.environ.get("DANBYTE_COMPILER_SHADOW", "0") == "1")
-    # Largest request body accepted on POST /graphql (HTTP 413 beyond it).
-    max_body_bytes: int = field(default_factory=lambda: _env_int("DANBYTE_MAX_BODY_BYTES", 1_048_576))
+    # Largest request body accepted on POST /graphql (HTTP 413 beyond it); by default large
+    # enough for an image upload of max_image_bytes.
+    max_body_bytes: int = field(default_factory=lambda: _env_int("DANBYTE_MAX_BODY_BYTES", _default_body_bytes()))
+    # Largest image an image attachment may hold (its decoded bytes).
+    max_image_bytes: int = field(default_factory=lambda: _env_int("DANBYTE_MAX_IMAGE_BYTES", DEFAULT_MAX_IMAGE_BYTES))
     # How deep AND/OR/NOT and related-object filters may nest, and how many values one
     # list (``in_list``, a mutation's ``tags`` or many-to-many ids) may carry.
     max_filter_depth: int = field(default_factory=lambda: _env_int("DANBYTE_MAX_FILTER_DEPTH", 16))

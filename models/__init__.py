@@ -1,6 +1,9 @@
 """All models. Importing this package declares every table and wires its foreign keys."""
 
 from models import auth, changelog, circuits, contacts, custom_fields, dcim, extras, ipam, tenancy, virtualization, vpn, wireless
+
+# After the models they attach to: the schema lists types in declaration order.
+from models import attachments, custom_links  # isort: skip
 from models.base import Base, OrgModel, TenantModel, all_models, finalize
 
 finalize()
@@ -10,11 +13,13 @@ __all__ = [
     "OrgModel",
     "TenantModel",
     "all_models",
+    "attachments",
     "auth",
     "changelog",
     "circuits",
     "contacts",
     "custom_fields",
+    "custom_links",
     "dcim",
     "extras",
     "ipam",

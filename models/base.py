@@ -186,11 +186,19 @@ class AnyObject:
     a contact's assignment, a journal entry). The model has the columns ``<field>_type``
     (the content type, ``dcim.site``) and ``<field>_id``; the write path checks the object
     exists, may be seen and shares the row's tenant (resolvers/objects.py); deleting the
-    object deletes the rows pointing at it. Every other tenant-scoped type answers them
-    under ``related_name`` (where that name is not its own already)."""
+    object deletes the rows pointing at it. Every other tenant-scoped type (of ``targets``,
+    when given) answers them under ``related_name`` (where that name is not its own already)."""
 
     related_name: str
     field: str = "object"
+    # The model class names that may be pointed at (NetBox's model features, such as
+    # ``image_attachments``). Empty: every tenant-scoped type. A name not declared (yet)
+    # is skipped, so a model that arrives later joins by being declared.
+    targets: tuple[str, ...] = ()
+
+    def accepts(self, type_name: str) -> bool:
+        """Whether an object of model ``type_name`` may be pointed at."""
+        return not self.targets or type_name in self.targets
 
     @property
     def type_column(self) -> str:

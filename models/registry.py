@@ -415,7 +415,7 @@ def _add_reverse_relations(result: dict[str, ModelSpec]) -> None:
             continue
         for target in result.values():
             name = source.any_object.related_name
-            if target is source or not target.tenant_scoped or target.any_object is not None:
+            if target is source or not target.tenant_scoped or target.any_object is not None or not source.any_object.accepts(target.type_name):
                 continue
             if name in _field_names(target) | set(claimed_names(target.type_name)):
                 continue

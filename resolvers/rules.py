@@ -34,6 +34,7 @@ DOMAINS = (
     "resolvers.extras",
     "resolvers.templates",
     "resolvers.custom_fields",
+    "resolvers.attachments",
 )
 
 # Before the row is written: may refuse, or fill in values. After: may write more rows.

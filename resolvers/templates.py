@@ -1,6 +1,6 @@
-"""Jinja2 templates users write (config templates; export templates and webhook bodies
-later), rendered in a sandbox: no loader, so nothing is read from disk and no template
-includes, imports or extends another; only harmless environment options.
+"""Jinja2 templates users write (config and export templates, custom links' text and URL;
+webhook bodies later), rendered in a sandbox: no loader, so nothing is read from disk and
+no template includes, imports or extends another; only harmless environment options.
 
 A template is checked when written (it must parse, and use none of those tags) and
 rendered on read; a render error is the client's: BAD_USER_INPUT naming the template."""
@@ -23,10 +23,20 @@ ALLOWED_PARAMS = frozenset({"trim_blocks", "lstrip_blocks", "keep_trailing_newli
 _READS_OTHERS = (nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)
 
 
+def template_fields(model: type) -> tuple[str, ...]:
+    """The columns of ``model`` holding Jinja2 templates: those it declares in
+    ``__template_fields__`` (a custom link's text and URL), else ``template_code`` when it
+    is marked ``__template__`` (config and export templates)."""
+    declared = getattr(model, "__template_fields__", None)
+    if declared is not None:
+        return tuple(declared)
+    return ("template_code",) if getattr(model, "__template__", False) else ()
+
+
 def register_rules(book: RuleBook) -> None:
     for spec in specs().values():
-        if getattr(spec.model, "__template__", False):
-            book.check(spec.type_name)(_template_compiles)
+        if template_fields(spec.model):
+            book.check(spec.type_name)(_templates_compile)
         # Every list of object types (templates, custom fields, tags) names known types.
         if spec.scalar("object_types") is not None:
             book.check(spec.type_name)(_object_types_known)
@@ -59,11 +69,12 @@ def render(code: str, params: dict[str, Any] | None, context: dict[str, Any], fi
         raise BadUserInput(f"{field}: rendering failed: {type(error).__name__}: {error}", field=field) from None
 
 
-async def _template_compiles(write: Write, spec: ModelSpec, values: dict[str, Any], old: Any) -> None:
-    if "template_code" in values or "environment_params" in values:
-        code = values.get("template_code", getattr(old, "template_code", ""))
-        params = values.get("environment_params", getattr(old, "environment_params", None))
-        check_template(code or "", params)
+async def _templates_compile(write: Write, spec: ModelSpec, values: dict[str, Any], old: Any) -> None:
+    """Each template field written (or every one, when the environment changes) compiles."""
+    params = values.get("environment_params", getattr(old, "environment_params", None))
+    for field in template_fields(spec.model):
+        if field in values or "environment_params" in values:
+            check_template(values.get(field, getattr(old, field, "")) or "", params, field=field)
 
 
 async def _object_types_known(write: Write, spec: ModelSpec, values: dict[str, Any], old: Any) -> None:

@@ -16,6 +16,7 @@ from models.registry import specs
 from resolvers import ipam
 from resolvers.compiled import SqlRelation, SqlValue, register_sql
 from resolvers.prefetch import MISSING, Relation, prefetched, register
+from schema.attachments import image_fields
 from schema.build import relation_annotation
 from schema.cabling import cabled_fields
 from schema.config_contexts import config_fields
@@ -134,6 +135,7 @@ OVERRIDES: dict[str, Any] = {
     "PowerFeed": partial(_merged, (power_feed_fields, partial(cabled_fields, "PowerFeed"))),
     "Device": partial(config_fields, "Device"),
     "VirtualMachine": partial(config_fields, "VirtualMachine"),
+    "ImageAttachment": image_fields,
 }
 # Every cable endpoint answers link_peers, connected_endpoints and trace.
 OVERRIDES.update({name: partial(cabled_fields, name) for name, spec in specs().items() if getattr(spec.model, "__cabled__", False) and name not in OVERRIDES})

@@ -9,7 +9,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from resolvers import ipam, reads, writes
 from resolvers.prefetch import prefetch, selected_fields, to_record, to_records
-from schema import admin
+from schema import admin, custom_links
 from schema.build import Generated, build_types, input_dict
 from schema.compiled import Root, compiled_reads
 from schema.extensions import extensions_for
@@ -204,6 +204,7 @@ def build_schema(settings: Any) -> strawberry.Schema:
     admin_fields = admin.query_fields()
     roots = {name: root for name, root in roots.items() if name not in admin_fields}
     query_fields.update(admin_fields)
+    query_fields.update(custom_links.query_fields())
     mutation_fields.update(admin.mutation_fields(generated))
     query = strawberry.type(type("Query", (), {"__module__": __name__, **query_fields}))
     mutation = strawberry.type(type("Mutation", (), {"__module__": __name__, **mutation_fields}))

@@ -16,6 +16,8 @@ get an entry in ``DERIVED_RELATIONS``. Keep both tables tiny and explain every e
 
 from __future__ import annotations
 
+import base64
+import io
 import ipaddress
 import uuid
 from collections.abc import Callable
@@ -31,13 +33,26 @@ from schema.build import enum_member_name
 # ---------------------------------------------------------------------------------------
 # Override tables. Keyed by model class name; nothing else in the generated suite names one.
 
+
 # (model, column) → value factory taking the object's sequence number. Needed only when a
-# column's kind, length and bounds are not enough to make a valid value. Today none is:
+# column's kind, length and bounds are not enough to make a valid value:
+# - ImageAttachment.image is an image file in base64, read as such by the write path: a
+#   1×1 PNG made with Pillow.
+# These need none:
 # - IPRange's CHECK ``start_address <= end_address`` (same family) holds because every
 #   interface column of one sample object gets the same address (a one-address range);
 # - Tag.color must be hex, but it has a default, so a minimal input never sets it.
 # Add an entry when a new model's required column needs a format or must satisfy a CHECK.
+def _png_base64(n: int) -> str:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (1, 1), (n % 256, 0, 0)).save(out, format="PNG")
+    return base64.b64encode(out.getvalue()).decode()
+
+
 VALUE_OVERRIDES: dict[tuple[str, str], Callable[[int], Any]] = {
+    ("ImageAttachment", "image"): _png_base64,  # an image, checked by its bytes
     # A choice set needs extra or base choices (resolvers/custom_fields.py); the column is
     # nullable, so the minimal input would leave it out.
     ("CustomFieldChoiceSet", "extra_choices"): lambda n: [[f"choice-{n}", f"Choice {n}"]],
@@ -139,6 +154,15 @@ def tag_spec() -> ModelSpec:
     table = Base.metadata.tables["tagged_item"]
     (fk,) = table.c.tag_id.foreign_keys
     return spec_by_type_key(fk.column.table.name)
+
+
+def output_scalars(spec: ModelSpec) -> list[ScalarSpec]:
+    """The scalars a query selects as they are: not secrets (write-only), not a column whose
+    field an override answers as an object (an image attachment's ``image``)."""
+    from schema.build import OVERRIDDEN  # filled when the schema is built (the app fixture)
+
+    replaced = OVERRIDDEN.get(spec.type_name, frozenset())
+    return [s for s in spec.scalars if not s.secret and s.name not in replaced]
 
 
 def required_scalars(spec: ModelSpec) -> list[ScalarSpec]:

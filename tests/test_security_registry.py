@@ -40,6 +40,7 @@ from registry_samples import (
     all_specs,
     creatable,
     input_type,
+    output_scalars,
     owner_of,
     required_refs,
     required_scalars,
@@ -149,8 +150,9 @@ def delete_mutation(spec: ModelSpec) -> str:
 
 
 def readable(spec: ModelSpec) -> list[Any]:
-    """The scalars a query may select: all but secrets (write-only)."""
-    return [s for s in spec.scalars if not s.secret]
+    """The scalars a query may select as they are: all but secrets (write-only) and columns
+    an override answers as objects (registry_samples.output_scalars)."""
+    return output_scalars(spec)
 
 
 def harmless_update(spec: ModelSpec) -> dict[str, Any]:
