@@ -1,6 +1,6 @@
 """All models. Importing this package declares every table and wires its foreign keys."""
 
-from models import auth, changelog, circuits, contacts, dcim, extras, ipam, tenancy, virtualization, vpn, wireless
+from models import auth, changelog, circuits, contacts, dcim, extras, ipam, saved_filters, tenancy, virtualization, vpn, wireless
 from models.base import Base, OrgModel, TenantModel, all_models, finalize
 
 finalize()
@@ -17,6 +17,7 @@ __all__ = [
     "dcim",
     "extras",
     "ipam",
+    "saved_filters",
     "tenancy",
     "virtualization",
     "vpn",

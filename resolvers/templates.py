@@ -12,7 +12,7 @@ from typing import Any
 from jinja2 import TemplateError, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
-from models.registry import ModelSpec, spec_by_content_type, specs
+from models.registry import ModelSpec, specs
 from resolvers.errors import BadUserInput
 from resolvers.rules import RuleBook
 from resolvers.writes import Write
@@ -27,8 +27,6 @@ def register_rules(book: RuleBook) -> None:
     for spec in specs().values():
         if getattr(spec.model, "__template__", False):
             book.check(spec.type_name)(_template_compiles)
-            if spec.scalar("object_types") is not None:
-                book.check(spec.type_name)(_object_types_known)
 
 
 def environment(params: dict[str, Any] | None) -> SandboxedEnvironment:
@@ -63,9 +61,3 @@ async def _template_compiles(write: Write, spec: ModelSpec, values: dict[str, An
         code = values.get("template_code", getattr(old, "template_code", ""))
         params = values.get("environment_params", getattr(old, "environment_params", None))
         check_template(code or "", params)
-
-
-async def _object_types_known(write: Write, spec: ModelSpec, values: dict[str, Any], old: Any) -> None:
-    for index, name in enumerate(values.get("object_types") or ()):
-        if spec_by_content_type(name) is None:
-            raise BadUserInput(f"object_types: '{name}' names no type (such as dcim.device)", field=f"object_types.{index}")
