@@ -189,9 +189,7 @@ class VirtualCircuitTermination(TenantScoped):
     __ordering__ = ("virtual_circuit_id", "role")
 
     virtual_circuit_id: Mapped[uuid.UUID] = reference("VirtualCircuit", nullable=False, ondelete="CASCADE", related_name="terminations")
-    role: Mapped[VirtualCircuitTerminationRole] = choice(
-        VirtualCircuitTerminationRole, default=VirtualCircuitTerminationRole.peer, server_default="peer"
-    )
+    role: Mapped[VirtualCircuitTerminationRole] = choice(VirtualCircuitTerminationRole, default=VirtualCircuitTerminationRole.peer, server_default="peer")
     interface_id: Mapped[uuid.UUID] = reference("Interface", nullable=False, ondelete="CASCADE", related_name="virtual_circuit_termination")
     description: Mapped[str] = text(200)
 

@@ -50,8 +50,16 @@ async def test_a_virtual_circuit_between_virtual_interfaces(api, org):
         "provider_account": {"account": "ACC-7"},
         "type": {"name": "EVPL", "color": "aa1409", "virtual_circuits": [{"cid": "VC-1"}]},
         "terminations": [
-            {"role": "hub", "description": "head end", "interface": {"name": "ge-0/0/0.100", "device": {"name": "hub"}, "virtual_circuit_termination": {"role": "hub"}}},
-            {"role": "spoke", "description": "", "interface": {"name": "ge-0/0/0.100", "device": {"name": "spoke"}, "virtual_circuit_termination": {"role": "spoke"}}},
+            {
+                "role": "hub",
+                "description": "head end",
+                "interface": {"name": "ge-0/0/0.100", "device": {"name": "hub"}, "virtual_circuit_termination": {"role": "hub"}},
+            },
+            {
+                "role": "spoke",
+                "description": "",
+                "interface": {"name": "ge-0/0/0.100", "device": {"name": "spoke"}, "virtual_circuit_termination": {"role": "spoke"}},
+            },
         ],
     }
     # NetBox's reverse names on the network and the account, and its filters.

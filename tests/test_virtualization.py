@@ -103,12 +103,22 @@ async def test_a_virtual_machine_takes_its_types_defaults_when_created(api, org)
     made = await estate(lab)
     small = await lab.make("virtual_machine_type", name="m1.small", slug="m1-small", default_platform=made["platform"], default_vcpus="2", default_memory=2048)
     plain = await lab.make("virtual_machine", name="app-01", cluster=made["cluster"], virtual_machine_type=small)
-    assert (await api.data(VM_SIZES, id=plain))["virtual_machine"] == {"vcpus": "2.00", "memory": 2048, "platform": {"slug": "debian-13"}, "start_on_boot": "off"}
+    assert (await api.data(VM_SIZES, id=plain))["virtual_machine"] == {
+        "vcpus": "2.00",
+        "memory": 2048,
+        "platform": {"slug": "debian-13"},
+        "start_on_boot": "off",
+    }
     # What the VM gives is kept (NetBox fills only empty fields); an explicit null is empty.
     big = await lab.make(
         "virtual_machine", name="app-02", cluster=made["cluster"], virtual_machine_type=small, vcpus="8", platform=None, start_on_boot="START_ON_BOOT_LASTSTATE"
     )
-    assert (await api.data(VM_SIZES, id=big))["virtual_machine"] == {"vcpus": "8.00", "memory": 2048, "platform": {"slug": "debian-13"}, "start_on_boot": "laststate"}
+    assert (await api.data(VM_SIZES, id=big))["virtual_machine"] == {
+        "vcpus": "8.00",
+        "memory": 2048,
+        "platform": {"slug": "debian-13"},
+        "start_on_boot": "laststate",
+    }
     # Only on create: typing an existing VM later changes nothing else, as in NetBox.
     await lab.update("virtual_machine", made["other"], virtual_machine_type=small)
     assert (await api.data(VM_SIZES, id=made["other"]))["virtual_machine"] == {"vcpus": None, "memory": None, "platform": None, "start_on_boot": "off"}
