@@ -160,6 +160,8 @@ async def test_circuit_groups_of_circuits_and_virtual_circuits(api, org):
     # Deleting a group or a member deletes its assignments.
     await api.data("mutation($id: ID!) { circuit_delete(id: $id) { id } }", id=circuit)
     assert await api.count("circuit_group_assignment") == 1
+    await api.data("mutation($id: ID!) { circuit_group_delete(id: $id) { id } }", id=group)
+    assert await api.count("circuit_group_assignment") == 0
 
 
 async def test_another_tenants_objects_cannot_be_used(api, org):
