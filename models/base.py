@@ -276,6 +276,9 @@ class OneOf:
     related_name: str = NO_REVERSE
     # Each target object is pointed at by one row at most (an endpoint has one cable).
     unique: bool = False
+    # Each target object is pointed at once among the rows sharing these columns (a
+    # circuit is in a circuit group once).
+    unique_with: tuple[str, ...] = ()
     # The union's GraphQL name where NetBox's is not ``<Type><Field>Type``.
     union: str | None = None
 
@@ -566,8 +569,8 @@ def _one_of_columns(table: sa.Table, field_name: str, one_of: OneOf) -> None:
         table.append_column(
             sa.Column(name, sa.Uuid(), nullable=True, index=True, info={"ref": Ref(target, one_of.ondelete, one_of.related_name), "one_of": field_name})
         )
-        if one_of.unique:
-            table.append_constraint(sa.UniqueConstraint(name))
+        if one_of.unique or one_of.unique_with:
+            table.append_constraint(sa.UniqueConstraint(*one_of.unique_with, name))
     most = "= 1" if not one_of.nullable else "<= 1"
     table.append_constraint(sa.CheckConstraint(f"num_nonnulls({', '.join(names)}) {most}", name=f"{field_name}_one_of"))
 

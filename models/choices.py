@@ -171,6 +171,25 @@ class CircuitTerminationSide(enum.StrEnum):
     z = "Z"
 
 
+@prefixed("priority")
+class CircuitPriority(enum.StrEnum):
+    """A circuit's standing in a circuit group."""
+
+    primary = "primary"
+    secondary = "secondary"
+    tertiary = "tertiary"
+    inactive = "inactive"
+
+
+@prefixed("role")
+class VirtualCircuitTerminationRole(enum.StrEnum):
+    """What an end of a virtual circuit is: a peer, or a hub or spoke of a star."""
+
+    peer = "peer"
+    hub = "hub"
+    spoke = "spoke"
+
+
 @prefixed("")
 class DistanceUnit(enum.StrEnum):
     """The unit of a circuit's distance."""
@@ -199,6 +218,15 @@ class VirtualMachineStatus(enum.StrEnum):
     failed = "failed"
     decommissioning = "decommissioning"
     paused = "paused"
+
+
+@prefixed("start_on_boot")
+class VirtualMachineStartOnBoot(enum.StrEnum):
+    """Whether a virtual machine starts with its host."""
+
+    on = "on"
+    off = "off"
+    last_state = "laststate"
 
 
 @prefixed("role")  # sic: NetBox's ServiceProtocolEnum members are ROLE_TCP, ROLE_UDP, ROLE_SCTP

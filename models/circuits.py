@@ -1,5 +1,6 @@
 """Circuits: providers with their accounts and networks, circuit types, circuits and their
-A and Z terminations (NetBox 4.6 ``circuits/models``).
+A and Z terminations, circuit groups, and virtual circuits across a provider network with
+their terminations on virtual interfaces (NetBox 4.6 ``circuits/models``).
 
 A termination is a cable endpoint like a port: a cable joins it to a patch panel or a
 device, and a trace through it carries on from the circuit's other end
@@ -18,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import NO_REVERSE, ManyToMany, OneOf, OrganizationalModel, TenantModel, TenantScoped, choice, color, long_text, natural_key, reference, text
-from models.choices import CircuitStatus, CircuitTerminationSide, DistanceUnit
+from models.choices import CircuitPriority, CircuitStatus, CircuitTerminationSide, DistanceUnit, VirtualCircuitTerminationRole
 from models.dcim.components import Cabled
 
 # NetBox's app label for these models (content types such as "circuits.<model>").
@@ -131,3 +132,68 @@ class CircuitTermination(Cabled, TenantScoped):
     @classmethod
     def __extra_args__(cls) -> tuple[Any, ...]:
         return (sa.UniqueConstraint("circuit_id", "term_side"),)
+
+
+class CircuitGroup(OrganizationalModel):
+    """An administrative grouping of circuits and virtual circuits (a customer's, a ring's)."""
+
+    comments: Mapped[str] = long_text()
+
+
+class CircuitGroupAssignment(TenantScoped):
+    """A circuit or virtual circuit in a circuit group, with its priority there."""
+
+    __tenant_from__ = ("group",)
+    __ordering__ = ("group_id", "priority")
+    __one_of__: ClassVar[dict[str, OneOf]] = {
+        # A member is in a group once (NetBox's unique member and group), whichever kind it is.
+        "member": OneOf(("Circuit", "VirtualCircuit"), nullable=False, ondelete="CASCADE", related_name="group_assignments", unique_with=("group_id",))
+    }
+
+    group_id: Mapped[uuid.UUID] = reference("CircuitGroup", nullable=False, ondelete="CASCADE", related_name="assignments")
+    priority: Mapped[CircuitPriority | None] = choice(CircuitPriority, nullable=True)
+
+
+class VirtualCircuitType(OrganizationalModel):
+    """What kind of service a virtual circuit is (an EVPL, a cloud on-ramp)."""
+
+    color: Mapped[str] = color(blank=True)
+    comments: Mapped[str] = long_text()
+
+
+class VirtualCircuit(TenantModel):
+    """A virtual connection between two or more endpoints across a provider's network,
+    carried by one or more physical circuits."""
+
+    __ordering__ = ("cid",)
+
+    cid: Mapped[str] = text(100, required=True)
+    """The provider's circuit ID."""
+    provider_network_id: Mapped[uuid.UUID] = reference("ProviderNetwork", nullable=False, related_name="virtual_circuits")
+    provider_account_id: Mapped[uuid.UUID | None] = reference("ProviderAccount", ondelete="RESTRICT", related_name="virtual_circuits")
+    type_id: Mapped[uuid.UUID] = reference("VirtualCircuitType", nullable=False, related_name="virtual_circuits")
+    status: Mapped[CircuitStatus] = choice(CircuitStatus, default=CircuitStatus.active, server_default="active")
+    description: Mapped[str] = text(200)
+    comments: Mapped[str] = long_text()
+
+    @classmethod
+    def __extra_args__(cls) -> tuple[Any, ...]:
+        return (sa.UniqueConstraint("tenant_id", "provider_network_id", "cid"), sa.UniqueConstraint("tenant_id", "provider_account_id", "cid"))
+
+
+class VirtualCircuitTermination(TenantScoped):
+    """Where a virtual circuit ends: a virtual interface of a device (NetBox allows no
+    other kind), as a peer, a hub or a spoke."""
+
+    __tenant_from__ = ("virtual_circuit",)
+    __ordering__ = ("virtual_circuit_id", "role")
+
+    virtual_circuit_id: Mapped[uuid.UUID] = reference("VirtualCircuit", nullable=False, ondelete="CASCADE", related_name="terminations")
+    role: Mapped[VirtualCircuitTerminationRole] = choice(VirtualCircuitTerminationRole, default=VirtualCircuitTerminationRole.peer, server_default="peer")
+    interface_id: Mapped[uuid.UUID] = reference("Interface", nullable=False, ondelete="CASCADE", related_name="virtual_circuit_termination")
+    description: Mapped[str] = text(200)
+
+    @classmethod
+    def __extra_args__(cls) -> tuple[Any, ...]:
+        # An interface ends one virtual circuit at most (NetBox's one-to-one).
+        return (sa.UniqueConstraint("interface_id"),)

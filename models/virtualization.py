@@ -1,5 +1,5 @@
-"""Virtualization: cluster types and groups, clusters, virtual machines with their
-interfaces and disks (NetBox 4.6 ``virtualization/models``).
+"""Virtualization: cluster types and groups, clusters, virtual machine types, virtual
+machines with their interfaces and disks (NetBox 4.6 ``virtualization/models``).
 
 A VM interface has a device interface's layer 2 and 3 fields (mode, VLANs, VRF, parent,
 bridge, MTU, primary MAC); IP and MAC addresses are assigned to either kind."""
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import NO_REVERSE, ManyToMany, OneOf, OrganizationalModel, TenantModel, TenantScoped, choice, long_text, natural_key, reference, text
-from models.choices import ClusterStatus, VirtualMachineStatus
+from models.choices import ClusterStatus, VirtualMachineStartOnBoot, VirtualMachineStatus
 from models.choices_dcim import InterfaceMode
 from models.naturalize import naturalize_interface
 
@@ -49,6 +49,41 @@ class Cluster(TenantModel):
         return (sa.UniqueConstraint("tenant_id", "group_id", "name", postgresql_nulls_not_distinct=True),)
 
 
+# A VM's vCPUs and memory (MB), as NetBox bounds them; a VM type's defaults take the same.
+_VCPUS = {"bounds": (0.01, 9999.99)}
+_MEGABYTES = {"bounds": (0, 2_147_483_647)}
+
+
+class VirtualMachineType(TenantModel):
+    """A kind of virtual machine (a flavour, an instance size): the platform, vCPUs and
+    memory a new VM of the type gets where it names none (resolvers/virtualization.py)."""
+
+    __ordering__ = ("name",)
+
+    name: Mapped[str] = text(100, required=True)
+    slug: Mapped[str] = text(100, required=True)
+    default_platform_id: Mapped[uuid.UUID | None] = reference("Platform", related_name=NO_REVERSE)
+    default_vcpus: Mapped[Decimal | None] = mapped_column(sa.Numeric(6, 2), nullable=True, info={**_VCPUS})
+    default_memory: Mapped[int | None] = mapped_column(nullable=True, info={**_MEGABYTES})
+    """MB."""
+    description: Mapped[str] = text(200)
+    comments: Mapped[str] = long_text()
+
+    @classmethod
+    def __extra_args__(cls) -> tuple[Any, ...]:
+        return (
+            sa.UniqueConstraint("tenant_id", "slug"),
+            # NetBox's name is unique whatever its case.
+            sa.Index(
+                "uq_virtual_machine_type_tenant_id_name",
+                "tenant_id",
+                sa.func.lower(sa.text("name")),
+                unique=True,
+                info={"field": "name"},  # what a violation names (resolvers.writes)
+            ),
+        )
+
+
 class VirtualMachine(TenantModel):
     """A virtual machine, on a cluster (and optionally one of its hosts) or a site."""
 
@@ -56,6 +91,9 @@ class VirtualMachine(TenantModel):
     _name: Mapped[str | None] = natural_key()
 
     name: Mapped[str] = text(64, required=True)
+    virtual_machine_type_id: Mapped[uuid.UUID | None] = reference(
+        "VirtualMachineType", ondelete="RESTRICT", related_name="instances", counted="virtual_machine_count"
+    )
     site_id: Mapped[uuid.UUID | None] = reference("Site", related_name="virtual_machines")
     cluster_id: Mapped[uuid.UUID | None] = reference("Cluster", related_name="virtual_machines")
     device_id: Mapped[uuid.UUID | None] = reference("Device", related_name="virtual_machines")
@@ -63,12 +101,13 @@ class VirtualMachine(TenantModel):
     platform_id: Mapped[uuid.UUID | None] = reference("Platform", related_name="virtual_machines")
     role_id: Mapped[uuid.UUID | None] = reference("DeviceRole", related_name="virtual_machines")
     status: Mapped[VirtualMachineStatus] = choice(VirtualMachineStatus, default=VirtualMachineStatus.active, server_default="active")
+    start_on_boot: Mapped[VirtualMachineStartOnBoot] = choice(VirtualMachineStartOnBoot, default=VirtualMachineStartOnBoot.off, server_default="off")
     primary_ip4_id: Mapped[uuid.UUID | None] = reference("IPAddress", related_name=NO_REVERSE, cyclic=True)
     primary_ip6_id: Mapped[uuid.UUID | None] = reference("IPAddress", related_name=NO_REVERSE, cyclic=True)
-    vcpus: Mapped[Decimal | None] = mapped_column(sa.Numeric(6, 2), nullable=True, info={"bounds": (0.01, 9999.99)})
-    memory: Mapped[int | None] = mapped_column(nullable=True, info={"bounds": (0, 2_147_483_647)})
+    vcpus: Mapped[Decimal | None] = mapped_column(sa.Numeric(6, 2), nullable=True, info={**_VCPUS})
+    memory: Mapped[int | None] = mapped_column(nullable=True, info={**_MEGABYTES})
     """MB."""
-    disk: Mapped[int | None] = mapped_column(nullable=True, info={"bounds": (0, 2_147_483_647)})
+    disk: Mapped[int | None] = mapped_column(nullable=True, info={**_MEGABYTES})
     """MB."""
     serial: Mapped[str] = text(50)
     local_context_data: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)

@@ -1,6 +1,7 @@
 """References to an object of any type (models.base.AnyObject): the object named by
 ``<field>_type`` and ``<field>_id`` exists, may be seen by the writer, and is in the row's
-tenant (registered in resolvers/rules.py for every model that declares one)."""
+tenant (registered in resolvers/rules.py for every model that declares one). Lists of
+object types (an export template's or saved filter's ``object_types``) name known types."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from models.registry import ModelSpec, spec_by_content_type, specs
+from models.registry import Kind, ModelSpec, spec_by_content_type, specs
 from resolvers.errors import BadUserInput, NotFound
 from resolvers.rules import RuleBook
 from resolvers.writes import Write, parse_id
@@ -19,6 +20,23 @@ def register_rules(book: RuleBook) -> None:
     for spec in specs().values():
         if spec.any_object is not None:
             book.check(spec.type_name)(_object_exists_in_the_tenant)
+        types = spec.scalar(OBJECT_TYPES)
+        if types is not None and types.kind is Kind.strings:
+            book.check(spec.type_name)(object_types_known)
+
+
+# A list of content types (``dcim.device``) by NetBox's field name for one.
+OBJECT_TYPES = "object_types"
+
+
+async def object_types_known(write: Write, spec: ModelSpec, values: dict[str, Any], old: Any) -> None:
+    """Every name in ``object_types`` is a type of the graph; repeats are dropped."""
+    if values.get(OBJECT_TYPES) is None:
+        return
+    for index, name in enumerate(values[OBJECT_TYPES]):
+        if spec_by_content_type(name) is None:
+            raise BadUserInput(f"{OBJECT_TYPES}: '{name}' names no type (such as dcim.device)", field=f"{OBJECT_TYPES}.{index}")
+    values[OBJECT_TYPES] = list(dict.fromkeys(values[OBJECT_TYPES]))
 
 
 async def _object_exists_in_the_tenant(write: Write, spec: ModelSpec, values: dict[str, Any], old: Any) -> None:

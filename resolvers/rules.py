@@ -28,6 +28,7 @@ DOMAINS = (
     "resolvers.dcim",
     "resolvers.cables",
     "resolvers.circuits",
+    "resolvers.virtualization",
     "resolvers.wireless",
     "resolvers.ipam",
     "resolvers.objects",

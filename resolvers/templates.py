@@ -12,7 +12,7 @@ from typing import Any
 from jinja2 import TemplateError, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
-from models.registry import ModelSpec, spec_by_content_type, specs
+from models.registry import ModelSpec, specs
 from resolvers.errors import BadUserInput
 from resolvers.rules import RuleBook
 from resolvers.writes import Write
@@ -37,9 +37,6 @@ def register_rules(book: RuleBook) -> None:
     for spec in specs().values():
         if template_fields(spec.model):
             book.check(spec.type_name)(_templates_compile)
-        # Every list of object types (templates, custom fields, tags) names known types.
-        if spec.scalar("object_types") is not None:
-            book.check(spec.type_name)(_object_types_known)
 
 
 def environment(params: dict[str, Any] | None) -> SandboxedEnvironment:
@@ -75,9 +72,3 @@ async def _templates_compile(write: Write, spec: ModelSpec, values: dict[str, An
     for field in template_fields(spec.model):
         if field in values or "environment_params" in values:
             check_template(values.get(field, getattr(old, field, "")) or "", params, field=field)
-
-
-async def _object_types_known(write: Write, spec: ModelSpec, values: dict[str, Any], old: Any) -> None:
-    for index, name in enumerate(values.get("object_types") or ()):
-        if spec_by_content_type(name) is None:
-            raise BadUserInput(f"object_types: '{name}' names no type (such as dcim.device)", field=f"object_types.{index}")

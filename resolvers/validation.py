@@ -142,6 +142,9 @@ def check_scalar(scalar: ScalarSpec, value: Any) -> Any:
         if wrong:
             raise BadUserInput(f"{field}: {wrong[0]} is out of range {low}..{high}", field=field)
         return sorted(set(value))
+    elif scalar.kind is Kind.strings:
+        if scalar.required and not value:
+            raise BadUserInput(f"{field} may not be empty", field=field)
     elif scalar.kind is Kind.network:
         return str(parse_network(value, field))
     elif scalar.kind is Kind.interface:

@@ -716,14 +716,22 @@ def _constraint(name: str | None) -> sa.Constraint | sa.Index | None:
     return None
 
 
+def _field_of(constraint: Any, column: str) -> str:
+    """The input field a constrained column is written through."""
+    table = getattr(constraint, "table", None)
+    one_of = table.c[column].info.get("one_of") if table is not None and column in table.c else None
+    return one_of or column.removesuffix("_id")
+
+
 def integrity_error(error: IntegrityError) -> ApiError:
     """Map a database constraint violation to an error naming the field."""
     diag = getattr(error.orig, "diag", None)
     sqlstate = getattr(error.orig, "sqlstate", None)
     constraint = _constraint(getattr(diag, "constraint_name", None))
     columns = [c.name for c in getattr(constraint, "columns", [])] if constraint is not None else []
-    fields = [c.removesuffix("_id") for c in columns if c != "tenant_id"]
-    if constraint is not None and constraint.info.get("field"):
+    # A member column of a one-of answers as the one-of's field (``member``, not ``member_circuit``).
+    fields = [_field_of(constraint, c) for c in columns if c != "tenant_id"]
+    if constraint is not None and constraint.info.get("field") and constraint.info["field"] not in fields:
         fields.append(constraint.info["field"])
     # The last column of a key is the one that tells rows apart ((tenant, vrf, prefix) → prefix).
     field_name = fields[-1] if fields else None

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import psutil
 import websockets
+from websockets.typing import Subprotocol
 
 
 def free_port() -> int:
@@ -96,7 +97,7 @@ def wait_dead(pids: list[int], timeout: float = 30) -> bool:
 
 async def subscribe(base: str, connection_params: dict[str, str], query: str) -> Any:
     """A graphql-transport-ws connection to ``base`` with one subscription running."""
-    ws = await websockets.connect(base.replace("http", "ws") + "/graphql", subprotocols=["graphql-transport-ws"])
+    ws = await websockets.connect(base.replace("http", "ws") + "/graphql", subprotocols=[Subprotocol("graphql-transport-ws")])
     await ws.send(json.dumps({"type": "connection_init", "payload": connection_params}))
     ack = json.loads(await asyncio.wait_for(ws.recv(), 10))
     assert ack["type"] == "connection_ack", ack

@@ -56,6 +56,8 @@ VALUE_OVERRIDES: dict[tuple[str, str], Callable[[int], Any]] = {
     # A choice set needs extra or base choices (resolvers/custom_fields.py); the column is
     # nullable, so the minimal input would leave it out.
     ("CustomFieldChoiceSet", "extra_choices"): lambda n: [[f"choice-{n}", f"Choice {n}"]],
+    # A saved filter applies to at least one type, named as NetBox names it (resolvers/objects.py).
+    ("SavedFilter", "object_types"): lambda n: ["dcim.site"],
 }
 
 # Relation fields computed from values instead of declared references (the prefix tree,

@@ -1,5 +1,6 @@
 """Virtualization: clusters, virtual machines with interfaces and disks, addresses on VM
-interfaces, and NetBox's rules for primary addresses and interfaces of one VM."""
+interfaces, and NetBox's rules for primary addresses and interfaces of one VM; virtual
+machine types and the defaults a new VM takes from its type."""
 
 from __future__ import annotations
 
@@ -90,3 +91,84 @@ async def test_netbox_rules_for_vm_interfaces_and_addresses(api, org):
         assert error["extensions"]["field"] == field, error
         assert error["extensions"]["code"] in ("BAD_USER_INPUT", "CONFLICT")
     assert await api.count("vm_interface") == 1
+
+
+VM_TYPE = """query($id: ID!) { virtual_machine_type(id: $id) { name slug default_vcpus default_memory default_platform { slug }
+  virtual_machine_count instances { name virtual_machine_type { slug } } } }"""
+VM_SIZES = "query($id: ID!) { virtual_machine(id: $id) { vcpus memory platform { slug } start_on_boot } }"
+
+
+async def test_a_virtual_machine_takes_its_types_defaults_when_created(api, org):
+    lab = Lab(api, org.tenant_ids[0])
+    made = await estate(lab)
+    small = await lab.make("virtual_machine_type", name="m1.small", slug="m1-small", default_platform=made["platform"], default_vcpus="2", default_memory=2048)
+    plain = await lab.make("virtual_machine", name="app-01", cluster=made["cluster"], virtual_machine_type=small)
+    assert (await api.data(VM_SIZES, id=plain))["virtual_machine"] == {
+        "vcpus": "2.00",
+        "memory": 2048,
+        "platform": {"slug": "debian-13"},
+        "start_on_boot": "off",
+    }
+    # What the VM gives is kept (NetBox fills only empty fields); an explicit null is empty.
+    big = await lab.make(
+        "virtual_machine", name="app-02", cluster=made["cluster"], virtual_machine_type=small, vcpus="8", platform=None, start_on_boot="START_ON_BOOT_LASTSTATE"
+    )
+    assert (await api.data(VM_SIZES, id=big))["virtual_machine"] == {
+        "vcpus": "8.00",
+        "memory": 2048,
+        "platform": {"slug": "debian-13"},
+        "start_on_boot": "laststate",
+    }
+    # Only on create: typing an existing VM later changes nothing else, as in NetBox.
+    await lab.update("virtual_machine", made["other"], virtual_machine_type=small)
+    assert (await api.data(VM_SIZES, id=made["other"]))["virtual_machine"] == {"vcpus": None, "memory": None, "platform": None, "start_on_boot": "off"}
+    got = (await api.data(VM_TYPE, id=small))["virtual_machine_type"]
+    assert got == {
+        "name": "m1.small",
+        "slug": "m1-small",
+        "default_vcpus": "2.00",
+        "default_memory": 2048,
+        "default_platform": {"slug": "debian-13"},
+        "virtual_machine_count": 3,
+        "instances": [{"name": name, "virtual_machine_type": {"slug": "m1-small"}} for name in ("app-01", "app-02", "web-02")],
+    }
+    # NetBox's filters, on the VM and on the type.
+    query = """{ on_boot: virtual_machine_list(filters: {start_on_boot: {exact: START_ON_BOOT_LASTSTATE}}) { name }
+      typed: virtual_machine_list(filters: {virtual_machine_type: {slug: {exact: "m1-small"}}}) { name }
+      virtual_machine_type_list(filters: {default_memory: {gte: 1024}}) { slug } }"""
+    assert await api.data(query) == {
+        "on_boot": [{"name": "app-02"}],
+        "typed": [{"name": "app-01"}, {"name": "app-02"}, {"name": "web-02"}],
+        "virtual_machine_type_list": [{"slug": "m1-small"}],
+    }
+
+
+async def test_virtual_machine_types_refuse_bad_input(api, org):
+    lab = Lab(api, org.tenant_ids[0])
+    made = await estate(lab)
+    small = await lab.make("virtual_machine_type", name="m1.small", slug="m1-small")
+    await lab.update("virtual_machine", made["vm"], virtual_machine_type=small)
+    cases = [
+        (lab.refuse("virtual_machine_type", name="M1.SMALL", slug="other"), "CONFLICT", "name"),  # NetBox: unique whatever the case
+        (lab.refuse("virtual_machine_type", name="m2", slug="m1-small"), "CONFLICT", "slug"),
+        (lab.refuse("virtual_machine_type", name="m3", slug="m3", default_vcpus="0"), "BAD_USER_INPUT", "default_vcpus"),
+        (lab.refuse("virtual_machine_type", name="m4", slug="m4", default_memory=-1), "BAD_USER_INPUT", "default_memory"),
+        (lab.refuse("virtual_machine", name="x", virtual_machine_type=made["vm"]), "NOT_FOUND", "virtual_machine_type"),
+        (lab.update_error("virtual_machine", made["vm"], start_on_boot="STATUS_ON"), "BAD_USER_INPUT", None),  # not a member of the enum
+        # A type in use is not deleted from under its VMs (NetBox's PROTECT).
+        (api.error("mutation($id: ID!) { virtual_machine_type_delete(id: $id) { id } }", id=small), "CONFLICT", "id"),
+    ]
+    for pending, code, field in cases:
+        error = await pending
+        assert error["extensions"]["code"] == code, error
+        if field is not None:
+            assert error["extensions"]["field"] == field, error
+    assert await api.count("virtual_machine_type") == 1
+    # Another tenant's type (and its platform) cannot be used.
+    theirs = Lab(api, org.tenant_ids[1])
+    bsd = await theirs.make("platform", name="BSD", slug="bsd")
+    foreign = await theirs.make("virtual_machine_type", name="t1", slug="t1", default_platform=bsd)
+    error = await lab.refuse("virtual_machine", name="y", cluster=made["cluster"], virtual_machine_type=foreign)
+    assert (error["extensions"]["code"], error["extensions"]["field"]) == ("BAD_USER_INPUT", "virtual_machine_type"), error
+    error = await lab.refuse("virtual_machine_type", name="t2", slug="t2", default_platform=bsd)
+    assert (error["extensions"]["code"], error["extensions"]["field"]) == ("BAD_USER_INPUT", "default_platform"), error
