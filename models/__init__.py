@@ -1,6 +1,6 @@
 """All models. Importing this package declares every table and wires its foreign keys."""
 
-from models import auth, changelog, circuits, contacts, dcim, extras, ipam, tenancy, virtualization, vpn, wireless
+from models import auth, changelog, circuits, contacts, dcim, extras, ipam, tenancy, virtualization, vpn, webhooks, wireless
 from models.base import Base, OrgModel, TenantModel, all_models, finalize
 
 finalize()
@@ -20,5 +20,6 @@ __all__ = [
     "tenancy",
     "virtualization",
     "vpn",
+    "webhooks",
     "wireless",
 ]

@@ -33,6 +33,7 @@ DOMAINS = (
     "resolvers.objects",
     "resolvers.extras",
     "resolvers.templates",
+    "resolvers.webhooks",
 )
 
 # Before the row is written: may refuse, or fill in values. After: may write more rows.

@@ -1,5 +1,5 @@
-"""Jinja2 templates users write (config templates; export templates and webhook bodies
-later), rendered in a sandbox: no loader, so nothing is read from disk and no template
+"""Jinja2 templates users write (config and export templates, webhook URLs, headers and
+bodies), rendered in a sandbox: no loader, so nothing is read from disk and no template
 includes, imports or extends another; only harmless environment options.
 
 A template is checked when written (it must parse, and use none of those tags) and
@@ -7,6 +7,7 @@ rendered on read; a render error is the client's: BAD_USER_INPUT naming the temp
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from jinja2 import TemplateError, nodes
@@ -21,19 +22,36 @@ from resolvers.writes import Write
 # that change whitespace only).
 ALLOWED_PARAMS = frozenset({"trim_blocks", "lstrip_blocks", "keep_trailing_newline"})
 _READS_OTHERS = (nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)
+# Characters no HTTP header value may hold (C0 controls and DEL: CR/LF injection).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def register_rules(book: RuleBook) -> None:
     for spec in specs().values():
-        if getattr(spec.model, "__template__", False):
+        if template_fields(spec.model):
             book.check(spec.type_name)(_template_compiles)
-            if spec.scalar("object_types") is not None:
-                book.check(spec.type_name)(_object_types_known)
+        if spec.scalar("object_types") is not None:
+            book.check(spec.type_name)(_object_types_known)
+
+
+def template_fields(model: Any) -> tuple[str, ...]:
+    """The columns of a model that hold templates, as it declares them (``__template__``:
+    a tuple of column names, or True for NetBox's ``template_code``)."""
+    declared = getattr(model, "__template__", ())
+    return ("template_code",) if declared is True else tuple(declared or ())
+
+
+def header_safe(value: Any) -> str:
+    """NetBox's ``header_safe`` filter: a value without the control characters (CR, LF…)
+    that would smuggle another header into a request."""
+    return _CONTROL.sub("", str(value))
 
 
 def environment(params: dict[str, Any] | None) -> SandboxedEnvironment:
     options = {name: bool(value) for name, value in (params or {}).items() if name in ALLOWED_PARAMS}
-    return SandboxedEnvironment(loader=None, autoescape=False, **options)
+    env = SandboxedEnvironment(loader=None, autoescape=False, **options)
+    env.filters["header_safe"] = header_safe
+    return env
 
 
 def check_template(code: str, params: dict[str, Any] | None, field: str = "template_code") -> None:
@@ -59,10 +77,11 @@ def render(code: str, params: dict[str, Any] | None, context: dict[str, Any], fi
 
 
 async def _template_compiles(write: Write, spec: ModelSpec, values: dict[str, Any], old: Any) -> None:
-    if "template_code" in values or "environment_params" in values:
-        code = values.get("template_code", getattr(old, "template_code", ""))
-        params = values.get("environment_params", getattr(old, "environment_params", None))
-        check_template(code or "", params)
+    has_params = spec.scalar("environment_params") is not None
+    params = values.get("environment_params", getattr(old, "environment_params", None)) if has_params else None
+    for field in template_fields(spec.model):
+        if field in values or "environment_params" in values:
+            check_template(values.get(field, getattr(old, field, "")) or "", params, field)
 
 
 async def _object_types_known(write: Write, spec: ModelSpec, values: dict[str, Any], old: Any) -> None:
