@@ -1,4 +1,5 @@
-"""Committed changes → Redis pub/sub → every process's subscribers.
+"""Committed changes → Redis pub/sub → every process's subscribers, and → a job worker
+that matches them against event rules (jobs/webhooks.py).
 
 One Redis subscription per process fans out to the local subscribers' queues, so a
 thousand dashboards cost one Redis connection, and a mutation served by any process

@@ -39,7 +39,7 @@ from models.base import table_of
 from models.changelog import ObjectChange
 from models.choices import ChangeAction, EventRuleAction
 from models.conditions import evaluate
-from models.registry import spec_by_type_key
+from models.registry import spec_by_type_key, specs
 from models.webhooks import EVENT_TYPES, WEBHOOK_EVENTS, EventRule, Webhook, WebhookDelivery
 from resolvers.errors import ApiError
 from resolvers.secrets import unseal
@@ -90,30 +90,69 @@ def dispatch_changes(change_ids: list[str]) -> None:
     ids = [uuid.UUID(i) for i in change_ids]
     with _engine(job_settings().database_url).connect() as conn:
         matches = _matches(conn, ids)
-    for rule_id, change_id in matches:
-        deliver_webhook.send(str(rule_id), str(change_id))
+    for rule_id, event in matches:
+        deliver_webhook.send(str(rule_id), [str(entry.id) for entry in event.entries])
 
 
-def _matches(conn: sa.Connection, ids: list[uuid.UUID]) -> list[tuple[uuid.UUID, uuid.UUID]]:
+@dataclass(frozen=True)
+class Event:
+    """What one write did to one object, as NetBox queues it: several changes to an object
+    in one request are one event (created then updated: created, with the last data; any
+    change then deleted: deleted), its snapshots from before the first change to after
+    the last."""
+
+    first: Any  # change-log rows, in the order they were written
+    last: Any
+
+    @property
+    def entries(self) -> tuple[Any, ...]:
+        return (self.first,) if self.first is self.last else (self.first, self.last)
+
+    @property
+    def event_type(self) -> str:
+        if self.last.action is ChangeAction.delete:
+            return EVENT_TYPES[ChangeAction.delete]
+        return EVENT_TYPES[ChangeAction.create if self.first.action is ChangeAction.create else ChangeAction.update]
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The object as the event carries it: after the write, or just before its delete."""
+        return (self.last.prechange_data if self.last.action is ChangeAction.delete else self.last.postchange_data) or {}
+
+    @property
+    def snapshots(self) -> dict[str, Any]:
+        return {"prechange": self.first.prechange_data, "postchange": self.last.postchange_data}
+
+    @property
+    def object_type(self) -> str:
+        return spec_by_type_key(self.first.object_type).content_type
+
+
+def events_of(entries: list[Any]) -> list[Event]:
+    """The changes of one write as events, one per object, in the order of their first change."""
+    by_object: dict[tuple[str, uuid.UUID], list[Any]] = {}
+    for entry in entries:
+        by_object.setdefault((entry.object_type, entry.object_id), []).append(entry)
+    return [Event(changes[0], changes[-1]) for changes in by_object.values()]
+
+
+def _matches(conn: sa.Connection, ids: list[uuid.UUID]) -> list[tuple[uuid.UUID, Event]]:
     change, rule = table_of(ObjectChange), table_of(EventRule)
-    changes = conn.execute(sa.select(change).where(any_of(change.c.id, ids), change.c.tenant_id.is_not(None)).order_by(change.c.time)).all()
-    if not changes:
+    rows = conn.execute(sa.select(change).where(any_of(change.c.id, ids), change.c.tenant_id.is_not(None))).all()
+    order = {change_id: index for index, change_id in enumerate(ids)}  # one write's entries share a time
+    known = {spec.type_key for spec in specs().values()}
+    entries = sorted((row for row in rows if row.object_type in known), key=lambda row: order[row.id])
+    if not entries:
         return []
-    tenants = {c.tenant_id for c in changes}
+    tenants = {entry.tenant_id for entry in entries}
     rules = conn.execute(sa.select(rule).where(any_of(rule.c.tenant_id, tenants), rule.c.enabled).order_by(rule.c.name)).all()
     found = []
-    for entry in changes:
-        try:
-            object_type = spec_by_type_key(entry.object_type).content_type
-        except KeyError:
-            continue  # not a type rules can name
-        event = EVENT_TYPES[entry.action]
-        data = entry.prechange_data if entry.action is ChangeAction.delete else entry.postchange_data
+    for event in events_of(entries):
         for candidate in rules:
-            if candidate.tenant_id != entry.tenant_id or candidate.action_type is not EventRuleAction.webhook:
+            if candidate.tenant_id != event.first.tenant_id or candidate.action_type is not EventRuleAction.webhook:
                 continue
-            if object_type in candidate.object_types and event in candidate.event_types and evaluate(candidate.conditions, data):
-                found.append((candidate.id, entry.id))
+            if event.object_type in candidate.object_types and event.event_type in candidate.event_types and evaluate(candidate.conditions, event.data):
+                found.append((candidate.id, event))
     return found
 
 
@@ -133,25 +172,27 @@ class Attempt:
 # Retried by raising dramatiq.Retry with a delay of our own; the actor's own limit is a
 # backstop beyond any DANBYTE_WEBHOOK_RETRIES one would set.
 @dramatiq.actor(queue_name=QUEUE, max_retries=100, min_backoff=1000, max_backoff=MAX_BACKOFF_MS)
-def deliver_webhook(rule_id: str, change_id: str) -> None:
-    """Send one event rule's webhook for one change, and log the attempt."""
+def deliver_webhook(rule_id: str, change_ids: list[str]) -> None:
+    """Send one event rule's webhook for one event (its first and last change-log entries),
+    and log the attempt."""
     settings = get_settings()
     message = CurrentMessage.get_current_message()
     attempt_number = (message.options.get("retries", 0) if message is not None else 0) + 1
     engine = _engine(job_settings().database_url)
     rule_table, webhook_table, change_table = table_of(EventRule), table_of(Webhook), table_of(ObjectChange)
+    ids = [uuid.UUID(i) for i in change_ids]
     with engine.connect() as conn:
         rule = conn.execute(sa.select(rule_table).where(rule_table.c.id == uuid.UUID(rule_id))).one_or_none()
-        change = conn.execute(sa.select(change_table).where(change_table.c.id == uuid.UUID(change_id))).one_or_none()
+        found = {row.id: row for row in conn.execute(sa.select(change_table).where(any_of(change_table.c.id, ids)))}
         webhook = None
         if rule is not None:
             webhook = conn.execute(sa.select(webhook_table).where(webhook_table.c.id == rule.action_object_id)).one_or_none()
-    if rule is None or webhook is None or change is None or change.tenant_id != rule.tenant_id:
+    entries = [found[i] for i in ids if i in found]
+    if rule is None or webhook is None or len(entries) != len(ids) or any(entry.tenant_id != rule.tenant_id for entry in entries):
         return  # deleted since (a webhook's rules go with it), or not this rule's to hear
-    object_type = spec_by_type_key(change.object_type).content_type
-    event = EVENT_TYPES[change.action]
+    event = Event(entries[0], entries[-1])
     try:
-        outcome = send(webhook, context(rule, change, object_type, event), timeout=settings.webhook_timeout)
+        outcome = send(webhook, context(rule, event), timeout=settings.webhook_timeout)
     except Exception:
         # A template that recurses too deep, a secret sealed under another key: final, and
         # logged for the operator (never with the request, which holds the signature).
@@ -163,10 +204,10 @@ def deliver_webhook(rule_id: str, change_id: str) -> None:
                 tenant_id=rule.tenant_id,
                 webhook_id=webhook.id,
                 event_rule_id=rule.id,
-                event_type=event,
-                object_type=object_type,
-                object_id=change.object_id,
-                request_id=change.request_id,
+                event_type=event.event_type,
+                object_type=event.object_type,
+                object_id=event.first.object_id,
+                request_id=event.first.request_id,
                 attempt=attempt_number,
                 http_method=outcome.method,
                 request_url=_storable(outcome.url),
@@ -175,26 +216,26 @@ def deliver_webhook(rule_id: str, change_id: str) -> None:
                 error=_storable(outcome.error),
             )
         )
-    logger.info("webhook %s for %s %s: attempt %d, %s", webhook.name, object_type, event, attempt_number, outcome.status_code or outcome.error[:200])
+    shown = outcome.status_code or outcome.error[:200]
+    logger.info("webhook %s for %s %s: attempt %d, %s", webhook.name, event.object_type, event.event_type, attempt_number, shown)
     if outcome.retry and attempt_number <= settings.webhook_retries:
         delay = min(settings.webhook_backoff_ms * 2 ** (attempt_number - 1), MAX_BACKOFF_MS)
         raise dramatiq.Retry(f"webhook {webhook.id}: attempt {attempt_number} failed", delay=delay)
 
 
-def context(rule: Any, change: Any, object_type: str, event: str) -> dict[str, Any]:
+def context(rule: Any, event: Event) -> dict[str, Any]:
     """NetBox's webhook context (extras/webhooks.py ``send_webhook``): the event, when, the
     type, who, the request, the object's data (the rule's ``action_data`` under it) and
     its snapshots. The data is the change log's snapshot of the object: columns by name
     (``site_id``), choices as their values, no secrets."""
-    data = change.prechange_data if change.action is ChangeAction.delete else change.postchange_data
     return {
-        "event": WEBHOOK_EVENTS[event],
-        "timestamp": change.time.isoformat(),
-        "object_type": object_type,
-        "username": change.user_name,
-        "request_id": str(change.request_id),
-        "data": {**(rule.action_data or {}), **(data or {})},
-        "snapshots": {"prechange": change.prechange_data, "postchange": change.postchange_data},
+        "event": WEBHOOK_EVENTS[event.event_type],
+        "timestamp": event.last.time.isoformat(),
+        "object_type": event.object_type,
+        "username": event.last.user_name,
+        "request_id": str(event.last.request_id),
+        "data": {**(rule.action_data or {}), **event.data},
+        "snapshots": event.snapshots,
     }
 
 

@@ -36,8 +36,15 @@ from schema.build import enum_member_name
 # - IPRange's CHECK ``start_address <= end_address`` (same family) holds because every
 #   interface column of one sample object gets the same address (a one-address range);
 # - Tag.color must be hex, but it has a default, so a minimal input never sets it.
+# - a webhook's payload_url must be an http(s) URL (resolvers/webhooks.py); the samples'
+#   writes are rolled back, so no worker ever sends one (and nothing listens on port 9);
+# - an event rule watches at least one type and one event type NetBox names.
 # Add an entry when a new model's required column needs a format or must satisfy a CHECK.
-VALUE_OVERRIDES: dict[tuple[str, str], Callable[[int], Any]] = {}
+VALUE_OVERRIDES: dict[tuple[str, str], Callable[[int], Any]] = {
+    ("Webhook", "payload_url"): lambda n: f"http://127.0.0.1:9/sample-{n}",
+    ("EventRule", "object_types"): lambda n: ["dcim.site"],
+    ("EventRule", "event_types"): lambda n: ["object_created"],
+}
 
 # Relation fields computed from values instead of declared references (the prefix tree,
 # schema/overrides.py): (owner model, field) → (target model, owner values, target values)
