@@ -79,17 +79,18 @@ def enqueue_dispatch(broker: dramatiq.Broker, events: list[dict[str, Any]]) -> b
     ``broker`` (a producer: the caller need not run jobs). False when nothing could match."""
     ids = changes_to_dispatch(events)
     if ids:
-        broker.enqueue(dispatch_changes.message(ids))
+        tenants = sorted({event["tenant_id"] for event in events if event.get("tenant_id")})
+        broker.enqueue(dispatch_changes.message(ids, tenants))
     return bool(ids)
 
 
 @dramatiq.actor(queue_name=QUEUE, max_retries=3, min_backoff=1000, max_backoff=60_000)
-def dispatch_changes(change_ids: list[str]) -> None:
+def dispatch_changes(change_ids: list[str], tenant_ids: list[str]) -> None:
     """Match committed changes against the enabled event rules of their tenants; enqueue a
     delivery per match."""
     ids = [uuid.UUID(i) for i in change_ids]
     with _engine(job_settings().database_url).connect() as conn:
-        matches = _matches(conn, ids)
+        matches = _matches(conn, ids, {uuid.UUID(t) for t in tenant_ids})
     for rule_id, event in matches:
         deliver_webhook.send(str(rule_id), [str(entry.id) for entry in event.entries])
 
@@ -136,16 +137,16 @@ def events_of(entries: list[Any]) -> list[Event]:
     return [Event(changes[0], changes[-1]) for changes in by_object.values()]
 
 
-def _matches(conn: sa.Connection, ids: list[uuid.UUID]) -> list[tuple[uuid.UUID, Event]]:
+def _matches(conn: sa.Connection, ids: list[uuid.UUID], tenants: set[uuid.UUID]) -> list[tuple[uuid.UUID, Event]]:
     change, rule = table_of(ObjectChange), table_of(EventRule)
+    # The rules first: most writes have none to hear them, and then the snapshots stay unread.
+    rules = conn.execute(sa.select(rule).where(any_of(rule.c.tenant_id, tenants), rule.c.enabled).order_by(rule.c.name)).all()
+    if not rules:
+        return []
     rows = conn.execute(sa.select(change).where(any_of(change.c.id, ids), change.c.tenant_id.is_not(None))).all()
     order = {change_id: index for index, change_id in enumerate(ids)}  # one write's entries share a time
     known = {spec.type_key for spec in specs().values()}
     entries = sorted((row for row in rows if row.object_type in known), key=lambda row: order[row.id])
-    if not entries:
-        return []
-    tenants = {entry.tenant_id for entry in entries}
-    rules = conn.execute(sa.select(rule).where(any_of(rule.c.tenant_id, tenants), rule.c.enabled).order_by(rule.c.name)).all()
     found = []
     for event in events_of(entries):
         for candidate in rules:

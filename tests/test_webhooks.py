@@ -424,7 +424,7 @@ async def test_one_message_per_committed_write(committed_api, committed_org, red
         queue.client.connection_pool.disconnect()
         await client.aclose()
     assert len(messages) == 1 and messages[0]["actor_name"] == "dispatch_changes"
-    assert len(messages[0]["args"][0]) == 3
+    assert len(messages[0]["args"][0]) == 3 and messages[0]["args"][1] == [tenant]
 
 
 async def test_bad_webhooks_and_rules_are_refused_naming_the_field(api, org):
