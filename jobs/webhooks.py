@@ -23,6 +23,7 @@ import json
 import logging
 import re
 import ssl
+import time
 import uuid
 from dataclasses import dataclass
 from functools import cache
@@ -31,7 +32,7 @@ from typing import Any
 import dramatiq
 import httpx
 import sqlalchemy as sa
-from dramatiq.middleware import CurrentMessage
+from dramatiq.middleware import CurrentMessage, TimeLimitExceeded
 
 from danbyte.settings import get_settings
 from jobs.broker import job_settings
@@ -91,8 +92,10 @@ def dispatch_changes(change_ids: list[str], tenant_ids: list[str]) -> None:
     ids = [uuid.UUID(i) for i in change_ids]
     with _engine(job_settings().database_url).connect() as conn:
         matches = _matches(conn, ids, {uuid.UUID(t) for t in tenant_ids})
+    # A server that answers byte by byte is cut off: dramatiq interrupts the attempt.
+    time_limit = (get_settings().webhook_timeout * 6 + 30) * 1000
     for rule_id, event in matches:
-        deliver_webhook.send(str(rule_id), [str(entry.id) for entry in event.entries])
+        deliver_webhook.send_with_options(args=(str(rule_id), [str(entry.id) for entry in event.entries]), time_limit=time_limit)
 
 
 @dataclass(frozen=True)
@@ -194,6 +197,8 @@ def deliver_webhook(rule_id: str, change_ids: list[str]) -> None:
     event = Event(entries[0], entries[-1])
     try:
         outcome = send(webhook, context(rule, event), timeout=settings.webhook_timeout)
+    except TimeLimitExceeded:
+        outcome = Attempt(webhook.http_method.value, error="the server took too long to answer", retry=True)
     except Exception:
         # A template that recurses too deep, a secret sealed under another key: final, and
         # logged for the operator (never with the request, which holds the signature).
@@ -267,10 +272,11 @@ def send(webhook: Any, context: dict[str, Any], *, timeout: float) -> Attempt:
         outcome.error = "ca_file_path: the CA certificate file could not be loaded"
         return outcome
     try:
-        with httpx.Client(verify=verify, timeout=timeout, follow_redirects=False) as client:
+        # Answers are read as sent (never decompressed), and only their start.
+        with httpx.Client(verify=verify, timeout=timeout, follow_redirects=False, headers={"Accept-Encoding": "identity"}) as client:
             with client.stream(method, url, content=body, headers=headers) as response:
                 outcome.status_code = response.status_code
-                outcome.response = _excerpt(response)
+                outcome.response = _excerpt(response, time.monotonic() + timeout)
     except (httpx.NetworkError, httpx.TimeoutException, httpx.RemoteProtocolError) as error:
         outcome.error = f"{type(error).__name__}: {error}"
         outcome.retry = True
@@ -300,7 +306,7 @@ def _headers(template: str, context: dict[str, Any]) -> dict[str, str]:
         if ":" not in line:
             continue
         name, value = (part.strip() for part in line.split(":", 1))
-        if not _TOKEN.match(name) or _CONTROL.search(value):
+        if not _TOKEN.match(name) or _CONTROL.search(value) or not value.isascii():
             raise _Refused(f"additional_headers: '{name[:100]}' is not a valid header line")
         if name.lower() in _FRAMING:
             raise _Refused(f"additional_headers: {name} is set by the sender, not by a template")
@@ -320,11 +326,11 @@ def _verification(webhook: Any) -> ssl.SSLContext | bool:
     return True
 
 
-def _excerpt(response: httpx.Response) -> str:
+def _excerpt(response: httpx.Response, deadline: float) -> str:
     read = b""
-    for chunk in response.iter_bytes():
+    for chunk in response.iter_raw():
         read += chunk
-        if len(read) >= _READ_AT_MOST:
+        if len(read) >= _READ_AT_MOST or time.monotonic() > deadline:
             break
     return read[:_READ_AT_MOST].decode("utf-8", "replace")[:RESPONSE_EXCERPT]
 

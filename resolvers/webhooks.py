@@ -53,7 +53,7 @@ async def _webhook_is_sendable(write: Write, spec: ModelSpec, values: dict[str, 
         elif not url_is_http(url):
             raise BadUserInput("payload_url: enter a URL beginning with http:// or https://", field="payload_url")
     content_type = values.get("http_content_type")
-    if content_type is not None and (not content_type.strip() or _CONTROL.search(content_type)):
+    if content_type is not None and (not content_type.strip() or _CONTROL.search(content_type) or not content_type.isascii()):
         raise BadUserInput("http_content_type: a media type such as application/json, on one line", field="http_content_type")
     if not _current(values, old, "ssl_verification", True) and _current(values, old, "ca_file_path"):
         raise BadUserInput("ca_file_path: do not give a CA certificate file when SSL verification is off", field="ca_file_path")

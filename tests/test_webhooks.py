@@ -341,6 +341,31 @@ async def test_retries_are_bounded_and_other_failures_final(committed_api, commi
     assert (row.attempt, row.status_code, row.error) == (1, 404, "the server answered 404")
 
 
+async def test_what_cannot_be_sent_is_logged_once(committed_api, committed_org, worker, receivers, app):
+    """A header that is no header, a body that fails to render, a URL that renders to
+    another scheme: final at the first attempt, the reason in the log, nothing sent."""
+    receiver = await receivers()
+    tenant = committed_org.tenant_ids[0]
+    bad_header = await hook(committed_api, tenant, receiver.url, additional_headers="Bad Name: {{ event }}")
+    not_ascii = await hook(committed_api, tenant, receiver.url, additional_headers="X-Name: {{ data.name }}")
+    bad_body = await hook(committed_api, tenant, receiver.url, body_template="{{ data.name }} {{ 1 / 0 }}")
+    bad_scheme = await hook(committed_api, tenant, "{{ 'ftp' }}://127.0.0.1/x")
+    await create(committed_api, "site", tenant=str(tenant), name="Zürich", slug="zurich")
+    for webhook in (bad_header, not_ascii, bad_body, bad_scheme):
+        await until(lambda webhook=webhook: count_rows(app, webhook, 1), "the failed attempt")
+    await asyncio.sleep(0.3)  # a retry would come 50 ms after the attempt
+    errors = {}
+    for webhook in (bad_header, not_ascii, bad_body, bad_scheme):
+        (row,) = await deliveries(app.state.danbyte.db, webhook_id=webhook)
+        assert row.status_code is None and row.attempt == 1
+        errors[webhook] = row.error
+    assert errors[bad_header] == "additional_headers: 'Bad Name' is not a valid header line"
+    assert errors[not_ascii] == "additional_headers: 'X-Name' is not a valid header line"
+    assert errors[bad_body].startswith("body_template: rendering failed") and "ZeroDivisionError" in errors[bad_body]
+    assert errors[bad_scheme] == "payload_url: the rendered URL is not an http:// or https:// URL"
+    assert receiver.requests == []
+
+
 async def test_tls_verification_is_honoured(committed_api, committed_org, worker, receivers, app, tmp_path):
     authority = trustme.CA()
     server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -440,6 +465,7 @@ async def test_bad_webhooks_and_rules_are_refused_naming_the_field(api, org):
         ({"payload_url": "http://x", "additional_headers": "X-A: {{ event"}, "additional_headers"),
         ({"payload_url": "http://x", "ssl_verification": False, "ca_file_path": "/etc/ssl/ca.pem"}, "ca_file_path"),
         ({"payload_url": "http://x", "http_content_type": "text/plain\r\nX-Injected: 1"}, "http_content_type"),
+        ({"payload_url": "http://x", "http_content_type": "text/plaîn"}, "http_content_type"),
         ({"payload_url": "http://x", "secret": "k" * 256}, "secret"),
     ):
         error = await lab.refuse("webhook", name="bad", **fields)
