@@ -1,4 +1,5 @@
-"""Committed changes → Redis pub/sub → every process's subscribers.
+"""Committed changes → Redis pub/sub → every process's subscribers, and → a job worker
+that matches them against event rules (jobs/webhooks.py).
 
 One Redis subscription per process fans out to the local subscribers' queues, so a
 thousand dashboards cost one Redis connection, and a mutation served by any process
@@ -17,6 +18,9 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from jobs.broker import producer
+from jobs.webhooks import changes_to_dispatch, enqueue_dispatch
+
 CHANNEL = "danbyte:events"
 PRINCIPALS_GENERATION = "danbyte:principals_generation"
 logger = logging.getLogger("danbyte.events")
@@ -25,6 +29,8 @@ logger = logging.getLogger("danbyte.events")
 class EventBus:
     def __init__(self, redis_url: str, queue_size: int = 1000) -> None:
         self._redis = aioredis.Redis.from_url(redis_url)
+        # Sends the jobs a committed write starts (its webhooks), whoever runs them.
+        self._jobs = producer(redis_url)
         self._queues: set[asyncio.Queue[dict[str, Any]]] = set()
         self._listener: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
@@ -45,10 +51,15 @@ class EventBus:
         await self._redis.incr(PRINCIPALS_GENERATION)
 
     async def publish(self, events: list[dict[str, Any]]) -> None:
+        """Tell subscribers about one committed write, and have a job worker match it
+        against the event rules (one message, whatever the number of changes)."""
         async with self._redis.pipeline(transaction=False) as pipe:
             for event in events:
                 pipe.publish(CHANNEL, json.dumps(event))
             await pipe.execute()
+        if changes_to_dispatch(events):
+            # dramatiq's client is blocking: off the event loop.
+            await asyncio.to_thread(enqueue_dispatch, self._jobs, events)
 
     async def _listen(self) -> None:
         pubsub = self._redis.pubsub()
@@ -88,3 +99,4 @@ class EventBus:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._listener
         await self._redis.aclose()
+        self._jobs.client.connection_pool.disconnect()

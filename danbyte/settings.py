@@ -65,6 +65,11 @@ class Settings:
     db_max_overflow: int = field(default_factory=lambda: _env_int("DANBYTE_DB_MAX_OVERFLOW", 20))
     # API processes `danbyte serve` starts (0: one per core).
     workers: int = field(default_factory=lambda: _env_int("DANBYTE_WORKERS", 0))
+    # Webhook deliveries: retries after a connection error, timeout or 5xx answer, the wait
+    # before the first retry (doubled each time), and each request's timeout in seconds.
+    webhook_retries: int = field(default_factory=lambda: _env_int("DANBYTE_WEBHOOK_RETRIES", 5))
+    webhook_backoff_ms: int = field(default_factory=lambda: _env_int("DANBYTE_WEBHOOK_BACKOFF_MS", 10_000))
+    webhook_timeout: int = field(default_factory=lambda: _env_int("DANBYTE_WEBHOOK_TIMEOUT", 10))
 
 
 @lru_cache(maxsize=1)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import dramatiq
 
 from jobs.broker import job_settings
+from jobs.webhooks import deliver_webhook, dispatch_changes
 
 
 async def _assign_numids(database_url: str) -> int:
@@ -28,4 +30,4 @@ def assign_numids() -> int:
     return asyncio.run(_assign_numids(job_settings().database_url))
 
 
-ACTORS = [assign_numids]
+ACTORS: list[dramatiq.Actor[Any, Any]] = [assign_numids, dispatch_changes, deliver_webhook]

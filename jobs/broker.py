@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
+from dramatiq.middleware import CurrentMessage
 
 
 @dataclass
@@ -22,15 +23,32 @@ class JobSettings:
 _settings: JobSettings | None = None
 
 
+NAMESPACE = "danbyte"
+
+
 def configure(database_url: str, redis_url: str) -> RedisBroker:
     global _settings
     _settings = JobSettings(database_url, redis_url)
-    broker = RedisBroker(url=redis_url, namespace="danbyte")
+    broker = RedisBroker(url=redis_url, namespace=NAMESPACE)
+    # Actors that count their attempts read their message (a webhook delivery's log).
+    broker.add_middleware(CurrentMessage())
     dramatiq.set_broker(broker)
     from jobs.actors import ACTORS
 
     for actor in ACTORS:
         actor.broker = broker
+        broker.declare_actor(actor)
+    return broker
+
+
+def producer(redis_url: str) -> RedisBroker:
+    """A broker that only sends messages, for a process that enqueues jobs without
+    running them or configuring the process-wide broker (the API's event bus). Redis is
+    reached on the first message."""
+    broker = RedisBroker(url=redis_url, namespace=NAMESPACE)
+    from jobs.actors import ACTORS
+
+    for actor in ACTORS:
         broker.declare_actor(actor)
     return broker
 

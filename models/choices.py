@@ -373,6 +373,25 @@ class WirelessAuthCipher(enum.StrEnum):
     aes = "aes"
 
 
+@prefixed("")
+class WebhookHttpMethod(enum.StrEnum):
+    get = "GET"
+    post = "POST"
+    put = "PUT"
+    patch = "PATCH"
+    delete = "DELETE"
+
+
+@prefixed("")
+class EventRuleAction(enum.StrEnum):
+    """What an event rule does; Danbyte runs webhooks (scripts and notifications are
+    NetBox's other two, refused until they exist here)."""
+
+    webhook = "webhook"
+    script = "script"
+    notification = "notification"
+
+
 @prefixed("priority")
 class ContactPriority(enum.StrEnum):
     primary = "primary"

@@ -79,7 +79,7 @@ class RenderedTemplate:
     resolvers/templates.py), and how its output is served."""
 
     # Models with these fields have their template checked on every write.
-    __template__: ClassVar[bool] = True
+    __template_fields__: ClassVar[tuple[str, ...]] = ("template_code",)
     __ordering__: ClassVar[tuple[str, ...]] = ("name",)
 
     name: Mapped[str] = text(100, required=True)

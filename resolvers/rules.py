@@ -36,6 +36,7 @@ DOMAINS = (
     "resolvers.templates",
     "resolvers.custom_fields",
     "resolvers.attachments",
+    "resolvers.webhooks",
 )
 
 # Before the row is written: may refuse, or fill in values. After: may write more rows.

@@ -1,12 +1,14 @@
-"""Jinja2 templates users write (config and export templates, custom links' text and URL;
-webhook bodies later), rendered in a sandbox: no loader, so nothing is read from disk and
-no template includes, imports or extends another; only harmless environment options.
+"""Jinja2 templates users write (config and export templates, custom links' text and URL,
+webhook URLs, headers and bodies), rendered in a sandbox: no loader, so nothing is read
+from disk and no template includes, imports or extends another; only harmless
+environment options.
 
 A template is checked when written (it must parse, and use none of those tags) and
 rendered on read; a render error is the client's: BAD_USER_INPUT naming the template."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from jinja2 import TemplateError, nodes
@@ -21,16 +23,14 @@ from resolvers.writes import Write
 # that change whitespace only).
 ALLOWED_PARAMS = frozenset({"trim_blocks", "lstrip_blocks", "keep_trailing_newline"})
 _READS_OTHERS = (nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)
+# Characters no HTTP header value may hold (C0 controls and DEL: CR/LF injection).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def template_fields(model: type) -> tuple[str, ...]:
-    """The columns of ``model`` holding Jinja2 templates: those it declares in
-    ``__template_fields__`` (a custom link's text and URL), else ``template_code`` when it
-    is marked ``__template__`` (config and export templates)."""
-    declared = getattr(model, "__template_fields__", None)
-    if declared is not None:
-        return tuple(declared)
-    return ("template_code",) if getattr(model, "__template__", False) else ()
+    """The columns of ``model`` holding Jinja2 templates, as it declares them
+    (``__template_fields__``: a config template's code, a custom link's text and URL)."""
+    return tuple(getattr(model, "__template_fields__", ()))
 
 
 def register_rules(book: RuleBook) -> None:
@@ -39,9 +39,17 @@ def register_rules(book: RuleBook) -> None:
             book.check(spec.type_name)(_templates_compile)
 
 
+def header_safe(value: Any) -> str:
+    """NetBox's ``header_safe`` filter: a value without the control characters (CR, LF…)
+    that would smuggle another header into a request."""
+    return _CONTROL.sub("", str(value))
+
+
 def environment(params: dict[str, Any] | None) -> SandboxedEnvironment:
     options = {name: bool(value) for name, value in (params or {}).items() if name in ALLOWED_PARAMS}
-    return SandboxedEnvironment(loader=None, autoescape=False, **options)
+    env = SandboxedEnvironment(loader=None, autoescape=False, **options)
+    env.filters["header_safe"] = header_safe
+    return env
 
 
 def check_template(code: str, params: dict[str, Any] | None, field: str = "template_code") -> None:
@@ -68,7 +76,8 @@ def render(code: str, params: dict[str, Any] | None, context: dict[str, Any], fi
 
 async def _templates_compile(write: Write, spec: ModelSpec, values: dict[str, Any], old: Any) -> None:
     """Each template field written (or every one, when the environment changes) compiles."""
-    params = values.get("environment_params", getattr(old, "environment_params", None))
+    has_params = spec.scalar("environment_params") is not None
+    params = values.get("environment_params", getattr(old, "environment_params", None)) if has_params else None
     for field in template_fields(spec.model):
         if field in values or "environment_params" in values:
             check_template(values.get(field, getattr(old, field, "")) or "", params, field=field)

@@ -113,6 +113,8 @@ class Write:
         tenant_id = spec.model.owning_tenant(row)
         audience = spec.model.__audience__
         entry = dict(
+            # Chosen here so the event can name its entry: a worker reads the change from it.
+            id=uuid.uuid4(),
             org_id=self.principal.org_id,
             tenant_id=tenant_id,
             user_id=self.principal.user_id,
@@ -140,6 +142,7 @@ class Write:
                 "audience": audience.value,
                 "org_id": str(self.principal.org_id),
                 "affects_principals": spec.model.__affects_principals__,
+                "change_id": str(entry["id"]),
             }
         )
         return entry

@@ -35,10 +35,8 @@ from schema.build import enum_member_name
 
 
 # (model, column) → value factory taking the object's sequence number. Needed only when a
-# column's kind, length and bounds are not enough to make a valid value:
-# - ImageAttachment.image is an image file in base64, read as such by the write path: a
-#   1×1 PNG made with Pillow.
-# These need none:
+# column's kind, length and bounds are not enough to make a valid value (each entry says
+# why). These need none:
 # - IPRange's CHECK ``start_address <= end_address`` (same family) holds because every
 #   interface column of one sample object gets the same address (a one-address range);
 # - Tag.color must be hex, but it has a default, so a minimal input never sets it.
@@ -52,12 +50,18 @@ def _png_base64(n: int) -> str:
 
 
 VALUE_OVERRIDES: dict[tuple[str, str], Callable[[int], Any]] = {
-    ("ImageAttachment", "image"): _png_base64,  # an image, checked by its bytes
+    ("ImageAttachment", "image"): _png_base64,  # an image file in base64, checked by its bytes
     # A choice set needs extra or base choices (resolvers/custom_fields.py); the column is
     # nullable, so the minimal input would leave it out.
     ("CustomFieldChoiceSet", "extra_choices"): lambda n: [[f"choice-{n}", f"Choice {n}"]],
     # A saved filter applies to at least one type, named as NetBox names it (resolvers/objects.py).
     ("SavedFilter", "object_types"): lambda n: ["dcim.site"],
+    # An http(s) URL (resolvers/webhooks.py); the samples' writes are rolled back, so no
+    # worker ever sends one (and nothing listens on port 9).
+    ("Webhook", "payload_url"): lambda n: f"http://127.0.0.1:9/sample-{n}",
+    # An event rule watches at least one type and one event type NetBox names.
+    ("EventRule", "object_types"): lambda n: ["dcim.site"],
+    ("EventRule", "event_types"): lambda n: ["object_created"],
 }
 
 # Relation fields computed from values instead of declared references (the prefix tree,
