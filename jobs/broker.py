@@ -41,11 +41,17 @@ def configure(database_url: str, redis_url: str) -> RedisBroker:
     return broker
 
 
+PRODUCER_PREFIX = "producer-"
+
+
 def producer(redis_url: str) -> RedisBroker:
     """A broker that only sends messages, for a process that enqueues jobs without
     running them or configuring the process-wide broker (the API's event bus). Redis is
     reached on the first message."""
     broker = RedisBroker(url=redis_url, namespace=NAMESPACE)
+    # Enqueueing records a heartbeat under the broker's id, as consuming does: the prefix
+    # tells a producer's apart (a producer holds no messages to recover if it dies).
+    broker.broker_id = f"{PRODUCER_PREFIX}{broker.broker_id}"
     from jobs.actors import ACTORS
 
     for actor in ACTORS:

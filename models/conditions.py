@@ -73,7 +73,14 @@ class Condition:
     def eval(self, data: Any) -> bool:
         def step(found: Any, key: str) -> Any:
             if isinstance(found, list):
-                return [operator.getitem(item or {}, key) for item in found]
+                return [step(item, key) for item in found]
+            # NetBox's data nests a choice as {value, label} and a reference as an object;
+            # the change log holds the value and the ``<name>_id`` column, so a NetBox
+            # path (``status.value``, ``site.id``) reads them.
+            if key == "value" and isinstance(found, (str, int, float, bool)):
+                return found
+            if isinstance(found, dict) and key not in found and f"{key}_id" in found:
+                return {"id": found[f"{key}_id"]}
             return operator.getitem(found or {}, key)
 
         try:

@@ -445,6 +445,14 @@ class Samples:
                     raise
         raise AssertionError("unreachable: at least one choice")
 
+    async def link_target(self, spec: ModelSpec, tenant: Any) -> Sample:
+        """An object of ``spec`` that a many-to-many list of a row in ``tenant`` may name: a
+        new sample, or for a tenant-owned target that is its own owner (a tenant), the
+        tenant itself (a row names no other tenant)."""
+        if owner_of(spec) == "self" and tenant is not None:
+            return Sample(spec, str(tenant), None, str(tenant))
+        return await self.create(spec, tenant)
+
     async def create_with_ref(self, spec: ModelSpec, tenant: Any, ref_name: str, target_id: Any) -> Sample:
         """Create an object with the one reference ``ref_name`` set to ``target_id``."""
         if spec.ref(ref_name) is None:

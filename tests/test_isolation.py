@@ -174,7 +174,7 @@ async def test_no_table_with_a_tenant_shows_another_tenants_rows(api, org, db):
             continue
         extra: dict = {"tags": [tag]} if spec.tagged else {}
         for many in spec.many:
-            extra[many.name] = [(await samples.create(spec_for(many.target), b)).id]
+            extra[many.name] = [(await samples.link_target(spec_for(many.target), b)).id]
             extra.update(LINK_OWNER_VALUES.get((spec.type_name, many.name), {}))
         await samples.create(spec, b, values=extra)
     tables = [t for t in sorted(Base.metadata.tables.values(), key=lambda t: t.name) if "tenant_id" in t.c]

@@ -651,7 +651,7 @@ async def related_pair(samples: Samples, case: RelationCase, tenant: str) -> tup
         return s, await samples.create(target, tenant, values=pointing)
     if case.kind in ("many", "tags"):
         # Set by an update of an existing object (creates set them in the other checks).
-        t = await samples.create(target, tenant)
+        t = await samples.link_target(target, tenant)
         s = await samples.create(owner, tenant)
         extra = LINK_OWNER_VALUES.get((owner.type_name, case.field), {})
         await samples.api.data(update_mutation(owner), id=s.id, input={case.field: [t.id], **extra})

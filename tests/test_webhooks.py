@@ -515,7 +515,7 @@ async def test_a_rule_watches_only_types_its_writer_may_view(api, org):
 
 
 def test_condition_sets_follow_netbox():
-    device = {"status": "active", "name": "edge-7", "vcpus": 4, "tags": [{"name": "a"}, {"name": "b"}], "site": None, "primary": True}
+    device = {"status": "active", "name": "edge-7", "vcpus": 4, "tags": [{"name": "a"}, {"name": "b"}], "site": None, "primary": True, "rack_id": "r-1"}
     assert evaluate(None, device) and evaluate({}, device)
     cases = [
         ({"attr": "status", "value": "active"}, True),
@@ -537,7 +537,11 @@ def test_condition_sets_follow_netbox():
         ({"and": [{"attr": "rack.name", "value": "r1", "negate": True}]}, False),
         ({"and": [{"attr": "vcpus", "op": "regex", "value": "4"}]}, False),
         ({"and": [{"attr": "name", "op": "gt", "value": 3}]}, False),
-        ({"and": [{"attr": "status.value", "value": "active"}]}, False),
+        # NetBox's paths to a choice's value and a reference's id read the change log's
+        # value and ``<name>_id`` column; other fields of a referenced object are not there.
+        ({"and": [{"attr": "status.value", "value": "active"}]}, True),
+        ({"and": [{"attr": "rack.id", "value": "r-1"}]}, True),
+        ({"and": [{"attr": "rack.name", "value": "r-1"}]}, False),
     ]
     for conditions, expected in cases:
         assert evaluate(conditions, device) is expected, conditions
