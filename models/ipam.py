@@ -125,9 +125,13 @@ class VLAN(TenantModel):
 
     @classmethod
     def __extra_args__(cls) -> tuple[Any, ...]:
-        # A VID is unique inside its group; ungrouped VLANs share one space per tenant.
+        # NetBox's rule: a VID, and a name, are unique inside a group; ungrouped VLANs are
+        # not constrained (NetBox's demo has VLAN 100 at 13 sites, and nothing stops two at
+        # one site), so every export NetBox accepted fits here.
+        grouped = sa.text("group_id IS NOT NULL")
         return (
-            _unique_nulls_not_distinct("tenant_id", "group_id", "vid"),
+            sa.Index("uq_vlan_group_vid", "tenant_id", "group_id", "vid", unique=True, postgresql_where=grouped),
+            sa.Index("uq_vlan_group_name", "tenant_id", "group_id", "name", unique=True, postgresql_where=grouped),
             sa.CheckConstraint("vid BETWEEN 1 AND 4094", name="vid_range"),
         )
 

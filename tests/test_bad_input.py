@@ -63,9 +63,15 @@ async def test_duplicate_ip_and_vlan_conflict(api, org):
     # The same host with another mask is the same address.
     same_host = ip.replace("10.0.0.1/24", "10.0.0.1/32")
     assert (await api.error(same_host))["extensions"] == {"code": "CONFLICT", "field": "address"}
-    vlan = f'mutation {{ vlan_create(input: {{vid: 10, name: "a", tenant: {tenant(org)}}}) {{ id }} }}'
+    # A VID is unique inside its VLAN group (NetBox's rule; ungrouped VLANs may repeat one).
+    group = (await api.data(f'mutation {{ vlan_group_create(input: {{name: "g", slug: "g", tenant: {tenant(org)}}}) {{ id }} }}'))["vlan_group_create"]["id"]
+    vlan = f'mutation {{ vlan_create(input: {{vid: 10, name: "a", group: "{group}", tenant: {tenant(org)}}}) {{ id }} }}'
     await api.data(vlan)
-    assert (await api.error(vlan))["extensions"]["code"] == "CONFLICT"
+    assert (await api.error(vlan.replace('name: "a"', 'name: "b"')))["extensions"] == {"code": "CONFLICT", "field": "vid"}
+    assert (await api.error(vlan.replace("vid: 10", "vid: 11")))["extensions"] == {"code": "CONFLICT", "field": "name"}
+    ungrouped = vlan.replace(f'group: "{group}", ', "")
+    await api.data(ungrouped)
+    await api.data(ungrouped)
 
 
 async def test_reference_into_another_tenant_is_refused(api, org):

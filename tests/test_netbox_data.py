@@ -395,3 +395,53 @@ async def test_netbox_tags_and_custom_fields_come_through_the_api(api, org, demo
         i={"custom_fields": {"cust_id": "dmi1"}},
     )
     assert (error["extensions"]["code"], error["extensions"]["field"]) == ("BAD_USER_INPUT", "custom_fields.cust_id")
+
+
+async def test_every_demo_vlan_fits_in_one_tenant(api, org, demo):
+    """NetBox constrains a VID and a name inside a VLAN group only: the demo's ungrouped
+    VLAN 100 at 13 sites all land in one tenant; inside a group a VID or name repeats not."""
+    tenant = str(org.tenant_ids[0])
+    sites = dict(
+        zip(
+            [r["pk"] for r in demo["dcim.site"]],
+            await _create_many(api, "site", "Site", [{"tenant": tenant, "name": r["fields"]["name"], "slug": r["fields"]["slug"]} for r in demo["dcim.site"]]),
+            strict=True,
+        )
+    )
+    groups = dict(
+        zip(
+            [r["pk"] for r in demo["ipam.vlangroup"]],
+            await _create_many(
+                api, "vlan_group", "VLANGroup", [{"tenant": tenant, "name": r["fields"]["name"], "slug": r["fields"]["slug"]} for r in demo["ipam.vlangroup"]]
+            ),
+            strict=True,
+        )
+    )
+    rows = demo["ipam.vlan"]
+    await _create_many(
+        api,
+        "vlan",
+        "VLAN",
+        [
+            {
+                "tenant": tenant,
+                "vid": r["fields"]["vid"],
+                "name": r["fields"]["name"],
+                "status": _enum("status", r["fields"]["status"]),
+                "site": sites.get(r["fields"]["site"]),
+                "group": groups.get(r["fields"]["group"]),
+            }
+            for r in rows
+        ],
+    )
+    got = (await api.data("{ vlan_list { vid name site { slug } group { slug } } }"))["vlan_list"]
+    site_slugs = {r["pk"]: r["fields"]["slug"] for r in demo["dcim.site"]}
+    group_slugs = {r["pk"]: r["fields"]["slug"] for r in demo["ipam.vlangroup"]}
+    expected = Counter((r["fields"]["vid"], r["fields"]["name"], site_slugs.get(r["fields"]["site"]), group_slugs.get(r["fields"]["group"])) for r in rows)
+    assert Counter((v["vid"], v["name"], (v["site"] or {}).get("slug"), (v["group"] or {}).get("slug")) for v in got) == expected
+    assert sum(1 for r in rows if r["fields"]["vid"] == 100 and r["fields"]["group"] is None) == 13
+    grouped = next(r["fields"] for r in rows if r["fields"]["group"] is not None)
+    create = "mutation($i: VLANCreateInput!) { vlan_create(input: $i) { id } }"
+    for clash, field in (({"vid": grouped["vid"], "name": "other"}, "vid"), ({"vid": 4000, "name": grouped["name"]}, "name")):
+        error = await api.error(create, i={"tenant": tenant, "group": groups[grouped["group"]], **clash})
+        assert (error["extensions"]["code"], error["extensions"]["field"]) == ("CONFLICT", field), error
