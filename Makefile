@@ -35,11 +35,12 @@ test: setup $(STAMPS)/chromium
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
-# BENCH_ARGS go to the IPAM benchmark, DCIM_BENCH_ARGS to the DCIM one
+# BENCH_ARGS go to the IPAM benchmark, DCIM_BENCH_ARGS to the DCIM one, WRITES_BENCH_ARGS to the writes one
 # (e.g. DCIM_BENCH_ARGS="--sites 5 --devices-per-site 10 --repeats 3").
 bench: setup
 	$(BIN)/python -m benchmarks.ipam $(BENCH_ARGS)
 	$(BIN)/python -m benchmarks.dcim $(DCIM_BENCH_ARGS)
+	$(BIN)/python -m benchmarks.writes $(WRITES_BENCH_ARGS)
 
 clean:
 	rm -rf $(STAMPS) $(VENV) $(GRAPHIQL_DIR)
