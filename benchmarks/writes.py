@@ -25,7 +25,7 @@ ONE = "mutation($i: SiteCreateInput!) { site_create(input: $i) { id } }"
 FIELD = "mutation($i: CustomFieldCreateInput!) { custom_field_create(input: $i) { id } }"
 
 # Six fields of the kinds a site carries in practice; every write gives each a value.
-FIELDS = [
+FIELDS: list[dict[str, Any]] = [
     {"name": "code", "type": "TYPE_TEXT", "validation_regex": r"^[A-Z]{3}-\d+$"},
     {"name": "racks", "type": "TYPE_INTEGER", "validation_minimum": "0", "validation_maximum": "10000"},
     {"name": "power_kw", "type": "TYPE_DECIMAL"},
