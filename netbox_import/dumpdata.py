@@ -14,10 +14,11 @@ Both flavours of export are read:
 - without: every record has its ``pk`` and a content type is an integer, the id of a
   ``contenttypes.contenttype`` record of the same export.
 
-``ContentTypes`` turns either form into NetBox's label, ``"dcim.interface"``: it learns
-the integer ids from the export's content type records (``learn``, or ``from_export``
-for a first look). Malformed input raises ``ExportError`` naming the object (its number,
-counted from 1, and the last good record before it), never a parser's traceback.
+``ContentTypes`` turns either form into NetBox's label, ``"dcim.interface"``, and
+``Usernames`` into the username: they learn the integer ids from the export's own
+records (``learn`` as they pass, or ``from_export`` for a first look). Malformed input
+raises ``ExportError`` naming the object (its number, counted from 1, and the last good
+record before it), never a parser's traceback.
 """
 
 from __future__ import annotations
@@ -301,12 +302,7 @@ class ContentTypes:
     def from_export(cls, source: Source) -> ContentTypes:
         """The content types of an export, read up to the end of their block."""
         found = cls()
-        seen = False
-        for record in read_export(source):
-            if found.learn(record):
-                seen = True
-            elif seen:
-                break  # dumpdata writes a model's records together: there are no more
+        _learn_block(source, found.learn)
         return found
 
     def label(self, value: Any, *, where: str = "") -> str | None:
@@ -338,7 +334,8 @@ class ContentTypes:
 
 # --- users --------------------------------------------------------------------------------
 
-USER_MODELS = ("users.user", "auth.user")  # NetBox 4.0+ and NetBox ≤ 3.7
+# NetBox 4.0+ and NetBox ≤ 3.7. Only one is in an export, so its records form one block.
+USER_MODELS = ("users.user", "auth.user")
 
 
 class Usernames:
@@ -359,6 +356,15 @@ class Usernames:
             self.by_id[record.pk] = username
         return True
 
+    @classmethod
+    def from_export(cls, source: Source) -> Usernames:
+        """The users of an export, read up to the end of their block. Without natural keys
+        NetBox 4.x writes them after the models naming them (the users app comes after
+        dcim and extras), so a reader needing them reads ahead with this."""
+        found = cls()
+        _learn_block(source, found.learn)
+        return found
+
     def name(self, value: Any, *, where: str = "") -> str | None:
         """The username a reference names (None for null)."""
         if value is None:
@@ -371,3 +377,14 @@ class Usernames:
             except KeyError:
                 raise ExportError(f"{where or 'a reference'}: user {value} is not in the export") from None
         raise ExportError(f"{where or 'a reference'}: {value!r} is not a user (a natural key [username] or an id)")
+
+
+def _learn_block(source: Source, learn: Callable[[Record], bool]) -> None:
+    """Feed ``learn`` the records of an export up to the end of the block it takes:
+    dumpdata writes each model's records together, so none come after."""
+    seen = False
+    for record in read_export(source):
+        if learn(record):
+            seen = True
+        elif seen:
+            break

@@ -24,7 +24,7 @@ import enum
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import lru_cache
 from types import MappingProxyType
 
 from models.registry import Kind, ModelSpec, specs
@@ -114,12 +114,7 @@ class ModelPlan:
 
     def field(self, name: str) -> FieldPlan:
         """What becomes of field ``name`` of this model's records."""
-        if name in self.declared:
-            return self.declared[name]
-        spec = self.spec
-        if spec is None:
-            return FieldPlan(name, Status.ignored, note=f"the model is {self.disposition.value}")
-        return _derived(spec, name) or _common(name) or FieldPlan(name, Status.unknown, note="not in the map: a newer NetBox's field?")
+        return _field_plan(self.label, name)
 
     def fields(self, names: list[str] | set[str] | tuple[str, ...]) -> dict[str, FieldPlan]:
         return {name: self.field(name) for name in sorted(names)}
@@ -640,7 +635,8 @@ def _derived(spec: ModelSpec, name: str) -> FieldPlan | None:
 # --- asking -------------------------------------------------------------------------------
 
 
-@cache
+# Bounded: labels and field names come from the export, which may hold anything.
+@lru_cache(maxsize=1024)
 def plan(label: str) -> ModelPlan:
     """What becomes of NetBox model ``label`` (``dcim.site``) and its fields."""
     entry = MODELS.get(label)
@@ -648,6 +644,20 @@ def plan(label: str) -> ModelPlan:
         return ModelPlan(label, Disposition.unknown, None, "not a NetBox 3.6–4.6 model: a plugin's, or a newer NetBox's", MappingProxyType({}))
     target = entry.target if entry.disposition in (Disposition.model, Disposition.history) else None
     return ModelPlan(label, entry.disposition, target, entry.reason, entry.fields)
+
+
+@lru_cache(maxsize=16_384)
+def _field_plan(label: str, name: str) -> FieldPlan:
+    model = plan(label)
+    if name in model.declared:
+        found = model.declared[name]
+    elif model.spec is None:
+        return FieldPlan(name, Status.ignored, note=f"the model is {model.disposition.value}")
+    else:
+        found = _derived(model.spec, name) or _common(name) or FieldPlan(name, Status.unknown, note="not in the map: a newer NetBox's field?")
+    if found.status is Status.custom_field and model.spec is not None and model.spec.scalar("custom_fields") is None:
+        return FieldPlan(name, Status.dropped, note=f"{found.note}; the Danbyte model has no custom fields to keep it in")
+    return found
 
 
 def targets() -> dict[str, list[str]]:
