@@ -98,9 +98,10 @@ class ModelPlan:
 
     label: str
     disposition: Disposition
-    target: str | None
+    target: str | None  # the Danbyte model (model, history)
     reason: str
     declared: Mapping[str, FieldPlan]
+    into: str | None = None  # folded: the field the records become ("tags", "Contact.groups")
 
     @property
     def spec(self) -> ModelSpec | None:
@@ -179,7 +180,10 @@ NO_DATA_SOURCES = "Danbyte has no data sources: the content is imported as it is
 SYNCED_COPY = "a copy NetBox keeps of the data source's file: the content is imported"
 VERSION_SCOPE = "NetBox 4.2+ scope: a generic pair"
 OLD_OBJECT_TYPES = "NetBox ≤ 3.7's name for object_types"
-EVENT_FLAGS = "NetBox ≤ 4.0's flags: each one set becomes an event type (object_created, object_updated, object_deleted, job_started, job_completed)"
+EVENT_FLAGS = (
+    "NetBox ≤ 4.0's flags, as NetBox 4.1 converts them: create, update, delete → object_created, object_updated, object_deleted; "
+    "job start → job_started; job end → job_completed, job_errored, job_failed (job events have no jobs here to fire them)"
+)
 FRONT_TO_REAR = "NetBox ≤ 4.4: a front port names its rear port; here (as in 4.5+) that is a mapping row"
 MAC_ON_INTERFACE = "NetBox ≤ 4.1: the MAC address of the interface; here (as in 4.2+) a MAC address object assigned to it, and its primary one"
 FORGOTTEN_USERS = "the Danbyte account of that username, if any: NetBox accounts are not imported"
@@ -243,11 +247,11 @@ MODELS: dict[str, Entry] = {
     "dcim.racktype": custom_data("rack types are left out: a rack keeps its own dimensions, and its type's name in netbox_rack_type"),
     "dcim.virtualdevicecontext": custom_data("virtual device contexts are left out: an interface keeps its contexts' names in netbox_vdcs"),
     "extras.configcontextprofile": custom_data("config context profiles (NetBox 4.4+) are left out: a context keeps its profile in netbox_profile"),
-    "ipam.asnrange": custom_data("ASN ranges are left out: the ASNs themselves are imported"),
+    "ipam.asnrange": custom_data("ASN ranges are left out: the ASNs themselves are imported; a range's own name and bounds have no home"),
     "ipam.vlantranslationpolicy": custom_data("VLAN translation is left out: an interface keeps its policy's name in netbox_vlan_translation_policy"),
-    "ipam.vlantranslationrule": custom_data("VLAN translation is left out"),
+    "ipam.vlantranslationrule": custom_data("VLAN translation is left out: interfaces keep their policy's name; its rules have no home"),
     "users.owner": custom_data("owners (NetBox 4.5+) are left out: an object keeps its owner's name in netbox_owner"),
-    "users.ownergroup": custom_data("owners (NetBox 4.5+) are left out"),
+    "users.ownergroup": custom_data("owners (NetBox 4.5+) are left out: objects keep their owner's name; owner groups have no home"),
     # Rows that are a field of another object here.
     "extras.taggeditem": folded("tags", "a tag on an object: the object's tags"),
     "tenancy.contactgroupmembership": folded("Contact.groups", "NetBox 4.3.0's contact group membership rows: the contact's groups"),
@@ -454,7 +458,7 @@ MODELS: dict[str, Entry] = {
         type_job_end=to("EventRule.event_types", How.special, "NetBox 3.6: " + EVENT_FLAGS),
         enabled=to("EventRule.enabled", How.special, "NetBox 3.6: the webhook's event rule"),
         conditions=to("EventRule.conditions", How.special, "NetBox 3.6: the webhook's event rule"),
-        secret=to("secret", How.value, "usually blank in an export; a webhook with a secret is listed as needing it entered again"),
+        secret=to("secret", How.value, "the signing secret as the export holds it (sealed here); one missing is listed as needing entry again"),
     ),
     # IPAM.
     "ipam.aggregate": land("Aggregate"),
@@ -642,6 +646,8 @@ def plan(label: str) -> ModelPlan:
     entry = MODELS.get(label)
     if entry is None:
         return ModelPlan(label, Disposition.unknown, None, "not a NetBox 3.6–4.6 model: a plugin's, or a newer NetBox's", MappingProxyType({}))
+    if entry.disposition is Disposition.folded:
+        return ModelPlan(label, entry.disposition, None, entry.reason, entry.fields, into=entry.target)
     target = entry.target if entry.disposition in (Disposition.model, Disposition.history) else None
     return ModelPlan(label, entry.disposition, target, entry.reason, entry.fields)
 

@@ -485,7 +485,8 @@ def test_plan_answers():
 
     for label in ("core.objectchange", "extras.objectchange"):
         assert plan(label).disposition is Disposition.history and plan(label).target == "ObjectChange"
-    assert plan("extras.taggeditem").disposition is Disposition.folded
+    assert plan("extras.taggeditem").disposition is Disposition.folded and plan("extras.taggeditem").into == "tags"
+    assert plan("tenancy.contactgroupmembership").into == "Contact.groups"  # NetBox 4.3.0
     assert plan("dcim.cablepath").disposition is Disposition.skipped
     assert plan("contenttypes.contenttype").disposition is Disposition.lookup
     for left_out in ("dcim.racktype", "dcim.cablebundle", "dcim.virtualdevicecontext", "dcim.moduletypeprofile", "ipam.asnrange", "ipam.vlantranslationpolicy"):
