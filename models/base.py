@@ -470,13 +470,14 @@ class NamedModel(TenantModel):
 
 class OrganizationalModel(TenantModel):
     """NetBox's organisational models (manufacturers, rack roles): a name and a slug, each
-    unique in the tenant, and a description."""
+    unique in the tenant, a description and comments."""
 
     __abstract__ = True
 
     name: Mapped[str] = text(100, required=True)
     slug: Mapped[str] = text(100, required=True)
     description: Mapped[str] = text(200)
+    comments: Mapped[str] = long_text()
 
     @classmethod
     def __extra_args__(cls) -> tuple[Any, ...]:

@@ -36,8 +36,6 @@ class Provider(OrganizationalModel):
     _name: Mapped[str | None] = natural_key()
     __many__: ClassVar[dict[str, ManyToMany]] = {"asns": ManyToMany("ASN", related_name="providers")}
 
-    comments: Mapped[str] = long_text()
-
 
 class ProviderAccount(TenantModel):
     """An account with a provider, under which circuits are ordered."""
@@ -137,8 +135,6 @@ class CircuitTermination(Cabled, TenantScoped):
 class CircuitGroup(OrganizationalModel):
     """An administrative grouping of circuits and virtual circuits (a customer's, a ring's)."""
 
-    comments: Mapped[str] = long_text()
-
 
 class CircuitGroupAssignment(TenantScoped):
     """A circuit or virtual circuit in a circuit group, with its priority there."""
@@ -158,7 +154,6 @@ class VirtualCircuitType(OrganizationalModel):
     """What kind of service a virtual circuit is (an EVPL, a cloud on-ramp)."""
 
     color: Mapped[str] = color(blank=True)
-    comments: Mapped[str] = long_text()
 
 
 class VirtualCircuit(TenantModel):

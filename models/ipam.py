@@ -35,6 +35,7 @@ class RIR(TenantModel):
     slug: Mapped[str] = text(100, required=True)
     is_private: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     description: Mapped[str] = text(200)
+    comments: Mapped[str] = long_text()
 
     @classmethod
     def __extra_args__(cls) -> tuple[Any, ...]:
@@ -46,6 +47,7 @@ class Aggregate(TenantModel):
     rir_id: Mapped[uuid.UUID] = reference("RIR", nullable=False, related_name="aggregates")
     date_added: Mapped[date | None] = mapped_column(sa.Date())
     description: Mapped[str] = text(200)
+    comments: Mapped[str] = long_text()
 
     @classmethod
     def __extra_args__(cls) -> tuple[Any, ...]:
@@ -56,6 +58,7 @@ class ASN(TenantModel):
     asn: Mapped[int] = mapped_column(sa.BigInteger(), info={"bounds": (1, 4294967295)})
     rir_id: Mapped[uuid.UUID | None] = reference("RIR", related_name="asns")
     description: Mapped[str] = text(200)
+    comments: Mapped[str] = long_text()
 
     @classmethod
     def __extra_args__(cls) -> tuple[Any, ...]:
@@ -68,6 +71,7 @@ class ASN(TenantModel):
 class RouteTarget(TenantModel):
     name: Mapped[str] = text(21, required=True)
     description: Mapped[str] = text(200)
+    comments: Mapped[str] = long_text()
 
     @classmethod
     def __extra_args__(cls) -> tuple[Any, ...]:
@@ -84,6 +88,7 @@ class VRF(TenantModel):
     rd: Mapped[str | None] = text(21, nullable=True)
     enforce_unique: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     description: Mapped[str] = text(200)
+    comments: Mapped[str] = long_text()
 
     @classmethod
     def __extra_args__(cls) -> tuple[Any, ...]:
@@ -97,6 +102,7 @@ class Role(TenantModel):
     slug: Mapped[str] = text(100, required=True)
     weight: Mapped[int] = mapped_column(default=1000, server_default="1000")
     description: Mapped[str] = text(200)
+    comments: Mapped[str] = long_text()
 
     @classmethod
     def __extra_args__(cls) -> tuple[Any, ...]:
@@ -108,6 +114,7 @@ class VLANGroup(TenantModel):
     slug: Mapped[str] = text(100, required=True)
     site_id: Mapped[uuid.UUID | None] = reference("Site", related_name="vlan_groups")
     description: Mapped[str] = text(200)
+    comments: Mapped[str] = long_text()
 
     @classmethod
     def __extra_args__(cls) -> tuple[Any, ...]:
@@ -122,6 +129,7 @@ class VLAN(TenantModel):
     status: Mapped[VLANStatus] = choice(VLANStatus, default=VLANStatus.active, server_default="active")
     role_id: Mapped[uuid.UUID | None] = reference("Role", related_name="vlans")
     description: Mapped[str] = text(200)
+    comments: Mapped[str] = long_text()
 
     @classmethod
     def __extra_args__(cls) -> tuple[Any, ...]:
@@ -151,6 +159,7 @@ class Prefix(TenantModel):
     gateway: Mapped[str | None] = inet_column(nullable=True)
     """The gateway's host address inside this prefix."""
     description: Mapped[str] = text(200)
+    comments: Mapped[str] = long_text()
 
     @classmethod
     def __extra_args__(cls) -> tuple[Any, ...]:
@@ -164,6 +173,7 @@ class IPRange(TenantModel):
     status: Mapped[IPRangeStatus] = choice(IPRangeStatus, default=IPRangeStatus.active, server_default="active")
     role_id: Mapped[uuid.UUID | None] = reference("Role", related_name="ip_ranges")
     description: Mapped[str] = text(200)
+    comments: Mapped[str] = long_text()
 
     @classmethod
     def __extra_args__(cls) -> tuple[Any, ...]:
@@ -187,6 +197,7 @@ class IPAddress(TenantModel):
     dns_name: Mapped[str] = text(255)
     nat_inside_id: Mapped[uuid.UUID | None] = reference("IPAddress", related_name="nat_outside")
     description: Mapped[str] = text(200)
+    comments: Mapped[str] = long_text()
 
     @classmethod
     def __extra_args__(cls) -> tuple[Any, ...]:

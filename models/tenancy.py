@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Audience, Base, OrgModel, color, reference, text
+from models.base import Audience, Base, OrgModel, color, long_text, reference, text
 
 # NetBox's app label for these models (content types such as "tenancy.<model>").
 APP_LABEL = "tenancy"
@@ -36,6 +36,7 @@ class TenantGroup(OrgModel):
     slug: Mapped[str] = text(100, required=True)
     parent_id: Mapped[uuid.UUID | None] = reference("TenantGroup", ondelete="RESTRICT", related_name="children")
     description: Mapped[str] = text(200)
+    comments: Mapped[str] = long_text()
     custom_fields: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=sa.text("'{}'::jsonb"))
 
     __table_args__ = (sa.UniqueConstraint("org_id", "slug"), sa.UniqueConstraint("org_id", "name"))
@@ -55,6 +56,7 @@ class Tenant(OrgModel):
     slug: Mapped[str] = text(100, required=True)
     group_id: Mapped[uuid.UUID | None] = reference("TenantGroup", ondelete="SET NULL", related_name="tenants")
     description: Mapped[str] = text(200)
+    comments: Mapped[str] = long_text()
     custom_fields: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=sa.text("'{}'::jsonb"))
 
     __table_args__ = (

@@ -589,9 +589,9 @@ LOCATION_CACHES = frozenset({"_site", "_location", "_rack", "_region", "_site_gr
 MPTT = frozenset({"lft", "rght", "tree_id", "level"})
 COMMON: dict[str, FieldPlan] = {
     "custom_field_data": FieldPlan("custom_field_data", Status.mapped, "custom_fields", How.custom_fields, "values by custom field name"),
-    # Free text on a model whose Danbyte counterpart has none (yet): NetBox 4.3-4.5 gave
-    # comments to its organisational models, and IPAM's have always had them.
-    "comments": FieldPlan("comments", Status.custom_field, f"custom_fields.{CUSTOM_FIELD_PREFIX}comments", note="the Danbyte model has no comments yet"),
+    # Free text on a model whose Danbyte counterpart has none (every model NetBox gives
+    # comments to has them here today: this catches a plugin's or a newer NetBox's).
+    "comments": FieldPlan("comments", Status.custom_field, f"custom_fields.{CUSTOM_FIELD_PREFIX}comments", note="the Danbyte model has no comments"),
     "owner": FieldPlan("owner", Status.custom_field, f"custom_fields.{CUSTOM_FIELD_PREFIX}owner", note="the owner's name (owners, NetBox 4.5+, are left out)"),
     "_name": FieldPlan("_name", Status.ignored, note="NetBox's natural-ordering key: derived from the name here"),
     "_path": FieldPlan("_path", Status.ignored, note="the endpoint's cached cable path: traced here"),

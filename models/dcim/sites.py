@@ -42,6 +42,7 @@ class SiteGrouping(NestedTenantModel):
     name: Mapped[str] = text(100, required=True)
     slug: Mapped[str] = text(100, required=True)
     description: Mapped[str] = text(200)
+    comments: Mapped[str] = long_text()
 
     @classmethod
     def __extra_args__(cls) -> tuple[Any, ...]:
@@ -96,6 +97,7 @@ class Location(NestedTenantModel):
     status: Mapped[LocationStatus] = choice(LocationStatus, default=LocationStatus.active, server_default="active")
     facility: Mapped[str] = text(50)
     description: Mapped[str] = text(200)
+    comments: Mapped[str] = long_text()
 
     @classmethod
     def __extra_args__(cls) -> tuple[Any, ...]:
