@@ -57,6 +57,8 @@ class Aggregate(TenantModel):
 class ASN(TenantModel):
     asn: Mapped[int] = mapped_column(sa.BigInteger(), info={"bounds": (1, 4294967295)})
     rir_id: Mapped[uuid.UUID | None] = reference("RIR", related_name="asns")
+    role_id: Mapped[uuid.UUID | None] = reference("Role", related_name="asns")
+    """The ASN's primary function (NetBox 4.6)."""
     description: Mapped[str] = text(200)
     comments: Mapped[str] = long_text()
 

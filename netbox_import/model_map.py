@@ -309,7 +309,7 @@ MODELS: dict[str, Entry] = {
     "dcim.consoleporttemplate": land("ConsolePortTemplate"),
     "dcim.consoleserverport": land("ConsoleServerPort"),
     "dcim.consoleserverporttemplate": land("ConsoleServerPortTemplate"),
-    "dcim.device": land("Device", cluster=keep("the cluster a device hosts: Danbyte's devices have no cluster yet")),
+    "dcim.device": land("Device"),
     "dcim.devicebay": land("DeviceBay"),
     "dcim.devicebaytemplate": land("DeviceBayTemplate"),
     "dcim.devicerole": land("DeviceRole"),
@@ -462,7 +462,7 @@ MODELS: dict[str, Entry] = {
     ),
     # IPAM.
     "ipam.aggregate": land("Aggregate"),
-    "ipam.asn": land("ASN", role=keep("NetBox 4.6's role of an ASN")),
+    "ipam.asn": land("ASN"),
     "ipam.fhrpgroup": land("FHRPGroup"),
     "ipam.fhrpgroupassignment": land("FHRPGroupAssignment", interface_type=to("interface", How.generic), interface_id=to("interface", How.generic)),
     "ipam.ipaddress": land(

@@ -466,7 +466,8 @@ def test_plan_answers():
     assert (device.field("custom_field_data").target, device.field("custom_field_data").how) == ("custom_fields", How.custom_fields)
     assert (device.field("role").target, device.field("role").how) == ("role", How.reference)
     assert device.field("interface_count").status is Status.ignored
-    assert device.field("cluster").target == "custom_fields.netbox_cluster"
+    assert (device.field("cluster").target, device.field("cluster").how) == ("cluster", How.reference)
+    assert plan("dcim.rack").field("rack_type").target == "custom_fields.netbox_rack_type"  # rack types are left out
     assert device.field("no_such_field").status is Status.unknown
     assert not plan("dcim.interface").numid_from_pk  # components have no numid
     assert not plan("extras.tag").numid_from_pk and plan("extras.tag").target == "Tag"

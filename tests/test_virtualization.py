@@ -172,3 +172,40 @@ async def test_virtual_machine_types_refuse_bad_input(api, org):
     assert (error["extensions"]["code"], error["extensions"]["field"]) == ("BAD_USER_INPUT", "virtual_machine_type"), error
     error = await lab.refuse("virtual_machine_type", name="t2", slug="t2", default_platform=bsd)
     assert (error["extensions"]["code"], error["extensions"]["field"]) == ("BAD_USER_INPUT", "default_platform"), error
+
+
+async def test_a_clusters_host_devices_and_their_config_context(api, org):
+    """A device is a host of a cluster (NetBox's ``Device.cluster``): the cluster lists its
+    devices, a filter finds them, and a config context assigned to the cluster applies to
+    its hosts as to its virtual machines."""
+    lab = Lab(api, org.tenant_ids[0])
+    made = await estate(lab)
+    c = {"manufacturer": await lab.make("manufacturer", name="Acme", slug="acme"), "role": made["role"], "site": made["site"]}
+    kind = await lab.device_type(c, "Host")
+    host = await lab.device(c, kind, "hv-01", cluster=made["cluster"])
+    await lab.device(c, kind, "standalone")
+    await lab.make("config_context", name="hypervisors", clusters=[made["cluster"]], data={"ntp": "10.0.0.1"})
+    got = await api.data(
+        "query($id: ID!, $c: ID!) { cluster(id: $c) { devices { name } } device(id: $id) { cluster { name } config_context } }", id=host, c=made["cluster"]
+    )
+    assert got == {"cluster": {"devices": [{"name": "hv-01"}]}, "device": {"cluster": {"name": "prod-1"}, "config_context": {"ntp": "10.0.0.1"}}}
+    found = await api.data('{ device_list(filters: {cluster: {name: {exact: "prod-1"}}}) { name } }')
+    assert found["device_list"] == [{"name": "hv-01"}]
+    # A cluster scoped to a site hosts devices of that site only (NetBox's rule).
+    elsewhere = await lab.make("site", name="LON1", slug="lon1")
+    error = await lab.update_error("device", host, site=elsewhere)
+    assert (error["extensions"]["code"], error["extensions"]["field"]) == ("BAD_USER_INPUT", "cluster")
+    unscoped = await lab.make("cluster", name="anywhere", type=await lab.make("cluster_type", name="Any", slug="any"))
+    await lab.update("device", host, site=elsewhere, cluster=unscoped)
+    # Another tenant's cluster is not this tenant's to host on.
+    theirs = await Lab(api, org.tenant_ids[1]).make("cluster", name="theirs", type=await Lab(api, org.tenant_ids[1]).make("cluster_type", name="T", slug="t"))
+    error = await lab.update_error("device", host, cluster=theirs)
+    assert (error["extensions"]["code"], error["extensions"]["field"]) == ("BAD_USER_INPUT", "cluster")
+
+
+async def test_an_asn_has_a_role(api, org):
+    lab = Lab(api, org.tenant_ids[0])
+    role = await lab.make("role", name="Transit", slug="transit")
+    asn = await lab.make("asn", asn=65001, role=role)
+    got = await api.data("query($id: ID!, $r: ID!) { asn(id: $id) { asn role { slug } } role(id: $r) { asns { asn } } }", id=asn, r=role)
+    assert got == {"asn": {"asn": 65001, "role": {"slug": "transit"}}, "role": {"asns": [{"asn": 65001}]}}

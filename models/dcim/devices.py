@@ -118,6 +118,8 @@ class Device(TenantModel):
     device_type_id: Mapped[uuid.UUID] = reference("DeviceType", nullable=False, related_name="instances", counted="device_count")
     role_id: Mapped[uuid.UUID] = reference("DeviceRole", nullable=False, related_name="devices")
     platform_id: Mapped[uuid.UUID | None] = reference("Platform", related_name="devices")
+    cluster_id: Mapped[uuid.UUID | None] = reference("Cluster", related_name="devices")
+    """The virtualization cluster this device is a host of."""
     serial: Mapped[str] = text(50)
     asset_tag: Mapped[str | None] = text(50, nullable=True)
     site_id: Mapped[uuid.UUID] = reference("Site", nullable=False, related_name="devices")
