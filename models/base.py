@@ -383,9 +383,16 @@ class TenantScoped(Base):
 
     @declared_attr.directive
     def __table_args__(cls) -> tuple[Any, ...]:
-        # (tenant_id, id) is the target of every composite foreign key.
+        # (tenant_id, id) is the target of every composite foreign key. The custom fields'
+        # index answers containment (``custom_fields @> {"asset": "X1"}``: a unique custom
+        # field's check, a filter) without reading the table; an empty object adds no entry.
         name = snake(cls.__name__)
-        return (sa.UniqueConstraint("tenant_id", "id", name=f"uq_{name}_tenant_id_id"), *cls.__numbered_args__(), *cls.__extra_args__())
+        return (
+            sa.UniqueConstraint("tenant_id", "id", name=f"uq_{name}_tenant_id_id"),
+            sa.Index(f"ix_{name}_custom_fields", "custom_fields", postgresql_using="gin", postgresql_ops={"custom_fields": "jsonb_path_ops"}),
+            *cls.__numbered_args__(),
+            *cls.__extra_args__(),
+        )
 
     @classmethod
     def __numbered_args__(cls) -> tuple[Any, ...]:

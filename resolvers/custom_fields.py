@@ -321,7 +321,10 @@ async def _unique(write: Any, spec: ModelSpec, definition: Definition, value: An
     earlier rows included: a batch of creates is checked against itself too)."""
     table = spec.table
     holder = table.c.custom_fields[definition.name]
-    clash = sa.select(table.c.id).where(_owner(spec) == tenant_id, holder == _json(value))
+    # Containment first: the custom fields' GIN index finds the candidates; equality then
+    # keeps a list that merely contains the value out.
+    held = table.c.custom_fields.op("@>", return_type=sa.Boolean())(_json({definition.name: value}))
+    clash = sa.select(table.c.id).where(_owner(spec) == tenant_id, held, holder == _json(value))
     if own_id is not None:
         clash = clash.where(table.c.id != own_id)
     # Values this transaction gave: a set-based batch inserts its rows after all are checked.
