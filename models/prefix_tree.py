@@ -55,13 +55,10 @@ PREFIX_OF_ADDRESS = (
 _CHILD_SPACE = "(SELECT coalesce(sum(power(2::numeric, 32 - masklen(c.prefix))), 0) FROM prefix c WHERE " + CHILD_OF.replace("{t}", "c") + ")"
 # IP ranges of the prefix's space lying wholly inside it (NetBox's get_child_ranges);
 # ``{r}`` is the range.
-RANGE_IN = (
-    _SAME_SPACE_ROW.format(a="{r}", b="{s}")
-    + " AND host({r}.start_address)::inet <<= {s}.prefix AND host({r}.end_address)::inet <<= {s}.prefix"
-)
+_RANGE_IN = _SAME_SPACE_ROW.format(a="{r}", b="{s}") + " AND host({r}.start_address)::inet <<= {s}.prefix AND host({r}.end_address)::inet <<= {s}.prefix"
 # As NetBox: a range marked utilised counts whole (overlapping ones once), and an address
 # inside one is not counted again.
-_UTILISED_RANGE = RANGE_IN.replace("{r}", "r") + " AND r.mark_utilized"
+_UTILISED_RANGE = _RANGE_IN.replace("{r}", "r") + " AND r.mark_utilized"
 _UTILISED_RANGE_SPACE = (
     "(SELECT coalesce(sum(upper(m) - lower(m)), 0) FROM unnest((SELECT range_agg(int8range("
     "host(r.start_address)::inet - '0.0.0.0'::inet, host(r.end_address)::inet - '0.0.0.0'::inet, '[]'))"
@@ -81,6 +78,24 @@ UTILISATION_OF = (
     " WHEN {s}.status = 'container' OR family({s}.prefix) = 6 THEN NULL"
     f" WHEN {_CHILD_SPACE} > 0 THEN round(least(100, 100 * {_CHILD_SPACE} / {_SIZE}), 2)"
     f" ELSE round(least(100, 100 * ({_UTILISED_RANGE_SPACE} + {_ADDRESSES_IN}) / greatest(1, {_USABLE})), 2) END)"
+)
+
+
+# Percent of an IPv4 IP range in use (NetBox's IPRange.utilization), on both paths from
+# this SQL: 100 when marked utilised; none for IPv6 (as a prefix's); else the share of its
+# addresses that IP addresses of its tenant and VRF take, at most 100, rounded to two
+# places. ``&&`` narrows through the address index; the host comparison decides.
+_RANGE_SIZE = "(host({s}.end_address)::inet - host({s}.start_address)::inet + 1)"
+_ADDRESSES_IN_RANGE = (
+    "(SELECT count(*) FROM ip_address ip WHERE "
+    + _SAME_SPACE_ROW.format(a="ip", b="{s}")
+    + " AND ip.address && inet_merge(host({s}.start_address)::inet, host({s}.end_address)::inet)"
+    + " AND host(ip.address)::inet BETWEEN host({s}.start_address)::inet AND host({s}.end_address)::inet)"
+)
+RANGE_UTILIZATION_OF = (
+    "(CASE WHEN {s}.mark_utilized THEN 100::numeric"
+    " WHEN family({s}.start_address) = 6 THEN NULL"
+    f" ELSE round(least(100, 100 * {_ADDRESSES_IN_RANGE}::numeric / {_RANGE_SIZE}), 2) END)"
 )
 
 
@@ -146,6 +161,13 @@ def usage() -> sa.TextualSelect:
     """For each prefix id: its utilisation (``UTILISATION_OF``)."""
     return sa.text(f"SELECT p.id AS owner_key, {UTILISATION_OF.replace('{s}', 'p')} AS utilisation FROM prefix p WHERE p.id = ANY(:ids)").columns(
         sa.column("owner_key", sa.Uuid()), sa.column("utilisation", sa.Numeric())
+    )
+
+
+def range_usage() -> sa.TextualSelect:
+    """For each IP range id: its utilization (``RANGE_UTILIZATION_OF``)."""
+    return sa.text(f"SELECT r.id AS owner_key, {RANGE_UTILIZATION_OF.replace('{s}', 'r')} AS utilization FROM ip_range r WHERE r.id = ANY(:ids)").columns(
+        sa.column("owner_key", sa.Uuid()), sa.column("utilization", sa.Numeric())
     )
 
 

@@ -56,6 +56,10 @@ def usage_loader(ctx: RequestContext) -> Any:
     return _grouped_loader(ctx, "usage", prefix_tree.usage, single=True)
 
 
+def range_usage_loader(ctx: RequestContext) -> Any:
+    return _grouped_loader(ctx, "range_usage", prefix_tree.range_usage, single=True)
+
+
 def containing_prefix_loader(ctx: RequestContext) -> Any:
     return _grouped_loader(ctx, "ip_prefix", prefix_tree.containing_prefix_of_ips, single=True)
 
@@ -63,6 +67,12 @@ def containing_prefix_loader(ctx: RequestContext) -> Any:
 def utilisation_of(row: Any, usage: Any) -> float | None:
     """Utilisation from a row's usage answer (computed in SQL: models/prefix_tree.py)."""
     value = usage.utilisation if usage is not None else None
+    return float(value) if value is not None else None
+
+
+def range_utilization_of(row: Any, usage: Any) -> float | None:
+    """An IP range's utilization from its usage answer (computed in SQL: models/prefix_tree.py)."""
+    value = usage.utilization if usage is not None else None
     return float(value) if value is not None else None
 
 

@@ -102,3 +102,31 @@ async def test_no_address_is_created_inside_a_populated_range(api, org):
     edited = await api.data(f'mutation {{ ip_address_update(id: "{inside["id"]}", input: {{dns_name: "kept.example"}}) {{ dns_name }} }}')
     assert edited["ip_address_update"]["dns_name"] == "kept.example"
     assert await api.count("ip_address") == 4
+
+
+RANGES = "{ ip_range_list { start_address utilization } }"
+
+
+async def test_range_utilization_on_both_paths(app, api, org, monkeypatch):
+    first, second = org.tenant_ids
+    await create_range(api, "192.0.2.10/24", "192.0.2.17/24", first)  # 8 addresses
+    await create_range(api, "192.0.2.20/24", "192.0.2.22/24", first)  # 3 addresses
+    await create_range(api, "192.0.2.30/24", "192.0.2.31/24", first, mark_utilized="true")
+    await create_range(api, "2001:db8::10/64", "2001:db8::20/64", first)
+    await create_range(api, "2001:db8::30/64", "2001:db8::ffff:ffff:ffff/64", first, mark_utilized="true")
+    for address in ("192.0.2.10/24", "192.0.2.12/32", "192.0.2.17/24", "192.0.2.18/24", "192.0.2.21/24", "2001:db8::11/64"):
+        await create_ip(api, address, tenant=f'"{first}"')
+    # Not counted: an address of another VRF or of another tenant.
+    await create_ip(api, "192.0.2.11/24", tenant=f'"{first}"', vrf=f'"{await _vrf(api, first)}"')
+    await create_ip(api, "192.0.2.13/24", tenant=f'"{second}"')
+    expected = {
+        "192.0.2.10/24": 37.5,  # 3 of 8
+        "192.0.2.20/24": 33.33,  # 1 of 3
+        "192.0.2.30/24": 100.0,  # marked, though empty
+        "2001:db8::10/64": None,
+        "2001:db8::30/64": 100.0,
+    }
+    assert await api.paths(RANGES) == {"ip_range_list": "sql"}
+    assert {r["start_address"]: r["utilization"] for r in (await api.data(RANGES))["ip_range_list"]} == expected
+    change_settings(app, monkeypatch, compile_reads=False)
+    assert {r["start_address"]: r["utilization"] for r in (await api.data(RANGES))["ip_range_list"]} == expected
