@@ -174,6 +174,12 @@ class IPRange(TenantModel):
     vrf_id: Mapped[uuid.UUID | None] = reference("VRF", ondelete="RESTRICT", related_name="ip_ranges")
     status: Mapped[IPRangeStatus] = choice(IPRangeStatus, default=IPRangeStatus.active, server_default="active")
     role_id: Mapped[uuid.UUID | None] = reference("Role", related_name="ip_ranges")
+    mark_populated: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    """Every address of the range counts as taken: none is offered as available in its
+    prefix, and no IP address may be created inside it (NetBox 4.3+)."""
+    mark_utilized: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    """The range counts as fully used: its utilization is 100, and its whole span counts
+    towards its prefix's (NetBox 4.3+)."""
     description: Mapped[str] = text(200)
     comments: Mapped[str] = long_text()
 

@@ -50,13 +50,26 @@ PREFIX_OF_ADDRESS = (
 # Percent of an IPv4 prefix in use, as the API answers it (both paths compute it with
 # this SQL, so they agree to the last digit): 100 when marked utilised; none for
 # containers and IPv6; else the share of its space its direct children cover, or, with
-# no children, of its usable host addresses its IP addresses take; at most 100, rounded
-# to two places.
+# no children, of its usable host addresses its IP addresses and its IP ranges marked
+# utilised take; at most 100, rounded to two places.
 _CHILD_SPACE = "(SELECT coalesce(sum(power(2::numeric, 32 - masklen(c.prefix))), 0) FROM prefix c WHERE " + CHILD_OF.replace("{t}", "c") + ")"
+# IP ranges of the prefix's space lying wholly inside it (NetBox's get_child_ranges);
+# ``{r}`` is the range.
+_RANGE_IN = _SAME_SPACE_ROW.format(a="{r}", b="{s}") + " AND host({r}.start_address)::inet <<= {s}.prefix AND host({r}.end_address)::inet <<= {s}.prefix"
+# As NetBox: a range marked utilised counts whole (overlapping ones once), and an address
+# inside one is not counted again.
+_UTILISED_RANGE = _RANGE_IN.replace("{r}", "r") + " AND r.mark_utilized"
+_UTILISED_RANGE_SPACE = (
+    "(SELECT coalesce(sum(upper(m) - lower(m)), 0) FROM unnest((SELECT range_agg(int8range("
+    "host(r.start_address)::inet - '0.0.0.0'::inet, host(r.end_address)::inet - '0.0.0.0'::inet, '[]'))"
+    f" FROM ip_range r WHERE {_UTILISED_RANGE})) m)"
+)
 _ADDRESSES_IN = (
     "(SELECT count(*) FROM ip_address ip WHERE "
     + _SAME_SPACE_ROW.format(a="ip", b="{s}")
-    + " AND ip.address && {s}.prefix AND host(ip.address)::inet <<= {s}.prefix)"
+    + " AND ip.address && {s}.prefix AND host(ip.address)::inet <<= {s}.prefix"
+    + f" AND NOT EXISTS (SELECT 1 FROM ip_range r WHERE {_UTILISED_RANGE}"
+    + " AND host(ip.address)::inet BETWEEN host(r.start_address)::inet AND host(r.end_address)::inet))"
 )
 _SIZE = "power(2::numeric, 32 - masklen({s}.prefix))"
 _USABLE = f"CASE WHEN masklen({{s}}.prefix) < 31 THEN {_SIZE} - 2 ELSE {_SIZE} END"
@@ -64,7 +77,25 @@ UTILISATION_OF = (
     "(CASE WHEN {s}.mark_utilized THEN 100::numeric"
     " WHEN {s}.status = 'container' OR family({s}.prefix) = 6 THEN NULL"
     f" WHEN {_CHILD_SPACE} > 0 THEN round(least(100, 100 * {_CHILD_SPACE} / {_SIZE}), 2)"
-    f" ELSE round(least(100, 100 * {_ADDRESSES_IN} / greatest(1, {_USABLE})), 2) END)"
+    f" ELSE round(least(100, 100 * ({_UTILISED_RANGE_SPACE} + {_ADDRESSES_IN}) / greatest(1, {_USABLE})), 2) END)"
+)
+
+
+# Percent of an IPv4 IP range in use (NetBox's IPRange.utilization), on both paths from
+# this SQL: 100 when marked utilised; none for IPv6 (as a prefix's); else the share of its
+# addresses that IP addresses of its tenant and VRF take, at most 100, rounded to two
+# places. ``&&`` narrows through the address index; the host comparison decides.
+_RANGE_SIZE = "(host({s}.end_address)::inet - host({s}.start_address)::inet + 1)"
+_ADDRESSES_IN_RANGE = (
+    "(SELECT count(*) FROM ip_address ip WHERE "
+    + _SAME_SPACE_ROW.format(a="ip", b="{s}")
+    + " AND ip.address && inet_merge(host({s}.start_address)::inet, host({s}.end_address)::inet)"
+    + " AND host(ip.address)::inet BETWEEN host({s}.start_address)::inet AND host({s}.end_address)::inet)"
+)
+RANGE_UTILIZATION_OF = (
+    "(CASE WHEN {s}.mark_utilized THEN 100::numeric"
+    " WHEN family({s}.start_address) = 6 THEN NULL"
+    f" ELSE round(least(100, 100 * {_ADDRESSES_IN_RANGE}::numeric / {_RANGE_SIZE}), 2) END)"
 )
 
 
@@ -133,6 +164,13 @@ def usage() -> sa.TextualSelect:
     )
 
 
+def range_usage() -> sa.TextualSelect:
+    """For each IP range id: its utilization (``RANGE_UTILIZATION_OF``)."""
+    return sa.text(f"SELECT r.id AS owner_key, {RANGE_UTILIZATION_OF.replace('{s}', 'r')} AS utilization FROM ip_range r WHERE r.id = ANY(:ids)").columns(
+        sa.column("owner_key", sa.Uuid()), sa.column("utilization", sa.Numeric())
+    )
+
+
 def containing_prefix_of_ips() -> sa.TextualSelect:
     """For each IP address id: the most specific prefix of its (tenant, vrf) containing it.
 
@@ -168,8 +206,16 @@ def gateway_address(network: ipaddress.IPv4Network | ipaddress.IPv6Network, poli
     return f"{host}/{network.prefixlen}"
 
 
-def first_free_hosts(network: ipaddress.IPv4Network | ipaddress.IPv6Network, used: set[str], limit: int) -> list[str]:
-    """Up to ``limit`` unused host addresses of ``network``, lowest first, with its mask."""
+def first_free_hosts(
+    network: ipaddress.IPv4Network | ipaddress.IPv6Network,
+    used: set[str],
+    limit: int,
+    populated: tuple[tuple[int, int], ...] = (),
+) -> list[str]:
+    """Up to ``limit`` unused host addresses of ``network``, lowest first, with its mask.
+
+    ``populated``: inclusive (first, last) host intervals taken whole (IP ranges marked
+    populated), skipped without walking them."""
     result: list[str] = []
     start = int(network.network_address)
     end = int(network.broadcast_address)
@@ -180,6 +226,10 @@ def first_free_hosts(network: ipaddress.IPv4Network | ipaddress.IPv6Network, use
     address_type = type(network.network_address)
     current = start
     while current <= end and len(result) < limit:
+        covering = next((last for first, last in populated if first <= current <= last), None)
+        if covering is not None:
+            current = covering + 1
+            continue
         host = address_type(current)
         if str(host) not in used:
             result.append(f"{host}/{network.prefixlen}")

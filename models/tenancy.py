@@ -69,17 +69,23 @@ class Tenant(OrgModel):
 class Tag(OrgModel):
     """A label shared by the organisation's tenants; applied through TaggedItem."""
 
+    # NetBox lists tags lightest first, then by name (root lists and an object's tags).
+    __ordering__ = ("weight", "name")
+
     name: Mapped[str] = text(100, required=True)
     slug: Mapped[str] = text(100, required=True)
     color: Mapped[str] = color()
     description: Mapped[str] = text(200)
     object_types: Mapped[list[str]] = mapped_column(ARRAY(sa.Text()), default=list, server_default="{}")
     """The types it may be applied to, as NetBox names them (``dcim.device``); empty: any."""
+    weight: Mapped[int] = mapped_column(sa.SmallInteger(), default=1000, server_default="1000", info={"bounds": (0, 32767)})
+    """Where the tag sorts among others (lightest first), as NetBox 4.3+ weighs it."""
 
     __table_args__ = (
         sa.UniqueConstraint("org_id", "slug"),
         sa.UniqueConstraint("org_id", "name"),
         sa.CheckConstraint("color ~ '^[0-9a-f]{6}$'", name="color_hex"),
+        sa.Index("ix_tag_org_id_weight_name", "org_id", "weight", "name"),
     )
 
 

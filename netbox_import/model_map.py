@@ -447,7 +447,7 @@ MODELS: dict[str, Entry] = {
         content_types=to("object_types", How.content_types, OLD_OBJECT_TYPES),
         user=keep("the username of the filter's owner"),
     ),
-    "extras.tag": land("Tag", weight=drop("NetBox 4.3+'s ordering weight of a tag: Danbyte's tags have no weight, and no custom fields to keep it in")),
+    "extras.tag": land("Tag"),
     "extras.webhook": land(
         "Webhook",
         content_types=to("EventRule.object_types", How.special, "NetBox 3.6: a webhook carried its own trigger; it becomes the webhook's event rule"),
@@ -473,8 +473,6 @@ MODELS: dict[str, Entry] = {
     "ipam.iprange": land(
         "IPRange",
         size=ignore("computed from the start and end addresses"),
-        mark_utilized=keep("whether the range counts as fully used"),
-        mark_populated=keep("whether the range counts as fully populated (NetBox 4.3+)"),
     ),
     "ipam.l2vpn": land("L2VPN", "NetBox 3.6's L2VPNs (vpn.l2vpn since 3.7)"),
     "ipam.l2vpntermination": land(

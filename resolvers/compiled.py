@@ -295,7 +295,7 @@ class Compiler:
             link = self._alias()
             joined = f"JOIN {_quote(TaggedItem.__tablename__)} {link} ON {link}.tag_id = " + "{t}.id" + f" AND {link}.object_type = {_literal(spec.type_key)}"
             tagged = f"{link}.object_id = {alias}.id"
-            return self._list(spec_for(Tag.__name__), nodes, below, built, window, tagged, joined=joined, order=("name",))
+            return self._list(spec_for(Tag.__name__), nodes, below, built, window, tagged, joined=joined)
         raise CannotCompile(f"{runtime.name}.{name} has no SQL form")
 
     def _derived(self, form: SqlValue | SqlRelation, alias: str, nodes: list[FieldNode], path: tuple[str, ...], built: Built, window: Window) -> str:

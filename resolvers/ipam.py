@@ -19,6 +19,7 @@ from resolvers.writes import Write, insert_object, parse_id, prepare_create, req
 
 PREFIX = "Prefix"
 IP_ADDRESS = "IPAddress"
+IP_RANGE = "IPRange"
 
 
 def _grouped_loader(ctx: RequestContext, key: str, statement_factory: Any, single: bool) -> Any:
@@ -55,6 +56,10 @@ def usage_loader(ctx: RequestContext) -> Any:
     return _grouped_loader(ctx, "usage", prefix_tree.usage, single=True)
 
 
+def range_usage_loader(ctx: RequestContext) -> Any:
+    return _grouped_loader(ctx, "range_usage", prefix_tree.range_usage, single=True)
+
+
 def containing_prefix_loader(ctx: RequestContext) -> Any:
     return _grouped_loader(ctx, "ip_prefix", prefix_tree.containing_prefix_of_ips, single=True)
 
@@ -62,6 +67,12 @@ def containing_prefix_loader(ctx: RequestContext) -> Any:
 def utilisation_of(row: Any, usage: Any) -> float | None:
     """Utilisation from a row's usage answer (computed in SQL: models/prefix_tree.py)."""
     value = usage.utilisation if usage is not None else None
+    return float(value) if value is not None else None
+
+
+def range_utilization_of(row: Any, usage: Any) -> float | None:
+    """An IP range's utilization from its usage answer (computed in SQL: models/prefix_tree.py)."""
+    value = usage.utilization if usage is not None else None
     return float(value) if value is not None else None
 
 
@@ -73,6 +84,33 @@ def register_rules(book: RuleBook) -> None:
     book.generate_before(PREFIX)(_choose_gateway)
     book.generate_after(PREFIX)(_spawn_gateway_ip)
     book.generate_after(IP_ADDRESS)(_fill_prefix_gateway)
+    # Judged after the insert (the transaction undoes it), so batches of creates stay
+    # set-based; and not for importers, whose rows NetBox accepted (an address may predate
+    # its range being marked populated).
+    book.generate_after(IP_ADDRESS)(_outside_populated_ranges)
+
+
+async def _outside_populated_ranges(write: Write, spec: Any, row: Any, old: Any) -> Any:
+    """As NetBox, no IP address is created inside an IP range marked populated."""
+    if old is not None:
+        return row
+    table = spec_for(IP_RANGE).table
+    host = sa.cast(str(ipaddress.ip_interface(row.address).ip), table.c.start_address.type)
+    found = (
+        await write.conn.execute(
+            sa.select(table.c.start_address, table.c.end_address)
+            .where(
+                table.c.tenant_id == row.tenant_id,
+                table.c.vrf_id.is_not_distinct_from(row.vrf_id),
+                table.c.mark_populated,
+                host.between(sa.cast(sa.func.host(table.c.start_address), host.type), sa.cast(sa.func.host(table.c.end_address), host.type)),
+            )
+            .limit(1)
+        )
+    ).first()
+    if found is not None:
+        raise BadUserInput(f"cannot create IP address {row.address} inside the range {found[0]}-{found[1]}, which is marked populated", field="address")
+    return row
 
 
 async def _gateway_inside_prefix(write: Write, spec: Any, values: dict[str, Any], old: Any) -> None:
@@ -183,11 +221,29 @@ async def _child_networks(conn: Any, prefix: Any) -> list[Any]:
     return [ipaddress.ip_network(r[0]) for r in rows]
 
 
+async def _populated(conn: Any, prefix: Any) -> tuple[tuple[int, int], ...]:
+    """The (first, last) hosts of the prefix's IP ranges marked populated: none of their
+    addresses is available (NetBox's get_child_ranges(mark_populated=True))."""
+    table = spec_for(IP_RANGE).table
+    network = ipaddress.ip_network(prefix.prefix)
+    inside = [sa.cast(sa.func.host(c), c.type).op("<<=")(sa.cast(str(network), c.type)) for c in (table.c.start_address, table.c.end_address)]
+    rows = await conn.execute(
+        sa.select(table.c.start_address, table.c.end_address).where(
+            table.c.tenant_id == prefix.tenant_id, table.c.vrf_id.is_not_distinct_from(prefix.vrf_id), table.c.mark_populated, *inside
+        )
+    )
+    return tuple((int(ipaddress.ip_interface(r[0]).ip), int(ipaddress.ip_interface(r[1]).ip)) for r in rows)
+
+
+async def _taken(conn: Any, prefix: Any) -> tuple[set[str], tuple[tuple[int, int], ...]]:
+    return await _used_hosts(conn, prefix), await _populated(conn, prefix)
+
+
 async def available_ips(ctx: RequestContext, prefix: Any, limit: int) -> list[str]:
     if limit < 0 or limit > ctx.settings.max_page_size:
         raise BadUserInput(f"limit must be between 0 and {ctx.settings.max_page_size}", field="limit")
-    used = await ctx.run(lambda conn: _used_hosts(conn, prefix))
-    return prefix_tree.first_free_hosts(ipaddress.ip_network(prefix.prefix), used, limit)
+    used, populated = await ctx.run(lambda conn: _taken(conn, prefix))
+    return prefix_tree.first_free_hosts(ipaddress.ip_network(prefix.prefix), used, limit, populated)
 
 
 async def available_prefixes(ctx: RequestContext, prefix: Any) -> list[str]:
@@ -212,8 +268,8 @@ async def allocate_ip(ctx: RequestContext, prefix_id: Any, extra: dict[str, Any]
 
     async def work(write: Write) -> Any:
         prefix = await _lock_prefix(write, prefix_id)
-        used = await _used_hosts(write.conn, prefix)
-        free = prefix_tree.first_free_hosts(ipaddress.ip_network(prefix.prefix), used, 1)
+        used, populated = await _taken(write.conn, prefix)
+        free = prefix_tree.first_free_hosts(ipaddress.ip_network(prefix.prefix), used, 1, populated)
         if not free:
             raise Conflict(f"prefix {prefix.prefix} has no free address", field="prefix")
         data = {"status": IPAddressStatus.active, **extra, "address": free[0]}

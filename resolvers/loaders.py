@@ -145,7 +145,7 @@ def tags(ctx: RequestContext, type_key: str) -> DataLoader:
             sa.select(item.c.object_id.label("_owner"), tag)
             .join(tag, tag.c.id == item.c.tag_id)
             .where(item.c.object_type == type_key, any_of(item.c.object_id, keys))
-            .order_by(tag.c.name)
+            .order_by(*spec_for(Tag.__name__).ordering)  # the model's (weight, name), as every tag list
         )
         grouped: dict[Any, list[sa.Row]] = defaultdict(list)
         for row in await fetch(ctx, statement):

@@ -117,6 +117,21 @@ def ip_address_fields(types: dict[str, type]) -> tuple[dict[str, Any], dict[str,
     return annotations, attributes
 
 
+def ip_range_fields(types: dict[str, type]) -> tuple[dict[str, Any], dict[str, Any]]:
+    register_sql("IPRange", "utilization", SqlValue(prefix_tree.RANGE_UTILIZATION_OF))
+    attributes = {
+        "utilization": _computed_field(
+            "IPRange",
+            "utilization",
+            Relation(ipam.range_usage_loader, "id", None, many=False, computed=True),
+            ipam.range_utilization_of,
+            Optional[float],
+            "Percent of the range's addresses in use (0–100): 100 when marked utilized; null for IPv6.",
+        ),
+    }
+    return {}, attributes
+
+
 def _merged(parts: tuple[Any, ...], types: dict[str, type]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Several overrides of one type, as one."""
     annotations: dict[str, Any] = {}
@@ -131,6 +146,7 @@ def _merged(parts: tuple[Any, ...], types: dict[str, type]) -> tuple[dict[str, A
 OVERRIDES: dict[str, Any] = {
     "Prefix": prefix_fields,
     "IPAddress": ip_address_fields,
+    "IPRange": ip_range_fields,
     "Rack": rack_fields,
     "PowerFeed": partial(_merged, (power_feed_fields, partial(cabled_fields, "PowerFeed"))),
     "Device": partial(config_fields, "Device"),
