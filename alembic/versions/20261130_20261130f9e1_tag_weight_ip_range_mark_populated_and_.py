@@ -1,7 +1,7 @@
 """tag weight; ip range mark_populated and mark_utilized
 
 Revision ID: 20261130f9e1
-Revises: 20261130f7c1
+Revises: 20261130faa1
 Create Date: 2026-11-30 12:47:38.911234
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "20261130f9e1"
-down_revision = "20261130f7c1"
+down_revision = "20261130faa1"
 branch_labels = None
 depends_on = None
 
