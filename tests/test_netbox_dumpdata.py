@@ -483,6 +483,12 @@ def test_plan_answers():
     assert plan("tenancy.contactassignment").field("object_type").how is How.content_type
     assert plan("tenancy.contactassignment").field("object_id").how is How.any_object
     assert plan("extras.tag").field("object_types").how is How.content_types
+    # Q-in-Q (NetBox 4.2+) lands on Danbyte's own fields, no longer in custom fields.
+    vlan = plan("ipam.vlan")
+    assert (vlan.field("qinq_svlan").target, vlan.field("qinq_svlan").how) == ("qinq_svlan", How.reference)
+    assert vlan.field("qinq_role").target == "qinq_role" and vlan.field("qinq_role").status is Status.mapped
+    for label in ("dcim.interface", "virtualization.vminterface"):
+        assert (plan(label).field("qinq_svlan").target, plan(label).field("qinq_svlan").how) == ("qinq_svlan", How.reference), label
 
     for label in ("core.objectchange", "extras.objectchange"):
         assert plan(label).disposition is Disposition.history and plan(label).target == "ObjectChange"
