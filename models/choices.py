@@ -138,6 +138,14 @@ class VLANStatus(enum.StrEnum):
     deprecated = "deprecated"
 
 
+@prefixed("role")
+class VLANQinQRole(enum.StrEnum):
+    """A VLAN's part in Q-in-Q (IEEE 802.1ad): the outer service tag or an inner customer tag."""
+
+    svlan = "svlan"
+    cvlan = "cvlan"
+
+
 @prefixed("action", name="ObjectChangeActionEnum")
 class ChangeAction(enum.StrEnum):
     create = "create"

@@ -15,7 +15,17 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import ManyToMany, NamedModel, OneOf, TenantModel, TenantScoped, address_column, choice, cidr_column, inet_column, long_text, reference, text
-from models.choices import FHRPGroupAuthType, FHRPGroupProtocol, IPAddressRole, IPAddressStatus, IPRangeStatus, PrefixStatus, ServiceProtocol, VLANStatus
+from models.choices import (
+    FHRPGroupAuthType,
+    FHRPGroupProtocol,
+    IPAddressRole,
+    IPAddressStatus,
+    IPRangeStatus,
+    PrefixStatus,
+    ServiceProtocol,
+    VLANQinQRole,
+    VLANStatus,
+)
 
 # NetBox's app label for these models (content types such as "ipam.<model>").
 APP_LABEL = "ipam"
@@ -130,6 +140,11 @@ class VLAN(TenantModel):
     group_id: Mapped[uuid.UUID | None] = reference("VLANGroup", related_name="vlans")
     status: Mapped[VLANStatus] = choice(VLANStatus, default=VLANStatus.active, server_default="active")
     role_id: Mapped[uuid.UUID | None] = reference("Role", related_name="vlans")
+    qinq_role: Mapped[VLANQinQRole | None] = choice(VLANQinQRole, nullable=True)
+    """Q-in-Q (802.1ad): a service VLAN (outer tag) or a customer VLAN (inner tag)."""
+    # NetBox's PROTECT: a service VLAN with customer VLANs inside stays.
+    qinq_svlan_id: Mapped[uuid.UUID | None] = reference("VLAN", ondelete="RESTRICT", related_name="qinq_cvlans")
+    """The service VLAN a customer VLAN rides in (resolvers/ipam.py keeps the roles straight)."""
     description: Mapped[str] = text(200)
     comments: Mapped[str] = long_text()
 
@@ -139,9 +154,13 @@ class VLAN(TenantModel):
         # not constrained (NetBox's demo has VLAN 100 at 13 sites, and nothing stops two at
         # one site), so every export NetBox accepted fits here.
         grouped = sa.text("group_id IS NOT NULL")
+        inside = sa.text("qinq_svlan_id IS NOT NULL")
         return (
             sa.Index("uq_vlan_group_vid", "tenant_id", "group_id", "vid", unique=True, postgresql_where=grouped),
             sa.Index("uq_vlan_group_name", "tenant_id", "group_id", "name", unique=True, postgresql_where=grouped),
+            # The same inside one service VLAN: its customer VLANs differ in VID and name.
+            sa.Index("uq_vlan_qinq_svlan_vid", "tenant_id", "qinq_svlan_id", "vid", unique=True, postgresql_where=inside),
+            sa.Index("uq_vlan_qinq_svlan_name", "tenant_id", "qinq_svlan_id", "name", unique=True, postgresql_where=inside),
             sa.CheckConstraint("vid BETWEEN 1 AND 4094", name="vid_range"),
         )
 

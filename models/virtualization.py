@@ -148,8 +148,10 @@ class VMInterface(VMComponent):
     bridge_id: Mapped[uuid.UUID | None] = reference("VMInterface", related_name="bridge_interfaces")
     mtu: Mapped[int | None] = mapped_column(nullable=True, info={"bounds": (1, 65536)})
     mode: Mapped[InterfaceMode | None] = choice(InterfaceMode, nullable=True)
-    """802.1Q: access, tagged or tagged-all."""
+    """802.1Q: access, tagged or tagged-all; 802.1ad: q-in-q."""
     untagged_vlan_id: Mapped[uuid.UUID | None] = reference("VLAN", related_name="vminterfaces_as_untagged")
+    qinq_svlan_id: Mapped[uuid.UUID | None] = reference("VLAN", related_name="vminterfaces_svlan")
+    """Q-in-Q mode: the service VLAN whose outer tag the interface adds (NetBox 4.2+)."""
     vrf_id: Mapped[uuid.UUID | None] = reference("VRF", related_name="vminterfaces")
     primary_mac_address_id: Mapped[uuid.UUID | None] = reference("MACAddress", related_name=NO_REVERSE, cyclic=True)
     _name: Mapped[str | None] = natural_key(keyer=naturalize_interface)

@@ -331,7 +331,6 @@ MODELS: dict[str, Entry] = {
     "dcim.interface": land(
         "Interface",
         mac_address=to("MACAddress.mac_address", How.special, MAC_ON_INTERFACE),
-        qinq_svlan=keep("the Q-in-Q service VLAN (NetBox 4.2+): Danbyte has no Q-in-Q yet"),
         vdcs=keep("the virtual device contexts' names (left out)"),
         vlan_translation_policy=keep("the VLAN translation policy's name (left out)"),
     ),
@@ -502,11 +501,7 @@ MODELS: dict[str, Entry] = {
         _ports_lowest=ignore("a sort key: the lowest of the ports"),
     ),
     "ipam.servicetemplate": land("ServiceTemplate", _ports_lowest=ignore("a sort key: the lowest of the ports")),
-    "ipam.vlan": land(
-        "VLAN",
-        qinq_role=keep("the Q-in-Q role (NetBox 4.2+): Danbyte has no Q-in-Q yet"),
-        qinq_svlan=keep("the Q-in-Q service VLAN (NetBox 4.2+): Danbyte has no Q-in-Q yet"),
-    ),
+    "ipam.vlan": land("VLAN"),
     "ipam.vlangroup": land(
         "VLANGroup",
         scope_type=to("site", How.generic, "a group scoped to a site; any other scope (region, location, rack, cluster…) is kept in netbox_scope"),
@@ -543,7 +538,6 @@ MODELS: dict[str, Entry] = {
     "virtualization.vminterface": land(
         "VMInterface",
         mac_address=to("MACAddress.mac_address", How.special, MAC_ON_INTERFACE),
-        qinq_svlan=keep("the Q-in-Q service VLAN (NetBox 4.2+): Danbyte has no Q-in-Q yet"),
         vlan_translation_policy=keep("the VLAN translation policy's name (left out)"),
     ),
     # VPN.

@@ -337,10 +337,15 @@ async def _one_template_owner(write: Write, spec: ModelSpec, values: dict[str, A
 
 async def _vlans_follow_the_mode(write: Write, spec: ModelSpec, values: dict[str, Any], old: Any) -> None:
     """802.1Q as NetBox has it: VLANs need a mode; tagged VLANs only in tagged mode (in
-    tagged-all mode every VLAN is carried, so none is listed: _tagged_only_in_tagged_mode)."""
+    tagged-all mode every VLAN is carried, so none is listed; in Q-in-Q mode the service
+    VLAN says what is carried: _tagged_only_in_tagged_mode); a service VLAN only in Q-in-Q
+    mode."""
     mode = _value(values, old, "mode")
     if mode is None and _value(values, old, "untagged_vlan_id") is not None:
         raise BadUserInput("untagged_vlan: an interface without an 802.1Q mode has no untagged VLAN", field="untagged_vlan")
+    # 802.1ad: only a Q-in-Q interface pushes a service VLAN's outer tag (NetBox's clean()).
+    if mode != InterfaceMode.q_in_q and _value(values, old, "qinq_svlan_id") is not None:
+        raise BadUserInput("qinq_svlan: only an interface in Q-in-Q mode has a service VLAN", field="qinq_svlan")
 
 
 async def _tagged_only_in_tagged_mode(write: Write, spec: ModelSpec, row: Any, old: Any) -> Any:

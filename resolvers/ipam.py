@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from models import prefix_tree
-from models.choices import IPAddressRole, IPAddressStatus, PrefixStatus
+from models.choices import IPAddressRole, IPAddressStatus, PrefixStatus, VLANQinQRole
 from models.registry import spec_for
 from resolvers.context import RequestContext
 from resolvers.errors import BadUserInput, Conflict, NotFound
@@ -20,6 +20,7 @@ from resolvers.writes import Write, insert_object, parse_id, prepare_create, req
 PREFIX = "Prefix"
 IP_ADDRESS = "IPAddress"
 IP_RANGE = "IPRange"
+VLAN = "VLAN"
 
 
 def _grouped_loader(ctx: RequestContext, key: str, statement_factory: Any, single: bool) -> Any:
@@ -88,6 +89,9 @@ def register_rules(book: RuleBook) -> None:
     # set-based; and not for importers, whose rows NetBox accepted (an address may predate
     # its range being marked populated).
     book.generate_after(IP_ADDRESS)(_outside_populated_ranges)
+    # Judged after the write (the transaction undoes a refusal), so batches of VLANs stay
+    # set-based; it always runs, importers included.
+    book.maintain_after(VLAN)(_qinq_roles)
 
 
 async def _outside_populated_ranges(write: Write, spec: Any, row: Any, old: Any) -> Any:
@@ -110,6 +114,37 @@ async def _outside_populated_ranges(write: Write, spec: Any, row: Any, old: Any)
     ).first()
     if found is not None:
         raise BadUserInput(f"cannot create IP address {row.address} inside the range {found[0]}-{found[1]}, which is marked populated", field="address")
+    return row
+
+
+# --- Q-in-Q (802.1ad) -----------------------------------------------------------------
+
+
+async def _qinq_roles(write: Write, spec: Any, row: Any, old: Any) -> Any:
+    """NetBox's VLAN rules for Q-in-Q: a customer VLAN rides in a service VLAN and only a
+    customer VLAN does; what it rides in is a service VLAN (NetBox's forms offer no other);
+    a service VLAN keeps its role while customer VLANs ride in it."""
+    role, svlan_id = row.qinq_role, row.qinq_svlan_id
+    if svlan_id is not None and role != VLANQinQRole.cvlan:
+        raise BadUserInput("qinq_svlan: only a Q-in-Q customer VLAN (qinq_role cvlan) rides in a service VLAN", field="qinq_svlan")
+    if role == VLANQinQRole.cvlan and svlan_id is None:
+        raise BadUserInput("qinq_role: a Q-in-Q customer VLAN needs its service VLAN (qinq_svlan)", field="qinq_role")
+    table = spec_for(VLAN).table
+    if svlan_id is not None:
+        if svlan_id == row.id:
+            raise BadUserInput("qinq_svlan: a VLAN cannot be its own service VLAN", field="qinq_svlan")
+        # FOR SHARE holds the service VLAN's role until commit: a concurrent role change waits.
+        # Row-level security hides other tenants' VLANs; the composite key refuses them anyway.
+        query = sa.select(table.c.qinq_role).where(table.c.id == svlan_id).with_for_update(read=True)
+        target = (await write.conn.execute(query)).one_or_none()
+        if target is not None and target.qinq_role != VLANQinQRole.svlan:
+            raise BadUserInput("qinq_svlan: that VLAN is not a Q-in-Q service VLAN (qinq_role svlan)", field="qinq_svlan")
+    if old is not None and old.qinq_role == VLANQinQRole.svlan and role != VLANQinQRole.svlan:
+        # Lock the row first so a customer VLAN being added concurrently is seen or waits.
+        await write.conn.execute(sa.select(table.c.id).where(table.c.id == old.id).with_for_update())
+        riding = (await write.conn.execute(sa.select(sa.func.count()).where(table.c.qinq_svlan_id == old.id))).scalar_one()
+        if riding:
+            raise BadUserInput(f"qinq_role: {riding} customer VLAN(s) ride in this service VLAN; move them first", field="qinq_role")
     return row
 
 

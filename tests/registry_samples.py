@@ -94,6 +94,7 @@ RULE_BOUND_LINKS: set[tuple[str, str]] = {
     ("WirelessLink", "interface_b"),  # (same)
     ("VirtualMachine", "primary_ip4"),  # the address must be on one of this VM's interfaces
     ("VirtualMachine", "primary_ip6"),  # (same)
+    ("VLAN", "qinq_svlan"),  # the target must be a service VLAN, the owner a customer VLAN (tests/test_qinq.py)
 }
 
 
@@ -104,6 +105,8 @@ LINK_OWNER_VALUES: dict[tuple[str, str], dict[str, Any]] = {
     ("Interface", "untagged_vlan"): {"mode": "MODE_ACCESS"},  # an untagged VLAN needs an 802.1Q mode
     ("VMInterface", "tagged_vlans"): {"mode": "MODE_TAGGED"},  # (as for device interfaces)
     ("VMInterface", "untagged_vlan"): {"mode": "MODE_ACCESS"},  # (same)
+    ("Interface", "qinq_svlan"): {"mode": "MODE_Q_IN_Q"},  # a service VLAN only in Q-in-Q mode
+    ("VMInterface", "qinq_svlan"): {"mode": "MODE_Q_IN_Q"},  # (same)
     ("CustomField", "choice_set"): {"type": "TYPE_SELECT"},  # only selection fields take a choice set
 }
 

@@ -487,6 +487,12 @@ def test_plan_answers():
     assert (plan("extras.tag").field("weight").status, plan("extras.tag").field("weight").target) == (Status.mapped, "weight")
     for name in ("mark_utilized", "mark_populated"):
         assert (plan("ipam.iprange").field(name).status, plan("ipam.iprange").field(name).target) == (Status.mapped, name)
+    # Q-in-Q (NetBox 4.2+) lands on Danbyte's own fields, no longer in custom fields.
+    vlan = plan("ipam.vlan")
+    assert (vlan.field("qinq_svlan").target, vlan.field("qinq_svlan").how) == ("qinq_svlan", How.reference)
+    assert vlan.field("qinq_role").target == "qinq_role" and vlan.field("qinq_role").status is Status.mapped
+    for label in ("dcim.interface", "virtualization.vminterface"):
+        assert (plan(label).field("qinq_svlan").target, plan(label).field("qinq_svlan").how) == ("qinq_svlan", How.reference), label
 
     for label in ("core.objectchange", "extras.objectchange"):
         assert plan(label).disposition is Disposition.history and plan(label).target == "ObjectChange"

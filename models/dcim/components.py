@@ -266,8 +266,10 @@ class Interface(InterfaceFields, Cabled, ModularComponent):
     wwn: Mapped[str | None] = text(23, nullable=True, info={"format": "wwn"})
     """A fibre-channel World Wide Name (``50:01:43:80:12:34:56:78``)."""
     mode: Mapped[InterfaceMode | None] = choice(InterfaceMode, nullable=True)
-    """802.1Q: access, tagged or tagged-all."""
+    """802.1Q: access, tagged or tagged-all; 802.1ad: q-in-q."""
     untagged_vlan_id: Mapped[uuid.UUID | None] = reference("VLAN", related_name="interfaces_as_untagged")
+    qinq_svlan_id: Mapped[uuid.UUID | None] = reference("VLAN", related_name="interfaces_svlan")
+    """Q-in-Q mode: the service VLAN whose outer tag the interface adds (NetBox 4.2+)."""
     vrf_id: Mapped[uuid.UUID | None] = reference("VRF", related_name="interfaces")
     primary_mac_address_id: Mapped[uuid.UUID | None] = reference("MACAddress", related_name=NO_REVERSE, cyclic=True)
     wireless_link_id: Mapped[uuid.UUID | None] = reference("WirelessLink", related_name=NO_REVERSE, derived=True, cyclic=True)
