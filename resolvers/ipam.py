@@ -89,32 +89,42 @@ def register_rules(book: RuleBook) -> None:
     # set-based; and not for importers, whose rows NetBox accepted (an address may predate
     # its range being marked populated).
     book.generate_after(IP_ADDRESS)(_outside_populated_ranges)
+    book.maintain_after(IP_RANGE)(_forget_populated_ranges)
     # Judged after the write (the transaction undoes a refusal), so batches of VLANs stay
     # set-based; it always runs, importers included.
     book.maintain_after(VLAN)(_qinq_roles)
 
 
 async def _outside_populated_ranges(write: Write, spec: Any, row: Any, old: Any) -> Any:
-    """As NetBox, no IP address is created inside an IP range marked populated."""
+    """As NetBox, no IP address is created inside an IP range marked populated. The
+    populated ranges of a (tenant, VRF) are read once per transaction, so a batch of
+    creates stays a fixed number of statements."""
     if old is not None:
         return row
-    table = spec_for(IP_RANGE).table
-    host = sa.cast(str(ipaddress.ip_interface(row.address).ip), table.c.start_address.type)
-    found = (
-        await write.conn.execute(
-            sa.select(table.c.start_address, table.c.end_address)
-            .where(
-                table.c.tenant_id == row.tenant_id,
-                table.c.vrf_id.is_not_distinct_from(row.vrf_id),
-                table.c.mark_populated,
-                host.between(sa.cast(sa.func.host(table.c.start_address), host.type), sa.cast(sa.func.host(table.c.end_address), host.type)),
-            )
-            .limit(1)
-        )
-    ).first()
-    if found is not None:
-        raise BadUserInput(f"cannot create IP address {row.address} inside the range {found[0]}-{found[1]}, which is marked populated", field="address")
+    host = ipaddress.ip_interface(row.address).ip
+    for start, end in await _populated_ranges(write, row.tenant_id, row.vrf_id):
+        if start.version == host.version and start <= host <= end:
+            raise BadUserInput(f"cannot create IP address {row.address} inside the range {start}-{end}, which is marked populated", field="address")
     return row
+
+
+async def _forget_populated_ranges(write: Write, spec: Any, row: Any, old: Any) -> Any:
+    """A range written in this transaction: addresses created after it read the ranges again."""
+    for key in [k for k in write.notes if isinstance(k, tuple) and k[:1] == ("populated-ranges",)]:
+        del write.notes[key]
+    return row
+
+
+async def _populated_ranges(write: Write, tenant_id: Any, vrf_id: Any) -> list[tuple[Any, Any]]:
+    key = ("populated-ranges", tenant_id, vrf_id)
+    if key not in write.notes:
+        table = spec_for(IP_RANGE).table
+        statement = sa.select(sa.func.host(table.c.start_address), sa.func.host(table.c.end_address)).where(
+            table.c.tenant_id == tenant_id, table.c.vrf_id.is_not_distinct_from(vrf_id), table.c.mark_populated
+        )
+        rows = await write.conn.execute(statement)
+        write.notes[key] = [(ipaddress.ip_address(start), ipaddress.ip_address(end)) for start, end in rows]
+    return write.notes[key]
 
 
 # --- Q-in-Q (802.1ad) -----------------------------------------------------------------
