@@ -248,8 +248,8 @@ class Loader:
         async def work(write: Any) -> None:
             site = await self.create(write, "Site", {"name": f"Site {s:03d}", "slug": f"site-{s:03d}", "status": "active"})
             site_id = str(site.id)
-            group = await self.create(write, "VLANGroup", {"name": f"Site {s:03d} VLANs", "slug": f"site-{s:03d}-vlans", "site": site_id})
             scope = Endpoint("dcim.site", site_id)
+            group = await self.create(write, "VLANGroup", {"name": f"Site {s:03d} VLANs", "slug": f"site-{s:03d}-vlans", "scope": scope})
             await self.create(write, "Prefix", {"prefix": f"10.{s}.0.0/16", "status": "container", "site": site_id, "scope": scope})
             for j in range(shape.addresses):
                 vlan = await self.create(write, "VLAN", {"vid": 100 + j, "name": f"vlan-{100 + j}", "site": site_id, "group": str(group.id)})

@@ -276,9 +276,10 @@ class OneOf:
     related_name: str = NO_REVERSE
     # Each target object is pointed at by one row at most (an endpoint has one cable).
     unique: bool = False
-    # Each target object is pointed at once among the rows sharing these columns (a
-    # circuit is in a circuit group once).
-    unique_with: tuple[str, ...] = ()
+    # For each column list, each target object is pointed at once among the rows sharing
+    # those columns (a circuit is in a circuit group once: ``(("group_id",),)``; a VLAN
+    # group's name and slug are unique in its scope: ``(("name",), ("slug",))``).
+    unique_with: tuple[tuple[str, ...], ...] = ()
     # The union's GraphQL name where NetBox's is not ``<Type><Field>Type``.
     union: str | None = None
 
@@ -577,8 +578,13 @@ def _one_of_columns(table: sa.Table, field_name: str, one_of: OneOf) -> None:
         table.append_column(
             sa.Column(name, sa.Uuid(), nullable=True, index=True, info={"ref": Ref(target, one_of.ondelete, one_of.related_name), "one_of": field_name})
         )
-        if one_of.unique or one_of.unique_with:
-            table.append_constraint(sa.UniqueConstraint(*one_of.unique_with, name))
+        if one_of.unique:
+            table.append_constraint(sa.UniqueConstraint(name))
+        for columns in one_of.unique_with:
+            # A violation names the key's own value (a VLAN group's name), else the one-of
+            # (a circuit group's ``member``: the group is the given).
+            plain = [column for column in columns if not table.c[column].info.get("ref")]
+            table.append_constraint(sa.UniqueConstraint(*columns, name, info={"field": plain[-1] if plain else field_name}))
     most = "= 1" if not one_of.nullable else "<= 1"
     table.append_constraint(sa.CheckConstraint(f"num_nonnulls({', '.join(names)}) {most}", name=f"{field_name}_one_of"))
 

@@ -143,7 +143,7 @@ class CircuitGroupAssignment(TenantScoped):
     __ordering__ = ("group_id", "priority")
     __one_of__: ClassVar[dict[str, OneOf]] = {
         # A member is in a group once (NetBox's unique member and group), whichever kind it is.
-        "member": OneOf(("Circuit", "VirtualCircuit"), nullable=False, ondelete="CASCADE", related_name="group_assignments", unique_with=("group_id",))
+        "member": OneOf(("Circuit", "VirtualCircuit"), nullable=False, ondelete="CASCADE", related_name="group_assignments", unique_with=(("group_id",),))
     }
 
     group_id: Mapped[uuid.UUID] = reference("CircuitGroup", nullable=False, ondelete="CASCADE", related_name="assignments")

@@ -122,15 +122,22 @@ class Role(TenantModel):
 
 
 class VLANGroup(TenantModel):
+    """VLANs that share an id space, where they are used (NetBox 4.x's ``scope``). As in
+    NetBox, a name and a slug are unique within one scope object; unscoped groups are not
+    constrained."""
+
+    __one_of__: ClassVar[dict[str, OneOf]] = {
+        "scope": OneOf(
+            ("Region", "SiteGroup", "Site", "Location", "Rack", "ClusterGroup", "Cluster"),
+            related_name="vlan_groups",
+            unique_with=(("name",), ("slug",)),
+        )
+    }
+
     name: Mapped[str] = text(100, required=True)
     slug: Mapped[str] = text(100, required=True)
-    site_id: Mapped[uuid.UUID | None] = reference("Site", related_name="vlan_groups")
     description: Mapped[str] = text(200)
     comments: Mapped[str] = long_text()
-
-    @classmethod
-    def __extra_args__(cls) -> tuple[Any, ...]:
-        return (sa.UniqueConstraint("tenant_id", "slug"),)
 
 
 class VLAN(TenantModel):

@@ -504,8 +504,6 @@ MODELS: dict[str, Entry] = {
     "ipam.vlan": land("VLAN"),
     "ipam.vlangroup": land(
         "VLANGroup",
-        scope_type=to("site", How.generic, "a group scoped to a site; any other scope (region, location, rack, cluster…) is kept in netbox_scope"),
-        scope_id=to("site", How.generic, "a group scoped to a site; any other scope (region, location, rack, cluster…) is kept in netbox_scope"),
         vid_ranges=keep("the VLAN id ranges of the group (NetBox 4.1+)"),
         min_vid=keep("the lowest VLAN id of the group (NetBox ≤ 4.0)"),
         max_vid=keep("the highest VLAN id of the group (NetBox ≤ 4.0)"),

@@ -734,8 +734,8 @@ def integrity_error(error: IntegrityError) -> ApiError:
     columns = [c.name for c in getattr(constraint, "columns", [])] if constraint is not None else []
     # A member column of a one-of answers as the one-of's field (``member``, not ``member_circuit``).
     fields = [_field_of(constraint, c) for c in columns if c != "tenant_id"]
-    if constraint is not None and constraint.info.get("field") and constraint.info["field"] not in fields:
-        fields.append(constraint.info["field"])
+    if constraint is not None and constraint.info.get("field"):  # what the key declares a violation names
+        fields = [f for f in fields if f != constraint.info["field"]] + [constraint.info["field"]]
     # The last column of a key is the one that tells rows apart ((tenant, vrf, prefix) → prefix).
     field_name = fields[-1] if fields else None
     if sqlstate == "23505":

@@ -147,3 +147,35 @@ async def test_allocate_ip_and_prefix(api, org):
     assert (await api.data(allocate, p=parent["id"], l=23))["prefix_allocate_prefix"]["prefix"] == "10.8.2.0/23"
     error = await api.error(allocate, p=parent["id"], l=8)
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "prefix_length"}
+
+
+async def test_vlan_groups_are_scoped_and_unique_per_scope(api, org):
+    """A VLAN group's scope is any of NetBox 4.x's kinds; its name and slug are unique
+    within one scope object (two sites may each have a "Campus" group), unscoped groups
+    are not constrained, as in NetBox."""
+    from dcim_lab import Lab
+
+    lab = Lab(api, org.tenant_ids[0])
+    europe = await lab.make("region", name="Europe", slug="europe")
+    ams, lon = await lab.make("site", name="AMS", slug="ams"), await lab.make("site", name="LON", slug="lon")
+    cluster = await lab.make("cluster", name="prod", type=await lab.make("cluster_type", name="KVM", slug="kvm"))
+    for scope in (
+        {"type": "dcim.site", "id": ams},
+        {"type": "dcim.site", "id": lon},
+        {"type": "dcim.region", "id": europe},
+        {"type": "virtualization.cluster", "id": cluster},
+    ):
+        await lab.make("vlan_group", name="Campus", slug="campus", scope=scope)
+    await lab.make("vlan_group", name="Campus", slug="campus")
+    await lab.make("vlan_group", name="Campus", slug="campus")
+    for clash, field in (({"name": "Campus", "slug": "other"}, "name"), ({"name": "Other", "slug": "campus"}, "slug")):
+        error = await lab.refuse("vlan_group", scope={"type": "dcim.site", "id": ams}, **clash)
+        assert (error["extensions"]["code"], error["extensions"]["field"]) == ("CONFLICT", field), error
+    error = await lab.refuse("vlan_group", name="X", slug="x", scope={"type": "ipam.vrf", "id": ams})
+    assert error["extensions"]["field"] == "scope.type"
+    got = await api.data(
+        "query($s: ID!, $c: ID!) { site(id: $s) { vlan_groups { slug } } cluster(id: $c) { vlan_groups { scope { __typename } } } }", s=ams, c=cluster
+    )
+    assert got == {"site": {"vlan_groups": [{"slug": "campus"}]}, "cluster": {"vlan_groups": [{"scope": {"__typename": "ClusterType"}}]}}
+    by_type = await api.data('{ vlan_group_list(filters: {scope_type: {app_label: {exact: "dcim"}, model: {exact: "site"}}}) { id } }')
+    assert len(by_type["vlan_group_list"]) == 2

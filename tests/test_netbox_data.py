@@ -412,7 +412,18 @@ async def test_every_demo_vlan_fits_in_one_tenant(api, org, demo):
         zip(
             [r["pk"] for r in demo["ipam.vlangroup"]],
             await _create_many(
-                api, "vlan_group", "VLANGroup", [{"tenant": tenant, "name": r["fields"]["name"], "slug": r["fields"]["slug"]} for r in demo["ipam.vlangroup"]]
+                api,
+                "vlan_group",
+                "VLANGroup",
+                [
+                    {
+                        "tenant": tenant,
+                        "name": r["fields"]["name"],
+                        "slug": r["fields"]["slug"],
+                        **({"scope": {"type": ".".join(r["fields"]["scope_type"]), "id": sites[r["fields"]["scope_id"]]}} if r["fields"]["scope_type"] else {}),
+                    }
+                    for r in demo["ipam.vlangroup"]
+                ],
             ),
             strict=True,
         )
@@ -440,6 +451,10 @@ async def test_every_demo_vlan_fits_in_one_tenant(api, org, demo):
     expected = Counter((r["fields"]["vid"], r["fields"]["name"], site_slugs.get(r["fields"]["site"]), group_slugs.get(r["fields"]["group"])) for r in rows)
     assert Counter((v["vid"], v["name"], (v["site"] or {}).get("slug"), (v["group"] or {}).get("slug")) for v in got) == expected
     assert sum(1 for r in rows if r["fields"]["vid"] == 100 and r["fields"]["group"] is None) == 13
+    scoped = (await api.data("{ vlan_group_list { slug scope { ... on SiteType { slug } } } }"))["vlan_group_list"]
+    assert {g["slug"]: (g["scope"] or {}).get("slug") for g in scoped} == {
+        r["fields"]["slug"]: site_slugs[r["fields"]["scope_id"]] if r["fields"]["scope_type"] == ["dcim", "site"] else None for r in demo["ipam.vlangroup"]
+    }
     grouped = next(r["fields"] for r in rows if r["fields"]["group"] is not None)
     create = "mutation($i: VLANCreateInput!) { vlan_create(input: $i) { id } }"
     for clash, field in (({"vid": grouped["vid"], "name": "other"}, "vid"), ({"vid": 4000, "name": grouped["name"]}, "name")):
