@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from models.choices_dcim import VIRTUAL_INTERFACE_TYPES
 from models.registry import ModelSpec, spec_for
 from resolvers.errors import BadUserInput
-from resolvers.rules import RuleBook
+from resolvers.rules import RuleBook, value_after
 from resolvers.writes import Write
 
 CIRCUIT, TERMINATION = "Circuit", "CircuitTermination"
@@ -47,11 +47,6 @@ async def _circuit_forgets_its_end(write: Write, spec: ModelSpec, old: Any) -> N
     await _point(write, old.circuit_id, old.term_side, None)
 
 
-def _after(values: dict[str, Any], old: Any, column: str) -> Any:
-    """The column's value once the write is done: given, else unchanged."""
-    return values[column] if column in values else getattr(old, column, None)
-
-
 async def _provider_of(write: Write, model: str, object_id: Any) -> Any:
     table = spec_for(model).table
     return (await write.conn.execute(sa.select(table.c.provider_id).where(table.c.id == object_id))).scalar_one_or_none()
@@ -61,7 +56,7 @@ async def _account_with_the_networks_provider(write: Write, spec: ModelSpec, val
     """NetBox: a virtual circuit's provider account belongs to its provider network's provider."""
     if "provider_account_id" not in values and "provider_network_id" not in values:
         return
-    account, network = _after(values, old, "provider_account_id"), _after(values, old, "provider_network_id")
+    account, network = value_after(values, old, "provider_account_id"), value_after(values, old, "provider_network_id")
     if account is None or network is None:
         return
     if await _provider_of(write, "ProviderAccount", account) != await _provider_of(write, "ProviderNetwork", network):

@@ -70,15 +70,16 @@ def _one_of_column(component: ModelSpec, field: str, target: str) -> str:
 async def _templates(write: Write, owner_column: str, owner_id: uuid.UUID) -> list[tuple[ModelSpec, list[sa.Row]]]:
     """Every template of one owner, by kind; read once per write (forty devices of one type
     in one transaction read their type's templates once)."""
-    key = ("templates", owner_column, owner_id)
-    if key not in write.notes:
+
+    async def load() -> list[tuple[ModelSpec, list[sa.Row]]]:
         kinds = [template for template in template_specs() if owner_column in template.table.c]  # some kinds have no module type
         found = []
         for template in kinds:
             table = template.table
             found.append((template, list((await write.conn.execute(sa.select(table).where(table.c[owner_column] == owner_id))).all())))
-        write.notes[key] = found
-    return write.notes[key]
+        return found
+
+    return await write.remember(("templates", owner_column, owner_id), load)
 
 
 async def stamp(write: Write, owner_column: str, owner_id: uuid.UUID, owners: dict[str, Any], module_position: str | None = None) -> None:

@@ -39,12 +39,14 @@ from sqlalchemy.dialects.postgresql import JSONB
 from models.choices import CustomFieldType
 from models.registry import ModelSpec, spec_by_content_type, spec_for
 from resolvers.errors import BadUserInput, Forbidden, NotFound
-from resolvers.rules import RuleBook
+from resolvers.rules import RuleBook, value_after
 from resolvers.sql import any_of
 
 MODEL = "CustomField"
 CHOICE_SET = "CustomFieldChoiceSet"
 GROUP = "CustomFieldGroup"
+# What a write remembers the definitions under (Write.remember).
+DEFINITIONS = "custom-fields"
 
 # NetBox's ALLOWED_URL_SCHEMES: what a URL field's value may start with.
 URL_SCHEMES = frozenset({"file", "ftp", "ftps", "http", "https", "irc", "mailto", "sftp", "ssh", "tel", "telnet", "tftp", "vnc", "xmpp"})
@@ -256,17 +258,12 @@ def check_value(definition: Definition, value: Any, where: str) -> Any:
 
 async def definitions(write: Any, spec: ModelSpec, tenant_id: Any) -> list[Definition]:
     """The custom fields of ``spec``'s type in the tenant (once per write transaction)."""
-    key = ("custom-fields", tenant_id, spec.content_type)
-    if key not in write.notes:
+
+    async def load() -> list[Definition]:
         rows = await write.conn.execute(_DEFINITIONS, {"tenant": tenant_id, "object_type": spec.content_type})
-        write.notes[key] = [Definition.from_row(row) for row in rows]
-    return write.notes[key]
+        return [Definition.from_row(row) for row in rows]
 
-
-def _forget_definitions(write: Any) -> None:
-    """A custom field changed in this transaction: later writes read the definitions again."""
-    for key in [k for k in write.notes if isinstance(k, tuple) and k[:1] == ("custom-fields",)]:
-        del write.notes[key]
+    return await write.remember((DEFINITIONS, tenant_id, spec.content_type), load)
 
 
 async def apply(write: Any, spec: ModelSpec, values: dict[str, Any], old: Any) -> None:
@@ -351,10 +348,6 @@ def register_rules(book: RuleBook) -> None:
     book.check_update(CHOICE_SET)(_choices_in_use_stay)
 
 
-def _merged(values: dict[str, Any], old: Any, name: str, default: Any = None) -> Any:
-    return values[name] if name in values else getattr(old, name, default)
-
-
 async def _group_name_from_group(write: Any, spec: ModelSpec, values: dict[str, Any], old: Any) -> None:
     if "group_id" in values or old is None:
         group_id = values.get("group_id")
@@ -367,26 +360,26 @@ async def _group_name_from_group(write: Any, spec: ModelSpec, values: dict[str, 
 
 async def _field_is_sound(write: Any, spec: ModelSpec, values: dict[str, Any], old: Any) -> None:
     """The field's own settings fit its type; its default is a value it accepts."""
-    name = _merged(values, old, "name", "")
-    kind = CustomFieldType(_merged(values, old, "type", CustomFieldType.text))
+    name = value_after(values, old, "name", "")
+    kind = CustomFieldType(value_after(values, old, "type", CustomFieldType.text))
     if old is not None and "type" in values and kind != old.type:
         raise _fail("type", "a custom field's type cannot change; create a new field")
-    related = _merged(values, old, "related_object_type", "")
+    related = value_after(values, old, "related_object_type", "")
     if kind in _POINTING:
         target = spec_by_content_type(related) if related else None
         if target is None or not target.tenant_scoped:
             raise _fail("related_object_type", f"an {kind.value} field needs the type its values point at (such as dcim.site); '{related}' is none")
     elif related:
         raise _fail("related_object_type", f"only object fields point at a type, not {kind.value} fields")
-    choice_set_id = _merged(values, old, "choice_set_id")
+    choice_set_id = value_after(values, old, "choice_set_id")
     if (kind in _CHOOSING) != (choice_set_id is not None):
         raise _fail("choice_set", "selection fields need a choice set" if kind in _CHOOSING else f"{kind.value} fields take no choice set")
-    minimum, maximum = _merged(values, old, "validation_minimum"), _merged(values, old, "validation_maximum")
+    minimum, maximum = value_after(values, old, "validation_minimum"), value_after(values, old, "validation_maximum")
     if (minimum is not None or maximum is not None) and kind not in _NUMERIC:
         raise _fail("validation_minimum" if minimum is not None else "validation_maximum", "only integer and decimal fields have bounds")
     if minimum is not None and maximum is not None and minimum > maximum:
         raise _fail("validation_maximum", f"{maximum} is below the minimum {minimum}")
-    regex = _merged(values, old, "validation_regex", "")
+    regex = value_after(values, old, "validation_regex", "")
     if regex:
         if kind not in _PATTERNED:
             raise _fail("validation_regex", "only text, long text and URL fields have a pattern")
@@ -394,7 +387,7 @@ async def _field_is_sound(write: Any, spec: ModelSpec, values: dict[str, Any], o
             re.compile(regex)
         except re.error as error:
             raise _fail("validation_regex", f"'{regex}' is not a regular expression ({error})") from None
-    schema = _merged(values, old, "validation_schema")
+    schema = value_after(values, old, "validation_schema")
     if schema is not None:
         if kind is not CustomFieldType.json:
             raise _fail("validation_schema", "only JSON fields have a schema")
@@ -402,11 +395,11 @@ async def _field_is_sound(write: Any, spec: ModelSpec, values: dict[str, Any], o
             jsonschema.validators.validator_for(schema).check_schema(schema)
         except (jsonschema.exceptions.SchemaError, TypeError, AttributeError) as error:
             raise _fail("validation_schema", f"not a JSON Schema: {getattr(error, 'message', error)}") from None
-    for index, object_type in enumerate(_merged(values, old, "object_types", []) or []):
+    for index, object_type in enumerate(value_after(values, old, "object_types", []) or []):
         target = spec_by_content_type(object_type)
         if target is not None and not fieldable(target):
             raise _fail(f"object_types.{index}", f"{object_type} objects take no custom fields")
-    default = _merged(values, old, "default")
+    default = value_after(values, old, "default")
     if default is not None and (
         "default" in values or any(k in values for k in ("validation_minimum", "validation_maximum", "validation_regex", "validation_schema", "choice_set_id"))
     ):
@@ -451,7 +444,7 @@ def _types(row: Any) -> list[ModelSpec]:
 
 
 async def _objects_follow_the_field(write: Any, spec: ModelSpec, row: Any, old: Any) -> Any:
-    _forget_definitions(write)
+    write.forget(DEFINITIONS)  # a field changed: later writes read them again
     before = {target.type_name for target in _types(old)} if old is not None else set()
     after = {target.type_name: target for target in _types(row)}
     renamed = old is not None and old.name != row.name
@@ -471,7 +464,7 @@ async def _objects_follow_the_field(write: Any, spec: ModelSpec, row: Any, old: 
 
 
 async def _objects_lose_the_field(write: Any, spec: ModelSpec, row: Any) -> None:
-    _forget_definitions(write)
+    write.forget(DEFINITIONS)  # a field changed: later writes read them again
     for target in _types(row):
         data = target.table.c.custom_fields
         await _update(write, target, row.tenant_id, _without(data, row.name), data.has_key(row.name))
@@ -499,8 +492,8 @@ def _choice_values(extra_choices: Any) -> set[str]:
 
 
 async def _choice_set_is_sound(write: Any, spec: ModelSpec, values: dict[str, Any], old: Any) -> None:
-    extra = _merged(values, old, "extra_choices")
-    base = _merged(values, old, "base_choices")
+    extra = value_after(values, old, "extra_choices")
+    base = value_after(values, old, "base_choices")
     if extra is not None:
         if not isinstance(extra, list):
             raise _fail("extra_choices", "give a list of [value, label] pairs")

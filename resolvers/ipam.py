@@ -20,6 +20,7 @@ from resolvers.writes import Write, insert_object, parse_id, prepare_create, req
 PREFIX = "Prefix"
 IP_ADDRESS = "IPAddress"
 IP_RANGE = "IPRange"
+POPULATED_RANGES = "populated-ranges"  # what a write remembers them under (Write.remember)
 VLAN = "VLAN"
 
 
@@ -110,21 +111,19 @@ async def _outside_populated_ranges(write: Write, spec: Any, row: Any, old: Any)
 
 async def _forget_populated_ranges(write: Write, spec: Any, row: Any, old: Any) -> Any:
     """A range written in this transaction: addresses created after it read the ranges again."""
-    for key in [k for k in write.notes if isinstance(k, tuple) and k[:1] == ("populated-ranges",)]:
-        del write.notes[key]
+    write.forget(POPULATED_RANGES)
     return row
 
 
 async def _populated_ranges(write: Write, tenant_id: Any, vrf_id: Any) -> list[tuple[Any, Any]]:
-    key = ("populated-ranges", tenant_id, vrf_id)
-    if key not in write.notes:
+    async def load() -> list[tuple[Any, Any]]:
         table = spec_for(IP_RANGE).table
         statement = sa.select(sa.func.host(table.c.start_address), sa.func.host(table.c.end_address)).where(
             table.c.tenant_id == tenant_id, table.c.vrf_id.is_not_distinct_from(vrf_id), table.c.mark_populated
         )
-        rows = await write.conn.execute(statement)
-        write.notes[key] = [(ipaddress.ip_address(start), ipaddress.ip_address(end)) for start, end in rows]
-    return write.notes[key]
+        return [(ipaddress.ip_address(start), ipaddress.ip_address(end)) for start, end in await write.conn.execute(statement)]
+
+    return await write.remember((POPULATED_RANGES, tenant_id, vrf_id), load)
 
 
 # --- Q-in-Q (802.1ad) -----------------------------------------------------------------

@@ -46,6 +46,12 @@ AfterRule = Callable[["Write", "ModelSpec", "sa.Row", "sa.Row | None"], Awaitabl
 DeleteRule = Callable[["Write", "ModelSpec", "sa.Row"], Awaitable[None]]
 
 
+def value_after(values: dict[str, Any], old: Any, name: str, default: Any = None) -> Any:
+    """What column ``name`` holds once the write is done: the value given, else the row's
+    (``old`` None on a create: ``default``)."""
+    return values[name] if name in values else getattr(old, name, default)
+
+
 @dataclass(frozen=True)
 class Rule:
     run: Callable[..., Awaitable[Any]]

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from models.registry import ModelSpec, spec_for
 from resolvers.errors import BadUserInput
-from resolvers.rules import RuleBook
+from resolvers.rules import RuleBook, value_after
 from resolvers.writes import Write
 
 VM, VM_TYPE, DEVICE, CLUSTER, LOCATION = "VirtualMachine", "VirtualMachineType", "Device", "Cluster", "Location"
@@ -27,7 +27,7 @@ async def _host_where_its_cluster_is(write: Write, spec: ModelSpec, values: dict
     (and location) only."""
     if not {"cluster_id", "site_id", "location_id"} & values.keys():
         return
-    cluster_id = values.get("cluster_id", getattr(old, "cluster_id", None))
+    cluster_id = value_after(values, old, "cluster_id")
     if cluster_id is None:
         return
     clusters, locations = spec_for(CLUSTER).table, spec_for(LOCATION).table
@@ -39,8 +39,8 @@ async def _host_where_its_cluster_is(write: Write, spec: ModelSpec, values: dict
     scope = (await write.conn.execute(statement)).one_or_none()
     if scope is None:
         return  # the reference check has named it already
-    site_id = values.get("site_id", getattr(old, "site_id", None))
-    location_id = values.get("location_id", getattr(old, "location_id", None))
+    site_id = value_after(values, old, "site_id")
+    location_id = value_after(values, old, "location_id")
     if scope.site_id is not None and scope.site_id != site_id:
         raise BadUserInput("cluster: the cluster belongs to another site than the device's", field="cluster")
     if scope.scope_location_id is not None and scope.scope_location_id != location_id:

@@ -14,7 +14,7 @@ from models.conditions import ConditionError, parse
 from models.registry import ModelSpec, spec_by_content_type
 from models.webhooks import EVENT_TYPES
 from resolvers.errors import BadUserInput, Forbidden
-from resolvers.rules import RuleBook
+from resolvers.rules import RuleBook, value_after
 from resolvers.writes import Write
 
 # A template's opening ({{, {%, {#): a URL holding one is rendered per event (NetBox's
@@ -38,10 +38,6 @@ def url_is_http(url: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
-def _current(values: dict[str, Any], old: Any, name: str, default: Any = None) -> Any:
-    return values[name] if name in values else getattr(old, name, default)
-
-
 async def _webhook_is_sendable(write: Write, spec: ModelSpec, values: dict[str, Any], old: Any) -> None:
     url = values.get("payload_url")
     if url is not None:
@@ -55,7 +51,7 @@ async def _webhook_is_sendable(write: Write, spec: ModelSpec, values: dict[str, 
     content_type = values.get("http_content_type")
     if content_type is not None and (not content_type.strip() or _CONTROL.search(content_type) or not content_type.isascii()):
         raise BadUserInput("http_content_type: a media type such as application/json, on one line", field="http_content_type")
-    if not _current(values, old, "ssl_verification", True) and _current(values, old, "ca_file_path"):
+    if not value_after(values, old, "ssl_verification", True) and value_after(values, old, "ca_file_path"):
         raise BadUserInput("ca_file_path: do not give a CA certificate file when SSL verification is off", field="ca_file_path")
 
 
@@ -87,5 +83,5 @@ async def _event_rule_is_runnable(write: Write, spec: ModelSpec, values: dict[st
             parse(values["conditions"])
         except ConditionError as error:
             raise BadUserInput(str(error), field="conditions") from None
-    if _current(values, old, "action_type", EventRuleAction.webhook) is not EventRuleAction.webhook:
+    if value_after(values, old, "action_type", EventRuleAction.webhook) is not EventRuleAction.webhook:
         raise BadUserInput("action_type: only webhook actions run here (scripts and notifications do not exist yet)", field="action_type")

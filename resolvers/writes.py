@@ -57,6 +57,19 @@ class Write:
     # Rows this transaction deleted: (type key, id). A cascade reaching one twice skips it.
     deleted: set[tuple[str, Any]] = field(default_factory=set)
 
+    async def remember(self, key: tuple[Any, ...], load: Callable[[], Awaitable[T]]) -> T:
+        """``load()``'s answer, read once per write for ``key``, whose first item names the
+        kind (``("templates", owner, id)``): a batch of forty devices reads their type's
+        templates once."""
+        if key not in self.notes:
+            self.notes[key] = await load()
+        return self.notes[key]
+
+    def forget(self, kind: str) -> None:
+        """Drop what ``remember`` keeps of ``kind``: the rows it was read from changed."""
+        for key in [k for k in self.notes if isinstance(k, tuple) and k[:1] == (kind,)]:
+            del self.notes[key]
+
     async def insert(self, spec: ModelSpec, values: dict[str, Any]) -> sa.Row:
         """Insert a row (with a numid when the model has one) and log it."""
         values = with_natural_keys(spec, values)
