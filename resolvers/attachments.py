@@ -27,7 +27,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from models.attachments import ImageData
 from models.base import table_of
-from models.registry import ModelSpec, spec_by_content_type
+from models.registry import ModelSpec
 from resolvers.errors import BadUserInput
 from resolvers.rules import RuleBook
 from resolvers.writes import Write
@@ -108,7 +108,6 @@ def file_name(object_type: str, object_id: Any, name: str, extension: str) -> st
 def register_rules(book: RuleBook) -> None:
     book.check("ImageAttachment")(_image_from_upload)
     book.maintain_after("ImageAttachment")(_store_image)
-    book.check("CustomLink")(_links_on_tenant_objects)
 
 
 def _pending(object_id: Any) -> tuple[str, Any]:
@@ -137,12 +136,3 @@ async def _store_image(write: Write, spec: ModelSpec, row: sa.Row, old: sa.Row |
         replaced = {"content_type": statement.excluded.content_type, "data": statement.excluded.data}
         await write.conn.execute(statement.on_conflict_do_update(index_elements=[table.c.attachment_id], set_=replaced))
     return row
-
-
-async def _links_on_tenant_objects(write: Write, spec: ModelSpec, values: dict[str, Any], old: Any) -> None:
-    """A custom link renders on objects of its tenant: its types must be tenant objects'
-    (the names themselves are checked with every template model's, resolvers/templates.py)."""
-    for index, name in enumerate(values.get("object_types") or ()):
-        target = spec_by_content_type(name)
-        if target is not None and not target.tenant_scoped:
-            raise BadUserInput(f"object_types: {name} objects belong to no tenant; custom links apply to a tenant's objects", field=f"object_types.{index}")

@@ -41,6 +41,7 @@ from models.registry import ModelSpec, spec_by_content_type, spec_for
 from resolvers.errors import BadUserInput, Forbidden, NotFound
 from resolvers.rules import RuleBook, value_after
 from resolvers.sql import any_of
+from resolvers.validation import ALLOWED_URL_SCHEMES
 
 MODEL = "CustomField"
 CHOICE_SET = "CustomFieldChoiceSet"
@@ -48,8 +49,6 @@ GROUP = "CustomFieldGroup"
 # What a write remembers the definitions under (Write.remember).
 DEFINITIONS = "custom-fields"
 
-# NetBox's ALLOWED_URL_SCHEMES: what a URL field's value may start with.
-URL_SCHEMES = frozenset({"file", "ftp", "ftps", "http", "https", "irc", "mailto", "sftp", "ssh", "tel", "telnet", "tftp", "vnc", "xmpp"})
 _OPAQUE_SCHEMES = frozenset({"mailto", "tel", "xmpp"})  # no //host part
 # Values of a choice set with base choices are checked by the codes' shape: Danbyte does
 # not ship the airport, country and location code lists.
@@ -164,8 +163,8 @@ def _url(value: Any, where: str) -> str:
         parts = urlsplit(text)
     except ValueError:
         parts = None
-    if parts is None or parts.scheme.lower() not in URL_SCHEMES or (parts.scheme.lower() not in _OPAQUE_SCHEMES and not parts.netloc):
-        raise _fail(where, f"'{text[:100]}' is not a URL ({', '.join(sorted(URL_SCHEMES))})")
+    if parts is None or parts.scheme.lower() not in ALLOWED_URL_SCHEMES or (parts.scheme.lower() not in _OPAQUE_SCHEMES and not parts.netloc):
+        raise _fail(where, f"'{text[:100]}' is not a URL ({', '.join(sorted(ALLOWED_URL_SCHEMES))})")
     return text
 
 

@@ -29,12 +29,12 @@ from resolvers import loaders
 from resolvers.context import RequestContext
 from resolvers.errors import BadUserInput, NotFound
 from resolvers.reads import require_view
+from resolvers.rules import RuleBook
 from resolvers.templates import render
-from resolvers.validation import parse_id
+from resolvers.validation import ALLOWED_URL_SCHEMES, parse_id
 
-# NetBox's default ALLOWED_URL_SCHEMES.
-ALLOWED_URL_SCHEMES = frozenset({"file", "ftp", "ftps", "http", "https", "irc", "mailto", "sftp", "ssh", "tel", "telnet", "tftp", "vnc", "xmpp"})
 # What NetBox leaves unencoded in a rendered URL.
+CUSTOM_LINK = "CustomLink"
 _URL_SAFE = "/:?&=%+[]@#,;!"
 
 
@@ -92,7 +92,7 @@ async def render_links(ctx: RequestContext, object_type: str, object_id: Any) ->
     if spec is None or not spec.tenant_scoped:
         raise BadUserInput(f"object.type: '{object_type}' names no type of a tenant's objects (such as dcim.device)", field="object.type")
     require_view(ctx, spec)
-    links = spec_for("CustomLink")
+    links = spec_for(CUSTOM_LINK)
     require_view(ctx, links)
     key = parse_id(object_id, "object.id")
     rows = await loaders.fetch(ctx, sa.select(spec.table).where(spec.table.c.id == key))
@@ -126,3 +126,16 @@ async def render_links(ctx: RequestContext, object_type: str, object_id: Any) ->
             continue
         answered.append(RenderedLink(text=text, url=url, **common))
     return answered
+
+
+def register_rules(book: RuleBook) -> None:
+    book.check(CUSTOM_LINK)(_links_on_tenant_objects)
+
+
+async def _links_on_tenant_objects(write: Any, spec: ModelSpec, values: dict[str, Any], old: Any) -> None:
+    """A custom link renders on objects of its tenant: its types must be tenant objects'
+    (the names themselves are checked with every template model's, resolvers/templates.py)."""
+    for index, name in enumerate(values.get("object_types") or ()):
+        target = spec_by_content_type(name)
+        if target is not None and not target.tenant_scoped:
+            raise BadUserInput(f"object_types: {name} objects belong to no tenant; custom links apply to a tenant's objects", field=f"object_types.{index}")

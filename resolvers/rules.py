@@ -36,6 +36,7 @@ DOMAINS = (
     "resolvers.templates",
     "resolvers.custom_fields",
     "resolvers.attachments",
+    "resolvers.custom_links",
     "resolvers.webhooks",
 )
 

@@ -53,6 +53,11 @@ def _identifier(value: str, field: str) -> str:
     return value
 
 
+# NetBox's default ALLOWED_URL_SCHEMES: what a URL a user writes (a URL custom field, a
+# rendered custom link) may start with.
+ALLOWED_URL_SCHEMES = frozenset({"file", "ftp", "ftps", "http", "https", "irc", "mailto", "sftp", "ssh", "tel", "telnet", "tftp", "vnc", "xmpp"})
+
+
 # Declared string shapes (``info={"format": ...}`` on a column): each checks and normalises.
 _FORMATS = {
     "hex_color": _hex_color,
