@@ -86,10 +86,7 @@ def register_rules(book: RuleBook) -> None:
     book.generate_before(PREFIX)(_choose_gateway)
     book.generate_after(PREFIX)(_spawn_gateway_ip)
     book.generate_after(IP_ADDRESS)(_fill_prefix_gateway)
-    # Judged after the insert (the transaction undoes it), so batches of creates stay
-    # set-based; and not for importers, whose rows NetBox accepted (an address may predate
-    # its range being marked populated).
-    book.generate_after(IP_ADDRESS)(_outside_populated_ranges)
+    book.check_created_after(IP_ADDRESS)(_outside_populated_ranges)
     book.maintain_after(IP_RANGE)(_forget_populated_ranges)
     # Judged after the write (the transaction undoes a refusal), so batches of VLANs stay
     # set-based; it always runs, importers included.

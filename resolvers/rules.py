@@ -92,6 +92,13 @@ class RuleBook:
         importers included."""
         return self._add(self._after, models, generates=False)
 
+    def check_created_after(self, *models: str) -> Callable[[AfterRule], AfterRule]:
+        """A check of a row just created, judged after the insert (the transaction undoes a
+        refusal, and batches stay set-based) and skipped, as generators are, by a writer
+        bringing another system's rows: that system judged them when they were made (an
+        address that predates its range being marked populated)."""
+        return self._add(self._after, models, generates=True)
+
     def maintain_before_delete(self, *models: str) -> Callable[[DeleteRule], DeleteRule]:
         """A rule that keeps other rows right before the row is deleted; it always runs."""
         return self._add(self._deleting, models, generates=False)
