@@ -45,7 +45,7 @@ from models.webhooks import EVENT_TYPES, WEBHOOK_EVENTS, EventRule, Webhook, Web
 from resolvers.errors import ApiError
 from resolvers.secrets import unseal
 from resolvers.sql import any_of
-from resolvers.templates import render
+from resolvers.templates import is_header_text, render
 from resolvers.webhooks import url_is_http
 
 QUEUE = "webhooks"
@@ -57,7 +57,6 @@ MAX_BACKOFF_MS = 3_600_000
 # Headers that frame the request itself: a template must not set them.
 _FRAMING = frozenset({"content-length", "transfer-encoding", "connection", "x-hook-signature"})
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 logger = logging.getLogger("danbyte.webhooks")
 
@@ -306,7 +305,7 @@ def _headers(template: str, context: dict[str, Any]) -> dict[str, str]:
         if ":" not in line:
             continue
         name, value = (part.strip() for part in line.split(":", 1))
-        if not _TOKEN.match(name) or _CONTROL.search(value) or not value.isascii():
+        if not _TOKEN.match(name) or not is_header_text(value):
             raise _Refused(f"additional_headers: '{name[:100]}' is not a valid header line")
         if name.lower() in _FRAMING:
             raise _Refused(f"additional_headers: {name} is set by the sender, not by a template")

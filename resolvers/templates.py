@@ -39,6 +39,12 @@ def register_rules(book: RuleBook) -> None:
             book.check(spec.type_name)(_templates_compile)
 
 
+def is_header_text(value: str) -> bool:
+    """The text may stand in an HTTP header: ASCII without control characters (no CR/LF
+    to smuggle in another header)."""
+    return value.isascii() and not _CONTROL.search(value)
+
+
 def header_safe(value: Any) -> str:
     """NetBox's ``header_safe`` filter: a value without the control characters (CR, LF…)
     that would smuggle another header into a request."""

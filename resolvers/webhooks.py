@@ -15,13 +15,13 @@ from models.registry import ModelSpec, spec_by_content_type
 from models.webhooks import EVENT_TYPES
 from resolvers.errors import BadUserInput, Forbidden
 from resolvers.rules import RuleBook, value_after
+from resolvers.templates import is_header_text
 from resolvers.writes import Write
 
 # A template's opening ({{, {%, {#): a URL holding one is rendered per event (NetBox's
 # JINJA2_TEMPLATE_RE), and a literal scheme before it (RFC 3986) must still be http(s).
 _TEMPLATED = re.compile(r"\{[{%#]")
 _LITERAL_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def register_rules(book: RuleBook) -> None:
@@ -49,7 +49,7 @@ async def _webhook_is_sendable(write: Write, spec: ModelSpec, values: dict[str, 
         elif not url_is_http(url):
             raise BadUserInput("payload_url: enter a URL beginning with http:// or https://", field="payload_url")
     content_type = values.get("http_content_type")
-    if content_type is not None and (not content_type.strip() or _CONTROL.search(content_type) or not content_type.isascii()):
+    if content_type is not None and (not content_type.strip() or not is_header_text(content_type)):
         raise BadUserInput("http_content_type: a media type such as application/json, on one line", field="http_content_type")
     if not value_after(values, old, "ssl_verification", True) and value_after(values, old, "ca_file_path"):
         raise BadUserInput("ca_file_path: do not give a CA certificate file when SSL verification is off", field="ca_file_path")
