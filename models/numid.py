@@ -33,6 +33,21 @@ def numbered_tables() -> list[sa.Table]:
     return [table_of(m) for m in all_models() if issubclass(m, TenantModel)]
 
 
+async def catch_up_counter(conn: AsyncConnection, table: sa.Table) -> None:
+    """Move each tenant's counter of ``table`` past the highest number its rows hold
+    (rows written with their numbers: by hand, or imported with NetBox's ids)."""
+    await conn.execute(
+        sa.text(
+            f"""
+            INSERT INTO numid_counter (tenant_id, object_type, last)
+            SELECT tenant_id, :type, max(numid) FROM "{table.name}" WHERE numid IS NOT NULL GROUP BY tenant_id
+            ON CONFLICT (tenant_id, object_type) DO UPDATE SET last = greatest(numid_counter.last, excluded.last)
+            """
+        ),
+        {"type": table.name},
+    )
+
+
 async def assign_missing_numids(conn: AsyncConnection) -> int:
     """Number unnumbered rows in creation order, after each counter's last value.
 
@@ -42,16 +57,7 @@ async def assign_missing_numids(conn: AsyncConnection) -> int:
     total = 0
     for table in numbered_tables():
         # Counters first catch up with numbers already present (rows inserted by hand).
-        await conn.execute(
-            sa.text(
-                f"""
-                INSERT INTO numid_counter (tenant_id, object_type, last)
-                SELECT tenant_id, :type, max(numid) FROM "{table.name}" WHERE numid IS NOT NULL GROUP BY tenant_id
-                ON CONFLICT (tenant_id, object_type) DO UPDATE SET last = greatest(numid_counter.last, excluded.last)
-                """
-            ),
-            {"type": table.name},
-        )
+        await catch_up_counter(conn, table)
         result = await conn.execute(
             sa.text(
                 f"""
