@@ -22,7 +22,9 @@ models read here, out of ``tests/netbox_models.json``, which is replayed from Ne
 migrations) says, for every NetBox release 3.6 to 4.6, the fields dumpdata writes and what
 each is. What REST adds (``url``, ``display``, counts, ``family``, ``scope``,
 ``connected_endpoints``, an interface's ``mac_address`` since 4.2…) is left out; what it
-omits (cached fields, MPTT columns) is absent, as the importer allows.
+omits (cached fields, MPTT columns) is absent, as the importer allows, except the location
+caches of scoped objects (a 4.2+ prefix's ``_site``…), derived here as NetBox derives them
+from the scope (sites and locations are read first).
 
 Pages are read one at a time (``?limit=&offset=``, following ``next``, by id as dumpdata
 orders them), so memory holds one page. Errors raise ``ExportError`` with one line naming
@@ -214,6 +216,7 @@ TAG = "extras.tag"
 # REST lists a port mapping on both of its ports: the front port's list is the one read.
 MAPPINGS = {"dcim.frontport": "dcim.portmapping", "dcim.frontporttemplate": "dcim.porttemplatemapping"}
 CHOICE_KEYS = frozenset({"value", "label"})
+SCOPE_CACHES = frozenset({"_region", "_site_group", "_site", "_location"})
 
 
 # --- the fields of each model -------------------------------------------------------------
@@ -481,6 +484,10 @@ class _Reader:
         self.tag_names: dict[str, str] = {}  # slug → name, learnt from the tags (read first)
         self.custom_field_types: dict[str, str] = {}  # name → type, learnt from the custom fields
         self.usernames: dict[int, str] | None = None  # read when a user is named by id only
+        # Where sites and locations are (read before what is scoped to them), for the
+        # location caches of scoped objects: site → (region, site group), location → site.
+        self.sites: dict[int, tuple[int | None, int | None]] = {}
+        self.locations: dict[int, int | None] = {}
         self.index = 0
 
     def records(self) -> Iterator[Record]:
@@ -521,6 +528,12 @@ class _Reader:
             nested = item.get(base)
             if id_field not in item and isinstance(nested, dict) and isinstance(nested.get("id"), int):
                 fields[id_field] = nested["id"]
+        if label == "dcim.site":
+            self.sites[pk] = (fields.get("region"), fields.get("group"))
+        elif label == "dcim.location":
+            self.locations[pk] = fields.get("site")
+        if SCOPE_CACHES <= kinds.keys() and "scope_type" in fields:
+            fields.update(self.scope_caches(fields.get("scope_type"), fields.get("scope_id")))
         if label == TAG:
             name, slug = item.get("name"), item.get("slug")
             if isinstance(name, str) and isinstance(slug, str):
@@ -539,6 +552,23 @@ class _Reader:
                 yield self.record("extras.taggeditem", None, {"content_type": content_type, "object_id": pk, "tag": [name]})
         if label in MAPPINGS and isinstance(item.get("rear_ports"), list):
             yield from self.mappings(label, item, fields, where)
+
+    def scope_caches(self, scope_type: list[str] | None, scope_id: Any) -> dict[str, int | None]:
+        """What NetBox caches of where a scoped object is (prefixes, clusters, wireless LANs
+        of 4.2+; REST leaves the caches out): its scope's region, site group, site, location."""
+        region = site_group = site = location = None
+        scope = ".".join(scope_type) if scope_type else None
+        if scope == "dcim.region":
+            region = scope_id
+        elif scope == "dcim.sitegroup":
+            site_group = scope_id
+        elif scope == "dcim.location":
+            location, site = scope_id, self.locations.get(scope_id)
+        elif scope == "dcim.site":
+            site = scope_id
+        if site is not None:
+            region, site_group = self.sites.get(site, (None, None))
+        return {"_region": region, "_site_group": site_group, "_site": site, "_location": location}
 
     def mappings(self, label: str, item: dict[str, Any], port: dict[str, Any], where: str) -> Iterator[Record]:
         """NetBox 4.5+'s mapping rows of a front port (template), as REST nests them."""
