@@ -12,6 +12,7 @@ import sys
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -126,4 +127,20 @@ async def committed_org(app: object) -> OrgFixture:
 @pytest.fixture
 async def committed_api(app: object, committed_org: OrgFixture) -> AsyncIterator[Api]:
     async with Api.connect(app, committed_org.admin_key) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+async def netbox_demo(app: object) -> Any:
+    """NetBox's demo export imported once, committed, into an organisation of its own:
+    (OrgFixture, import Summary). For tests that only read it."""
+    from netbox_demo import import_demo
+
+    return await import_demo(app.state.danbyte.db)  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+async def netbox_api(app: object, netbox_demo: Any) -> AsyncIterator[Api]:
+    """GraphQL as the administrator of the imported demo's organisation."""
+    async with Api.connect(app, netbox_demo[0].admin_key) as client:
         yield client

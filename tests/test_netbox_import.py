@@ -19,3 +19,10 @@ async def test_demo_imports(db, org, api):
     summary = await run_import(db, org)
     print(summary.text())
     assert summary.dropped == 0
+
+
+async def test_corpus_fixture(netbox_api, netbox_demo):
+    org, summary = netbox_demo
+    assert summary.dropped == 0
+    data = await netbox_api.data("{ cable_list(filters: {numid: {exact: 27}}) { numid label } device_list { name } }")
+    assert len(data["device_list"]) == 72
