@@ -298,6 +298,19 @@ def cmd_devicetypes_import(args: argparse.Namespace, settings: Settings) -> int:
         return _run_async(run, database_url, redis_url, args.paths, args.tenant, args.organization, settings)
 
 
+def cmd_netbox_import(args: argparse.Namespace, settings: Settings) -> int:
+    from netbox_import.command import main, request_from
+
+    if (args.source is None) == (args.url is None):
+        print("danbyte netbox import: give an export file, or --url and --token of a NetBox", file=sys.stderr)
+        return 2
+    if args.url is not None and not args.token:
+        print("danbyte netbox import: --url needs --token", file=sys.stderr)
+        return 2
+    with backing_services(settings, own=False) as (database_url, _, _):
+        return _run_async(main, database_url, request_from(args))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="danbyte", description="Danbyte network source of truth")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -338,6 +351,18 @@ def build_parser() -> argparse.ArgumentParser:
     devicetypes_import.add_argument("--tenant", required=True, help="tenant slug the types go into")
     devicetypes_import.add_argument("--organization", default=None, help="organisation slug, when the tenant slug is in several")
     devicetypes_import.set_defaults(func=cmd_devicetypes_import)
+    netbox = sub.add_parser("netbox", help="NetBox: import an export or a live NetBox")
+    netbox_sub = netbox.add_subparsers(dest="netbox_command", required=True)
+    netbox_import = netbox_sub.add_parser("import", help="import a NetBox 3.6–4.6 dumpdata export (plain or gzipped), or a live NetBox")
+    netbox_import.add_argument("source", nargs="?", metavar="SOURCE", help="a `manage.py dumpdata` JSON file (.json or .json.gz)")
+    netbox_import.add_argument("--url", help="a live NetBox's address (read through its REST API)")
+    netbox_import.add_argument("--token", help="the NetBox API token (with --url)")
+    netbox_import.add_argument("--organization", default="default", help="organisation slug the import goes into (default: default)")
+    netbox_import.add_argument("--default-tenant", default="default", help="tenant slug for objects with no tenant and no parent (created if missing)")
+    netbox_import.add_argument("--name", default="netbox", help="names this NetBox: ids derive from it, so re-imports of its exports update the same objects")
+    netbox_import.add_argument("--dry-run", action="store_true", help="report what the import would do, writing nothing")
+    netbox_import.add_argument("--summary", metavar="FILE", help="also write the summary as JSON to FILE")
+    netbox_import.set_defaults(func=cmd_netbox_import)
     return parser
 
 
