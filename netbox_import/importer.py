@@ -36,6 +36,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from psycopg.types.json import Jsonb
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -43,7 +44,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from models.auth import User
 from models.base import Base, table_of
 from models.numid import catch_up_counter
-from models.registry import ModelSpec, specs
+from models.registry import Kind, ModelSpec, specs
 from models.tenancy import TaggedItem, Tenant
 from netbox_import.convert import Converter, Ids, Row, Skip, key, plain, stable_id
 from netbox_import.dumpdata import ContentTypes, ExportError, Record, Usernames
@@ -79,6 +80,7 @@ class _Run:
     converters: dict[str, Converter] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)  # Danbyte model → the NetBox label landing in it
     ids: Ids = field(init=False)
+    staging: set[str] = field(default_factory=set)  # staging tables made for the rows of a model
     later: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -183,7 +185,7 @@ def write_order() -> tuple[list[str], dict[str, frozenset[str]]]:
 # --- 1. staging ---------------------------------------------------------------------------
 
 STAGE = """
-DROP TABLE IF EXISTS nb_record, nb_edge, nb_place, nb_tagged, nb_later, nb_many, nb_written;
+DISCARD TEMP;
 CREATE TEMP TABLE nb_record (seq bigint, model text, pk text, label text, tenant text, home text, home_rank int, fields jsonb, PRIMARY KEY (model, pk));
 CREATE TEMP TABLE nb_edge (model text, pk text, target text, target_pk text, rank int, owner bool, needs bool);
 CREATE TEMP TABLE nb_place (model text, pk text, tenant text, PRIMARY KEY (model, pk, tenant));
@@ -500,12 +502,12 @@ async def _upsert(run: _Run, spec: ModelSpec, rows: list[dict[str, Any]], exclud
         shapes.setdefault(frozenset(row), []).append(with_natural_keys(spec, row))
     for group in shapes.values():
         columns = [c for c in group[0] if c not in ("id", "tenant_id", "org_id") and c not in exclude]
-        size = max(1, 30_000 // max(1, len(group[0])))
+        size = run.options.page
         for start in range(0, len(group), size):
             chunk = group[start : start + size]
             try:
                 async with run.conn.begin_nested():
-                    await _upsert_rows(run, spec, chunk, columns)
+                    await _upsert_copied(run, spec, chunk, columns)
             except (IntegrityError, DBAPIError):
                 for row in chunk:
                     try:
@@ -520,6 +522,47 @@ async def _upsert(run: _Run, spec: ModelSpec, rows: list[dict[str, Any]], exclud
 def _drop(run: _Run, spec: ModelSpec, reason: str) -> None:
     label = run.labels.get(spec.type_name, spec.type_name)
     run.summary.models[label].dropped[reason] += 1
+
+
+async def _upsert_copied(run: _Run, spec: ModelSpec, rows: list[dict[str, Any]], columns: list[str]) -> None:
+    """``_upsert_rows`` for many rows: copied into a staging table of the target's shape,
+    then one INSERT … SELECT (a VALUES list of thousands of rows costs more to build and
+    parse than to run)."""
+    table = spec.table.name
+    staging = f"nb_rows_{table}"
+    if staging not in run.staging:
+        # No constraints and no defaults: every row gives the columns copied.
+        await run.conn.execute(sa.text(f'CREATE TEMP TABLE "{staging}" AS SELECT * FROM "{table}" WITH NO DATA'))
+        run.staging.add(staging)
+    else:
+        await run.conn.execute(sa.text(f'TRUNCATE "{staging}"'))
+    given = list(rows[0])
+    json_columns = {s.name for s in spec.scalars if s.kind is Kind.json}
+    raw = await run.conn.get_raw_connection()
+    listed = ", ".join(f'"{c}"' for c in given)
+    await _copy(
+        raw.driver_connection,
+        f'"{staging}" ({listed})',
+        [tuple(Jsonb(row[c]) if c in json_columns and row[c] is not None else row[c] for c in given) for row in rows],
+    )
+    if columns:
+        current = ", ".join(f't."{c}"' for c in columns)
+        incoming = ", ".join(f'excluded."{c}"' for c in columns)
+        assignments = ", ".join(f'"{c}" = excluded."{c}"' for c in columns)
+        conflict = f"ON CONFLICT (id) DO UPDATE SET {assignments} WHERE ROW({current}) IS DISTINCT FROM ROW({incoming})"
+    else:
+        conflict = "ON CONFLICT (id) DO NOTHING"
+    await run.conn.execute(
+        sa.text(f"""
+        WITH up AS (
+            INSERT INTO "{table}" AS t ({listed}) SELECT {listed} FROM "{staging}" {conflict}
+            RETURNING t.id, (t.xmax = 0) AS created
+        )
+        INSERT INTO nb_written (id, model, created, changed) SELECT id, :m, created, NOT created FROM up
+        ON CONFLICT (id) DO UPDATE SET changed = true
+        """),
+        {"m": spec.type_name},
+    )
 
 
 async def _upsert_rows(run: _Run, spec: ModelSpec, rows: list[dict[str, Any]], columns: list[str]) -> None:
