@@ -22,8 +22,8 @@ from typing import Any, TextIO
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
-from models.tenancy import Organization
 from models.base import table_of
+from models.tenancy import Organization
 from netbox_import.dumpdata import ExportError, Record, read_export
 from netbox_import.importer import Options, import_records
 from netbox_import.placement import POLICY

@@ -27,6 +27,7 @@ from netbox_import.model_map import CUSTOM_FIELD_PREFIX, FieldPlan, How, ModelPl
 from netbox_import.placement import INHERIT, INHERIT_FROM_CHILD
 from netbox_import.rewrites import MOVED
 from resolvers.errors import ApiError
+from resolvers.secrets import seal_values
 from resolvers.validation import check_scalar
 
 NAMESPACE = uuid.UUID("6f1c3b2a-5d4e-4c8b-9a7f-0e1d2c3b4a59")
@@ -191,6 +192,15 @@ class Converter:
         for ref in self._refs(fields):
             yield ref, ranks.get(ref.field), ref.field in self.spec.tenant_from
 
+    def tenants_named(self, fields: dict[str, Any]) -> Iterator[str]:
+        """The NetBox tenants a many-to-many list names (a config context's ``tenants``)."""
+        for name, value in fields.items():
+            fp = self._field(name)
+            if fp.status is Status.mapped and fp.how is How.references and value:
+                relation = next((m for m in self.spec.many if m.name == fp.target), None)
+                if relation is not None and relation.target == "Tenant":
+                    yield from (key(item) for item in _listed(value))
+
     def child_references(self, fields: dict[str, Any]) -> Iterator[tuple[Ref, Ref, int]]:
         """(owner, what gives the owner its tenant, rank): a cable's terminations."""
         declared = INHERIT_FROM_CHILD.get(self.model)
@@ -292,7 +302,10 @@ class Converter:
                     targets = specs()[relation.target]
                     items = _listed(value)
                     if targets.org_scoped:
-                        many[relation.table] = [i for item in items if (i := ids.org_id(relation.target, key(item))) is not None]
+                        found = [i for item in items if (i := ids.org_id(relation.target, key(item))) is not None]
+                        if relation.target == "Tenant":  # references stay inside the row's tenant
+                            found = [i for i in found if i == ids.tenants[tenant]]
+                        many[relation.table] = found
                     else:
                         many[relation.table] = [ids.of(relation.target, key(item), tenant) for item in items]
                 elif how is How.member:
@@ -333,7 +346,7 @@ class Converter:
                 values["custom_fields"] = custom
         if spec.numbered:
             values["numid"] = _numid(pk)
-        return Row(values, later, many, notes)
+        return Row(seal_values(spec, values), later, many, notes)
 
     def _pair(self, target: str, pair: dict[str, Any], tenant: str, ids: Ids, values: dict[str, Any], later: dict[str, uuid.UUID], notes: Counter[str]) -> None:
         kind, object_pk = pair.get("type"), pair.get("id")

@@ -32,6 +32,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -43,13 +44,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.auth import User
 from models.base import Base, table_of
+from models.changelog import ObjectChange
+from models.choices import ChangeAction
 from models.numid import catch_up_counter
 from models.registry import Kind, ModelSpec, specs
-from models.tenancy import TaggedItem, Tenant
+from models.tenancy import Tenant
 from netbox_import.convert import Converter, Ids, Row, Skip, key, plain, stable_id
 from netbox_import.dumpdata import ContentTypes, ExportError, Record, Usernames
 from netbox_import.model_map import Disposition, plan
-from netbox_import.placement import EVERYWHERE
+from netbox_import.placement import EVERYWHERE, SPREAD
 from netbox_import.rewrites import rewritten
 from netbox_import.summary import Summary
 from resolvers.writes import integrity_error, with_natural_keys
@@ -130,6 +133,7 @@ async def import_records(
     await _write_later(run)
     await _write_many(run)
     await _write_tags(run)
+    await _write_history(run)
     for model in order:
         spec = specs()[model]
         if spec.numbered and model in run.labels:
@@ -189,10 +193,13 @@ DISCARD TEMP;
 CREATE TEMP TABLE nb_record (seq bigint, model text, pk text, label text, tenant text, home text, home_rank int, fields jsonb, PRIMARY KEY (model, pk));
 CREATE TEMP TABLE nb_edge (model text, pk text, target text, target_pk text, rank int, owner bool, needs bool);
 CREATE TEMP TABLE nb_place (model text, pk text, tenant text, PRIMARY KEY (model, pk, tenant));
-CREATE TEMP TABLE nb_tagged (model text, pk text, tag text);
+CREATE TEMP TABLE nb_tagged (seq bigserial, model text, pk text, tag text);
+CREATE TEMP TABLE nb_tag_rows (tag_id uuid, object_type text, object_id uuid, tenant_id uuid);
+CREATE TEMP TABLE nb_ids (id uuid);
 CREATE TEMP TABLE nb_later (model text, col text, id uuid, target uuid);
 CREATE TEMP TABLE nb_many (tbl text, local uuid, remote uuid, tenant uuid);
-CREATE TEMP TABLE nb_written (id uuid PRIMARY KEY, model text, created bool, changed bool)
+CREATE TEMP TABLE nb_written (id uuid PRIMARY KEY, model text, created bool, changed bool);
+CREATE TEMP TABLE nb_history (seq bigint, pk text, label text, model text, object_pk text, fields jsonb)
 """
 
 
@@ -208,6 +215,7 @@ def _dumps(value: Any) -> str:
 STAGED_RECORD = "nb_record (seq, model, pk, label, tenant, fields)"
 STAGED_EDGE = "nb_edge (model, pk, target, target_pk, rank, owner, needs)"
 STAGED_TAG = "nb_tagged (model, pk, tag)"
+STAGED_HISTORY = "nb_history (seq, pk, label, model, object_pk, fields)"
 BATCH = 5000  # staged rows per COPY
 
 
@@ -215,7 +223,7 @@ async def _stage(run: _Run, records: Iterable[Record]) -> None:
     raw = await run.conn.get_raw_connection()
     pg: Any = raw.driver_connection
     summary = run.summary
-    batches: dict[str, list[tuple[Any, ...]]] = {STAGED_RECORD: [], STAGED_EDGE: [], STAGED_TAG: []}
+    batches: dict[str, list[tuple[Any, ...]]] = {STAGED_RECORD: [], STAGED_EDGE: [], STAGED_TAG: [], STAGED_HISTORY: []}
 
     async def flush(everything: bool = False) -> None:
         for into, rows in batches.items():
@@ -238,8 +246,11 @@ async def _stage(run: _Run, records: Iterable[Record]) -> None:
         if model_plan.disposition is Disposition.folded and model_plan.into == "tags":
             batches[STAGED_TAG].extend(_tagged(run, record))
             continue
+        if model_plan.disposition is Disposition.history:
+            batches[STAGED_HISTORY].append(_history(run, record))
+            continue
         if model_plan.disposition is not Disposition.model:
-            if model_plan.disposition in (Disposition.history, Disposition.folded):
+            if model_plan.disposition is Disposition.folded:
                 count.dropped["not imported yet"] += 1
             continue
         for label, record_pk, fields in rewritten(record):
@@ -253,9 +264,12 @@ async def _stage(run: _Run, records: Iterable[Record]) -> None:
                 summary.model(label, Disposition.model.value, converter.model)
             batches[STAGED_RECORD].append((seq, converter.model, key(pk), label, converter.own_tenant(fields), _dumps(fields)))
             edges = batches[STAGED_EDGE]
+            spread = converter.model in SPREAD
             try:
                 for ref, rank, owner in converter.references(pk, fields):
-                    edges.append((converter.model, key(pk), ref.target, ref.pk, rank, owner, True))
+                    edges.append((converter.model, key(pk), ref.target, ref.pk, None if spread else rank, owner, not spread))
+                if spread:
+                    edges.extend((converter.model, key(pk), "Tenant", tenant, None, False, False) for tenant in converter.tenants_named(fields))
                 for owner_ref, via, rank in converter.child_references(fields):
                     edges.append((owner_ref.target, owner_ref.pk, via.target, via.pk, rank, False, False))
             except ExportError as error:  # an unreadable reference: the row step refuses the record with the reason
@@ -274,6 +288,15 @@ async def _copy(pg: Any, into: str, rows: list[tuple[Any, ...]]) -> None:
         async with cursor.copy(f"COPY {into} FROM STDIN") as copy:
             for row in rows:
                 await copy.write_row(row)
+
+
+def _history(run: _Run, record: Record) -> tuple[Any, ...]:
+    """A change-log entry, staged with the Danbyte model and NetBox id of its object."""
+    fields = record.fields
+    label = run.content_types.label(fields.get("changed_object_type"), where=f"{record.model} object {record.index}")
+    target = plan(label) if label else None
+    model = target.target if target is not None and target.spec is not None else None
+    return (record.index, key(record.pk), label, model, key(fields.get("changed_object_id")), _dumps(fields))
 
 
 def _natural_key(model: str, fields: dict[str, Any]) -> Any:
@@ -322,6 +345,7 @@ async def _write_organisation(run: _Run) -> None:
             await _upsert(run, specs()[model], [values], exclude=("parent_id",))
             if model == "Tenant":
                 run.summary.tenants[values["slug"]] = "existing" if values["slug"] in existing else "created"
+            await run.conn.execute(sa.text("INSERT INTO nb_ids VALUES (:id)"), {"id": values["id"]})
         for child, parent in parents:
             await run.conn.execute(sa.update(table).where(table.c.id == child).values(parent_id=parent))
     # Tenant keys: a NetBox tenant's pk, and "" for the default tenant.
@@ -386,12 +410,23 @@ async def _place(run: _Run) -> None:
         ON CONFLICT DO NOTHING
     """
     await until_done(closure)
+    spread = "(" + ", ".join(f"'{m}'" for m in sorted(SPREAD)) + ")"
+    await conn.execute(
+        sa.text(f"""
+        INSERT INTO nb_place
+        SELECT DISTINCT e.model, e.pk, CASE WHEN e.target = 'Tenant' THEN e.target_pk ELSE p.tenant END FROM nb_edge e
+        LEFT JOIN nb_place p ON p.model = e.target AND p.pk = e.target_pk
+        WHERE e.model IN {spread} AND (e.target = 'Tenant' OR p.tenant IS NOT NULL)
+        ON CONFLICT DO NOTHING
+        """)
+    )
     everywhere = "(" + ", ".join(f"'{m}'" for m in sorted(EVERYWHERE)) + ")"
     await conn.execute(
         sa.text(f"""
         INSERT INTO nb_place SELECT r.model, r.pk, t.tenant FROM nb_record r
         CROSS JOIN (SELECT DISTINCT tenant FROM nb_place UNION SELECT :default) t
-        WHERE r.model IN {everywhere} ON CONFLICT DO NOTHING
+        WHERE (r.model IN {everywhere} OR r.model IN {spread} AND NOT EXISTS (SELECT 1 FROM nb_edge e WHERE e.model = r.model AND e.pk = r.pk))
+        ON CONFLICT DO NOTHING
         """),
         {"default": default_key},
     )
@@ -486,6 +521,7 @@ async def _write_model(run: _Run, model: str) -> None:
         raw = await run.conn.get_raw_connection()
         await _copy(raw.driver_connection, "nb_later (model, col, id, target)", later)
         await _copy(raw.driver_connection, "nb_many (tbl, local, remote, tenant)", many)
+        await _copy(raw.driver_connection, "nb_ids (id)", [(v["id"],) for v in values])
         done += len(rows)
         run.progress(label, done, total)
         await run.checkpoint()
@@ -501,7 +537,8 @@ async def _upsert(run: _Run, spec: ModelSpec, rows: list[dict[str, Any]], exclud
     for row in rows:
         shapes.setdefault(frozenset(row), []).append(with_natural_keys(spec, row))
     for group in shapes.values():
-        columns = [c for c in group[0] if c not in ("id", "tenant_id", "org_id") and c not in exclude]
+        # A sealed secret differs each time it is sealed: set when the row is created only.
+        columns = [c for c in group[0] if c not in ("id", "tenant_id", "org_id") and c not in exclude and c not in spec.secret_names]
         size = run.options.page
         for start in range(0, len(group), size):
             chunk = group[start : start + size]
@@ -657,7 +694,7 @@ async def _write_many(run: _Run) -> None:
         await run.conn.execute(
             sa.text(f"""
             DELETE FROM "{name}" a USING "{owner.table.name}" o
-            WHERE a."{relation.local}" = o.id AND o.id IN (SELECT id FROM nb_written UNION SELECT local FROM nb_many WHERE tbl = :t)
+            WHERE a."{relation.local}" = o.id AND o.id IN (SELECT id FROM nb_ids)
               AND NOT EXISTS (SELECT 1 FROM nb_many m WHERE m.tbl = :t AND m.local = a."{relation.local}" AND m.remote = a."{relation.remote}")
             """),
             {"t": name},
@@ -667,29 +704,159 @@ async def _write_many(run: _Run) -> None:
 
 
 async def _write_tags(run: _Run) -> None:
-    """Tag assignments for every tenant each tagged object exists in."""
-    tagged = (await run.conn.execute(sa.text("SELECT t.model, t.pk, t.tag, p.tenant FROM nb_tagged t JOIN nb_place p USING (model, pk)"))).all()
-    rows = []
+    """Tag assignments for every tenant each tagged object exists in; an imported object's
+    tags the export no longer gives are removed."""
     count = run.summary.models.get("extras.taggeditem")
-    for model, pk, tag, tenant in tagged:
-        tag_id = run.ids.org_id("Tag", tag)
-        if tag_id is None:
-            if count is not None:
-                count.dropped[f"tag {tag} is not in the export"] += 1
-            continue
-        rows.append(
-            {"tag_id": tag_id, "object_type": specs()[model].type_key, "object_id": run.ids.of(model, pk, tenant), "tenant_id": run.ids.tenants[tenant]}
+    raw = await run.conn.get_raw_connection()
+    last = 0
+    while True:
+        page = (
+            await run.conn.execute(
+                sa.text(
+                    "SELECT t.seq, t.model, t.pk, t.tag, p.tenant FROM nb_tagged t LEFT JOIN nb_place p USING (model, pk) WHERE t.seq > :last ORDER BY t.seq LIMIT :n"
+                ),
+                {"last": last, "n": run.options.page},
+            )
+        ).all()
+        if not page:
+            break
+        last = page[-1].seq
+        rows = []
+        for _, model, pk, tag, tenant in page:
+            tag_id = run.ids.org_id("Tag", tag)
+            if tag_id is None:
+                if count is not None:
+                    count.dropped[f"tag {tag} is not in the export"] += 1
+                continue
+            spec = specs()[model]
+            if spec.org_scoped:  # a tenant's own tags (the only organisation-wide model with tags)
+                object_id = run.ids.org_id(model, pk)
+                row = (tag_id, spec.type_key, object_id, object_id) if object_id is not None else None
+            else:
+                row = (tag_id, spec.type_key, run.ids.of(model, pk, tenant), run.ids.tenants[tenant]) if tenant is not None else None
+            if row is None:
+                if count is not None:
+                    count.dropped[f"a tag on {model} {pk}, which is not in the export"] += 1
+                continue
+            rows.append(row)
+        await _copy(raw.driver_connection, "nb_tag_rows (tag_id, object_type, object_id, tenant_id)", rows)
+    created = (
+        await run.conn.execute(
+            sa.text("""
+            WITH added AS (
+                INSERT INTO tagged_item (tag_id, object_type, object_id, tenant_id) SELECT DISTINCT tag_id, object_type, object_id, tenant_id FROM nb_tag_rows
+                ON CONFLICT DO NOTHING RETURNING 1
+            ) SELECT count(*) FROM added
+            """)
         )
-    items = table_of(TaggedItem)
-    created = 0
-    for start in range(0, len(rows), 5000):
-        chunk = rows[start : start + 5000]
-        result = await run.conn.execute(pg_insert(items).values(chunk).on_conflict_do_nothing().returning(items.c.tag_id))
-        created += len(result.all())
+    ).scalar_one()
+    total = (await run.conn.execute(sa.text("SELECT count(DISTINCT (tag_id, object_id)) FROM nb_tag_rows"))).scalar_one()
+    removed = (
+        await run.conn.execute(
+            sa.text("""
+            WITH gone AS (
+                DELETE FROM tagged_item ti WHERE ti.object_id IN (SELECT id FROM nb_ids)
+                AND NOT EXISTS (SELECT 1 FROM nb_tag_rows d WHERE d.object_id = ti.object_id AND d.tag_id = ti.tag_id)
+                RETURNING 1
+            ) SELECT count(*) FROM gone
+            """)
+        )
+    ).scalar_one()
     if count is not None:
         count.created += created
-        count.unchanged += len(rows) - created
+        count.unchanged += total - created
+        if removed:
+            count.left_out["tags removed from objects (the export no longer has them)"] += removed
     await run.checkpoint()
+
+
+async def _write_history(run: _Run) -> None:
+    """NetBox's change log as this organisation's, with NetBox's times, users and
+    snapshots: each entry on the object's row in its home tenant (a deleted object's
+    tenant is the one its last snapshot names)."""
+    changes = table_of(ObjectChange)
+    last = -1
+    while True:
+        page = (
+            await run.conn.execute(
+                sa.text("""
+                SELECT h.seq, h.pk, h.label, h.model, h.object_pk, h.fields,
+                       (SELECT p.tenant FROM nb_place p JOIN nb_record r USING (model, pk)
+                        WHERE p.model = h.model AND p.pk = h.object_pk ORDER BY p.tenant IS NOT DISTINCT FROM r.home DESC, p.tenant LIMIT 1) AS tenant
+                FROM nb_history h WHERE h.seq > :last ORDER BY h.seq LIMIT :n
+                """),
+                {"last": last, "n": run.options.page},
+            )
+        ).all()
+        if not page:
+            break
+        last = page[-1].seq
+        rows = [entry for item in page if (entry := _change_entry(run, item)) is not None]
+        if rows:
+            result = await run.conn.execute(pg_insert(changes).values(rows).on_conflict_do_nothing(index_elements=["id"]).returning(changes.c.id))
+            created = len(result.all())
+        else:
+            created = 0
+        count = run.summary.models[_history_label(run)]
+        count.created += created
+        count.unchanged += len(rows) - created
+        await run.checkpoint()
+
+
+def _history_label(run: _Run) -> str:
+    return next(label for label, count in run.summary.models.items() if count.disposition == Disposition.history.value)
+
+
+def _change_entry(run: _Run, item: Any) -> dict[str, Any] | None:
+    fields = item.fields
+    count = run.summary.models[_history_label(run)]
+    if item.model is None:
+        count.left_out[f"a change of {item.label}, which is not imported"] += 1
+        return None
+    spec = specs()[item.model]
+    tenant = item.tenant
+    if tenant is None:  # the object is gone: its snapshot names its tenant, if any
+        snapshot = fields.get("postchange_data") or fields.get("prechange_data") or {}
+        named = snapshot.get("tenant") if isinstance(snapshot, dict) else None
+        tenant = str(named) if named is not None and str(named) in run.ids.tenants else ""
+    if spec.org_scoped:
+        object_id = run.ids.org_id(item.model, item.object_pk) or stable_id(run.options.source, item.model, item.object_pk, run.options.organization_id)
+        tenant_id = object_id if item.model == "Tenant" else None
+    else:
+        object_id = run.ids.of(item.model, item.object_pk, tenant)
+        tenant_id = run.ids.tenants[tenant]
+    try:
+        username = run.usernames.name(fields.get("user"))
+        request_id = uuid.UUID(str(fields.get("request_id")))
+        when = datetime.fromisoformat(str(fields.get("time")).replace("Z", "+00:00"))
+    except (ExportError, ValueError) as error:
+        count.dropped[f"unreadable entry: {error}"] += 1
+        return None
+    before = fields.get("prechange_data")
+    after = fields.get("postchange_data", fields.get("object_data"))
+    changed = sorted(k for k in set(before or {}) | set(after or {}) if (before or {}).get(k) != (after or {}).get(k) and k != "last_updated")
+    action = str(fields.get("action", ""))
+    if action not in {a.value for a in ChangeAction}:
+        count.dropped[f"action {action!r} is not create, update or delete"] += 1
+        return None
+    return {
+        "id": stable_id(run.options.source, "ObjectChange", item.pk),
+        "org_id": run.options.organization_id,
+        "tenant_id": tenant_id,
+        "audience": spec.model.__audience__,
+        "time": when,
+        "user_id": run.ids.users.get(username) if username else None,
+        "user_name": (fields.get("user_name") or username or "")[:150],
+        "request_id": request_id,
+        "action": ChangeAction(action),
+        "object_type": spec.type_key,
+        "object_id": object_id,
+        "object_numid": int(item.object_pk) if spec.numbered and item.object_pk.isdigit() else None,
+        "object_repr": str(fields.get("object_repr", ""))[:200],
+        "prechange_data": before,
+        "postchange_data": after,
+        "changed_fields": changed[:200],
+    }
 
 
 async def _count(run: _Run) -> None:

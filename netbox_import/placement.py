@@ -17,6 +17,9 @@ and tags belongs to exactly one tenant and references never leave it. The policy
 4. Definitions that apply to every object of a type (``EVERYWHERE``: custom fields, custom
    links, export templates, saved filters, event rules, webhooks) land in every tenant the
    import fills.
+   Assignments (``SPREAD``: config contexts) land in every tenant holding one of the
+   objects they name (sites, roles, tenants, …), each copy naming that tenant's objects;
+   one naming nothing lands in every tenant.
 5. Anything still without a tenant lands in the default tenant (``--default-tenant``).
 """
 
@@ -65,3 +68,6 @@ INHERIT_FROM_CHILD: dict[str, tuple[str, str]] = {
 
 # Definitions that apply by type: one copy in every tenant the import fills.
 EVERYWHERE = frozenset({"CustomField", "CustomFieldChoiceSet", "CustomLink", "ExportTemplate", "SavedFilter", "EventRule", "Webhook"})
+
+# Assignments by many-to-many lists: in every tenant holding one of the objects they name.
+SPREAD = frozenset({"ConfigContext"})

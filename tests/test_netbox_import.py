@@ -14,8 +14,9 @@ import sys
 import sqlalchemy as sa
 from conftest import SHARED_DATA
 
-from netbox_import.dumpdata import read_export
+from netbox_import.dumpdata import Record, read_export
 from netbox_import.importer import Options, import_records
+from resolvers.secrets import unseal
 
 EXPORT = SHARED_DATA / "netbox" / "netbox-v4.2-demo.dumpdata.json"
 
@@ -74,7 +75,9 @@ async def test_killed_import_finishes_when_run_again(app, committed_org, databas
     slug = await org_slug(db, committed_org.org_id)
     env = command_env(database_url, redis_url)
     # Killed with SIGKILL once rows are committed and before the end.
-    process = subprocess.Popen(command(database_url, redis_url, str(EXPORT), "--organization", slug), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        command(database_url, redis_url, str(EXPORT), "--organization", slug), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         for _ in range(600):
             if await org_rows(db, committed_org.org_id, "interface") > 0:
@@ -87,7 +90,13 @@ async def test_killed_import_finishes_when_run_again(app, committed_org, databas
     partial = await org_rows(db, committed_org.org_id, "interface")
     assert 0 < partial
     summary_path = tmp_path / "summary.json"
-    done = subprocess.run(command(database_url, redis_url, str(EXPORT), "--organization", slug, "--summary", str(summary_path)), env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        command(database_url, redis_url, str(EXPORT), "--organization", slug, "--summary", str(summary_path)),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "Tenant policy" in done.stderr
     summary = json.loads(summary_path.read_text())
@@ -99,7 +108,13 @@ async def test_killed_import_finishes_when_run_again(app, committed_org, databas
     # Nothing doubled: every NetBox interface once, the cables' numbers NetBox's.
     assert await org_rows(db, committed_org.org_id, "interface") == 1586
     assert await org_rows(db, committed_org.org_id, "cable") == 108
-    again = subprocess.run(command(database_url, redis_url, str(EXPORT), "--organization", slug, "--summary", str(summary_path)), env=env, capture_output=True, text=True, timeout=300)
+    again = subprocess.run(
+        command(database_url, redis_url, str(EXPORT), "--organization", slug, "--summary", str(summary_path)),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert again.returncode == 0
     summary = json.loads(summary_path.read_text())
     assert all(m["created"] == 0 and m["updated"] == 0 for m in summary["models"]), [m for m in summary["models"] if m["created"] or m["updated"]]
@@ -109,7 +124,11 @@ async def test_dry_run_writes_nothing(app, committed_org, database_url, redis_ur
     db = app.state.danbyte.db
     slug = await org_slug(db, committed_org.org_id)
     done = subprocess.run(
-        command(database_url, redis_url, str(EXPORT), "--organization", slug, "--dry-run"), env=command_env(database_url, redis_url), capture_output=True, text=True, timeout=300
+        command(database_url, redis_url, str(EXPORT), "--organization", slug, "--dry-run"),
+        env=command_env(database_url, redis_url),
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "dry run: nothing was written" in done.stdout
@@ -133,7 +152,142 @@ async def test_unreadable_export_writes_nothing(app, committed_org, database_url
     async with db.system_transaction() as conn:
         tenants = (await conn.execute(sa.text("SELECT count(*) FROM tenant WHERE org_id = :o"), {"o": committed_org.org_id})).scalar_one()
     assert tenants == len(committed_org.tenant_ids)
-    unknown = subprocess.run(command(database_url, redis_url, str(EXPORT), "--organization", "no-such-org"), env=env, capture_output=True, text=True, timeout=300)
+    unknown = subprocess.run(
+        command(database_url, redis_url, str(EXPORT), "--organization", "no-such-org"), env=env, capture_output=True, text=True, timeout=300
+    )
     assert unknown.returncode == 2 and "no organisation 'no-such-org'" in unknown.stderr
     neither = subprocess.run(command(database_url, redis_url), env=env, capture_output=True, text=True, timeout=300)
     assert neither.returncode == 2 and "give an export file" in neither.stderr
+
+
+# --- what the demo lacks: assignments, secrets, history, a newer export ---------------------
+
+STAMP = {"created": "2024-01-02T03:04:05Z", "last_updated": "2024-01-02T03:04:05Z"}
+
+
+def context(pk: int, name: str, **lists) -> Record:
+    fields = {**STAMP, "name": name, "weight": 1000, "description": "", "is_active": True, "data": {"ntp": ["10.0.0.1"], "mtu": 9000}}
+    return Record("extras.configcontext", pk, {**fields, **lists}, 0)
+
+
+def change(pk: int, action: str, kind: list[str], object_id: int, before: dict | None, after: dict | None) -> Record:
+    fields = {
+        "time": "2023-05-06T07:08:09.123Z",
+        "user": ["admin"],
+        "user_name": "admin",
+        "request_id": f"00000000-0000-4000-8000-{pk:012d}",
+        "action": action,
+        "changed_object_type": kind,
+        "changed_object_id": object_id,
+        "related_object_type": None,
+        "related_object_id": None,
+        "object_repr": "an object",
+        "prechange_data": before,
+        "postchange_data": after,
+    }
+    return Record("core.objectchange", pk, fields, 0)
+
+
+EXTRA = [
+    # Assigned to a Dunder-Mifflin site and a JBB site: one copy in each tenant, naming its own.
+    context(1, "ntp", sites=[1, 15]),
+    # Assigned to nothing: applies everywhere.
+    context(2, "defaults"),
+    context(3, "for-initech", tenants=[1]),
+    Record(
+        "extras.webhook",
+        1,
+        {
+            **STAMP,
+            "name": "ops",
+            "payload_url": "https://hooks.example.com/netbox",
+            "http_method": "POST",
+            "http_content_type": "application/json",
+            "additional_headers": "",
+            "body_template": "",
+            "secret": "s3cret",
+            "ssl_verification": True,
+            "ca_file_path": None,
+            "description": "",
+            "custom_field_data": {},
+        },
+        0,
+    ),
+    change(1, "update", ["dcim", "device"], 1, {"name": "old-name", "tenant": 5}, {"name": "dmi01-akron-rtr01", "tenant": 5}),
+    change(2, "delete", ["dcim", "site"], 999, {"name": "gone", "tenant": 10}, None),
+    change(3, "create", ["users", "token"], 4, None, {"key": "…"}),
+]
+
+
+def demo_with(extra: list[Record], change_record=None):
+    for record in read_export(EXPORT):
+        yield change_record(record) if change_record is not None else record
+    yield from extra
+
+
+async def import_with(db, org, extra, change_record=None):
+    async with db.system_transaction() as conn:
+        return await import_records(conn, demo_with(extra, change_record), Options(org.org_id))
+
+
+async def test_assignments_secrets_and_history(db, org, api):
+    summary = await import_with(db, org, EXTRA)
+    assert summary.dropped == 0, summary.text()
+    assert summary.copies == []  # an assignment copies nothing into another tenant
+    contexts = (await api.data("{ config_context_list { name tenant { slug } sites { slug tenant { slug } } tenants { slug } } }"))["config_context_list"]
+    ntp = sorted((c["tenant"]["slug"], [s["slug"] for s in c["sites"]]) for c in contexts if c["name"] == "ntp")
+    assert ntp == [("dunder-mifflin", ["dm-nyc"]), ("jimbobs-banking-trust", ["jbb-branch-104"])]
+    # Every tenant the import fills (those of sites among them), none it leaves empty.
+    everywhere = {c["tenant"]["slug"] for c in contexts if c["name"] == "defaults"}
+    with_sites = {s["tenant"]["slug"] for s in (await api.data("{ site_list { tenant { slug } } }"))["site_list"]}
+    assert with_sites <= everywhere <= set(summary.tenants) and "default" in everywhere
+    assert [(c["tenant"]["slug"], [t["slug"] for t in c["tenants"]]) for c in contexts if c["name"] == "for-initech"] == [("initech", ["initech"])]
+    # The webhook's secret is sealed at rest, as one entered through the API.
+    async with db.system_transaction() as conn:
+        stored = (
+            await conn.execute(sa.text("SELECT w.secret FROM webhook w JOIN tenant t ON t.id = w.tenant_id WHERE t.org_id = :o LIMIT 1"), {"o": org.org_id})
+        ).scalar_one()
+    assert stored != "s3cret" and unseal(stored) == "s3cret"
+    # History: NetBox's entries with their times and users, on the imported objects.
+    device = (await api.data('{ device_list(filters: {name: {exact: "dmi01-akron-rtr01"}}) { id } }'))["device_list"][0]["id"]
+    async with db.system_transaction() as conn:
+        entries = (
+            await conn.execute(
+                sa.text(
+                    "SELECT object_id, object_numid, action, time, user_name, changed_fields, tenant_id FROM object_change WHERE org_id = :o ORDER BY time, object_numid"
+                ),
+                {"o": org.org_id},
+            )
+        ).all()
+    assert [(str(e.object_id) == device, e.object_numid, e.action) for e in entries if e.object_numid == 1] == [(True, 1, "update")]
+    updated = next(e for e in entries if e.object_numid == 1)
+    assert updated.time.isoformat() == "2023-05-06T07:08:09.123000+00:00" and updated.user_name == "admin" and updated.changed_fields == ["name"]
+    gone = next(e for e in entries if e.object_numid == 999)
+    tenants = {t["slug"]: t["id"] for t in (await api.data("{ tenant_list { id slug } }"))["tenant_list"]}
+    assert str(gone.tenant_id) == tenants["jimbobs-banking-trust"]
+    history = summary.models["core.objectchange"]
+    assert (history.read, history.created) == (3, 2)
+    assert history.left_out == {"a change of users.token, which is not imported": 1}
+
+
+async def test_newer_export_updates_what_changed(db, org, api):
+    await import_with(db, org, EXTRA)
+    untagged = []
+
+    def newer(record: Record) -> Record:
+        if record.model == "dcim.device" and record.pk == 1:
+            return Record(record.model, record.pk, {**record.fields, "name": "renamed-rtr01"}, record.index)
+        if record.model == "extras.taggeditem" and record.fields["object_id"] == 24 and record.fields["content_type"] == ["dcim", "site"]:
+            untagged.append(record.fields["tag"])
+            return Record("sessions.session", None, {}, record.index)  # the site's tags are gone
+        return record
+
+    summary = await import_with(db, org, EXTRA, newer)
+    changed = {label: (c.created, c.updated) for label, c in summary.models.items() if c.created or c.updated}
+    assert changed == {"dcim.device": (0, 1)}, changed
+    assert len(untagged) > 0
+    assert summary.models["extras.taggeditem"].left_out == {"tags removed from objects (the export no longer has them)": len(untagged)}
+    names = {d["name"] for d in (await api.data("{ device_list { name } }"))["device_list"]}
+    assert "renamed-rtr01" in names and "dmi01-akron-rtr01" not in names
+    site = (await api.data('{ site_list(filters: {slug: {exact: "ncsu-128"}}) { numid tags { slug } } }'))["site_list"][0]
+    assert site == {"numid": 24, "tags": []}
