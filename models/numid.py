@@ -48,14 +48,15 @@ async def catch_up_counter(conn: AsyncConnection, table: sa.Table) -> None:
     )
 
 
-async def assign_missing_numids(conn: AsyncConnection) -> int:
-    """Number unnumbered rows in creation order, after each counter's last value.
+async def assign_missing_numids(conn: AsyncConnection, tables: list[sa.Table] | None = None) -> int:
+    """Number unnumbered rows (of ``tables``, default every numbered table) in creation
+    order, after each counter's last value.
 
     Idempotent: a second run finds nothing to number and changes nothing.
     """
     counter = table_of(NumidCounter)
     total = 0
-    for table in numbered_tables():
+    for table in numbered_tables() if tables is None else tables:
         # Counters first catch up with numbers already present (rows inserted by hand).
         await catch_up_counter(conn, table)
         result = await conn.execute(

@@ -333,6 +333,8 @@ class Converter:
                         values[target] = username or ""
                     else:
                         values[target] = ids.users.get(username) if username else None
+                elif (scalar := spec.scalar(name)) is not None:  # special, but a column of its name keeps the value
+                    values[name] = value_for(scalar, value) if scalar.writable else value
                 elif value not in (None, "", [], {}, False):
                     notes[f"{name}: {fp.note}"] += 1
             except ExportError as error:
@@ -360,7 +362,18 @@ class Converter:
             values[any_object.type_column] = specs()[model].content_type
             values[any_object.id_column] = ids.of(model, key(object_pk), tenant)
             return
-        one_of = next(o for o in self.spec.one_of if o.name == target)
+        one_of = next((o for o in self.spec.one_of if o.name == target), None)
+        if one_of is None:  # a pair NetBox keeps where Danbyte has a plain reference (an event rule's webhook)
+            ref = self.spec.ref(target)
+            if ref is None or kind is None or object_pk is None:
+                return
+            if model != ref.target:
+                raise Skip(f"{target}: a {self.content_types.label(kind)} has no Danbyte home here (only a {ref.target})")
+            if ref.column in self.later:
+                later[ref.column] = ids.of(model, key(object_pk), tenant)
+            else:
+                values[ref.column] = ids.of(model, key(object_pk), tenant)
+            return
         members = dict(one_of.members)
         for column in members.values():
             values.setdefault(column, None)

@@ -46,7 +46,7 @@ from models.auth import User
 from models.base import Base, table_of
 from models.changelog import ObjectChange
 from models.choices import ChangeAction
-from models.numid import catch_up_counter
+from models.numid import assign_missing_numids
 from models.registry import Kind, ModelSpec, specs
 from models.tenancy import Tenant
 from netbox_import.convert import Converter, Ids, Row, Skip, key, plain, stable_id
@@ -134,10 +134,9 @@ async def import_records(
     await _write_many(run)
     await _write_tags(run)
     await _write_history(run)
-    for model in order:
-        spec = specs()[model]
-        if spec.numbered and model in run.labels:
-            await catch_up_counter(conn, spec.table)
+    # Counters move past NetBox's ids; rows a rewrite made (a ≤ 4.1 interface's MAC address)
+    # have no NetBox id and are numbered after them.
+    await assign_missing_numids(conn, [specs()[model].table for model in order if specs()[model].numbered and model in run.labels])
     await _count(run)
     await run.checkpoint()
     run.summary.seconds = time.perf_counter() - started
@@ -861,14 +860,14 @@ def _change_entry(run: _Run, item: Any) -> dict[str, Any] | None:
 
 async def _count(run: _Run) -> None:
     """created / updated / unchanged per model, from what the upserts reported."""
-    placed = dict((await run.conn.execute(sa.text("SELECT model, count(*) FROM nb_place GROUP BY model"))).all())
+    placed: dict[str, int] = dict((await run.conn.execute(sa.text("SELECT model, count(*) FROM nb_place GROUP BY model"))).all())
     written = (
         await run.conn.execute(
             sa.text("SELECT model, count(*) FILTER (WHERE created), count(*) FILTER (WHERE changed AND NOT created) FROM nb_written GROUP BY model")
         )
     ).all()
     by_model = {model: (created, updated) for model, created, updated in written}
-    org_rows = dict((await run.conn.execute(sa.text("SELECT model, count(*) FROM nb_record GROUP BY model"))).all())
+    org_rows: dict[str, int] = dict((await run.conn.execute(sa.text("SELECT model, count(*) FROM nb_record GROUP BY model"))).all())
     for model, label in run.labels.items():
         count = run.summary.models[label]
         created, updated = by_model.get(model, (0, 0))

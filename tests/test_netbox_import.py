@@ -291,3 +291,105 @@ async def test_newer_export_updates_what_changed(db, org, api):
     assert "renamed-rtr01" in names and "dmi01-akron-rtr01" not in names
     site = (await api.data('{ site_list(filters: {slug: {exact: "ncsu-128"}}) { numid tags { slug } } }'))["site_list"][0]
     assert site == {"numid": 24, "tags": []}
+
+
+OLDER = [
+    Record(
+        "extras.webhook",
+        2,
+        {
+            **STAMP,
+            "name": "legacy",
+            "payload_url": "https://hooks.example.com/legacy",
+            "http_method": "POST",
+            "http_content_type": "application/json",
+            "additional_headers": "",
+            "body_template": "",
+            "secret": "",
+            "ssl_verification": True,
+            "ca_file_path": None,
+            "content_types": [["dcim", "device"]],
+            "type_create": True,
+            "type_update": True,
+            "type_delete": False,
+            "type_job_start": False,
+            "type_job_end": False,
+            "enabled": True,
+            "conditions": None,
+        },
+        0,
+    ),
+    Record(
+        "extras.eventrule",
+        1,
+        {
+            **STAMP,
+            "name": "rule40",
+            "description": "",
+            "object_types": [["dcim", "site"]],
+            "type_create": False,
+            "type_update": False,
+            "type_delete": True,
+            "type_job_start": False,
+            "type_job_end": True,
+            "enabled": True,
+            "conditions": None,
+            "action_type": "webhook",
+            "action_object_type": ["extras", "webhook"],
+            "action_object_id": 2,
+            "action_data": None,
+            "custom_field_data": {},
+        },
+        0,
+    ),
+    Record(
+        "extras.customfield",
+        2,
+        {
+            **STAMP,
+            "name": "legacy_cf",
+            "label": "",
+            "type": "text",
+            "content_types": [["dcim", "site"]],
+            "object_type": None,
+            "group_name": "Legacy",
+            "description": "",
+            "required": False,
+            "search_weight": 1000,
+            "filter_logic": "loose",
+            "default": None,
+            "weight": 100,
+            "ui_visibility": "read-only",
+            "is_cloneable": False,
+        },
+        0,
+    ),
+]
+
+
+def as_netbox_41(record: Record) -> Record:
+    """The demo's first interface as NetBox ≤ 4.1 wrote it: its MAC address on itself."""
+    if record.model == "dcim.interface" and record.pk == 1:
+        fields = {k: v for k, v in record.fields.items() if k != "primary_mac_address"}
+        return Record(record.model, record.pk, {**fields, "mac_address": "00:11:22:33:44:55"}, record.index)
+    return record
+
+
+async def test_older_releases_shapes(db, org, api):
+    summary = await import_with(db, org, OLDER, as_netbox_41)
+    assert summary.dropped == 0, summary.text()
+    query = '{ interface_list(filters: {name: {exact: "GigabitEthernet0/0/0"}, device: {name: {exact: "dmi01-akron-rtr01"}}}) { primary_mac_address { mac_address numid } } }'
+    interface = await api.data(query)
+    rows = interface["interface_list"]
+    assert [r["primary_mac_address"]["mac_address"].upper() for r in rows] == ["00:11:22:33:44:55"]
+    assert rows[0]["primary_mac_address"]["numid"] is not None  # numbered after NetBox's ids
+    rules = {
+        r["name"]: r
+        for r in (await api.data("{ event_rule_list { name event_types object_types enabled action_object { name } tenant { slug } } }"))["event_rule_list"]
+    }
+    assert rules["legacy"]["event_types"] == ["object_created", "object_updated"] and rules["legacy"]["object_types"] == ["dcim.device"]
+    assert rules["legacy"]["action_object"] == {"name": "legacy"}
+    assert rules["rule40"]["event_types"] == ["object_deleted", "job_completed", "job_errored", "job_failed"]
+    assert rules["rule40"]["action_object"] == {"name": "legacy"}
+    fields = {f["name"]: f for f in (await api.data("{ custom_field_list { name ui_visible ui_editable group_name } }"))["custom_field_list"]}
+    assert fields["legacy_cf"] == {"name": "legacy_cf", "ui_visible": "always", "ui_editable": "no", "group_name": "Legacy"}
