@@ -59,6 +59,10 @@ class Ids:
     org: dict[tuple[str, str], uuid.UUID] = field(default_factory=dict)  # (model, pk) → id of tenants, groups, tags
     tenants: dict[str, uuid.UUID] = field(default_factory=dict)  # tenant key → tenant id
     users: dict[str, uuid.UUID] = field(default_factory=dict)  # username → Danbyte user id
+    # NetBox's object custom fields: name → the Danbyte model their values point at.
+    object_fields: dict[str, str] = field(default_factory=dict)
+    # Fields kept in custom fields: netbox_<field> → (Danbyte models holding it, whether any value is not text).
+    kept: dict[str, tuple[set[str], bool]] = field(default_factory=dict)
 
     def of(self, model: str, pk: Any, tenant: str) -> uuid.UUID:
         """The id of record ``pk`` of ``model`` in tenant key ``tenant``."""
@@ -271,7 +275,12 @@ class Converter:
                 continue
             if status is Status.custom_field:
                 if value not in (None, "", [], {}):
-                    custom[f"{CUSTOM_FIELD_PREFIX}{name}"] = plain(self._keepable(name, value))
+                    kept_name = f"{CUSTOM_FIELD_PREFIX}{name}"
+                    custom[kept_name] = plain(self._keepable(name, value))
+                    models, structured = ids.kept.setdefault(kept_name, (set(), False))
+                    models.add(self.model)
+                    if not isinstance(custom[kept_name], str) and not structured:
+                        ids.kept[kept_name] = (models, True)
                 continue
             if status is not Status.mapped or fp.target is None:
                 if value not in (None, "", [], {}, False):
@@ -325,7 +334,7 @@ class Converter:
                     values[target] = [self._danbyte_type(label) for label in labels]
                 elif how is How.custom_fields:
                     if isinstance(value, dict):
-                        custom.update(plain(value))
+                        custom.update(self._custom_values(plain(value), tenant, ids))
                 elif how is How.user:
                     username = self.usernames.name(value, where=f"{self.plan.label}.{name}")
                     scalar = spec.scalar(target)
@@ -388,6 +397,17 @@ class Converter:
             later[column] = target_id
         else:
             values[column] = target_id
+
+    def _custom_values(self, values: dict[str, Any], tenant: str, ids: Ids) -> dict[str, Any]:
+        """Custom field values, with an object field's NetBox ids as the ids of those
+        objects in the same tenant (the placement put them there)."""
+        for name, target in ids.object_fields.items():
+            value = values.get(name)
+            if isinstance(value, list):
+                values[name] = [str(ids.of(target, key(item), tenant)) for item in value if item is not None]
+            elif value is not None and not isinstance(value, (dict, bool)):
+                values[name] = str(ids.of(target, key(value), tenant))
+        return values
 
     def _pair_key(self, target: str) -> str:
         """Both halves of a generic pair under one name: the one-of's, or the any-object

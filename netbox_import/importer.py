@@ -125,6 +125,7 @@ async def import_records(
     await _create_stage(conn)
     await _stage(run, records)
     await _write_organisation(run)
+    await _point_object_fields(run)
     await _place(run)
     order, _ = write_order()
     for model in order:
@@ -134,6 +135,7 @@ async def import_records(
     await _write_many(run)
     await _write_tags(run)
     await _write_history(run)
+    await _define_kept_fields(run)
     # Counters move past NetBox's ids; rows a rewrite made (a ≤ 4.1 interface's MAC address)
     # have no NetBox id and are numbered after them.
     await assign_missing_numids(conn, [specs()[model].table for model in order if specs()[model].numbered and model in run.labels])
@@ -363,6 +365,37 @@ async def _write_organisation(run: _Run) -> None:
     users = table_of(User)
     run.ids.users = {row.username: row.id for row in await run.conn.execute(sa.select(users.c.username, users.c.id).where(users.c.org_id == org))}
     await run.checkpoint()
+
+
+async def _point_object_fields(run: _Run) -> None:
+    """NetBox's object custom fields: their values are references too (the object must
+    exist in the tenant of the object holding the value)."""
+    rows = (await run.conn.execute(sa.text("SELECT fields FROM nb_record WHERE model = 'CustomField'"))).scalars().all()
+    for fields in rows:
+        if fields.get("type") not in ("object", "multiobject"):
+            continue
+        related = fields.get("related_object_type", fields.get("object_type"))
+        try:
+            label = run.content_types.label(related)
+        except ExportError:
+            continue
+        target = plan(label).target if label else None
+        if target is None or specs()[target].org_scoped:
+            continue
+        run.ids.object_fields[str(fields.get("name"))] = target
+        await run.conn.execute(
+            sa.text("""
+            INSERT INTO nb_edge (model, pk, target, target_pk, rank, owner, needs)
+            SELECT r.model, r.pk, :target, v.value, NULL, false, true FROM nb_record r
+            CROSS JOIN LATERAL (
+                SELECT r.fields->'custom_field_data'->>:name AS value WHERE jsonb_typeof(r.fields->'custom_field_data'->:name) IN ('number', 'string')
+                UNION ALL
+                SELECT jsonb_array_elements_text(r.fields->'custom_field_data'->:name) WHERE jsonb_typeof(r.fields->'custom_field_data'->:name) = 'array'
+            ) v
+            WHERE r.fields ? 'custom_field_data'
+            """),
+            {"target": target, "name": fields.get("name")},
+        )
 
 
 # --- 3. placement -------------------------------------------------------------------------
@@ -767,6 +800,42 @@ async def _write_tags(run: _Run) -> None:
         if removed:
             count.left_out["tags removed from objects (the export no longer has them)"] += removed
     await run.checkpoint()
+
+
+async def _define_kept_fields(run: _Run) -> None:
+    """A custom field for each NetBox field kept as ``netbox_<field>`` (fields with no
+    Danbyte home yet), in every tenant holding objects of those types: the values can be
+    read, filtered and edited like any custom field's."""
+    if not run.ids.kept:
+        return
+    spec = specs()["CustomField"]
+    tenants = [row[0] for row in await run.conn.execute(sa.text("SELECT DISTINCT tenant FROM nb_place"))]
+    rows = []
+    for name, (models, structured) in sorted(run.ids.kept.items()):
+        object_types = sorted(specs()[model].content_type for model in models)
+        for tenant in tenants:
+            rows.append(
+                {
+                    "id": stable_id(run.options.source, "CustomField", name, run.ids.tenants[tenant]),
+                    "tenant_id": run.ids.tenants[tenant],
+                    "name": name,
+                    "label": name.removeprefix("netbox_").replace("_", " ").capitalize() + " (NetBox)",
+                    "type": "json" if structured else "text",
+                    "object_types": object_types,
+                    "description": "Kept by the NetBox import: a NetBox field with no Danbyte home yet",
+                    "ui_editable": "no",
+                }
+            )
+    existing = {
+        (row.tenant_id, row.name): row.id
+        for row in await run.conn.execute(
+            sa.select(spec.table.c.tenant_id, spec.table.c.name, spec.table.c.id).where(spec.table.c.tenant_id.in_([r["tenant_id"] for r in rows]))
+        )
+    }
+    # A field of that name defined by hand is left as it is.
+    rows = [row for row in rows if existing.get((row["tenant_id"], row["name"]), row["id"]) == row["id"]]
+    for row in rows:
+        await _upsert(run, spec, [row])
 
 
 async def _write_history(run: _Run) -> None:

@@ -393,3 +393,100 @@ async def test_older_releases_shapes(db, org, api):
     assert rules["rule40"]["action_object"] == {"name": "legacy"}
     fields = {f["name"]: f for f in (await api.data("{ custom_field_list { name ui_visible ui_editable group_name } }"))["custom_field_list"]}
     assert fields["legacy_cf"] == {"name": "legacy_cf", "ui_visible": "always", "ui_editable": "no", "group_name": "Legacy"}
+
+
+def site_record(pk: int, **changes) -> Record:
+    fields = {
+        **STAMP,
+        "custom_field_data": {},
+        "description": "",
+        "comments": "",
+        "name": f"site-{pk}",
+        "slug": f"site-{pk}",
+        "status": "active",
+        "region": None,
+        "group": None,
+        "tenant": None,
+        "facility": "",
+        "time_zone": None,
+        "physical_address": "",
+        "shipping_address": "",
+        "latitude": None,
+        "longitude": None,
+        "asns": [],
+    }
+    return Record("dcim.site", pk, {**fields, **changes}, 0)
+
+
+ACROSS = [
+    Record(
+        "extras.customfield",
+        3,
+        {
+            **STAMP,
+            "name": "peer_site",
+            "label": "",
+            "type": "object",
+            "object_types": [["dcim", "device"]],
+            "related_object_type": ["dcim", "site"],
+            "group_name": "",
+            "description": "",
+            "required": False,
+            "search_weight": 1000,
+            "filter_logic": "loose",
+            "default": None,
+            "weight": 100,
+            "ui_visible": "always",
+            "ui_editable": "yes",
+            "is_cloneable": False,
+        },
+        0,
+    ),
+    # Dunder-Mifflin's VRF holding an Initech prefix: the VRF is copied into Initech.
+    Record("ipam.vrf", 100, {**STAMP, "custom_field_data": {}, "description": "", "comments": "", "name": "DM-shared", "rd": None, "tenant": 5, "enforce_unique": False, "import_targets": [], "export_targets": []}, 0),
+    Record(
+        "ipam.prefix",
+        5000,
+        {**STAMP, "custom_field_data": {}, "description": "", "comments": "", "scope_type": None, "scope_id": None, "prefix": "172.31.0.0/24", "vrf": 100, "tenant": 1, "vlan": None, "status": "active", "role": None, "is_pool": False, "mark_utilized": False},
+        0,
+    ),
+    # Careless records: each dropped with its reason, the rest imported.
+    site_record(9000, status="bogus"),
+    site_record(9001, name="x" * 500),
+    Record("ipam.ipaddress", 9000, {**STAMP, "custom_field_data": {}, "address": "not-an-address", "vrf": None, "tenant": None, "status": "active", "role": None, "description": "", "comments": ""}, 0),
+]
+
+
+def across(record: Record) -> Record:
+    if record.model == "dcim.device" and record.pk == 1:  # a Dunder-Mifflin device naming a JBB site
+        return Record(record.model, record.pk, {**record.fields, "custom_field_data": {"peer_site": 15}}, record.index)
+    if record.model == "dcim.cable" and record.pk == 27:  # NetBox 4.6's cable bundle, left out here
+        return Record(record.model, record.pk, {**record.fields, "bundle": "trunk-7"}, record.index)
+    return record
+
+
+async def test_references_across_tenants_copies_and_careless_records(db, org, api):
+    summary = await import_with(db, org, ACROSS, across)
+    copies = {(c["label"], c["pk"], c["from"], c["into"]) for c in summary.copies}
+    assert copies == {("ipam.vrf", "100", "dunder-mifflin", "initech"), ("dcim.site", "15", "jimbobs-banking-trust", "dunder-mifflin")}
+    assert summary.models["ipam.vrf"].copies == 1 and summary.models["dcim.site"].copies == 1
+    assert "ipam.vrf 100 (DM-shared) from tenant dunder-mifflin into initech" in summary.text()
+    prefix = (await api.data('{ prefix_list(filters: {prefix: {exact: "172.31.0.0/24"}}) { tenant { slug } vrf { name numid tenant { slug } } } }'))["prefix_list"]
+    assert prefix == [{"tenant": {"slug": "initech"}, "vrf": {"name": "DM-shared", "numid": 100, "tenant": {"slug": "initech"}}}]
+    # The object custom field names the copy in the device's own tenant.
+    device = (await api.data('{ device_list(filters: {name: {exact: "dmi01-akron-rtr01"}}) { custom_fields tenant { slug } } }'))["device_list"][0]
+    sites = {(s["id"], s["slug"], s["tenant"]["slug"]) for s in (await api.data('{ site_list(filters: {slug: {exact: "jbb-branch-104"}}) { id slug tenant { slug } } }'))["site_list"]}
+    assert (device["custom_fields"]["peer_site"], "jbb-branch-104", "dunder-mifflin") in sites
+    # A field with no home yet is kept, and defined, so it can be read, filtered and edited.
+    cable = (await api.data('{ cable_list(filters: {numid: {exact: 27}}) { custom_fields } }'))["cable_list"][0]
+    assert cable["custom_fields"]["netbox_bundle"] == "trunk-7"
+    kept = [f for f in (await api.data("{ custom_field_list { name type object_types tenant { slug } } }"))["custom_field_list"] if f["name"] == "netbox_bundle"]
+    assert kept and all(f["type"] == "text" and f["object_types"] == ["dcim.cable"] for f in kept)
+    bundled = await api.data('{ cable_list(filters: {custom_field_data: {path: "netbox_bundle", lookup: {string_lookup: {exact: "trunk-7"}}}}) { numid } }')
+    assert bundled["cable_list"] == [{"numid": 27}]
+    # Careless records are dropped with the field and the reason; nothing else is.
+    sites_dropped = summary.models["dcim.site"].dropped
+    assert any(reason.startswith("status:") and "bogus" in reason for reason in sites_dropped), sites_dropped
+    assert any(reason.startswith("name:") and "at most 100" in reason for reason in sites_dropped), sites_dropped
+    assert any(reason.startswith("address:") for reason in summary.models["ipam.ipaddress"].dropped), summary.models["ipam.ipaddress"].dropped
+    assert summary.dropped == 3
