@@ -132,6 +132,7 @@ async def import_records(
         if model in run.labels and model not in ORG_MODELS:
             await _write_model(run, model)
     await _write_later(run)
+    await _stage_memberships(run)
     await _write_many(run)
     await _write_tags(run)
     await _write_history(run)
@@ -197,6 +198,7 @@ CREATE TEMP TABLE nb_place (model text, pk text, tenant text, PRIMARY KEY (model
 CREATE TEMP TABLE nb_tagged (seq bigserial, model text, pk text, tag text);
 CREATE TEMP TABLE nb_tag_rows (tag_id uuid, object_type text, object_id uuid, tenant_id uuid);
 CREATE TEMP TABLE nb_ids (id uuid);
+CREATE TEMP TABLE nb_member (model text, pk text, tbl text, target text, target_pk text);
 CREATE TEMP TABLE nb_later (model text, col text, id uuid, target uuid);
 CREATE TEMP TABLE nb_many (tbl text, local uuid, remote uuid, tenant uuid);
 CREATE TEMP TABLE nb_written (id uuid PRIMARY KEY, model text, created bool, changed bool);
@@ -217,6 +219,10 @@ STAGED_RECORD = "nb_record (seq, model, pk, label, tenant, fields)"
 STAGED_EDGE = "nb_edge (model, pk, target, target_pk, rank, owner, needs)"
 STAGED_TAG = "nb_tagged (model, pk, tag)"
 STAGED_HISTORY = "nb_history (seq, pk, label, model, object_pk, fields)"
+STAGED_MEMBER = "nb_member (model, pk, tbl, target, target_pk)"
+# Rows that are one entry of another object's many-to-many list: "Model.list" → (the
+# record's field naming that object, its field naming the entry).
+FOLDED_MANY = {"Contact.groups": ("contact", "group")}
 BATCH = 5000  # staged rows per COPY
 
 
@@ -224,7 +230,7 @@ async def _stage(run: _Run, records: Iterable[Record]) -> None:
     raw = await run.conn.get_raw_connection()
     pg: Any = raw.driver_connection
     summary = run.summary
-    batches: dict[str, list[tuple[Any, ...]]] = {STAGED_RECORD: [], STAGED_EDGE: [], STAGED_TAG: [], STAGED_HISTORY: []}
+    batches: dict[str, list[tuple[Any, ...]]] = {STAGED_RECORD: [], STAGED_EDGE: [], STAGED_TAG: [], STAGED_HISTORY: [], STAGED_MEMBER: []}
 
     async def flush(everything: bool = False) -> None:
         for into, rows in batches.items():
@@ -250,10 +256,18 @@ async def _stage(run: _Run, records: Iterable[Record]) -> None:
         if model_plan.disposition is Disposition.history:
             batches[STAGED_HISTORY].append(_history(run, record))
             continue
-        if model_plan.disposition is not Disposition.model:
-            if model_plan.disposition is Disposition.folded:
-                count.dropped["not imported yet"] += 1
+        if model_plan.disposition is Disposition.folded and model_plan.into in FOLDED_MANY:
+            staged = _membership(record, model_plan.into)
+            if staged is None:
+                count.dropped["a membership naming no object"] += 1
+            else:
+                batches[STAGED_MEMBER].append(staged)
+                batches[STAGED_EDGE].append((staged[0], staged[1], staged[3], staged[4], None, False, True))
             continue
+        if model_plan.disposition is not Disposition.model:
+            continue
+        if record.model == "extras.webhook" and "secret" not in record.fields:
+            summary.secrets.append(f"webhook {record.fields.get('name')!r}: its signing secret (the source did not give it; set it with webhook_update)")
         for label, record_pk, fields in rewritten(record):
             converter = run.converter(label)
             assert converter is not None
@@ -298,6 +312,17 @@ def _history(run: _Run, record: Record) -> tuple[Any, ...]:
     target = plan(label) if label else None
     model = target.target if target is not None and target.spec is not None else None
     return (record.index, key(record.pk), label, model, key(fields.get("changed_object_id")), _dumps(fields))
+
+
+def _membership(record: Record, into: str) -> tuple[str, str, str, str, str] | None:
+    """(model, pk, association table, target model, target pk) of a membership row."""
+    model, name = into.split(".")
+    owner_field, entry_field = FOLDED_MANY[into]
+    relation = next(m for m in specs()[model].many if m.name == name)
+    owner, entry = record.fields.get(owner_field), record.fields.get(entry_field)
+    if owner is None or entry is None:
+        return None
+    return model, key(owner), relation.table, relation.target, key(entry)
 
 
 def _natural_key(model: str, fields: dict[str, Any]) -> Any:
@@ -702,6 +727,23 @@ def _target_table(spec: ModelSpec, column: str) -> str:
             if member == column:
                 return specs()[target].table.name
     raise KeyError(column)
+
+
+async def _stage_memberships(run: _Run) -> None:
+    """Membership rows (NetBox 4.3.0's contact groups) as entries of their object's list,
+    in every tenant the object exists in."""
+    rows = (
+        await run.conn.execute(sa.text("SELECT m.model, m.pk, m.tbl, m.target, m.target_pk, p.tenant FROM nb_member m JOIN nb_place p USING (model, pk)"))
+    ).all()
+    entries = [
+        (table, run.ids.of(model, pk, tenant), run.ids.of(target, target_pk, tenant), run.ids.tenants[tenant])
+        for model, pk, table, target, target_pk, tenant in rows
+    ]
+    raw = await run.conn.get_raw_connection()
+    await _copy(raw.driver_connection, "nb_many (tbl, local, remote, tenant)", entries)
+    label = next((lbl for lbl, c in run.summary.models.items() if c.disposition == Disposition.folded.value and c.target in FOLDED_MANY), None)
+    if label is not None:
+        run.summary.models[label].created += len(entries)
 
 
 async def _write_many(run: _Run) -> None:

@@ -13,6 +13,7 @@ import sys
 
 import sqlalchemy as sa
 from conftest import SHARED_DATA
+from netbox_demo import demo_records
 
 from netbox_import.dumpdata import Record, read_export
 from netbox_import.importer import Options, import_records
@@ -305,7 +306,6 @@ OLDER = [
             "http_content_type": "application/json",
             "additional_headers": "",
             "body_template": "",
-            "secret": "",
             "ssl_verification": True,
             "ca_file_path": None,
             "content_types": [["dcim", "device"]],
@@ -367,6 +367,9 @@ OLDER = [
 ]
 
 
+OLDER.append(Record("tenancy.contactgroupmembership", 1, {"contact": 1, "group": 1}, 0))  # NetBox 4.3.0
+
+
 def as_netbox_41(record: Record) -> Record:
     """The demo's first interface as NetBox ≤ 4.1 wrote it: its MAC address on itself."""
     if record.model == "dcim.interface" and record.pk == 1:
@@ -391,6 +394,11 @@ async def test_older_releases_shapes(db, org, api):
     assert rules["legacy"]["action_object"] == {"name": "legacy"}
     assert rules["rule40"]["event_types"] == ["object_deleted", "job_completed", "job_errored", "job_failed"]
     assert rules["rule40"]["action_object"] == {"name": "legacy"}
+    # A source without the webhook's secret (NetBox's REST API does not give it) lists it.
+    assert summary.secrets == ["webhook 'legacy': its signing secret (the source did not give it; set it with webhook_update)"]
+    assert "secrets an export cannot carry, to enter again" in summary.text()
+    contact = (await api.data('{ contact_list(filters: {name: {exact: "Michael Scott"}}) { groups { name } } }'))["contact_list"]
+    assert [sorted(g["name"] for g in c["groups"]) for c in contact] == [sorted(g["fields"]["name"] for g in demo_records()["tenancy.contactgroup"])]
     fields = {f["name"]: f for f in (await api.data("{ custom_field_list { name ui_visible ui_editable group_name } }"))["custom_field_list"]}
     assert fields["legacy_cf"] == {"name": "legacy_cf", "ui_visible": "always", "ui_editable": "no", "group_name": "Legacy"}
 
@@ -443,17 +451,63 @@ ACROSS = [
         0,
     ),
     # Dunder-Mifflin's VRF holding an Initech prefix: the VRF is copied into Initech.
-    Record("ipam.vrf", 100, {**STAMP, "custom_field_data": {}, "description": "", "comments": "", "name": "DM-shared", "rd": None, "tenant": 5, "enforce_unique": False, "import_targets": [], "export_targets": []}, 0),
+    Record(
+        "ipam.vrf",
+        100,
+        {
+            **STAMP,
+            "custom_field_data": {},
+            "description": "",
+            "comments": "",
+            "name": "DM-shared",
+            "rd": None,
+            "tenant": 5,
+            "enforce_unique": False,
+            "import_targets": [],
+            "export_targets": [],
+        },
+        0,
+    ),
     Record(
         "ipam.prefix",
         5000,
-        {**STAMP, "custom_field_data": {}, "description": "", "comments": "", "scope_type": None, "scope_id": None, "prefix": "172.31.0.0/24", "vrf": 100, "tenant": 1, "vlan": None, "status": "active", "role": None, "is_pool": False, "mark_utilized": False},
+        {
+            **STAMP,
+            "custom_field_data": {},
+            "description": "",
+            "comments": "",
+            "scope_type": None,
+            "scope_id": None,
+            "prefix": "172.31.0.0/24",
+            "vrf": 100,
+            "tenant": 1,
+            "vlan": None,
+            "status": "active",
+            "role": None,
+            "is_pool": False,
+            "mark_utilized": False,
+        },
         0,
     ),
     # Careless records: each dropped with its reason, the rest imported.
     site_record(9000, status="bogus"),
     site_record(9001, name="x" * 500),
-    Record("ipam.ipaddress", 9000, {**STAMP, "custom_field_data": {}, "address": "not-an-address", "vrf": None, "tenant": None, "status": "active", "role": None, "description": "", "comments": ""}, 0),
+    Record(
+        "ipam.ipaddress",
+        9000,
+        {
+            **STAMP,
+            "custom_field_data": {},
+            "address": "not-an-address",
+            "vrf": None,
+            "tenant": None,
+            "status": "active",
+            "role": None,
+            "description": "",
+            "comments": "",
+        },
+        0,
+    ),
 ]
 
 
@@ -471,16 +525,23 @@ async def test_references_across_tenants_copies_and_careless_records(db, org, ap
     assert copies == {("ipam.vrf", "100", "dunder-mifflin", "initech"), ("dcim.site", "15", "jimbobs-banking-trust", "dunder-mifflin")}
     assert summary.models["ipam.vrf"].copies == 1 and summary.models["dcim.site"].copies == 1
     assert "ipam.vrf 100 (DM-shared) from tenant dunder-mifflin into initech" in summary.text()
-    prefix = (await api.data('{ prefix_list(filters: {prefix: {exact: "172.31.0.0/24"}}) { tenant { slug } vrf { name numid tenant { slug } } } }'))["prefix_list"]
+    prefix = (await api.data('{ prefix_list(filters: {prefix: {exact: "172.31.0.0/24"}}) { tenant { slug } vrf { name numid tenant { slug } } } }'))[
+        "prefix_list"
+    ]
     assert prefix == [{"tenant": {"slug": "initech"}, "vrf": {"name": "DM-shared", "numid": 100, "tenant": {"slug": "initech"}}}]
     # The object custom field names the copy in the device's own tenant.
     device = (await api.data('{ device_list(filters: {name: {exact: "dmi01-akron-rtr01"}}) { custom_fields tenant { slug } } }'))["device_list"][0]
-    sites = {(s["id"], s["slug"], s["tenant"]["slug"]) for s in (await api.data('{ site_list(filters: {slug: {exact: "jbb-branch-104"}}) { id slug tenant { slug } } }'))["site_list"]}
+    sites = {
+        (s["id"], s["slug"], s["tenant"]["slug"])
+        for s in (await api.data('{ site_list(filters: {slug: {exact: "jbb-branch-104"}}) { id slug tenant { slug } } }'))["site_list"]
+    }
     assert (device["custom_fields"]["peer_site"], "jbb-branch-104", "dunder-mifflin") in sites
     # A field with no home yet is kept, and defined, so it can be read, filtered and edited.
-    cable = (await api.data('{ cable_list(filters: {numid: {exact: 27}}) { custom_fields } }'))["cable_list"][0]
+    cable = (await api.data("{ cable_list(filters: {numid: {exact: 27}}) { custom_fields } }"))["cable_list"][0]
     assert cable["custom_fields"]["netbox_bundle"] == "trunk-7"
-    kept = [f for f in (await api.data("{ custom_field_list { name type object_types tenant { slug } } }"))["custom_field_list"] if f["name"] == "netbox_bundle"]
+    kept = [
+        f for f in (await api.data("{ custom_field_list { name type object_types tenant { slug } } }"))["custom_field_list"] if f["name"] == "netbox_bundle"
+    ]
     assert kept and all(f["type"] == "text" and f["object_types"] == ["dcim.cable"] for f in kept)
     bundled = await api.data('{ cable_list(filters: {custom_field_data: {path: "netbox_bundle", lookup: {string_lookup: {exact: "trunk-7"}}}}) { numid } }')
     assert bundled["cable_list"] == [{"numid": 27}]
