@@ -274,7 +274,7 @@ class Converter:
             if status is Status.ignored or name in moved:
                 continue
             if status is Status.custom_field:
-                if value not in (None, "", [], {}):
+                if value not in (None, "", [], {}) and value is not False:  # unset, or off: nothing to keep
                     kept_name = f"{CUSTOM_FIELD_PREFIX}{name}"
                     custom[kept_name] = plain(self._keepable(name, value))
                     models, structured = ids.kept.setdefault(kept_name, (set(), False))
@@ -343,7 +343,7 @@ class Converter:
                     else:
                         values[target] = ids.users.get(username) if username else None
                 elif (scalar := spec.scalar(name)) is not None:  # special, but a column of its name keeps the value
-                    values[name] = value_for(scalar, value) if scalar.writable else value
+                    values[name] = value_for(scalar, value)
                 elif value not in (None, "", [], {}, False):
                     notes[f"{name}: {fp.note}"] += 1
             except ExportError as error:

@@ -947,3 +947,47 @@ def test_the_fields_table_is_netbox_models_json():
     assert "groups" in model_fields("tenancy.contact", (4, 3, 0)) and "group" not in model_fields("tenancy.contact", (4, 3, 0))
     assert "owner" in model_fields("dcim.site", (4, 7, 0)) and "owner" not in model_fields("dcim.site", (4, 4, 3))
     assert model_fields("dcim.site", (4, 2, 0))["asns"] == "refs" and model_fields("ipam.prefix", (4, 2, 0))["scope_type"] == "content_type"
+
+
+# --- imported over REST: the same as imported from the export ------------------------------
+
+SNAPSHOT = """
+SELECT t.slug AS tenant, x.numid, x.name, x.custom_fields::text AS custom_fields, x.created
+FROM {table} x JOIN tenant t ON t.id = x.tenant_id WHERE t.org_id = :o ORDER BY 1, 2, 3
+"""
+
+
+async def _snapshot(db: Any, org_id: Any) -> dict[str, list[tuple[Any, ...]]]:
+    import sqlalchemy as sa
+
+    found = {}
+    async with db.system_transaction() as conn:
+        for table in ("site", "device", "rack", "circuit", "virtual_machine", "vlan", "vrf", "cable"):
+            column = "label" if table == "cable" else ("cid" if table == "circuit" else "name")
+            query = SNAPSHOT.format(table=f'"{table}"').replace("x.name", f"x.{column}")
+            found[table] = [tuple(row) for row in await conn.execute(sa.text(query), {"o": org_id})]
+        for table in ("interface", "ip_address", "prefix", "tagged_item", "cable_termination", "port_mapping"):
+            found[table] = [
+                (
+                    await conn.execute(sa.text(f'SELECT count(*) FROM "{table}" x JOIN tenant t ON t.id = x.tenant_id WHERE t.org_id = :o'), {"o": org_id})
+                ).scalar_one()
+            ]
+    return found
+
+
+async def test_an_import_over_rest_lands_what_the_export_does(netbox, demo, db):
+    from factories import make_org
+
+    from netbox_import.importer import Options, import_records
+
+    url, state = netbox
+    state.lists = ToRest(demo).lists()
+    from_export, over_rest = await make_org(db, tenants=0), await make_org(db, tenants=0)
+    async with db.system_transaction() as conn:
+        exported = await import_records(conn, iter(demo), Options(from_export.org_id))
+    async with db.system_transaction() as conn:
+        read = await import_records(conn, read_api(url, TOKEN, page_size=500), Options(over_rest.org_id))
+    assert exported.dropped == 0 and read.dropped == 0, read.text()
+    landed = {label for label, count in exported.models.items() if count.disposition == "model"}
+    assert {label: exported.models[label].created for label in landed} == {label: read.models[label].created for label in landed}
+    assert await _snapshot(db, from_export.org_id) == await _snapshot(db, over_rest.org_id)
