@@ -60,6 +60,7 @@ from resolvers.writes import integrity_error, with_natural_keys
 Checkpoint = Callable[[], Awaitable[None]]
 Progress = Callable[[str, int, int | None], None]  # (label, done, total)
 ORG_MODELS = ("TenantGroup", "Tenant", "Tag")
+KEPT = "netbox_<field>"  # how the definitions of kept fields are counted
 MAX_PASSES = 64  # placement reaches its fixed point in as many passes as references chain
 
 
@@ -584,7 +585,7 @@ async def _write_model(run: _Run, model: str) -> None:
         await run.checkpoint()
 
 
-async def _upsert(run: _Run, spec: ModelSpec, rows: list[dict[str, Any]], exclude: tuple[str, ...] = ()) -> None:
+async def _upsert(run: _Run, spec: ModelSpec, rows: list[dict[str, Any]], exclude: tuple[str, ...] = (), counted_as: str | None = None) -> None:
     """Insert new rows and update changed ones, by id; note which were created or changed.
     A batch that breaks a constraint is written again row by row, and the offending rows
     are dropped with the reason."""
@@ -601,12 +602,12 @@ async def _upsert(run: _Run, spec: ModelSpec, rows: list[dict[str, Any]], exclud
             chunk = group[start : start + size]
             try:
                 async with run.conn.begin_nested():
-                    await _upsert_copied(run, spec, chunk, columns)
+                    await _upsert_copied(run, spec, chunk, columns, counted_as or spec.type_name)
             except (IntegrityError, DBAPIError):
                 for row in chunk:
                     try:
                         async with run.conn.begin_nested():
-                            await _upsert_rows(run, spec, [row], columns)
+                            await _upsert_rows(run, spec, [row], columns, counted_as or spec.type_name)
                     except IntegrityError as error:
                         _drop(run, spec, integrity_error(error).message)
                     except DBAPIError as error:
@@ -618,7 +619,7 @@ def _drop(run: _Run, spec: ModelSpec, reason: str) -> None:
     run.summary.models[label].dropped[reason] += 1
 
 
-async def _upsert_copied(run: _Run, spec: ModelSpec, rows: list[dict[str, Any]], columns: list[str]) -> None:
+async def _upsert_copied(run: _Run, spec: ModelSpec, rows: list[dict[str, Any]], columns: list[str], counted_as: str) -> None:
     """``_upsert_rows`` for many rows: copied into a staging table of the target's shape,
     then one INSERT … SELECT (a VALUES list of thousands of rows costs more to build and
     parse than to run)."""
@@ -655,11 +656,11 @@ async def _upsert_copied(run: _Run, spec: ModelSpec, rows: list[dict[str, Any]],
         INSERT INTO nb_written (id, model, created, changed) SELECT id, :m, created, NOT created FROM up
         ON CONFLICT (id) DO UPDATE SET changed = true
         """),
-        {"m": spec.type_name},
+        {"m": counted_as},
     )
 
 
-async def _upsert_rows(run: _Run, spec: ModelSpec, rows: list[dict[str, Any]], columns: list[str]) -> None:
+async def _upsert_rows(run: _Run, spec: ModelSpec, rows: list[dict[str, Any]], columns: list[str], counted_as: str) -> None:
     table = spec.table
     statement = pg_insert(table).values(rows)
     if columns:
@@ -678,7 +679,7 @@ async def _upsert_rows(run: _Run, spec: ModelSpec, rows: list[dict[str, Any]], c
             ),
             {
                 "ids": [r.id for r in returned],
-                "models": [spec.type_name] * len(returned),
+                "models": [counted_as] * len(returned),
                 "created": [r.created for r in returned],
                 "changed": [not r.created for r in returned],
             },
@@ -876,8 +877,14 @@ async def _define_kept_fields(run: _Run) -> None:
     }
     # A field of that name defined by hand is left as it is.
     rows = [row for row in rows if existing.get((row["tenant_id"], row["name"]), row["id"]) == row["id"]]
-    for row in rows:
-        await _upsert(run, spec, [row])
+    await _upsert(run, spec, rows, counted_as=KEPT)
+    created, updated = (
+        await run.conn.execute(
+            sa.text("SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE changed AND NOT created) FROM nb_written WHERE model = :m"), {"m": KEPT}
+        )
+    ).one()
+    count = run.summary.model("(fields kept as custom fields)", Disposition.model.value, "CustomField")
+    count.created, count.updated, count.unchanged = created, updated, len(rows) - created - updated
 
 
 async def _write_history(run: _Run) -> None:
