@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import io
 import json
 import os
 import re
@@ -11,10 +12,13 @@ import signal
 import subprocess
 import sys
 
+import pytest
 import sqlalchemy as sa
 from conftest import SHARED_DATA
 from netbox_demo import demo_records
 
+from benchmarks.netbox_export import write_export
+from netbox_import.command import Bars
 from netbox_import.dumpdata import Record, read_export
 from netbox_import.importer import Options, import_records
 from resolvers.secrets import unseal
@@ -603,3 +607,40 @@ async def test_references_across_tenants_copies_and_careless_records(db, org, ap
     assert any(reason.startswith("name:") and "at most 100" in reason for reason in sites_dropped), sites_dropped
     assert any(reason.startswith("address:") for reason in summary.models["ipam.ipaddress"].dropped), summary.models["ipam.ipaddress"].dropped
     assert summary.dropped == 3
+
+
+@pytest.mark.parametrize("natural_keys", [True, False])
+async def test_generated_export_both_flavours(db, org, tmp_path, natural_keys):
+    """An export of NetBox's shape with and without natural keys (content types and users
+    as ids, tags with their pks) lands the same."""
+    path = tmp_path / "generated.json.gz"
+    counts = write_export(str(path), objects=3000, seed=7, natural_keys=natural_keys, gzip=True)
+    async with db.system_transaction() as conn:
+        summary = await import_records(conn, read_export(path), Options(org.org_id))
+    assert summary.dropped == 0, summary.text()
+    assert summary.objects == sum(counts.values())
+    for label, count in summary.models.items():
+        if count.disposition == "model" and count.read:
+            assert count.created >= count.read, (label, count)
+    tagged = summary.models["extras.taggeditem"]
+    assert tagged.read == counts["extras.taggeditem"] and tagged.created >= tagged.read
+    async with db.system_transaction() as conn:
+        interfaces = (
+            await conn.execute(sa.text("SELECT count(*) FROM interface x JOIN tenant t ON t.id = x.tenant_id WHERE t.org_id = :o"), {"o": org.org_id})
+        ).scalar_one()
+    assert interfaces >= counts["dcim.interface"]
+
+
+def test_progress_bars_on_a_terminal_and_lines_elsewhere():
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen, log = Terminal(), io.StringIO()
+    for err in (screen, log):
+        bars = Bars(err)
+        bars("dcim.interface", 500, 1000)
+        bars.last = 0.0
+        bars("dcim.interface", 1000, 1000)
+    assert "\rdcim.interface" in screen.getvalue() and "[" + "#" * 30 + "] 1000/1000\n" in screen.getvalue()
+    assert log.getvalue() == "dcim.interface: 1000\n"
