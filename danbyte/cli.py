@@ -362,6 +362,7 @@ def build_parser() -> argparse.ArgumentParser:
     netbox_import.add_argument("--name", default="netbox", help="names this NetBox: ids derive from it, so re-imports of its exports update the same objects")
     netbox_import.add_argument("--dry-run", action="store_true", help="report what the import would do, writing nothing")
     netbox_import.add_argument("--summary", metavar="FILE", help="also write the summary as JSON to FILE")
+    netbox_import.add_argument("--media", metavar="DIR", help="NetBox's media directory (MEDIA_ROOT): image attachments' files are read from it")
     netbox_import.set_defaults(func=cmd_netbox_import)
     return parser
 

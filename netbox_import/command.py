@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TextIO
 
 import sqlalchemy as sa
@@ -39,6 +40,7 @@ class Request:
     default_tenant: str = "default"
     dry_run: bool = False
     summary: str | None = None  # where the JSON summary goes
+    media: str | None = None  # NetBox's media directory (image attachments' files)
     page: int = 2000
 
 
@@ -94,7 +96,9 @@ async def run_import(conn: AsyncConnection, request: Request, out: TextIO, err: 
         if not request.dry_run:
             await conn.commit()
 
-    options = Options(org_id, source=request.name, default_tenant=request.default_tenant, page=request.page)
+    options = Options(
+        org_id, source=request.name, default_tenant=request.default_tenant, page=request.page, media=Path(request.media) if request.media else None
+    )
     try:
         summary = await import_records(conn, records_of(request, err), options, checkpoint=checkpoint, progress=Bars(err), dry_run=request.dry_run)
     except ExportError as error:
@@ -130,4 +134,5 @@ def request_from(args: Any) -> Request:
         default_tenant=args.default_tenant,
         dry_run=args.dry_run,
         summary=args.summary,
+        media=args.media,
     )

@@ -34,6 +34,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -51,6 +52,7 @@ from models.registry import Kind, ModelSpec, specs
 from models.tenancy import Tenant
 from netbox_import.convert import Converter, Ids, Row, Skip, key, plain, stable_id
 from netbox_import.dumpdata import ContentTypes, ExportError, Record, Usernames
+from netbox_import.media import ATTACHMENT, store_images
 from netbox_import.model_map import Disposition, plan
 from netbox_import.placement import EVERYWHERE, SPREAD
 from netbox_import.rewrites import rewritten
@@ -70,6 +72,7 @@ class Options:
     source: str = "netbox"  # names the NetBox: ids derive from it
     default_tenant: str = "default"  # slug of the tenant for what has none
     page: int = 2000
+    media: Path | None = None  # NetBox's media directory: image attachments' files
 
 
 @dataclass
@@ -133,6 +136,7 @@ async def import_records(
         if model in run.labels and model not in ORG_MODELS:
             await _write_model(run, model)
     await _write_later(run)
+    await _store_media(run)
     await _stage_memberships(run)
     await _write_many(run)
     await _write_tags(run)
@@ -728,6 +732,22 @@ def _target_table(spec: ModelSpec, column: str) -> str:
             if member == column:
                 return specs()[target].table.name
     raise KeyError(column)
+
+
+async def _store_media(run: _Run) -> None:
+    """Image attachments' files, read from NetBox's media directory (``media.py``)."""
+    label = run.labels.get(ATTACHMENT)
+    if label is None:
+        return
+    rows = (
+        await run.conn.execute(
+            sa.text("SELECT r.pk, r.fields->>'image', p.tenant FROM nb_place p JOIN nb_record r USING (model, pk) WHERE p.model = :m"), {"m": ATTACHMENT}
+        )
+    ).all()
+    images = [(run.ids.of(ATTACHMENT, pk, tenant), run.ids.tenants[tenant], name) for pk, name, tenant in rows if name]
+    for reason, n in (await store_images(run.conn, images, run.options.media)).items():
+        run.summary.models[label].left_out[reason] += n
+    await run.checkpoint()
 
 
 async def _stage_memberships(run: _Run) -> None:

@@ -123,7 +123,14 @@ def _custom_field(record: Record) -> Iterator[Staged]:
     yield record.model, record.pk, fields
 
 
+def _image_attachment(record: Record) -> Iterator[Staged]:
+    """NetBox ≤ 4.3 did not record an image's size: 0 until its file is read (--media)."""
+    fields = record.fields
+    yield record.model, record.pk, fields if "image_size" in fields else {**fields, "image_size": 0}
+
+
 REWRITES: dict[str, Callable[[Record], Iterator[Staged]]] = {
+    "extras.imageattachment": _image_attachment,
     "dcim.frontport": _front_port_mapping("dcim.portmapping", ()),
     "dcim.frontporttemplate": _front_port_mapping("dcim.porttemplatemapping", ("device_type", "module_type")),
     "extras.eventrule": _event_rule,

@@ -282,9 +282,9 @@ def demo_with(extra: list[Record], change_record=None):
     yield from extra
 
 
-async def import_with(db, org, extra, change_record=None):
+async def import_with(db, org, extra, change_record=None, **options):
     async with db.system_transaction() as conn:
-        return await import_records(conn, demo_with(extra, change_record), Options(org.org_id))
+        return await import_records(conn, demo_with(extra, change_record), Options(org.org_id, **options))
 
 
 async def test_assignments_secrets_and_history(db, org, api):
@@ -644,3 +644,67 @@ def test_progress_bars_on_a_terminal_and_lines_elsewhere():
         bars("dcim.interface", 1000, 1000)
     assert "\rdcim.interface" in screen.getvalue() and "[" + "#" * 30 + "] 1000/1000\n" in screen.getvalue()
     assert log.getvalue() == "dcim.interface: 1000\n"
+
+
+def attachment(pk: int, site: int, image: str) -> Record:
+    fields = {
+        **STAMP,
+        "object_type": ["dcim", "site"],
+        "object_id": site,
+        "image": image,
+        "image_height": 480,
+        "image_width": 640,
+        "name": f"plan-{pk}",
+        "description": "",
+    }
+    return Record("extras.imageattachment", pk, fields, 0)
+
+
+async def test_attachments_with_their_files_and_journal(db, org, api, tmp_path):
+    from PIL import Image
+
+    media = tmp_path / "media"
+    (media / "image-attachments").mkdir(parents=True)
+    Image.new("RGB", (64, 48), "red").save(media / "image-attachments" / "site_15_floor.png")
+    (tmp_path / "secret.png").write_bytes((media / "image-attachments" / "site_15_floor.png").read_bytes())
+    (media / "image-attachments" / "not-an-image.png").write_text("hello")
+    extra = [
+        attachment(1, 15, "image-attachments/site_15_floor.png"),
+        attachment(2, 15, "image-attachments/missing.png"),
+        attachment(3, 15, "../secret.png"),
+        attachment(4, 15, "image-attachments/not-an-image.png"),
+        Record(
+            "extras.journalentry",
+            1,
+            {
+                **STAMP,
+                "custom_field_data": {},
+                "assigned_object_type": ["dcim", "device"],
+                "assigned_object_id": 1,
+                "created_by": ["admin"],
+                "kind": "warning",
+                "comments": "PSU 2 replaced",
+            },
+            0,
+        ),
+    ]
+    summary = await import_with(db, org, extra, media=media)
+    assert summary.dropped == 0, summary.text()
+    assert summary.models["extras.imageattachment"].left_out == {
+        "an image file not found under --media": 1,
+        "an image file name leading outside --media": 1,
+        "an image file refused: not a PNG, JPEG, GIF or WebP image": 1,
+    }
+    query = '{ site_list(filters: {slug: {exact: "jbb-branch-104"}}) { image_attachments { id name image { name } image_height image_width image_size } } }'
+    images = {i["name"]: i for i in (await api.data(query))["site_list"][0]["image_attachments"]}
+    assert images["plan-1"]["image"] == {"name": "image-attachments/site_15_floor.png"}
+    assert (images["plan-1"]["image_width"], images["plan-1"]["image_height"]) == (64, 48)
+    assert images["plan-1"]["image_size"] > 0 and images["plan-2"]["image_size"] == 0
+    served = await api.client.get(f"/image-attachments/{images['plan-1']['id']}", headers={"Authorization": f"Bearer {org.admin_key}"})
+    assert served.status_code == 200 and served.headers["content-type"] == "image/png"
+    assert served.content == (media / "image-attachments" / "site_15_floor.png").read_bytes()
+    device = (await api.data("{ device_list(filters: {numid: {exact: 1}}) { journal_entries { kind comments created_by } } }"))["device_list"][0]
+    assert device["journal_entries"] == [{"kind": "warning", "comments": "PSU 2 replaced", "created_by": "admin"}]
+    # Without --media the attachments land and the summary says where their files are.
+    plain = await import_with(db, org, extra[:1])
+    assert plain.models["extras.imageattachment"].left_out == {"image files are in NetBox's media directory: give --media DIR to import them": 1}
