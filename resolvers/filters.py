@@ -368,6 +368,14 @@ def _compile(spec: ModelSpec, flt: Any, path: str, depth: int, state: _Compilati
             )
             clauses.append(table.c.id.in_(tagged))
             continue
+        if name == "tags":
+            # NetBox's ``tags: {slug: {exact: "x"}}``: one tag must match the whole filter.
+            state.may_view(where, Tag.__tablename__)
+            tag_spec, item = spec_for(Tag.__name__), TaggedItem.__table__
+            matching = sa.select(tag_spec.table.c.id).where(_compile(tag_spec, value, where, state.nested(where, depth + 1), state))
+            tagged = sa.select(item.c.object_id).where(item.c.object_type == spec.type_key, item.c.tag_id.in_(matching))
+            clauses.append(table.c.id.in_(tagged))
+            continue
         if name.endswith("_id") and spec.ref(name.removesuffix("_id")) is not None:
             ref = spec.ref(name.removesuffix("_id"))
             assert ref is not None

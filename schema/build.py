@@ -98,6 +98,17 @@ def _family_field(column: str) -> Any:
     return strawberry.field(resolver=family, description=f"The address family of {column}.")
 
 
+def _class_type_field(spec: ModelSpec) -> Any:
+    """NetBox's ``class_type`` on every type: the model's class name ("Interface"), which
+    tells a union's members apart as ``__typename`` does (the SQL compiler writes it too)."""
+    class_name = spec.model.__name__
+
+    def class_type() -> str:
+        return class_name
+
+    return strawberry.field(resolver=class_type, description="The object's class name, as NetBox's class_type.")
+
+
 def scalar_type(scalar: ScalarSpec) -> Any:
     base: Any = {
         Kind.string: str,
@@ -250,6 +261,7 @@ def build_types(overrides: dict[str, Any]) -> dict[str, Generated]:
         annotations.update(_relation_fields(spec, types))
         if spec.family_column is not None:
             attributes["family"] = _family_field(spec.family_column)
+        attributes["class_type"] = _class_type_field(spec)
         extra = overrides.get(name)
         if extra is not None:
             extra_annotations, extra_attributes = extra(types)
@@ -288,6 +300,9 @@ def _filter_fields(spec: ModelSpec, filters: dict[str, type]) -> tuple[dict[str,
         annotations[f"{one_of.name}_id"] = Optional[strawberry.ID]
     if spec.tagged:
         annotations["tag"] = Optional[list[str]]
+        # NetBox's spelling: objects with a tag that matches the tag filter.
+        tag_filter = filters["Tag"]
+        annotations["tags"] = Optional[tag_filter]
     if spec.scalar("custom_fields") is not None:
         annotations["custom_field_data"] = Optional[JSONFilter]
     if spec.family_column is not None:
