@@ -28,7 +28,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY, INET
+from sqlalchemy.dialects.postgresql import ARRAY, CIDR, INET
 from strawberry import UNSET
 
 from models.registry import Kind, ModelSpec, OneOfSpec, ScalarSpec, content_type, spec_for
@@ -293,6 +293,31 @@ def _json_clause(column: sa.ColumnElement, flt: Any, where: str, state: _Compila
     return _operation_clauses(value_of, ScalarSpec(name=name, kind=kind, nullable=True), operations, state)
 
 
+def network_list_filter(spec: ModelSpec) -> str | None:
+    """The name of NetBox's list-of-networks filter on a type with addresses: ``contains``
+    where its address is a prefix (prefixes, aggregates: those containing one of the
+    networks), ``parent`` where its addresses are hosts (IP addresses, ranges: those whose
+    every address lies in one of them); None for a type without addresses."""
+    family = spec.scalar(spec.family_column) if spec.family_column is not None else None
+    if family is None:
+        return None
+    return "contains" if family.kind is Kind.network else "parent"
+
+
+def _network_list_clause(spec: ModelSpec, name: str, values: list[str], where: str, state: _Compilation) -> sa.ColumnElement[bool]:
+    # As NetBox reads each value: a network, host bits dropped ("10.1.1.7" is 10.1.1.7/32);
+    # an empty list filters nothing. A value that is no network is refused (NetBox skips it).
+    networks = [sa.cast(str(parse_interface(value.strip(), where).network), CIDR) for value in state.sized(where, values)]
+    if not networks:
+        return sa.true()
+    table = spec.table
+    if name == "contains":
+        column = table.c[spec.family_column or ""]
+        return sa.or_(*(column.op(">>")(network) for network in networks))
+    hosts = [sa.cast(sa.func.host(table.c[s.name]), INET) for s in spec.scalars if s.kind is Kind.interface]
+    return sa.or_(*(sa.and_(*(host.op("<<=")(network) for host in hosts)) for network in networks))
+
+
 def _one_of_filter(spec: ModelSpec, name: str) -> OneOfSpec | None:
     return next((o for o in spec.one_of if name in (f"{o.name}_type", f"{o.name}_id")), None)
 
@@ -347,6 +372,9 @@ def _compile(spec: ModelSpec, flt: Any, path: str, depth: int, state: _Compilati
         one_of = _one_of_filter(spec, name)
         if one_of is not None:
             clauses.append(_one_of_clause(spec, one_of, name, value, where, state))
+            continue
+        if name == network_list_filter(spec):
+            clauses.append(_network_list_clause(spec, name, value, where, state))
             continue
         if name == "family" and spec.family_column is not None:
             clauses.append(sa.func.family(table.c[spec.family_column]) == int(value.value))

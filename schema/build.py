@@ -26,6 +26,7 @@ from strawberry.scalars import JSON
 from models.choices import IPAddressFamily
 from models.registry import Kind, ModelSpec, ScalarSpec, spec_for, specs
 from resolvers import loaders
+from resolvers.filters import network_list_filter
 from resolvers.prefetch import RELATIONS, TYPE_MARK, Arc, Relation, register
 from resolvers.reads import nested_window
 from schema.lookups import LOOKUP_BY_KIND, BigInt, ContentTypeFilter, JSONFilter, ObjectReferenceInput, OffsetPaginationInput, lookup_input
@@ -307,6 +308,9 @@ def _filter_fields(spec: ModelSpec, filters: dict[str, type]) -> tuple[dict[str,
         annotations["custom_field_data"] = Optional[JSONFilter]
     if spec.family_column is not None:
         annotations["family"] = Optional[graphql_enum(IPAddressFamily)]
+    networks = network_list_filter(spec)
+    if networks is not None and networks not in annotations:
+        annotations[networks] = Optional[list[str]]
     for name, category in spec.categories.items():
         annotations[name] = Optional[graphql_enum(category.enum)]
     own = filters[spec.model.__name__]

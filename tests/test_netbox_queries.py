@@ -611,7 +611,6 @@ def containing(address: str) -> Callable[[dict[str, Any]], bool]:
     "prefix_list: prefixes containing an address (NetBox's contains filter)",
     f'{{ prefix_list(filters: {{contains: ["{CONTAINED}"]}}) {{ prefix status vrf {{ name rd }} }} }}',
     unordered=frozenset({"prefix_list"}),
-    xfail="PrefixFilter has no `contains: [String]` (NetBox 4.6's); Danbyte spells it prefix: {net_contains: …}",
 )
 def _prefixes_contains() -> dict[str, Any]:
     return {"prefix_list": [{"prefix": p["prefix"], "status": p["status"], "vrf": vrf_of(p["vrf"])} for p in prefixes(containing(CONTAINED))]}
@@ -719,11 +718,41 @@ def _addresses_in_vrf() -> dict[str, Any]:
     "ip_address_list: NetBox's parent filter (addresses within a prefix)",
     '{ ip_address_list(filters: {parent: ["192.168.0.0/16"]}) { address } }',
     unordered=frozenset({"ip_address_list"}),
-    xfail="IPAddressFilter has no `parent: [String]` (NetBox 4.6's); Danbyte spells it address: {net_contained_or_equal: …}",
 )
 def _addresses_parent() -> dict[str, Any]:
     network = ipaddress.ip_network("192.168.0.0/16")
     return {"ip_address_list": [{"address": ip["address"]} for ip in addresses(lambda ip: ipaddress.ip_interface(ip["address"]).ip in network)]}
+
+
+@case(
+    "ip_range_list and aggregate_list: NetBox's parent and contains filters",
+    '{ ip_range_list(filters: {parent: ["192.168.1.0/25", "10.0.0.0/8"]}) { start_address end_address } '
+    'aggregate_list(filters: {contains: ["10.112.1.0/24", "2001:db8::1"]}) { prefix } }',
+    unordered=frozenset({"ip_range_list", "aggregate_list"}),
+)
+def _ranges_and_aggregates() -> dict[str, Any]:
+    def within(address: str) -> bool:
+        host = ipaddress.ip_interface(address).ip
+        return any(host in ipaddress.ip_network(n) for n in ("192.168.1.0/25", "10.0.0.0/8"))
+
+    wanted = [ipaddress.ip_network(n) for n in ("10.112.1.0/24", "2001:db8::1")]
+    return {
+        "ip_range_list": [
+            {"start_address": r["start_address"], "end_address": r["end_address"]}
+            for r in rows("ipam.iprange")
+            if within(r["start_address"]) and within(r["end_address"])
+        ],
+        "aggregate_list": [
+            {"prefix": a["prefix"]}
+            for a in rows("ipam.aggregate")
+            if any(
+                n.version == ipaddress.ip_network(a["prefix"]).version
+                and n.subnet_of(ipaddress.ip_network(a["prefix"]))
+                and n != ipaddress.ip_network(a["prefix"])
+                for n in wanted
+            )  # type: ignore[arg-type]
+        ],
+    }
 
 
 @case(
@@ -1367,6 +1396,17 @@ async def test_netbox_root_fields(netbox_api) -> None:
     names = {f["name"] for f in (await netbox_api.data("{ __schema { queryType { fields { name } } } }"))["__schema"]["queryType"]["fields"]}
     missing = sorted({*NETBOX_ROOT_FIELDS, *(f"{n}_list" for n in NETBOX_ROOT_FIELDS)} - names)
     assert not missing
+
+
+async def test_network_list_filters_refuse_what_is_no_network(netbox_api) -> None:
+    """NetBox skips a value that is no network; here it is refused, naming the filter."""
+    error = await netbox_api.error('{ prefix_list(filters: {contains: ["10.0.0.1", "not-a-cidr"]}) { prefix } }')
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "filters.contains"}
+    error = await netbox_api.error('{ ip_address_list(filters: {OR: {parent: ["fe80::1%eth0"]}}) { address } }')
+    assert (error["extensions"]["code"], error["extensions"]["field"]) == ("BAD_USER_INPUT", "filters.OR.parent")
+    # An empty list filters nothing, as in NetBox.
+    everything = await netbox_api.data("{ prefix_list(filters: {contains: []}) { prefix } }")
+    assert len(everything["prefix_list"]) == len(rows("ipam.prefix"))
 
 
 @pytest.mark.xfail(strict=True, reason="nested lists take pagination only: NetBox's filters argument on related lists is missing")
