@@ -158,6 +158,8 @@ async def plan_page(ctx: RequestContext, spec: ModelSpec, filters: Any = None, p
             offset = pagination.offset
     ordering = spec.ordering
     if _given(pagination) and _given(pagination.start):
+        if offset:
+            raise BadUserInput("give start or offset, not both", field="pagination.offset")  # as NetBox refuses
         # Keyset: rows after the cursor in id order (pass the last id of the previous page),
         # as NetBox orders by primary key under a cursor; NetBox's first page, ``start: 0``,
         # is before every id.

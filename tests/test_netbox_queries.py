@@ -716,6 +716,16 @@ def _addresses_in_vrf() -> dict[str, Any]:
 
 
 @case(
+    "order: ip_address_list by address",
+    '{ ip_address_list(filters: {vrf: {rd: {exact: "65000:100"}}}) { address } }',
+    order_gap="IP addresses have no order (NetBox: address, pk); Danbyte lists them by UUID",
+)
+def _address_order() -> dict[str, Any]:
+    vrf = next(v["pk"] for v in rows("ipam.vrf") if v["rd"] == "65000:100")
+    return {"ip_address_list": [{"address": ip["address"]} for ip in addresses(lambda ip: ip["vrf"] == vrf)]}
+
+
+@case(
     "ip_address_list: NetBox's parent filter (addresses within a prefix)",
     '{ ip_address_list(filters: {parent: ["192.168.0.0/16"]}) { address } }',
     unordered=frozenset({"ip_address_list"}),
@@ -790,7 +800,11 @@ def vlan_row(vlan: dict[str, Any]) -> dict[str, Any]:
 VLAN_FIELDS = "vid name status site { slug } group { slug } role { slug }"
 
 
-@case("vlan_list: VLAN 100 at every site", f"{{ vlan_list(filters: {{vid: {{exact: 100}}}}) {{ {VLAN_FIELDS} }} }}", unordered=frozenset({"vlan_list"}))
+@case(
+    "vlan_list: VLAN 100 at every site (NetBox's IntegerLookup)",
+    f"{{ vlan_list(filters: {{vid: {{filter_lookup: {{exact: 100}}}}}}) {{ {VLAN_FIELDS} }} }}",
+    unordered=frozenset({"vlan_list"}),
+)
 def _vlan_100() -> dict[str, Any]:
     chosen = vlans(lambda v: v["vid"] == 100)
     assert len(chosen) == 13
@@ -808,13 +822,23 @@ def _site_vlans() -> dict[str, Any]:
 
 @case(
     "vlan_list: a VLAN group's VLANs, vid in a range",
-    '{ vlan_list(filters: {group: {slug: {exact: "jbb104"}}, vid: {gte: 100, lt: 300}}) { vid name group { slug } } }',
+    '{ vlan_list(filters: {group: {slug: {exact: "jbb104"}}, vid: {range_lookup: {start: 100, end: 299}}}) { vid name group { slug } } }',
     unordered=frozenset({"vlan_list"}),
 )
 def _group_vlans() -> dict[str, Any]:
     group = next(g["pk"] for g in rows("ipam.vlangroup") if g["slug"] == "jbb104")
     chosen = vlans(lambda v: v["group"] == group and 100 <= v["vid"] < 300)
     return {"vlan_list": [{"vid": v["vid"], "name": v["name"], "group": {"slug": "jbb104"}} for v in chosen]}
+
+
+@case(
+    "vlan_list: comparison lookups, and Danbyte's flat shorthand",
+    "{ low: vlan_list(filters: {vid: {comparison_lookup: {lt: 200}}}) { vid } flat: vlan_list(filters: {vid: {lt: 200}}) { vid } }",
+    unordered=frozenset({"low", "flat"}),
+)
+def _vlans_compared() -> dict[str, Any]:
+    low = [{"vid": v["vid"]} for v in vlans(lambda v: v["vid"] < 200)]
+    return {"low": low, "flat": low}
 
 
 @case(
@@ -1367,6 +1391,9 @@ async def test_keyset_pagination_walks_every_device(netbox_api) -> None:
         cursor = ids[-1]
     assert len(seen) == len(set(seen)) == len(rows("dcim.device"))
     assert seen == sorted(seen)
+    # As in NetBox, a cursor and an offset do not go together.
+    error = await netbox_api.error("{ device_list(pagination: {start: 0, offset: 20}) { id } }")
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "pagination.offset"}
     # NetBox's next cursor, a number, is not an id here.
     error = await netbox_api.error("{ device_list(pagination: {start: 124, limit: 20}) { id } }")
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "pagination.start"}
@@ -1408,6 +1435,12 @@ async def test_network_list_filters_refuse_what_is_no_network(netbox_api) -> Non
     # An empty list filters nothing, as in NetBox.
     everything = await netbox_api.data("{ prefix_list(filters: {contains: []}) { prefix } }")
     assert len(everything["prefix_list"]) == len(rows("ipam.prefix"))
+
+
+async def test_integer_lookups_in_netbox_shape_are_checked(netbox_api) -> None:
+    """A value the column cannot hold is refused, naming the nested lookup."""
+    error = await netbox_api.error("{ vlan_list(filters: {vid: {range_lookup: {start: 1, end: 70000}}}) { vid } }")
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "filters.vid.range_lookup.end"}
 
 
 @pytest.mark.xfail(strict=True, reason="nested lists take pagination only: NetBox's filters argument on related lists is missing")
