@@ -318,6 +318,12 @@ def _network_list_clause(spec: ModelSpec, name: str, values: list[str], where: s
     return sa.or_(*(sa.and_(*(host.op("<<=")(network) for host in hosts)) for network in networks))
 
 
+def assigned_filter(spec: ModelSpec) -> OneOfSpec | None:
+    """The optional ``assigned_object`` reference behind NetBox's ``assigned: Boolean``
+    filter (IP and MAC addresses: assigned to something, or not)."""
+    return next((o for o in spec.one_of if o.name == "assigned_object" and o.nullable), None)
+
+
 def _one_of_filter(spec: ModelSpec, name: str) -> OneOfSpec | None:
     return next((o for o in spec.one_of if name in (f"{o.name}_type", f"{o.name}_id")), None)
 
@@ -372,6 +378,13 @@ def _compile(spec: ModelSpec, flt: Any, path: str, depth: int, state: _Compilati
         one_of = _one_of_filter(spec, name)
         if one_of is not None:
             clauses.append(_one_of_clause(spec, one_of, name, value, where, state))
+            continue
+        assigned = assigned_filter(spec) if name == "assigned" else None
+        if assigned is not None:
+            for target, _ in assigned.members:
+                state.may_view(where, spec_for(target).type_key)  # it tells whether one points at an object
+            set_members = [table.c[column].is_not(None) for _, column in assigned.members]
+            clauses.append(sa.or_(*set_members) if value else sa.not_(sa.or_(*set_members)))
             continue
         if name == network_list_filter(spec):
             clauses.append(_network_list_clause(spec, name, value, where, state))

@@ -26,7 +26,7 @@ from strawberry.scalars import JSON
 from models.choices import IPAddressFamily
 from models.registry import Kind, ModelSpec, ScalarSpec, spec_for, specs
 from resolvers import loaders
-from resolvers.filters import network_list_filter
+from resolvers.filters import assigned_filter, network_list_filter
 from resolvers.prefetch import RELATIONS, TYPE_MARK, Arc, Relation, register
 from resolvers.reads import nested_window
 from schema.lookups import LOOKUP_BY_KIND, BigInt, ContentTypeFilter, JSONFilter, ObjectReferenceInput, OffsetPaginationInput, lookup_input
@@ -308,6 +308,8 @@ def _filter_fields(spec: ModelSpec, filters: dict[str, type]) -> tuple[dict[str,
         annotations["custom_field_data"] = Optional[JSONFilter]
     if spec.family_column is not None:
         annotations["family"] = Optional[graphql_enum(IPAddressFamily)]
+    if assigned_filter(spec) is not None and "assigned" not in annotations:
+        annotations["assigned"] = Optional[bool]
     networks = network_list_filter(spec)
     if networks is not None and networks not in annotations:
         annotations[networks] = Optional[list[str]]

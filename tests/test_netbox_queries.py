@@ -726,6 +726,19 @@ def _address_order() -> dict[str, Any]:
 
 
 @case(
+    "ip_address_list: NetBox's assigned filter",
+    '{ assigned: ip_address_list(filters: {assigned: true}) { address } free: ip_address_list(filters: {assigned: false, vrf: {name: {exact: "Alpha"}}}) { address } }',
+    unordered=frozenset({"assigned", "free"}),
+)
+def _addresses_assigned() -> dict[str, Any]:
+    alpha = next(v["pk"] for v in rows("ipam.vrf") if v["name"] == "Alpha")
+    return {
+        "assigned": [{"address": ip["address"]} for ip in addresses(lambda ip: ip["assigned_object_id"] is not None)],
+        "free": [{"address": ip["address"]} for ip in addresses(lambda ip: ip["assigned_object_id"] is None and ip["vrf"] == alpha)],
+    }
+
+
+@case(
     "ip_address_list: NetBox's parent filter (addresses within a prefix)",
     '{ ip_address_list(filters: {parent: ["192.168.0.0/16"]}) { address } }',
     unordered=frozenset({"ip_address_list"}),
@@ -1441,6 +1454,23 @@ async def test_integer_lookups_in_netbox_shape_are_checked(netbox_api) -> None:
     """A value the column cannot hold is refused, naming the nested lookup."""
     error = await netbox_api.error("{ vlan_list(filters: {vid: {range_lookup: {start: 1, end: 70000}}}) { vid } }")
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "filters.vid.range_lookup.end"}
+
+
+async def test_assigned_filter(api, org) -> None:
+    """NetBox's ``assigned: Boolean`` on IP and MAC addresses (the demo assigns none)."""
+    from dcim_lab import Lab
+
+    lab = Lab(api, org.tenant_ids[0])
+    c = await lab.catalogue()
+    device = await lab.device(c, await lab.device_type(c, "Box"), "a")
+    interface = await lab.make("interface", device=device, name="eth0", type="TYPE_1000BASE_T")
+    await lab.make("ip_address", address="192.0.2.1/24", assigned_object={"type": "dcim.interface", "id": interface})
+    await lab.make("ip_address", address="192.0.2.2/24")
+    await lab.make("mac_address", mac_address="00:00:5e:00:53:01", assigned_object={"type": "dcim.interface", "id": interface})
+    query = "{ yes: ip_address_list(filters: {assigned: true}) { address } no: ip_address_list(filters: {assigned: false}) { address } mac: mac_address_list(filters: {assigned: true}) { mac_address } }"
+    answer = await api.data(query)
+    assert answer["yes"] == [{"address": "192.0.2.1/24"}] and answer["no"] == [{"address": "192.0.2.2/24"}]
+    assert [m["mac_address"].lower() for m in answer["mac"]] == ["00:00:5e:00:53:01"]
 
 
 @pytest.mark.xfail(strict=True, reason="nested lists take pagination only: NetBox's filters argument on related lists is missing")
