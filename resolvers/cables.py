@@ -284,17 +284,17 @@ async def connected(ctx: RequestContext, hops: list[Hop]) -> list[Record]:
     models = [spec_for(port.__dict__[TYPE_MARK]).model for port in last]
     if any(getattr(model, "__pass_through__", False) for model in models):
         return []
-    if len(last) == 1 and getattr(models[0], "__path_peer__", None):
-        return await _beyond_peer(ctx, last[0])
+    peer_column = getattr(models[0], "__path_peer__", None) if len(last) == 1 else None
+    if peer_column is not None:
+        return await _beyond_peer(ctx, last[0], peer_column)
     return last
 
 
-async def _beyond_peer(ctx: RequestContext, endpoint: Record) -> list[Record]:
+async def _beyond_peer(ctx: RequestContext, endpoint: Record, column: str) -> list[Record]:
     """What a path stopped at ``endpoint`` (a circuit's end, its other end uncabled)
-    reaches: the destination its peer lands on, if any (trace followed a cabled peer)."""
-    kind = endpoint.__dict__[TYPE_MARK]
-    spec = spec_for(kind)
-    column = spec.model.__path_peer__
+    reaches: the destination its peer (the other row sharing ``column``) lands on, if any
+    (trace followed a cabled peer)."""
+    spec = spec_for(endpoint.__dict__[TYPE_MARK])
     rows = await loaders.by_column(ctx, spec=spec, column=column).load(getattr(endpoint, column))
     others = [row for row in rows if row.id != endpoint.id]
     if len(others) != 1:

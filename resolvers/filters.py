@@ -381,8 +381,8 @@ def _compile(spec: ModelSpec, flt: Any, path: str, depth: int, state: _Compilati
             continue
         assigned = assigned_filter(spec) if name == "assigned" else None
         if assigned is not None:
-            for target, _ in assigned.members:
-                state.may_view(where, spec_for(target).type_key)  # it tells whether one points at an object
+            for member, _ in assigned.members:
+                state.may_view(where, spec_for(member).type_key)  # it tells whether one points at an object
             set_members = [table.c[column].is_not(None) for _, column in assigned.members]
             clauses.append(sa.or_(*set_members) if value else sa.not_(sa.or_(*set_members)))
             continue

@@ -523,6 +523,30 @@ def _interfaces_across_devices() -> dict[str, Any]:
     return {"interface_list": [{"name": i["name"], "device": {"name": d["name"]}} for d in chosen for i in interfaces_of(d["pk"])]}
 
 
+def _site_interfaces() -> dict[str, Any]:
+    chosen = devices(lambda d: site_slug(d) == SMALL_SITE)
+    return {"interface_list": [{"name": i["name"], "device": {"name": d["name"]}} for d in chosen for i in interfaces_of(d["pk"])]}
+
+
+CASES.append(
+    Case(
+        "interface_list by site (NetBox's cached site of a component)",
+        f'{{ interface_list(filters: {{site: {{slug: {{exact: "{SMALL_SITE}"}}}}}}) {{ name device {{ name }} }} }}',
+        _site_interfaces,
+        unordered=frozenset({"interface_list"}),
+        xfail="components have no site, location or rack filter (NetBox's cached _site…); write device: {site: …}",
+    )
+)
+CASES.append(
+    Case(
+        "interface_list by their device's site (the spelling that works here)",
+        f'{{ interface_list(filters: {{device: {{site: {{slug: {{exact: "{SMALL_SITE}"}}}}}}}}) {{ name device {{ name }} }} }}',
+        _site_interfaces,
+        unordered=frozenset({"interface_list"}),
+    )
+)
+
+
 def connected_endpoints(interface: dict[str, Any]) -> list[dict[str, Any]]:
     """NetBox's ``connected_endpoints``: the last node of the interface's cable path, when
     the path is complete (the export carries each path, nodes as "content type:id")."""
@@ -1471,6 +1495,27 @@ async def test_assigned_filter(api, org) -> None:
     answer = await api.data(query)
     assert answer["yes"] == [{"address": "192.0.2.1/24"}] and answer["no"] == [{"address": "192.0.2.2/24"}]
     assert [m["mac_address"].lower() for m in answer["mac"]] == ["00:00:5e:00:53:01"]
+
+
+async def test_new_filters_tell_nothing_a_reader_may_not_view(api, org) -> None:
+    """``tags`` and ``assigned`` say something about other objects: a reader who may not
+    view those is refused, naming the filter, as for any related-object filter."""
+    from dcim_lab import Lab
+
+    lab = Lab(api, org.tenant_ids[0])
+    tag = (await api.data('mutation { tag_create(input: {name: "Core", slug: "core"}) { id } }'))["tag_create"]["id"]
+    await lab.make("site", name="AMS1", slug="ams1", tags=[tag])
+    await lab.make("ip_address", address="192.0.2.1/24")
+    reader = api.as_key(await org.user_key(grants={"site": ["view"], "ip_address": ["view"]}))
+    error = await reader.error('{ site_list(filters: {tags: {slug: {exact: "core"}}}) { name } }')
+    assert error["extensions"] == {"code": "FORBIDDEN", "field": "filters.tags"}
+    error = await reader.error("{ ip_address_list(filters: {assigned: false}) { address } }")
+    assert error["extensions"] == {"code": "FORBIDDEN", "field": "filters.assigned"}
+    # Its own columns are the reader's to filter by; class_type is a constant.
+    found = await reader.data('{ ip_address_list(filters: {parent: ["192.0.2.0/24"]}) { address class_type } }')
+    assert found["ip_address_list"] == [{"address": "192.0.2.1/24", "class_type": "IPAddress"}]
+    tagged = await api.data('{ site_list(filters: {tags: {slug: {exact: "core"}}}) { name } }')
+    assert tagged["site_list"] == [{"name": "AMS1"}]
 
 
 @pytest.mark.xfail(strict=True, reason="nested lists take pagination only: NetBox's filters argument on related lists is missing")
