@@ -269,11 +269,38 @@ async def trace(ctx: RequestContext, origin: Record) -> list[Hop]:
     return hops
 
 
-def connected(hops: list[Hop]) -> list[Record]:
-    """The far endpoints of a complete path (empty when it ends on a pass-through port)."""
+# Where a path ends beyond the last cable (NetBox's CablePath): a circuit whose other end
+# lands on a provider network reaches that network, and the path is complete.
+PATH_DESTINATIONS = ("ProviderNetwork",)
+
+
+async def connected(ctx: RequestContext, hops: list[Hop]) -> list[Record]:
+    """NetBox's ``connected_endpoints``: where a complete path ends. Empty for an
+    incomplete one: it ends on a pass-through port, or at one end of a circuit whose other
+    end has no cable and no provider network (or no other end)."""
     if not hops:
         return []
     last = hops[-1].far_end
-    if any(getattr(spec_for(port.__dict__[TYPE_MARK]).model, "__pass_through__", False) for port in last):
+    models = [spec_for(port.__dict__[TYPE_MARK]).model for port in last]
+    if any(getattr(model, "__pass_through__", False) for model in models):
         return []
+    peer_column = getattr(models[0], "__path_peer__", None) if len(last) == 1 else None
+    if peer_column is not None:
+        return await _beyond_peer(ctx, last[0], peer_column)
     return last
+
+
+async def _beyond_peer(ctx: RequestContext, endpoint: Record, column: str) -> list[Record]:
+    """What a path stopped at ``endpoint`` (a circuit's end, its other end uncabled)
+    reaches: the destination its peer (the other row sharing ``column``) lands on, if any
+    (trace followed a cabled peer)."""
+    spec = spec_for(endpoint.__dict__[TYPE_MARK])
+    rows = await loaders.by_column(ctx, spec=spec, column=column).load(getattr(endpoint, column))
+    others = [row for row in rows if row.id != endpoint.id]
+    if len(others) != 1:
+        return []
+    for one_of in spec.one_of:
+        for target, member in one_of.members:
+            if target in PATH_DESTINATIONS and getattr(others[0], member) is not None:
+                return await _load(ctx, target, [getattr(others[0], member)])
+    return []

@@ -246,6 +246,8 @@ class Compiler:
         """The SQL value of one field; ``window``: the page of a list field."""
         if name == "__typename":
             return f"{_literal(runtime.name)}::text"
+        if name == "class_type":  # every generated type's (schema.build): the model's class name
+            return f"{_literal(spec.model.__name__)}::text"
         form = SQL_FORMS.get((spec.model.__name__, name))
         if form is not None:
             return self._derived(form, alias, nodes, (*path, name), built, window)

@@ -28,7 +28,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY, INET
+from sqlalchemy.dialects.postgresql import ARRAY, CIDR, INET
 from strawberry import UNSET
 
 from models.registry import Kind, ModelSpec, OneOfSpec, ScalarSpec, content_type, spec_for
@@ -293,6 +293,37 @@ def _json_clause(column: sa.ColumnElement, flt: Any, where: str, state: _Compila
     return _operation_clauses(value_of, ScalarSpec(name=name, kind=kind, nullable=True), operations, state)
 
 
+def network_list_filter(spec: ModelSpec) -> str | None:
+    """The name of NetBox's list-of-networks filter on a type with addresses: ``contains``
+    where its address is a prefix (prefixes, aggregates: those containing one of the
+    networks), ``parent`` where its addresses are hosts (IP addresses, ranges: those whose
+    every address lies in one of them); None for a type without addresses."""
+    family = spec.scalar(spec.family_column) if spec.family_column is not None else None
+    if family is None:
+        return None
+    return "contains" if family.kind is Kind.network else "parent"
+
+
+def _network_list_clause(spec: ModelSpec, name: str, values: list[str], where: str, state: _Compilation) -> sa.ColumnElement[bool]:
+    # As NetBox reads each value: a network, host bits dropped ("10.1.1.7" is 10.1.1.7/32);
+    # an empty list filters nothing. A value that is no network is refused (NetBox skips it).
+    networks = [sa.cast(str(parse_interface(value.strip(), where).network), CIDR) for value in state.sized(where, values)]
+    if not networks:
+        return sa.true()
+    table = spec.table
+    if name == "contains":
+        column = table.c[spec.family_column or ""]
+        return sa.or_(*(column.op(">>")(network) for network in networks))
+    hosts = [sa.cast(sa.func.host(table.c[s.name]), INET) for s in spec.scalars if s.kind is Kind.interface]
+    return sa.or_(*(sa.and_(*(host.op("<<=")(network) for host in hosts)) for network in networks))
+
+
+def assigned_filter(spec: ModelSpec) -> OneOfSpec | None:
+    """The optional ``assigned_object`` reference behind NetBox's ``assigned: Boolean``
+    filter (IP and MAC addresses: assigned to something, or not)."""
+    return next((o for o in spec.one_of if o.name == "assigned_object" and o.nullable), None)
+
+
 def _one_of_filter(spec: ModelSpec, name: str) -> OneOfSpec | None:
     return next((o for o in spec.one_of if name in (f"{o.name}_type", f"{o.name}_id")), None)
 
@@ -348,6 +379,16 @@ def _compile(spec: ModelSpec, flt: Any, path: str, depth: int, state: _Compilati
         if one_of is not None:
             clauses.append(_one_of_clause(spec, one_of, name, value, where, state))
             continue
+        assigned = assigned_filter(spec) if name == "assigned" else None
+        if assigned is not None:
+            for member, _ in assigned.members:
+                state.may_view(where, spec_for(member).type_key)  # it tells whether one points at an object
+            set_members = [table.c[column].is_not(None) for _, column in assigned.members]
+            clauses.append(sa.or_(*set_members) if value else sa.not_(sa.or_(*set_members)))
+            continue
+        if name == network_list_filter(spec):
+            clauses.append(_network_list_clause(spec, name, value, where, state))
+            continue
         if name == "family" and spec.family_column is not None:
             clauses.append(sa.func.family(table.c[spec.family_column]) == int(value.value))
             continue
@@ -366,6 +407,14 @@ def _compile(spec: ModelSpec, flt: Any, path: str, depth: int, state: _Compilati
                 .join(tag, tag.c.id == item.c.tag_id)
                 .where(item.c.object_type == spec.type_key, any_of(tag.c.slug, state.sized(where, value)))
             )
+            clauses.append(table.c.id.in_(tagged))
+            continue
+        if name == "tags":
+            # NetBox's ``tags: {slug: {exact: "x"}}``: one tag must match the whole filter.
+            state.may_view(where, Tag.__tablename__)
+            tag_spec, item = spec_for(Tag.__name__), TaggedItem.__table__
+            matching = sa.select(tag_spec.table.c.id).where(_compile(tag_spec, value, where, state.nested(where, depth + 1), state))
+            tagged = sa.select(item.c.object_id).where(item.c.object_type == spec.type_key, item.c.tag_id.in_(matching))
             clauses.append(table.c.id.in_(tagged))
             continue
         if name.endswith("_id") and spec.ref(name.removesuffix("_id")) is not None:

@@ -64,7 +64,7 @@ def needed_columns(spec: ModelSpec, names: set[str]) -> list[sa.Column[Any]] | N
     columns: set[str] = {"id"}
     keyed_by_id = {r.name for r in spec.reverse} | {m.name for m in spec.many} | {c.name for c in spec.counts} | {i.name for i in spec.inline}
     keyed_by_id |= {o.name for o in spec.object_reverse}
-    for name in names - {"__typename"}:
+    for name in names - {"__typename", "class_type"}:  # neither reads a column
         ref = spec.ref(name)
         one_of = next((o for o in spec.one_of if o.name == name), None)
         if spec.scalar(name) is not None:
@@ -158,9 +158,13 @@ async def plan_page(ctx: RequestContext, spec: ModelSpec, filters: Any = None, p
             offset = pagination.offset
     ordering = spec.ordering
     if _given(pagination) and _given(pagination.start):
+        if offset:
+            raise BadUserInput("give start or offset, not both", field="pagination.offset")  # as NetBox refuses
         # Keyset: rows after the cursor in id order (pass the last id of the previous page),
-        # as NetBox orders by primary key under a cursor.
-        where.append(table.c.id > parse_id(pagination.start, "pagination.start"))
+        # as NetBox orders by primary key under a cursor; NetBox's first page, ``start: 0``,
+        # is before every id.
+        if str(pagination.start) != "0":
+            where.append(table.c.id > parse_id(pagination.start, "pagination.start"))
         ordering = (table.c.id,)
     return Page(tuple(where), tuple(ordering), offset, limit, capped)
 

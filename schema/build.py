@@ -26,6 +26,7 @@ from strawberry.scalars import JSON
 from models.choices import IPAddressFamily
 from models.registry import Kind, ModelSpec, ScalarSpec, spec_for, specs
 from resolvers import loaders
+from resolvers.filters import assigned_filter, network_list_filter
 from resolvers.prefetch import RELATIONS, TYPE_MARK, Arc, Relation, register
 from resolvers.reads import nested_window
 from schema.lookups import LOOKUP_BY_KIND, BigInt, ContentTypeFilter, JSONFilter, ObjectReferenceInput, OffsetPaginationInput, lookup_input
@@ -96,6 +97,17 @@ def _family_field(column: str) -> Any:
         return IPAddressFamilyType(value=version, label=f"IPv{version}")
 
     return strawberry.field(resolver=family, description=f"The address family of {column}.")
+
+
+def _class_type_field(spec: ModelSpec) -> Any:
+    """NetBox's ``class_type`` on every type: the model's class name ("Interface"), which
+    tells a union's members apart as ``__typename`` does (the SQL compiler writes it too)."""
+    class_name = spec.model.__name__
+
+    def class_type() -> str:
+        return class_name
+
+    return strawberry.field(resolver=class_type, description="The object's class name, as NetBox's class_type.")
 
 
 def scalar_type(scalar: ScalarSpec) -> Any:
@@ -250,6 +262,7 @@ def build_types(overrides: dict[str, Any]) -> dict[str, Generated]:
         annotations.update(_relation_fields(spec, types))
         if spec.family_column is not None:
             attributes["family"] = _family_field(spec.family_column)
+        attributes["class_type"] = _class_type_field(spec)
         extra = overrides.get(name)
         if extra is not None:
             extra_annotations, extra_attributes = extra(types)
@@ -288,10 +301,18 @@ def _filter_fields(spec: ModelSpec, filters: dict[str, type]) -> tuple[dict[str,
         annotations[f"{one_of.name}_id"] = Optional[strawberry.ID]
     if spec.tagged:
         annotations["tag"] = Optional[list[str]]
+        # NetBox's spelling: objects with a tag that matches the tag filter.
+        tag_filter = filters["Tag"]
+        annotations["tags"] = Optional[tag_filter]
     if spec.scalar("custom_fields") is not None:
         annotations["custom_field_data"] = Optional[JSONFilter]
     if spec.family_column is not None:
         annotations["family"] = Optional[graphql_enum(IPAddressFamily)]
+    if assigned_filter(spec) is not None and "assigned" not in annotations:
+        annotations["assigned"] = Optional[bool]
+    networks = network_list_filter(spec)
+    if networks is not None and networks not in annotations:
+        annotations[networks] = Optional[list[str]]
     for name, category in spec.categories.items():
         annotations[name] = Optional[graphql_enum(category.enum)]
     own = filters[spec.model.__name__]

@@ -53,18 +53,19 @@ async def _link_peers(ctx: RequestContext, endpoint: Record) -> list[Record]:
 
 
 async def _connected_endpoints(ctx: RequestContext, endpoint: Record) -> list[Record]:
-    return cables.connected(await cables.trace(ctx, endpoint))
+    return await cables.connected(ctx, await cables.trace(ctx, endpoint))
 
 
 def cabled_fields(owner: str, types: dict[str, type]) -> tuple[dict[str, Any], dict[str, Any]]:
     hop = _hop_type(types)
     annotations: dict[str, Any] = {}
-    lists = [("link_peers", "LinkPeerType", _link_peers)]
+    lists = [("link_peers", "LinkPeerType", _link_peers, _endpoints())]
     if not getattr(spec_for(owner).model, "__pass_through__", False):  # front and rear ports end no path
-        lists.append(("connected_endpoints", "ConnectedEndpointType", _connected_endpoints))
-    for name, union, answer in lists:
+        # A path may also end beyond its last cable (a provider network), as in NetBox's union.
+        lists.append(("connected_endpoints", "ConnectedEndpointType", _connected_endpoints, sorted({*_endpoints(), *cables.PATH_DESTINATIONS})))
+    for name, union, answer, members in lists:
         register(owner, name, Relation(partial(_loader, owner=owner, answer=answer), "id", None, many=True, union=True))
-        annotations[name] = list[union_of(union, _endpoints(), types)]  # type: ignore[misc]
+        annotations[name] = list[union_of(union, members, types)]  # type: ignore[misc]
 
     async def trace(root: Any, info: strawberry.Info) -> list[hop]:  # type: ignore[valid-type]
         hops = await cables.trace(info.context, of_type(root, owner))
@@ -75,8 +76,8 @@ def cabled_fields(owner: str, types: dict[str, type]) -> tuple[dict[str, Any], d
 
     described = {
         "link_peers": "The endpoints on the other end of this endpoint's cable.",
-        "connected_endpoints": "Where the path from this endpoint ends, through patch panels.",
+        "connected_endpoints": "Where the path from this endpoint ends, through patch panels and circuits (empty while it is incomplete).",
     }
-    attributes = {name: strawberry.field(description=described[name]) for name, _, _ in lists}
+    attributes = {name: strawberry.field(description=described[name]) for name, _, _, _ in lists}
     attributes["trace"] = strawberry.field(resolver=trace, description="The path from this endpoint, cable by cable.")
     return annotations, attributes

@@ -44,7 +44,17 @@ def lookup_input(name: str, value: Any, operations: tuple[Any, ...], description
 
 
 COMPARABLE = ("exact", "gt", "gte", "lt", "lte", "in_list", "is_null")
-IntFilterLookup = lookup_input("IntFilterLookup", int, COMPARABLE, "Lookups on a number.")
+IntComparisonFilterLookup = lookup_input("IntComparisonFilterLookup", int, COMPARABLE, "Comparisons of an integer.")
+IntRangeLookup = lookup_input("IntRangeLookup", int, ("start", "end"), "An integer between start and end, both included.")
+
+
+def _nested(comparison: Any, between: Any) -> tuple[Any, ...]:
+    """NetBox's IntegerLookup shape (``vid: {filter_lookup: {exact: 100}}``, or a range or a
+    comparison lookup), taken beside the flat lookups (``vid: {exact: 100}``)."""
+    return (*COMPARABLE, ("filter_lookup", comparison), ("range_lookup", between), ("comparison_lookup", comparison))
+
+
+IntFilterLookup = lookup_input("IntFilterLookup", int, _nested(IntComparisonFilterLookup, IntRangeLookup), "Lookups on a number.")
 
 BigInt = NewType("BigInt", int)
 
@@ -71,7 +81,9 @@ class ObjectReferenceInput:
     id: strawberry.ID
 
 
-BigIntFilterLookup = lookup_input("BigIntFilterLookup", BigInt, COMPARABLE, "Lookups on a large number.")
+BigIntComparisonFilterLookup = lookup_input("BigIntComparisonFilterLookup", BigInt, COMPARABLE, "Comparisons of a large number.")
+BigIntRangeLookup = lookup_input("BigIntRangeLookup", BigInt, ("start", "end"), "A large number between start and end, both included.")
+BigIntFilterLookup = lookup_input("BigIntFilterLookup", BigInt, _nested(BigIntComparisonFilterLookup, BigIntRangeLookup), "Lookups on a large number.")
 # Decimals (coordinates, weights) filter the way NetBox's FloatLookup does: one of a plain,
 # a comparison or a range lookup, e.g. `latitude: {comparison_lookup: {gt: 50}}`.
 FloatFilterLookup = lookup_input("FloatFilterLookup", float, ("exact", "in_list", "is_null"), "Plain lookups on a decimal.")
@@ -143,8 +155,6 @@ JSONStringLookup = lookup_input(
     ("exact", "i_exact", "contains", "i_contains", "starts_with", "i_starts_with", "ends_with", "i_ends_with", "in_", "isnull", "regex", "i_regex"),
     "String lookups for JSON field values.",
 )
-IntComparisonFilterLookup = lookup_input("IntComparisonFilterLookup", int, COMPARABLE, "Comparisons of an integer.")
-IntRangeLookup = lookup_input("IntRangeLookup", int, ("start", "end"), "An integer between start and end, both included.")
 StrDateFilterLookup = lookup_input("StrDateFilterLookup", str, COMPARABLE, "Comparisons of an ISO 8601 date held as text.")
 StrDatetimeFilterLookup = lookup_input("StrDatetimeFilterLookup", str, COMPARABLE, "Comparisons of an ISO 8601 date and time held as text.")
 JSONLookup = lookup_input(
