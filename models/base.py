@@ -481,8 +481,11 @@ class OrganizationalModel(TenantModel):
     unique in the tenant, a description and comments."""
 
     __abstract__ = True
+    # NetBox 4.6 orders these by name under its natural collation.
+    __ordering__: ClassVar[tuple[str, ...]] = ("_name",)
 
     name: Mapped[str] = text(100, required=True)
+    _name: Mapped[str | None] = natural_key()
     slug: Mapped[str] = text(100, required=True)
     description: Mapped[str] = text(200)
     comments: Mapped[str] = long_text()
@@ -497,8 +500,10 @@ class NestedGroupModel(NestedTenantModel):
     siblings, top level included, a description and comments."""
 
     __abstract__ = True
+    __ordering__: ClassVar[tuple[str, ...]] = ("_name",)
 
     name: Mapped[str] = text(100, required=True)
+    _name: Mapped[str | None] = natural_key()
     slug: Mapped[str] = text(100, required=True)
     description: Mapped[str] = text(200)
     comments: Mapped[str] = long_text()

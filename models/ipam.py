@@ -14,7 +14,21 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import ManyToMany, NamedModel, OneOf, TenantModel, TenantScoped, address_column, choice, cidr_column, inet_column, long_text, reference, text
+from models.base import (
+    ManyToMany,
+    NamedModel,
+    OneOf,
+    TenantModel,
+    TenantScoped,
+    address_column,
+    choice,
+    cidr_column,
+    inet_column,
+    long_text,
+    natural_key,
+    reference,
+    text,
+)
 from models.choices import (
     FHRPGroupAuthType,
     FHRPGroupProtocol,
@@ -41,7 +55,9 @@ def _gist(table: str, column: str) -> sa.Index:
 
 
 class RIR(TenantModel):
+    __ordering__: ClassVar[tuple[str, ...]] = ("_name",)
     name: Mapped[str] = text(100, required=True)
+    _name: Mapped[str | None] = natural_key()
     slug: Mapped[str] = text(100, required=True)
     is_private: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     description: Mapped[str] = text(200)
@@ -53,6 +69,7 @@ class RIR(TenantModel):
 
 
 class Aggregate(TenantModel):
+    __ordering__: ClassVar[tuple[str, ...]] = ("prefix", "numid")
     prefix: Mapped[str] = cidr_column()
     rir_id: Mapped[uuid.UUID] = reference("RIR", nullable=False, related_name="aggregates")
     date_added: Mapped[date | None] = mapped_column(sa.Date())
@@ -65,6 +82,7 @@ class Aggregate(TenantModel):
 
 
 class ASN(TenantModel):
+    __ordering__: ClassVar[tuple[str, ...]] = ("asn",)
     asn: Mapped[int] = mapped_column(sa.BigInteger(), info={"bounds": (1, 4294967295)})
     rir_id: Mapped[uuid.UUID | None] = reference("RIR", related_name="asns")
     role_id: Mapped[uuid.UUID | None] = reference("Role", related_name="asns")
@@ -81,6 +99,7 @@ class ASN(TenantModel):
 
 
 class RouteTarget(TenantModel):
+    __ordering__: ClassVar[tuple[str, ...]] = ("name",)
     name: Mapped[str] = text(21, required=True)
     description: Mapped[str] = text(200)
     comments: Mapped[str] = long_text()
@@ -91,6 +110,7 @@ class RouteTarget(TenantModel):
 
 
 class VRF(TenantModel):
+    __ordering__: ClassVar[tuple[str, ...]] = ("name", "rd", "numid")
     __many__: ClassVar[dict[str, ManyToMany]] = {
         "import_targets": ManyToMany("RouteTarget", related_name="importing_vrfs"),
         "export_targets": ManyToMany("RouteTarget", related_name="exporting_vrfs"),
@@ -110,6 +130,8 @@ class VRF(TenantModel):
 class Role(TenantModel):
     """Functional role of prefixes and VLANs (NetBox's ipam.Role)."""
 
+    __ordering__: ClassVar[tuple[str, ...]] = ("weight", "name")
+
     name: Mapped[str] = text(100, required=True)
     slug: Mapped[str] = text(100, required=True)
     weight: Mapped[int] = mapped_column(default=1000, server_default="1000")
@@ -125,6 +147,8 @@ class VLANGroup(TenantModel):
     """VLANs that share an id space, where they are used (NetBox 4.x's ``scope``). As in
     NetBox, a name and a slug are unique within one scope object; unscoped groups are not
     constrained."""
+
+    __ordering__: ClassVar[tuple[str, ...]] = ("name", "numid")
 
     __one_of__: ClassVar[dict[str, OneOf]] = {
         "scope": OneOf(
@@ -218,6 +242,7 @@ class IPRange(TenantModel):
 
 
 class IPAddress(TenantModel):
+    __ordering__: ClassVar[tuple[str, ...]] = ("address", "numid")
     # What the address is configured on (VM interfaces and FHRP groups join later).
     __one_of__: ClassVar[dict[str, OneOf]] = {
         "assigned_object": OneOf(("Interface", "VMInterface", "FHRPGroup"), ondelete="CASCADE", related_name="ip_addresses", union="IPAddressAssignmentType")

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Audience, Base, OrgModel, color, long_text, reference, text
+from models.base import Audience, Base, OrgModel, color, long_text, natural_key, reference, text
 
 # NetBox's app label for these models (content types such as "tenancy.<model>").
 APP_LABEL = "tenancy"
@@ -32,7 +32,10 @@ class Organization(Base):
 class TenantGroup(OrgModel):
     """Nested grouping of tenants inside an organisation."""
 
+    __ordering__: ClassVar[tuple[str, ...]] = ("_name",)
+
     name: Mapped[str] = text(100, required=True)
+    _name: Mapped[str | None] = natural_key()
     slug: Mapped[str] = text(100, required=True)
     parent_id: Mapped[uuid.UUID | None] = reference("TenantGroup", ondelete="RESTRICT", related_name="children")
     description: Mapped[str] = text(200)
@@ -45,6 +48,8 @@ class TenantGroup(OrgModel):
 class Tenant(OrgModel):
     """The unit of isolation: every domain row belongs to exactly one tenant."""
 
+    __ordering__: ClassVar[tuple[str, ...]] = ("_name",)
+
     # A tenant's own change log belongs to it: other tenants' principals never see it.
     __audience__ = Audience.tenant
     __affects_principals__ = True
@@ -53,6 +58,7 @@ class Tenant(OrgModel):
     __owner_column__ = "id"
 
     name: Mapped[str] = text(100, required=True)
+    _name: Mapped[str | None] = natural_key()
     slug: Mapped[str] = text(100, required=True)
     group_id: Mapped[uuid.UUID | None] = reference("TenantGroup", ondelete="SET NULL", related_name="tenants")
     description: Mapped[str] = text(200)

@@ -448,7 +448,6 @@ def _cables() -> dict[str, Any]:
 @case(
     "order: cable_list by primary key",
     "{ cable_list { a_terminations { ... on InterfaceType { name device { name } } } } }",
-    order_gap="cables have no order (NetBox: primary key); Danbyte lists them by UUID",
 )
 def _cable_order() -> dict[str, Any]:
     def seen(model: str, pk: int) -> dict[str, Any]:  # the fragment selects nothing on other types
@@ -742,7 +741,6 @@ def _addresses_in_vrf() -> dict[str, Any]:
 @case(
     "order: ip_address_list by address",
     '{ ip_address_list(filters: {vrf: {rd: {exact: "65000:100"}}}) { address } }',
-    order_gap="IP addresses have no order (NetBox: address, pk); Danbyte lists them by UUID",
 )
 def _address_order() -> dict[str, Any]:
     vrf = next(v["pk"] for v in rows("ipam.vrf") if v["rd"] == "65000:100")
@@ -1083,7 +1081,6 @@ def _sites_by_tenant_cf() -> dict[str, Any]:
 @case(
     "order: tenant_list by name",
     '{ tenant_list(filters: {NOT: {slug: {exact: "default"}}}) { name } }',
-    order_gap="tenants have no order (NetBox: name); Danbyte lists them by UUID",
 )
 def _tenant_order() -> dict[str, Any]:
     return {"tenant_list": [{"name": t["name"]} for t in tenants()]}
@@ -1129,13 +1126,12 @@ def _regions() -> dict[str, Any]:
     "order: device_role_list and manufacturer_list by name",
     "{ device_role_list { name } manufacturer_list { name } }",
     catalog=frozenset({"device_role_list", "manufacturer_list"}),
-    order_gap="device roles, platforms, manufacturers (and other catalog types) have no order (NetBox: name); Danbyte lists them by UUID",
 )
 def _catalog_order() -> dict[str, Any]:
     # A copy per tenant: sorted by name, the copies are neighbours and the distinct names keep the order.
     return {
-        "device_role_list": [{"name": r["name"]} for r in sorted(rows("dcim.devicerole"), key=lambda r: r["name"])],
-        "manufacturer_list": [{"name": m["name"]} for m in sorted(rows("dcim.manufacturer"), key=lambda m: m["name"])],
+        "device_role_list": [{"name": r["name"]} for r in sorted(rows("dcim.devicerole"), key=lambda r: natural(r["name"]))],
+        "manufacturer_list": [{"name": m["name"]} for m in sorted(rows("dcim.manufacturer"), key=lambda m: natural(m["name"]))],
     }
 
 

@@ -446,6 +446,8 @@ class MACAddress(TenantModel):
     """A MAC address, assigned to an interface or not; an interface's primary one is its
     ``primary_mac_address``."""
 
+    __ordering__: ClassVar[tuple[str, ...]] = ("mac_address", "numid")
+
     __one_of__: ClassVar[dict[str, OneOf]] = {
         "assigned_object": OneOf(("Interface", "VMInterface"), ondelete="CASCADE", related_name="mac_addresses", union="MACAddressAssignmentType")
     }

@@ -68,6 +68,8 @@ class Rack(Weighed, TenantModel):
 class RackReservation(TenantModel):
     """Units of a rack held for someone, with a reason."""
 
+    __ordering__: ClassVar[tuple[str, ...]] = ("created", "numid")
+
     __tenant_related_name__ = "rackreservations"
 
     rack_id: Mapped[uuid.UUID] = reference("Rack", nullable=False, ondelete="CASCADE", related_name="reservations")
