@@ -44,7 +44,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.auth import User
-from models.base import Base, table_of
+from models.base import table_of
 from models.changelog import ObjectChange
 from models.choices import ChangeAction
 from models.numid import assign_missing_numids
@@ -529,18 +529,14 @@ def _converted(run: _Run, converter: Converter, model: str, pk: str, fields: dic
     """The row, or None with the reason counted as dropped."""
     count = run.summary.models[converter.plan.label]
     try:
-        row = converter.row(_pk(pk), fields, tenant if tenant is not None else "", run.ids) if tenant is not None else _org_row(converter, pk, fields, run.ids)
+        # Organisation-wide rows (tenant None) point only at organisation-wide rows.
+        row = converter.row(_pk(pk), fields, tenant if tenant is not None else "", run.ids)
     except Skip as skip:
         count.dropped[str(skip)] += 1
         return None
     for note, n in row.notes.items():
         count.left_out[note] += n
     return row
-
-
-def _org_row(converter: Converter, pk: str, fields: dict[str, Any], ids: Ids) -> Row:
-    ids.tenants.setdefault("", uuid.UUID(int=0))  # org-wide rows name no tenant
-    return converter.row(_pk(pk), fields, "", ids)
 
 
 def _pk(pk: str) -> Any:
@@ -696,7 +692,7 @@ async def _write_later(run: _Run) -> None:
     for model, column in pairs:
         spec = specs()[model]
         target_table = _target_table(spec, column)
-        result = await run.conn.execute(
+        await run.conn.execute(
             sa.text(f"""
             WITH changed AS (
                 UPDATE "{spec.table.name}" t SET "{column}" = l.target FROM nb_later l
@@ -709,7 +705,6 @@ async def _write_later(run: _Run) -> None:
             """),
             {"m": model, "c": column},
         )
-        del result
         missing = (
             await run.conn.execute(
                 sa.text(
@@ -775,7 +770,6 @@ async def _write_many(run: _Run) -> None:
     touched = {m.table for spec in specs().values() if spec.type_name in run.labels for m in spec.many}
     for name in sorted(set(tables) | touched):
         relation = relations[name]
-        table = Base.metadata.tables[name]
         await run.conn.execute(
             sa.text(f"""
             INSERT INTO "{name}" (tenant_id, "{relation.local}", "{relation.remote}")
@@ -794,7 +788,6 @@ async def _write_many(run: _Run) -> None:
             """),
             {"t": name},
         )
-        del table
     await run.checkpoint()
 
 
