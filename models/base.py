@@ -95,6 +95,9 @@ class Base(DeclarativeBase):
     __affects_principals__: ClassVar[bool] = False
     # The column holding the tenant a row belongs to (its own id for a tenant), if any.
     __owner_column__: ClassVar[str | None] = None
+    # Filters reaching through references (filter name → the references followed): what
+    # NetBox answers from a copy it caches (a component's site is its device's site).
+    __filter_through__: ClassVar[dict[str, tuple[str, ...]]] = {}
 
     @classmethod
     def owning_tenant(cls, row: Any) -> uuid.UUID | None:

@@ -243,6 +243,21 @@ class ModelSpec:
         """Columns holding sealed secrets (write-only, never logged)."""
         return frozenset(s.name for s in self.scalars if s.secret)
 
+    @cached_property
+    def filter_through(self) -> dict[str, tuple[str, ...]]:
+        """Filters that follow references (``models.base.Base.__filter_through__``)."""
+        return dict(self.model.__filter_through__)
+
+    def through_target(self, hops: tuple[str, ...]) -> str:
+        """The model the last of ``hops`` (reference names, from this model) points at."""
+        spec: ModelSpec = self
+        for hop in hops:
+            ref = spec.ref(hop)
+            if ref is None:
+                raise DeclarationError(f"{self.type_name}.__filter_through__: {spec.type_name} has no reference {hop!r}")
+            spec = specs()[ref.target]
+        return spec.type_name
+
     def scalar(self, name: str) -> ScalarSpec | None:
         return next((s for s in self.scalars if s.name == name), None)
 

@@ -362,6 +362,20 @@ def _category_clause(table: sa.Table, category: Any, wanted: str) -> sa.ColumnEl
     return column.not_in(grouped)
 
 
+def _through_clause(spec: ModelSpec, hops: tuple[str, ...], value: Any, where: str, depth: int, state: _Compilation) -> sa.ColumnElement[bool]:
+    """A filter on what the last of ``hops`` points at (a component's ``site``: its
+    device's), as the nested reference filters it stands for would be."""
+    ref = spec.ref(hops[0])
+    assert ref is not None  # checked when the schema is built
+    target = spec_for(ref.target)
+    state.may_view(where, target.type_key)
+    if len(hops) == 1:
+        condition = _compile(target, value, where, state.nested(where, depth + 1), state)
+    else:
+        condition = _through_clause(target, hops[1:], value, where, depth + 1, state)
+    return spec.table.c[ref.column].in_(sa.select(target.table.c.id).where(condition))
+
+
 def _compile(spec: ModelSpec, flt: Any, path: str, depth: int, state: _Compilation) -> sa.ColumnElement[bool]:
     table = spec.table
     clauses: list[sa.ColumnElement[bool]] = []
@@ -432,6 +446,10 @@ def _compile(spec: ModelSpec, flt: Any, path: str, depth: int, state: _Compilati
             state.may_view(where, target.type_key)
             inner = sa.select(target.table.c.id).where(_compile(target, value, where, state.nested(where, depth + 1), state))
             clauses.append(table.c[ref.column].in_(inner))
+            continue
+        hops = spec.filter_through.get(name)
+        if hops is not None:
+            clauses.append(_through_clause(spec, hops, value, where, depth, state))
             continue
         raise BadUserInput(f"{where}: unknown filter field", field=where)  # pragma: no cover
     # {a, OR: {b}} means a OR b; {a, NOT: {b}} means a AND NOT b (strawberry-django's reading).

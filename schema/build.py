@@ -315,6 +315,9 @@ def _filter_fields(spec: ModelSpec, filters: dict[str, type]) -> tuple[dict[str,
         annotations[networks] = Optional[list[str]]
     for name, category in spec.categories.items():
         annotations[name] = Optional[graphql_enum(category.enum)]
+    for name, hops in spec.filter_through.items():
+        if name not in annotations:
+            annotations[name] = Optional[filters[spec.through_target(hops)]]
     own = filters[spec.model.__name__]
     annotations.update({"AND": Optional[own], "OR": Optional[own], "NOT": Optional[own]})
     for name in annotations:

@@ -533,7 +533,6 @@ CASES.append(
         f'{{ interface_list(filters: {{site: {{slug: {{exact: "{SMALL_SITE}"}}}}}}) {{ name device {{ name }} }} }}',
         _site_interfaces,
         unordered=frozenset({"interface_list"}),
-        xfail="components have no site, location or rack filter (NetBox's cached _site…); write device: {site: …}",
     )
 )
 CASES.append(
@@ -1537,3 +1536,24 @@ def test_the_corpus_is_broad() -> None:
     for needed in ("OR:", "NOT:", "AND:", "i_contains", "in_list", "net_contains", "offset:", "... on InterfaceType", "tags: {slug", "custom_field_data"):
         assert needed in text, needed
     assert len(CASES) >= 40
+
+
+async def test_a_components_site_filter_reaches_through_its_device(api, org) -> None:
+    """A component's ``site``, ``location`` and ``rack`` filters are its device's (NetBox
+    answers them from the copies it caches); each hop needs the reader's view grant."""
+    from dcim_lab import Lab
+
+    lab = Lab(api, org.tenant_ids[0])
+    catalogue = await lab.catalogue()
+    await lab.make("site", name="FRA1", slug="fra1")
+    rack = await lab.make("rack", name="R1", site=catalogue["site"])
+    device = await lab.device(catalogue, await lab.device_type(catalogue, "SW-48"), "ams-sw1", rack=rack)
+    await lab.make("interface", device=device, name="Gi0/1", type="TYPE_1000BASE_T")
+    query = (
+        '{ by_site: interface_list(filters: {site: {slug: {exact: "%s"}}}) { name } by_rack: interface_list(filters: {rack: {name: {exact: "R1"}}}) { name } }'
+    )
+    assert await api.data(query % "ams1") == {"by_site": [{"name": "Gi0/1"}], "by_rack": [{"name": "Gi0/1"}]}
+    assert (await api.data(query % "fra1"))["by_site"] == []
+    reader = api.as_key(await org.user_key(grants={"interface": ["view"], "site": ["view"]}))
+    error = await reader.error('{ interface_list(filters: {site: {slug: {exact: "ams1"}}}) { name } }')
+    assert error["extensions"] == {"code": "FORBIDDEN", "field": "filters.site"}

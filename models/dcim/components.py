@@ -71,6 +71,8 @@ class ComponentModel(TenantScoped):
     __tenant_from__ = ("device",)
     # A device's components in natural order; all of them grouped by device.
     __ordering__ = ("device_id", "_name")
+    # NetBox filters components by the site, location and rack it caches from the device.
+    __filter_through__: ClassVar[dict[str, tuple[str, ...]]] = {"site": ("device", "site"), "location": ("device", "location"), "rack": ("device", "rack")}
 
     @declared_attr
     def device_id(cls) -> Mapped[uuid.UUID]:
