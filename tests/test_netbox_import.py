@@ -107,12 +107,17 @@ async def test_second_run_changes_nothing(db, org):
 # --- the command --------------------------------------------------------------------------
 
 
-def command(database_url: str, redis_url: str, *args: str) -> list[str]:
+def command(*args: str) -> list[str]:
     return [sys.executable, "-m", "danbyte.cli", "netbox", "import", *args]
 
 
 def command_env(database_url: str, redis_url: str) -> dict[str, str]:
     return {**os.environ, "DANBYTE_DATABASE_URL": database_url, "DANBYTE_REDIS_URL": redis_url}
+
+
+def run_command(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """``danbyte netbox import`` run to its end in a process of its own."""
+    return subprocess.run(command(*args), env=env, capture_output=True, text=True, timeout=300)
 
 
 async def org_rows(db, org_id, table: str) -> int:
@@ -132,9 +137,7 @@ async def test_killed_import_finishes_when_run_again(app, committed_org, databas
     slug = await org_slug(db, committed_org.org_id)
     env = command_env(database_url, redis_url)
     # Killed with SIGKILL once rows are committed and before the end.
-    process = subprocess.Popen(
-        command(database_url, redis_url, str(EXPORT), "--organization", slug), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    process = subprocess.Popen(command(str(EXPORT), "--organization", slug), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for _ in range(600):
             if await org_rows(db, committed_org.org_id, "interface") > 0:
@@ -147,13 +150,7 @@ async def test_killed_import_finishes_when_run_again(app, committed_org, databas
     partial = await org_rows(db, committed_org.org_id, "interface")
     assert 0 < partial
     summary_path = tmp_path / "summary.json"
-    done = subprocess.run(
-        command(database_url, redis_url, str(EXPORT), "--organization", slug, "--summary", str(summary_path)),
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = run_command(env, str(EXPORT), "--organization", slug, "--summary", str(summary_path))
     assert done.returncode == 0, done.stderr[-2000:]
     assert "Tenant policy" in done.stderr
     summary = json.loads(summary_path.read_text())
@@ -165,13 +162,7 @@ async def test_killed_import_finishes_when_run_again(app, committed_org, databas
     # Nothing doubled: every NetBox interface once, the cables' numbers NetBox's.
     assert await org_rows(db, committed_org.org_id, "interface") == 1586
     assert await org_rows(db, committed_org.org_id, "cable") == 108
-    again = subprocess.run(
-        command(database_url, redis_url, str(EXPORT), "--organization", slug, "--summary", str(summary_path)),
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    again = run_command(env, str(EXPORT), "--organization", slug, "--summary", str(summary_path))
     assert again.returncode == 0
     summary = json.loads(summary_path.read_text())
     assert all(m["created"] == 0 and m["updated"] == 0 for m in summary["models"]), [m for m in summary["models"] if m["created"] or m["updated"]]
@@ -180,13 +171,7 @@ async def test_killed_import_finishes_when_run_again(app, committed_org, databas
 async def test_dry_run_writes_nothing(app, committed_org, database_url, redis_url):
     db = app.state.danbyte.db
     slug = await org_slug(db, committed_org.org_id)
-    done = subprocess.run(
-        command(database_url, redis_url, str(EXPORT), "--organization", slug, "--dry-run"),
-        env=command_env(database_url, redis_url),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = run_command(command_env(database_url, redis_url), str(EXPORT), "--organization", slug, "--dry-run")
     assert done.returncode == 0, done.stderr[-2000:]
     assert "dry run: nothing was written" in done.stdout
     assert re.search(r"dcim\.interface\s+1586\s+1586", done.stdout)
@@ -203,17 +188,15 @@ async def test_unreadable_export_writes_nothing(app, committed_org, database_url
     data = gzip.compress(EXPORT.read_bytes())
     truncated.write_bytes(data[: len(data) * 9 // 10])
     env = command_env(database_url, redis_url)
-    done = subprocess.run(command(database_url, redis_url, str(truncated), "--organization", slug), env=env, capture_output=True, text=True, timeout=300)
+    done = run_command(env, str(truncated), "--organization", slug)
     assert done.returncode == 2
     assert "gzip stream is truncated" in done.stderr and "Traceback" not in done.stderr
     async with db.system_transaction() as conn:
         tenants = (await conn.execute(sa.text("SELECT count(*) FROM tenant WHERE org_id = :o"), {"o": committed_org.org_id})).scalar_one()
     assert tenants == len(committed_org.tenant_ids)
-    unknown = subprocess.run(
-        command(database_url, redis_url, str(EXPORT), "--organization", "no-such-org"), env=env, capture_output=True, text=True, timeout=300
-    )
+    unknown = run_command(env, str(EXPORT), "--organization", "no-such-org")
     assert unknown.returncode == 2 and "no organisation 'no-such-org'" in unknown.stderr
-    neither = subprocess.run(command(database_url, redis_url), env=env, capture_output=True, text=True, timeout=300)
+    neither = run_command(env)
     assert neither.returncode == 2 and "give an export file" in neither.stderr
 
 
