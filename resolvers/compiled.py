@@ -232,7 +232,8 @@ class Compiler:
         for key, field_nodes in self.fields(runtime, nodes).items():
             name = field_nodes[0].name.value
             arguments = get_argument_values(runtime.fields[name], field_nodes[0], self.variables) if field_nodes[0].arguments else {}
-            if set(arguments) - {"pagination"}:
+            # A nested list's filters are the resolvers' (resolvers.prefetch.filtered_list).
+            if {argument for argument, value in arguments.items() if value is not None} - {"pagination"}:
                 raise CannotCompile(f"{runtime.name}.{name} with arguments")
             # Aliases of one key have equal arguments (validation); an error falls back.
             window = nested_window(arguments.get("pagination"), self.cap)

@@ -40,9 +40,10 @@ def by_id(ctx: RequestContext, spec: ModelSpec) -> DataLoader:
     return ctx.loader(("id", spec.type_key), load)
 
 
-def by_column(ctx: RequestContext, spec: ModelSpec, column: str, window: Any = None) -> DataLoader:
+def by_column(ctx: RequestContext, spec: ModelSpec, column: str, window: Any = None, where: Any = None, where_key: str = "") -> DataLoader:
     """Rows of ``spec`` grouped by the value of ``column`` (a reverse relation), in the
-    page ``window`` (resolvers.reads.Window; by default the first ``max_nested_list``)."""
+    page ``window`` (resolvers.reads.Window; by default the first ``max_nested_list``);
+    only those meeting ``where`` (a nested list's ``filters``, named by ``where_key``)."""
     table = spec.table
     offset, limit = (window.offset, window.limit) if window is not None else (0, ctx.settings.max_nested_list)
 
@@ -50,7 +51,8 @@ def by_column(ctx: RequestContext, spec: ModelSpec, column: str, window: Any = N
         # One row past the page per parent, no more: prefetch cuts the list there and
         # reports it (a container's 100,000 addresses are never all read).
         place = sa.func.row_number().over(partition_by=table.c[column], order_by=spec.ordering).label("_place")
-        ranked = sa.select(table, place).where(any_of(table.c[column], keys)).subquery()
+        chosen = any_of(table.c[column], keys) if where is None else sa.and_(any_of(table.c[column], keys), where)
+        ranked = sa.select(table, place).where(chosen).subquery()
         within = sa.and_(ranked.c._place > offset, ranked.c._place <= offset + limit + 1)
         rows = await fetch(ctx, sa.select(*(ranked.c[c.name] for c in table.columns)).where(within).order_by(ranked.c[column], ranked.c._place))
         grouped: dict[Any, list[sa.Row]] = defaultdict(list)
@@ -58,7 +60,7 @@ def by_column(ctx: RequestContext, spec: ModelSpec, column: str, window: Any = N
             grouped[getattr(row, column)].append(row)
         return [grouped.get(key, []) for key in keys]
 
-    return ctx.loader(("column", spec.type_key, column, offset, limit), load)
+    return ctx.loader(("column", spec.type_key, column, offset, limit, where_key), load)
 
 
 def by_unique_column(ctx: RequestContext, spec: ModelSpec, column: str) -> DataLoader:

@@ -166,6 +166,8 @@ async def prefetch(ctx: RequestContext, type_name: str, records: list[Record], s
             continue
         window = None
         if isinstance(relation, Relation) and relation.many:
+            if field.arguments.get("filters") is not None:
+                continue  # a filtered list is loaded by its field (filtered_list)
             window = nested_window(field.arguments.get("pagination"), cap)
         elif field.arguments:
             continue
@@ -227,3 +229,35 @@ async def prefetch_marked(ctx: RequestContext, records: list[Record], selections
         by_type.setdefault(record.__dict__[TYPE_MARK], []).append(record)
     for type_name, group in by_type.items():
         await prefetch(ctx, type_name, group, selections, path)
+
+
+async def filtered_list(ctx: RequestContext, info: Any, owner: str, name: str, root: Any, pagination: Any, flt: Any) -> list[Record]:
+    """A nested list with NetBox's ``filters`` argument (``interfaces(filters: …)``): the
+    rows of its page meeting the filter and what is selected below them, loaded for every
+    parent at once (the statements do not grow with the parents)."""
+    from models.registry import spec_for
+    from resolvers.filters import compile_filter
+
+    relation = RELATIONS[owner][name]
+    assert isinstance(relation, Relation) and relation.target is not None
+    target = relation.target
+    window = nested_window(pagination, ctx.settings.max_nested_list)
+    path = [key for key in info.path.as_list() if isinstance(key, str)]
+    where_key = repr(flt)
+    selections = [s for field in info.selected_fields for s in field.selections]
+
+    async def load(keys: list[Any]) -> list[list[Record]]:
+        where = await compile_filter(spec_for(target), flt, "filters", ctx=ctx)
+        answers = await relation.loader(ctx, window=window, where=where, where_key=where_key).load_fn(keys)
+        lists: list[list[Record]] = []
+        for answer in answers:
+            if len(answer) > window.limit:
+                answer = answer[: window.limit]
+                if window.reported:
+                    ctx.report_cut(path, window.limit)
+            lists.append(to_records(answer))
+        await prefetch(ctx, target, [record for found in lists for record in found], selections, path)
+        return lists
+
+    # One load per field (its path, aliases apart), filter and page.
+    return await ctx.loader(("filtered list", tuple(path), where_key, window), load).load(getattr(root, relation.key))

@@ -27,7 +27,7 @@ from models.choices import IPAddressFamily
 from models.registry import Kind, ModelSpec, ScalarSpec, spec_for, specs
 from resolvers import loaders
 from resolvers.filters import assigned_filter, network_list_filter
-from resolvers.prefetch import RELATIONS, TYPE_MARK, Arc, Relation, register
+from resolvers.prefetch import RELATIONS, TYPE_MARK, Arc, Relation, filtered_list, register
 from resolvers.reads import nested_window
 from schema.lookups import LOOKUP_BY_KIND, BigInt, ContentTypeFilter, JSONFilter, ObjectReferenceInput, OffsetPaginationInput, lookup_input
 
@@ -219,19 +219,30 @@ def _member_of_unions(type_name: str) -> Any:
     return is_type_of
 
 
-def _page_lists(owner: str, annotations: dict[str, Any], attributes: dict[str, Any]) -> None:
+def _page_lists(owner: str, annotations: dict[str, Any], attributes: dict[str, Any], filters: dict[str, type]) -> None:
     """Every list relation takes ``pagination`` (offset, limit): its field reads the page
-    prefetching stored for those arguments (resolvers.reads.Window.slot)."""
+    prefetching stored for those arguments (resolvers.reads.Window.slot). A reverse list
+    (a device's interfaces) also takes NetBox's ``filters``: then its field loads it."""
     for name, relation in RELATIONS.get(owner, {}).items():
         if isinstance(relation, Relation) and relation.many and name in annotations:
             described = getattr(attributes.get(name), "description", None)
-            attributes[name] = _paged_field(name, annotations.pop(name), described)
+            filter_type = filters[relation.target] if relation.windowed and relation.target is not None else None
+            attributes[name] = _paged_field(owner, name, annotations.pop(name), described, filter_type)
 
 
-def _paged_field(name: str, annotation: Any, description: Optional[str]) -> Any:
-    def resolve(root: Any, pagination: Optional[OffsetPaginationInput] = None) -> Any:
+def _paged_field(owner: str, name: str, annotation: Any, description: Optional[str], filter_type: type | None) -> Any:
+    def read_page(root: Any, pagination: Optional[OffsetPaginationInput] = None) -> Any:
         return root.__dict__[nested_window(pagination, math.inf).slot(name)]
 
+    def read_filtered(root: Any, info: strawberry.Info, pagination: Optional[OffsetPaginationInput] = None, filters: Any = None) -> Any:
+        if filters is None:
+            return read_page(root, pagination)
+        return filtered_list(info.context, info, owner, name, root, pagination, filters)  # awaited by the executor
+
+    resolve: Any = read_page
+    if filter_type is not None:
+        read_filtered.__annotations__["filters"] = Optional[filter_type]
+        resolve = read_filtered
     resolve.__annotations__["return"] = annotation
     resolve.__name__ = name
     more = " Without pagination.limit, at most DANBYTE_MAX_NESTED_LIST items (extensions.truncated says when a list is cut)."
@@ -269,7 +280,7 @@ def build_types(overrides: dict[str, Any]) -> dict[str, Generated]:
             OVERRIDDEN[name] = frozenset(extra_annotations) | frozenset(extra_attributes)
             annotations.update(extra_annotations)
             attributes.update(extra_attributes)
-        _page_lists(spec.model.__name__, annotations, attributes)
+        _page_lists(spec.model.__name__, annotations, attributes, filters)
         _fill(types[name], annotations, attributes)
         strawberry.type(types[name], name=f"{spec.type_name}Type", description=(spec.model.__doc__ or "").strip() or None)
         if name in union_members:

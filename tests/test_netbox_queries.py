@@ -1513,7 +1513,6 @@ async def test_new_filters_tell_nothing_a_reader_may_not_view(api, org) -> None:
     assert tagged["site_list"] == [{"name": "AMS1"}]
 
 
-@pytest.mark.xfail(strict=True, reason="nested lists take pagination only: NetBox's filters argument on related lists is missing")
 async def test_filters_on_a_related_list(netbox_api) -> None:
     """NetBox's documented example: a related list filtered (enabled interfaces only)."""
     answer = await netbox_api.data(
@@ -1521,6 +1520,37 @@ async def test_filters_on_a_related_list(netbox_api) -> None:
     )
     expected = [{"name": i["name"]} for i in interfaces_of(device_pk(ROUTER)) if i["enabled"]]
     assert answer == {"device_list": [{"name": ROUTER, "interfaces": expected}]}
+
+
+async def test_filtered_related_lists_with_pages_and_what_lies_below(netbox_api) -> None:
+    """Filters and pagination together, on every parent at once, with relations selected
+    below; the statements do not grow with the parents."""
+    shape = '{ device_list(filters: %s) { name interfaces(filters: {name: {starts_with: "Gi"}, OR: {name: {starts_with: "xe"}}}, pagination: {offset: 1, limit: 2}) { name device { name } cable { numid } } } }'
+    routers = devices(lambda d: role_slug(d) == "router")
+    answer = await netbox_api.data(shape % '{role: {slug: {exact: "router"}}}')
+    cables = {c["pk"] for c in rows("dcim.cable")}
+    expected = []
+    for device in routers:
+        chosen = [i for i in interfaces_of(device["pk"]) if i["name"].startswith(("Gi", "xe"))][1:3]
+        listed = [{"name": i["name"], "device": {"name": device["name"]}, "cable": {"numid": i["cable"]} if i["cable"] in cables else None} for i in chosen]
+        expected.append({"name": device["name"], "interfaces": listed})
+    assert len(routers) > 2 and answer == {"device_list": expected}
+    one = await netbox_api.sql_statements(shape % f'{{name: {{exact: "{ROUTER}"}}}}')
+    every = await netbox_api.sql_statements(shape % '{role: {slug: {exact: "router"}}}')
+    assert every == one
+
+
+async def test_a_related_lists_filter_is_checked_like_a_root_lists(api, org) -> None:
+    """The nested filter is the target's: bad input names its field, and a filter on a
+    type the reader may not view is refused."""
+    from dcim_lab import Lab
+
+    await Lab(api, org.tenant_ids[0]).catalogue()  # a site to list devices of
+    error = await api.error('{ site_list { devices(filters: {name: {regex: "("}}) { name } } }')
+    assert error["extensions"]["code"] == "BAD_USER_INPUT" and "filters.name" in error["extensions"]["field"]
+    reader = api.as_key(await org.user_key(grants={"site": ["view"], "device": ["view"]}))
+    error = await reader.error('{ site_list { devices(filters: {platform: {slug: {exact: "ios"}}}) { name } } }')
+    assert error["extensions"] == {"code": "FORBIDDEN", "field": "filters.platform"}
 
 
 @pytest.mark.xfail(strict=True, reason="no `display` field (NetBox's str() of each object)")
