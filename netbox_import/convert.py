@@ -82,7 +82,8 @@ def key(pk: Any) -> str:
 # --- values -------------------------------------------------------------------------------
 
 
-def _datetime(value: Any) -> Any:
+def parse_datetime(value: Any) -> Any:
+    """A time as Django writes it ("2021-04-14T17:36:01.841Z"), aware."""
     if isinstance(value, str):
         return datetime.fromisoformat(value.replace("Z", "+00:00"))
     return value
@@ -109,7 +110,7 @@ def _choice(scalar: ScalarSpec, value: Any) -> Any:
 
 
 PARSE: dict[Kind, Callable[[Any], Any]] = {
-    Kind.datetime: _datetime,
+    Kind.datetime: parse_datetime,
     Kind.date: _date,
     Kind.decimal: _decimal,
     Kind.uuid: lambda value: uuid.UUID(str(value)) if value is not None else None,

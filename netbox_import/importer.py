@@ -32,7 +32,6 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -50,18 +49,18 @@ from models.choices import ChangeAction
 from models.numid import assign_missing_numids
 from models.registry import Kind, ModelSpec, specs
 from models.tenancy import Tenant
-from netbox_import.convert import Converter, Ids, Row, Skip, key, plain, stable_id
+from netbox_import.convert import Converter, Ids, Row, Skip, key, parse_datetime, plain, stable_id
 from netbox_import.dumpdata import ContentTypes, ExportError, Record, Usernames
 from netbox_import.media import ATTACHMENT, store_images
 from netbox_import.model_map import Disposition, plan
 from netbox_import.placement import EVERYWHERE, SPREAD
 from netbox_import.rewrites import rewritten
-from netbox_import.summary import Summary
+from netbox_import.summary import ModelCount, Summary
 from resolvers.writes import integrity_error, with_natural_keys
 
 Checkpoint = Callable[[], Awaitable[None]]
 Progress = Callable[[str, int, int | None], None]  # (label, done, total)
-ORG_MODELS = ("TenantGroup", "Tenant", "Tag")
+
 KEPT = "netbox_<field>"  # how the definitions of kept fields are counted
 MAX_PASSES = 64  # placement reaches its fixed point in as many passes as references chain
 
@@ -133,7 +132,7 @@ async def import_records(
     await _place(run)
     order, _ = write_order()
     for model in order:
-        if model in run.labels and model not in ORG_MODELS:
+        if model in run.labels and model not in org_models():
             await _write_model(run, model)
     await _write_later(run)
     await _store_media(run)
@@ -155,6 +154,12 @@ async def import_records(
 
 
 @functools.cache
+def org_models() -> tuple[str, ...]:
+    """Organisation-wide models (tenants, tenant groups, tags): written first, matched by slug."""
+    return tuple(name for name, spec in specs().items() if spec.org_scoped)
+
+
+@functools.cache
 def write_order() -> tuple[list[str], dict[str, frozenset[str]]]:
     """Every Danbyte model in an order where each comes after what it references, and the
     columns written afterwards: references to the model itself (a region's parent) and
@@ -168,13 +173,13 @@ def write_order() -> tuple[list[str], dict[str, frozenset[str]]]:
         found = [(ref.column, ref.target, ref.nullable) for ref in spec.refs if ref.name != "tenant"]
         # A required one-of is checked at insert (exactly one member set): its members order.
         found += [(column, target, one_of.nullable) for one_of in spec.one_of for target, column in one_of.members]
-        return [dep for dep in found if dep[1] in all_specs and (not all_specs[dep[1]].org_scoped or dep[1] in ORG_MODELS)]
+        return [dep for dep in found if dep[1] in all_specs]
 
     deps = {name: dependencies(spec) for name, spec in all_specs.items()}
     order: list[str] = []
     done: set[str] = set()
     later: dict[str, frozenset[str]] = {}
-    remaining = [*ORG_MODELS, *sorted(set(all_specs) - set(ORG_MODELS))]
+    remaining = [*org_models(), *sorted(set(all_specs) - set(org_models()))]
     while remaining:
         ready = [n for n in remaining if all(t in done or t == n for _, t, nullable in deps[n] if not nullable)]
         if not ready:
@@ -276,7 +281,8 @@ async def _stage(run: _Run, records: Iterable[Record]) -> None:
         for label, record_pk, fields in rewritten(record):
             converter = run.converter(label)
             assert converter is not None
-            pk = record_pk if record_pk is not None else _natural_key(converter.model, fields)
+            natural = converter.plan.natural_key
+            pk = record_pk if record_pk is not None else fields.get(natural) if natural is not None else None
             if pk is None:
                 count.dropped["no id and no natural key"] += 1
                 continue
@@ -330,11 +336,6 @@ def _membership(record: Record, into: str) -> tuple[str, str, str, str, str] | N
     return model, key(owner), relation.table, relation.target, key(entry)
 
 
-def _natural_key(model: str, fields: dict[str, Any]) -> Any:
-    """The natural key of a record written without its id (tags: their name)."""
-    return fields.get("name") if model == "Tag" else None
-
-
 def _tagged(run: _Run, record: Record) -> list[tuple[str, str, str]]:
     fields = record.fields
     label = run.content_types.label(fields.get("content_type"), where=f"{record.model} object {record.index}")
@@ -353,7 +354,7 @@ def _tagged(run: _Run, record: Record) -> list[tuple[str, str, str]]:
 async def _write_organisation(run: _Run) -> None:
     """Organisation-wide objects, matched to existing ones by slug (a tag by name too)."""
     org = run.options.organization_id
-    for model in ORG_MODELS:
+    for model in [name for name in write_order()[0] if name in org_models()]:
         label = run.labels.get(model)
         table = specs()[model].table
         existing = {row.slug: row.id for row in await run.conn.execute(sa.select(table.c.slug, table.c.id).where(table.c.org_id == org))}
@@ -456,8 +457,8 @@ async def _place(run: _Run) -> None:
           AND (r.home_rank IS NULL OR best.rank < r.home_rank OR (best.rank = r.home_rank AND best.home IS DISTINCT FROM r.home))
         """
     )
-    org_models = "(" + ", ".join(f"'{m}'" for m in ORG_MODELS) + ")"
-    await conn.execute(sa.text(f"INSERT INTO nb_place SELECT model, pk, home FROM nb_record WHERE home IS NOT NULL AND model NOT IN {org_models}"))
+    organisation_wide = "(" + ", ".join(f"'{m}'" for m in org_models()) + ")"
+    await conn.execute(sa.text(f"INSERT INTO nb_place SELECT model, pk, home FROM nb_record WHERE home IS NOT NULL AND model NOT IN {organisation_wide}"))
     closure = """
         INSERT INTO nb_place (model, pk, tenant)
         SELECT e.target, e.target_pk, p.tenant FROM nb_edge e
@@ -496,7 +497,7 @@ async def _place(run: _Run) -> None:
     await conn.execute(
         sa.text(f"""
         INSERT INTO nb_place SELECT r.model, r.pk, :default FROM nb_record r
-        WHERE r.model NOT IN {org_models} AND NOT EXISTS (SELECT 1 FROM nb_place p WHERE p.model = r.model AND p.pk = r.pk)
+        WHERE r.model NOT IN {organisation_wide} AND NOT EXISTS (SELECT 1 FROM nb_place p WHERE p.model = r.model AND p.pk = r.pk)
         """),
         {"default": default_key},
     )
@@ -594,6 +595,7 @@ async def _upsert(run: _Run, spec: ModelSpec, rows: list[dict[str, Any]], exclud
     shapes: dict[frozenset[str], list[dict[str, Any]]] = {}
     for row in rows:
         shapes.setdefault(frozenset(row), []).append(with_natural_keys(spec, row))
+    await _staging_table(run, spec)  # made outside the savepoints below, which may roll back
     for group in shapes.values():
         # A sealed secret differs each time it is sealed: set when the row is created only.
         columns = [c for c in group[0] if c not in ("id", "tenant_id", "org_id") and c not in exclude and c not in spec.secret_names]
@@ -607,7 +609,7 @@ async def _upsert(run: _Run, spec: ModelSpec, rows: list[dict[str, Any]], exclud
                 for row in chunk:
                     try:
                         async with run.conn.begin_nested():
-                            await _upsert_rows(run, spec, [row], columns, counted_as or spec.type_name)
+                            await _upsert_copied(run, spec, [row], columns, counted_as or spec.type_name)
                     except IntegrityError as error:
                         _drop(run, spec, integrity_error(error).message)
                     except DBAPIError as error:
@@ -619,18 +621,22 @@ def _drop(run: _Run, spec: ModelSpec, reason: str) -> None:
     run.summary.models[label].dropped[reason] += 1
 
 
+async def _staging_table(run: _Run, spec: ModelSpec) -> None:
+    """The table rows of ``spec`` are copied into before their upsert: the target's shape,
+    with no constraints and no defaults (every row gives the columns copied)."""
+    staging = f"nb_rows_{spec.table.name}"
+    if staging not in run.staging:
+        await run.conn.execute(sa.text(f'CREATE TEMP TABLE "{staging}" AS SELECT * FROM "{spec.table.name}" WITH NO DATA'))
+        run.staging.add(staging)
+
+
 async def _upsert_copied(run: _Run, spec: ModelSpec, rows: list[dict[str, Any]], columns: list[str], counted_as: str) -> None:
-    """``_upsert_rows`` for many rows: copied into a staging table of the target's shape,
-    then one INSERT … SELECT (a VALUES list of thousands of rows costs more to build and
-    parse than to run)."""
+    """Rows (of one shape) upserted by id: copied into the staging table, then one INSERT …
+    SELECT that updates a row only where ``columns`` differ (a VALUES list of thousands of
+    rows costs more to build and parse than to run); created and changed ids are noted."""
     table = spec.table.name
     staging = f"nb_rows_{table}"
-    if staging not in run.staging:
-        # No constraints and no defaults: every row gives the columns copied.
-        await run.conn.execute(sa.text(f'CREATE TEMP TABLE "{staging}" AS SELECT * FROM "{table}" WITH NO DATA'))
-        run.staging.add(staging)
-    else:
-        await run.conn.execute(sa.text(f'TRUNCATE "{staging}"'))
+    await run.conn.execute(sa.text(f'TRUNCATE "{staging}"'))
     given = list(rows[0])
     json_columns = {s.name for s in spec.scalars if s.kind is Kind.json}
     raw = await run.conn.get_raw_connection()
@@ -658,32 +664,6 @@ async def _upsert_copied(run: _Run, spec: ModelSpec, rows: list[dict[str, Any]],
         """),
         {"m": counted_as},
     )
-
-
-async def _upsert_rows(run: _Run, spec: ModelSpec, rows: list[dict[str, Any]], columns: list[str], counted_as: str) -> None:
-    table = spec.table
-    statement = pg_insert(table).values(rows)
-    if columns:
-        current = sa.tuple_(*(table.c[c] for c in columns))
-        incoming = sa.tuple_(*(statement.excluded[c] for c in columns))
-        statement = statement.on_conflict_do_update(
-            index_elements=["id"], set_={c: statement.excluded[c] for c in columns}, where=current.is_distinct_from(incoming)
-        )
-    else:
-        statement = statement.on_conflict_do_nothing(index_elements=["id"])
-    returned = (await run.conn.execute(statement.returning(table.c.id, sa.literal_column("xmax = 0").label("created")))).all()
-    if returned:
-        await run.conn.execute(
-            sa.text(
-                "INSERT INTO nb_written (id, model, created, changed) SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:models AS text[]), CAST(:created AS bool[]), CAST(:changed AS bool[])) ON CONFLICT (id) DO UPDATE SET changed = true"
-            ),
-            {
-                "ids": [r.id for r in returned],
-                "models": [counted_as] * len(returned),
-                "created": [r.created for r in returned],
-                "changed": [not r.created for r in returned],
-            },
-        )
 
 
 async def _write_later(run: _Run) -> None:
@@ -921,13 +901,13 @@ async def _write_history(run: _Run) -> None:
         if not page:
             break
         last = page[-1].seq
-        rows = [entry for item in page if (entry := _change_entry(run, item)) is not None]
+        count = run.summary.models[_history_label(run)]
+        rows = [entry for item in page if (entry := _change_entry(run, count, item)) is not None]
         if rows:
             result = await run.conn.execute(pg_insert(changes).values(rows).on_conflict_do_nothing(index_elements=["id"]).returning(changes.c.id))
             created = len(result.all())
         else:
             created = 0
-        count = run.summary.models[_history_label(run)]
         count.created += created
         count.unchanged += len(rows) - created
         await run.checkpoint()
@@ -937,9 +917,8 @@ def _history_label(run: _Run) -> str:
     return next(label for label, count in run.summary.models.items() if count.disposition == Disposition.history.value)
 
 
-def _change_entry(run: _Run, item: Any) -> dict[str, Any] | None:
+def _change_entry(run: _Run, count: ModelCount, item: Any) -> dict[str, Any] | None:
     fields = item.fields
-    count = run.summary.models[_history_label(run)]
     if item.model is None:
         count.left_out[f"a change of {item.label}, which is not imported"] += 1
         return None
@@ -958,7 +937,7 @@ def _change_entry(run: _Run, item: Any) -> dict[str, Any] | None:
     try:
         username = run.usernames.name(fields.get("user"))
         request_id = uuid.UUID(str(fields.get("request_id")))
-        when = datetime.fromisoformat(str(fields.get("time")).replace("Z", "+00:00"))
+        when = parse_datetime(str(fields.get("time")))
     except (ExportError, ValueError) as error:
         count.dropped[f"unreadable entry: {error}"] += 1
         return None
@@ -1002,6 +981,6 @@ async def _count(run: _Run) -> None:
     for model, label in run.labels.items():
         count = run.summary.models[label]
         created, updated = by_model.get(model, (0, 0))
-        total = placed.get(model, org_rows.get(model, 0) if model in ORG_MODELS else 0)
+        total = placed.get(model, org_rows.get(model, 0) if model in org_models() else 0)
         count.created, count.updated = created, updated
         count.unchanged = max(0, total - created - updated - sum(count.dropped.values()))

@@ -15,12 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from danbyte.settings import get_settings
-from models.attachments import ImageAttachment, ImageData
+from models.attachments import ImageAttachment
 from models.base import table_of
-from resolvers.attachments import read_image
+from resolvers.attachments import read_image, store_image_data
 from resolvers.errors import ApiError
 
 ATTACHMENT = "ImageAttachment"
@@ -45,7 +44,7 @@ async def store_images(conn: Any, rows: list[tuple[Any, Any, str]], root: Path |
             missed["image files are in NetBox's media directory: give --media DIR to import them"] = len(rows)
         return missed
     limit = get_settings().max_image_bytes
-    attachments, data = table_of(ImageAttachment), table_of(ImageData)
+    attachments = table_of(ImageAttachment)
     for attachment_id, tenant_id, name in rows:
         path = media_file(root, name)
         if path is None:
@@ -64,12 +63,7 @@ async def store_images(conn: Any, rows: list[tuple[Any, Any, str]], root: Path |
         except ApiError as error:
             miss(f"an image file refused: {error.message.removeprefix('image: ')}")
             continue
-        statement = pg_insert(data).values(attachment_id=attachment_id, tenant_id=tenant_id, content_type=image.content_type, data=image.data)
-        await conn.execute(
-            statement.on_conflict_do_update(
-                index_elements=[data.c.attachment_id], set_={"content_type": statement.excluded.content_type, "data": statement.excluded.data}
-            )
-        )
+        await store_image_data(conn, attachment_id, tenant_id, image)
         await conn.execute(
             sa.update(attachments)
             .where(attachments.c.id == attachment_id)

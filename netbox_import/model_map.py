@@ -90,6 +90,7 @@ class Entry:
     target: str | None = None  # the Danbyte model (class name) for model and history
     reason: str = ""
     fields: Mapping[str, FieldPlan] = field(default_factory=lambda: MappingProxyType({}))
+    natural_key: str | None = None  # the field naming a record an export writes without its pk
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,7 @@ class ModelPlan:
     reason: str
     declared: Mapping[str, FieldPlan]
     into: str | None = None  # folded: the field the records become ("tags", "Contact.groups")
+    natural_key: str | None = None  # the field naming a record written without its pk (a tag's name)
 
     @property
     def spec(self) -> ModelSpec | None:
@@ -141,8 +143,8 @@ def drop(reason: str) -> FieldPlan:
     return FieldPlan("", Status.dropped, note=reason)
 
 
-def land(target: str, note: str = "", **fields: FieldPlan) -> Entry:
-    return Entry(Disposition.model, target, note, _named(fields))
+def land(target: str, note: str = "", natural_key: str | None = None, **fields: FieldPlan) -> Entry:
+    return Entry(Disposition.model, target, note, _named(fields), natural_key)
 
 
 def history(target: str, note: str, **fields: FieldPlan) -> Entry:
@@ -446,7 +448,8 @@ MODELS: dict[str, Entry] = {
         content_types=to("object_types", How.content_types, OLD_OBJECT_TYPES),
         user=keep("the username of the filter's owner"),
     ),
-    "extras.tag": land("Tag"),
+    # A natural-key export (--natural-primary) names tags by name, without their pk.
+    "extras.tag": land("Tag", natural_key="name"),
     "extras.webhook": land(
         "Webhook",
         content_types=to("EventRule.object_types", How.special, "NetBox 3.6: a webhook carried its own trigger; it becomes the webhook's event rule"),
@@ -639,7 +642,7 @@ def plan(label: str) -> ModelPlan:
     if entry.disposition is Disposition.folded:
         return ModelPlan(label, entry.disposition, None, entry.reason, entry.fields, into=entry.target)
     target = entry.target if entry.disposition in (Disposition.model, Disposition.history) else None
-    return ModelPlan(label, entry.disposition, target, entry.reason, entry.fields)
+    return ModelPlan(label, entry.disposition, target, entry.reason, entry.fields, natural_key=entry.natural_key)
 
 
 @lru_cache(maxsize=16_384)

@@ -131,8 +131,13 @@ async def _image_from_upload(write: Write, spec: ModelSpec, values: dict[str, An
 async def _store_image(write: Write, spec: ModelSpec, row: sa.Row, old: sa.Row | None) -> sa.Row:
     image: CheckedImage | None = write.notes.pop(_pending(row.id), None)
     if image is not None:
-        table = table_of(ImageData)
-        statement = insert(table).values(attachment_id=row.id, tenant_id=row.tenant_id, content_type=image.content_type, data=image.data)
-        replaced = {"content_type": statement.excluded.content_type, "data": statement.excluded.data}
-        await write.conn.execute(statement.on_conflict_do_update(index_elements=[table.c.attachment_id], set_=replaced))
+        await store_image_data(write.conn, row.id, row.tenant_id, image)
     return row
+
+
+async def store_image_data(conn: Any, attachment_id: Any, tenant_id: Any, image: CheckedImage) -> None:
+    """Keep a checked image's bytes for its attachment (replacing any it had)."""
+    table = table_of(ImageData)
+    statement = insert(table).values(attachment_id=attachment_id, tenant_id=tenant_id, content_type=image.content_type, data=image.data)
+    replaced = {"content_type": statement.excluded.content_type, "data": statement.excluded.data}
+    await conn.execute(statement.on_conflict_do_update(index_elements=[table.c.attachment_id], set_=replaced))
