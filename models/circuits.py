@@ -56,6 +56,9 @@ class ProviderNetwork(TenantModel):
     """A provider's network a circuit can end on (an MPLS cloud, an internet exchange)."""
 
     __ordering__ = ("_name",)
+    # Where a cable path ends beyond its last cable (NetBox's CablePath): a circuit whose
+    # other end lands here reaches this network (resolvers.cables.connected).
+    __path_destination__: ClassVar[bool] = True
     _name: Mapped[str | None] = natural_key()
     provider_id: Mapped[uuid.UUID] = reference("Provider", nullable=False, related_name="networks")
     name: Mapped[str] = text(100, required=True)

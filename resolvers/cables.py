@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from models.choices_dcim import NONCONNECTABLE_INTERFACE_TYPES
-from models.registry import ModelSpec, content_type, spec_for
+from models.registry import ModelSpec, content_type, spec_for, specs
 from resolvers import loaders
 from resolvers.context import RequestContext
 from resolvers.errors import BadUserInput, Conflict
@@ -269,9 +269,10 @@ async def trace(ctx: RequestContext, origin: Record) -> list[Hop]:
     return hops
 
 
-# Where a path ends beyond the last cable (NetBox's CablePath): a circuit whose other end
-# lands on a provider network reaches that network, and the path is complete.
-PATH_DESTINATIONS = ("ProviderNetwork",)
+def path_destinations() -> list[str]:
+    """Models a path may end at beyond its last cable (``__path_destination__``: a
+    provider network a circuit lands on), as NetBox's CablePath."""
+    return [name for name, spec in specs().items() if getattr(spec.model, "__path_destination__", False)]
 
 
 async def connected(ctx: RequestContext, hops: list[Hop]) -> list[Record]:
@@ -301,6 +302,6 @@ async def _beyond_peer(ctx: RequestContext, endpoint: Record, column: str) -> li
         return []
     for one_of in spec.one_of:
         for target, member in one_of.members:
-            if target in PATH_DESTINATIONS and getattr(others[0], member) is not None:
+            if target in path_destinations() and getattr(others[0], member) is not None:
                 return await _load(ctx, target, [getattr(others[0], member)])
     return []

@@ -62,7 +62,7 @@ def cabled_fields(owner: str, types: dict[str, type]) -> tuple[dict[str, Any], d
     lists = [("link_peers", "LinkPeerType", _link_peers, _endpoints())]
     if not getattr(spec_for(owner).model, "__pass_through__", False):  # front and rear ports end no path
         # A path may also end beyond its last cable (a provider network), as in NetBox's union.
-        lists.append(("connected_endpoints", "ConnectedEndpointType", _connected_endpoints, sorted({*_endpoints(), *cables.PATH_DESTINATIONS})))
+        lists.append(("connected_endpoints", "ConnectedEndpointType", _connected_endpoints, sorted({*_endpoints(), *cables.path_destinations()})))
     for name, union, answer, members in lists:
         register(owner, name, Relation(partial(_loader, owner=owner, answer=answer), "id", None, many=True, union=True))
         annotations[name] = list[union_of(union, members, types)]  # type: ignore[misc]
