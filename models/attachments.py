@@ -45,6 +45,8 @@ class ImageAttachment(TenantModel):
     """An image attached to an object. Upload it as ``image`` in base64 (a PNG, JPEG, GIF or
     WebP file); its bytes are served by GET /image-attachments/<id> (``image.url``)."""
 
+    __display__ = "coalesce(nullif({s}.name, ''), regexp_replace({s}.image, '^(.*/)?[^_/]*_[^_/]*_', ''))"
+
     __any_object__: ClassVar[AnyObject] = AnyObject(related_name="image_attachments", targets=IMAGE_TARGETS)
     __ordering__ = ("name", "id")
 

@@ -88,6 +88,9 @@ class Base(DeclarativeBase):
     __tagged__: ClassVar[bool] = False
     # Default order of lists (column names; the id breaks ties). Empty: by id.
     __ordering__: ClassVar[tuple[str, ...]] = ()
+    # What an object reads as (NetBox's ``display``): SQL built with models/display.py;
+    # None: its name, or its type and number.
+    __display__: ClassVar[str | None] = None
     # Who may read this model's change log and events (see Audience).
     __audience__: ClassVar[Audience] = Audience.administrators
     # Writes to this model change what some API token may do (tenants, users, grants):

@@ -12,12 +12,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Audience, Base, choice, text
 from models.choices import ChangeAction
+from models.display import choice_label
 
 # NetBox's app label for these models (content types such as "core.<model>").
 APP_LABEL = "core"
 
 
 class ObjectChange(Base):
+    __display__ = f"{{s}}.object_type || ' ' || {{s}}.object_repr || ' ' || {choice_label('action', {'create': 'created', 'update': 'updated', 'delete': 'deleted'})} || ' by ' || coalesce({{s}}.user_name, '')"
     __tablename__ = "object_change"
     __graphql_name__ = "changelog"
     __exposed__ = True

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from models.base import NO_REVERSE, ManyToMany, OneOf, OrganizationalModel, TenantModel, TenantScoped, choice, color, long_text, natural_key, reference, text
 from models.choices import CircuitPriority, CircuitStatus, CircuitTerminationSide, DistanceUnit, VirtualCircuitTerminationRole
 from models.dcim.components import Cabled
+from models.display import PRIORITY_LABELS, choice_label, col, parenthesised
 
 # NetBox's app label for these models (content types such as "circuits.<model>").
 APP_LABEL = "circuits"
@@ -39,6 +40,8 @@ class Provider(OrganizationalModel):
 
 class ProviderAccount(TenantModel):
     """An account with a provider, under which circuits are ordered."""
+
+    __display__ = parenthesised(col("account"), col("name"))
 
     __ordering__ = ("account",)
     provider_id: Mapped[uuid.UUID] = reference("Provider", nullable=False, related_name="accounts")
@@ -80,6 +83,8 @@ class CircuitType(OrganizationalModel):
 class Circuit(TenantModel):
     """A communications circuit from a provider, identified by the provider's circuit ID."""
 
+    __display__ = col("cid")
+
     __ordering__ = ("cid",)
 
     cid: Mapped[str] = text(100, required=True)
@@ -108,6 +113,8 @@ class Circuit(TenantModel):
 
 class CircuitTermination(Cabled, TenantScoped):
     """One end (A or Z) of a circuit: where it lands, and the cable that meets it there."""
+
+    __display__ = "{display:circuit} || ': Termination ' || {s}.term_side"
 
     __tenant_from__ = ("circuit",)
     __ordering__ = ("term_side",)
@@ -142,6 +149,8 @@ class CircuitGroup(OrganizationalModel):
 class CircuitGroupAssignment(TenantScoped):
     """A circuit or virtual circuit in a circuit group, with its priority there."""
 
+    __display__ = parenthesised("{display:group}", choice_label("priority", PRIORITY_LABELS))
+
     __tenant_from__ = ("group",)
     __ordering__ = ("group_id", "priority")
     __one_of__: ClassVar[dict[str, OneOf]] = {
@@ -163,6 +172,8 @@ class VirtualCircuit(TenantModel):
     """A virtual connection between two or more endpoints across a provider's network,
     carried by one or more physical circuits."""
 
+    __display__ = col("cid")
+
     __ordering__ = ("cid",)
 
     cid: Mapped[str] = text(100, required=True)
@@ -182,6 +193,8 @@ class VirtualCircuit(TenantModel):
 class VirtualCircuitTermination(TenantScoped):
     """Where a virtual circuit ends: a virtual interface of a device (NetBox allows no
     other kind), as a peer, a hub or a spoke."""
+
+    __display__ = f"{{display:virtual_circuit}} || ': ' || {choice_label('role', {'peer': 'Peer', 'hub': 'Hub', 'spoke': 'Spoke'})} || ' termination'"
 
     __tenant_from__ = ("virtual_circuit",)
     __ordering__ = ("virtual_circuit_id", "role")

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import AnyObject, ManyToMany, NestedGroupModel, OrganizationalModel, TenantModel, choice, long_text, natural_key, reference, text
 from models.choices import ContactPriority
+from models.display import PRIORITY_LABELS, choice_label, parenthesised
 
 # NetBox's app label for these models (content types such as "tenancy.contact").
 APP_LABEL = "tenancy"
@@ -44,6 +45,8 @@ class Contact(TenantModel):
 
 class ContactAssignment(TenantModel):
     """A contact's role for one object of any type, with a priority."""
+
+    __display__ = f"{parenthesised('{display:contact}', choice_label('priority', PRIORITY_LABELS))} || ' -> ' || {{object:object}}"
 
     __any_object__: ClassVar[AnyObject] = AnyObject(related_name="contacts")
     __ordering__ = ("priority", "id")

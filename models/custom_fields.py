@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import TenantModel, choice, json_value, long_text, reference, text
 from models.choices import CustomFieldChoiceSetBase, CustomFieldFilterLogic, CustomFieldType, CustomFieldUIEditable, CustomFieldUIVisible
+from models.display import capitalised, col, given
 
 # NetBox's app label for these models (content types such as "extras.customfield").
 APP_LABEL = "extras"
@@ -62,8 +63,14 @@ class CustomFieldGroup(TenantModel):
         return (sa.UniqueConstraint("tenant_id", "name"),)
 
 
+SPACED_NAME = "replace({s}.name, '_', ' ')"
+
+
 class CustomField(TenantModel):
     """A field added to the object types listed, with its type, default and validation."""
+
+    # NetBox: the label, else the name with spaces for underscores, capitalised.
+    __display__ = f"coalesce({given(col('label'))}, {capitalised(SPACED_NAME)})"
 
     __ordering__ = ("weight", "name")
     # A tenant's ``custom_fields`` are its own values; its field definitions list here.

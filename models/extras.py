@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import NO_REVERSE, AnyObject, ManyToMany, TenantModel, choice, long_text, text
 from models.choices import JournalEntryKind
+from models.display import choice_label
 
 # NetBox's app label for these models (content types such as "extras.journalentry").
 APP_LABEL = "extras"
@@ -19,6 +20,8 @@ APP_LABEL = "extras"
 
 class JournalEntry(TenantModel):
     """A dated note on an object: what was done, found or decided, by whom."""
+
+    __display__ = f"to_char({{s}}.created AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' (' || {choice_label('kind', {'info': 'Info', 'success': 'Success', 'warning': 'Warning', 'danger': 'Danger'})} || ')'"
 
     __any_object__: ClassVar[AnyObject] = AnyObject(related_name="journal_entries", field="assigned_object")
     __ordering__ = ("created", "id")

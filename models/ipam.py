@@ -40,6 +40,7 @@ from models.choices import (
     VLANQinQRole,
     VLANStatus,
 )
+from models.display import address_range, choice_label, col, given, parenthesised, port_ranges
 
 # NetBox's app label for these models (content types such as "ipam.<model>").
 APP_LABEL = "ipam"
@@ -69,6 +70,7 @@ class RIR(TenantModel):
 
 
 class Aggregate(TenantModel):
+    __display__ = col("prefix")
     __ordering__: ClassVar[tuple[str, ...]] = ("prefix", "numid")
     prefix: Mapped[str] = cidr_column()
     rir_id: Mapped[uuid.UUID] = reference("RIR", nullable=False, related_name="aggregates")
@@ -82,6 +84,7 @@ class Aggregate(TenantModel):
 
 
 class ASN(TenantModel):
+    __display__ = "'AS' || CASE WHEN {s}.asn >= 65536 THEN {s}.asn || ' (' || {s}.asn / 65536 || '.' || mod({s}.asn, 65536) || ')' ELSE ({s}.asn)::text END"
     __ordering__: ClassVar[tuple[str, ...]] = ("asn",)
     asn: Mapped[int] = mapped_column(sa.BigInteger(), info={"bounds": (1, 4294967295)})
     rir_id: Mapped[uuid.UUID | None] = reference("RIR", related_name="asns")
@@ -110,6 +113,7 @@ class RouteTarget(TenantModel):
 
 
 class VRF(TenantModel):
+    __display__ = parenthesised(col("name"), col("rd"))
     __ordering__: ClassVar[tuple[str, ...]] = ("name", "rd", "numid")
     __many__: ClassVar[dict[str, ManyToMany]] = {
         "import_targets": ManyToMany("RouteTarget", related_name="importing_vrfs"),
@@ -165,6 +169,7 @@ class VLANGroup(TenantModel):
 
 
 class VLAN(TenantModel):
+    __display__ = "{s}.name || ' (' || {s}.vid || ')'"
     vid: Mapped[int] = mapped_column(sa.SmallInteger(), info={"bounds": (1, 4094)})
     name: Mapped[str] = text(64, required=True)
     site_id: Mapped[uuid.UUID | None] = reference("Site", related_name="vlans")
@@ -197,6 +202,7 @@ class VLAN(TenantModel):
 
 
 class Prefix(TenantModel):
+    __display__ = col("prefix")
     # Where the prefix is used, as NetBox 4.2+ has it; `site` stays for gateway policies.
     __one_of__: ClassVar[dict[str, OneOf]] = {"scope": OneOf(("Region", "SiteGroup", "Site", "Location"))}
 
@@ -219,6 +225,8 @@ class Prefix(TenantModel):
 
 
 class IPRange(TenantModel):
+    __display__ = address_range("start_address", "end_address")
+
     start_address: Mapped[str] = address_column()
     end_address: Mapped[str] = address_column()
     vrf_id: Mapped[uuid.UUID | None] = reference("VRF", ondelete="RESTRICT", related_name="ip_ranges")
@@ -242,6 +250,7 @@ class IPRange(TenantModel):
 
 
 class IPAddress(TenantModel):
+    __display__ = col("address")
     __ordering__: ClassVar[tuple[str, ...]] = ("address", "numid")
     # What the address is configured on (VM interfaces and FHRP groups join later).
     __one_of__: ClassVar[dict[str, OneOf]] = {
@@ -280,8 +289,16 @@ class IPAddress(TenantModel):
 _PORTS = {"bounds": (1, 65535), "required": True}
 
 
+SERVICE_PROTOCOL_LABELS = {"tcp": "TCP", "udp": "UDP", "sctp": "SCTP"}
+FHRP_PROTOCOL_LABELS = {"vrrp2": "VRRPv2", "vrrp3": "VRRPv3", "hsrp": "HSRP", "glbp": "GLBP", "carp": "CARP", "clusterxl": "ClusterXL", "other": "Other"}
+# NetBox: name (protocol/ports).
+SERVICE_DISPLAY = f"{{s}}.name || ' (' || {choice_label('protocol', SERVICE_PROTOCOL_LABELS)} || '/' || coalesce({port_ranges('ports')}, '') || ')'"
+
+
 class ServiceTemplate(NamedModel):
     """A named service definition (protocol and ports) to create services from."""
+
+    __display__ = SERVICE_DISPLAY
 
     protocol: Mapped[ServiceProtocol] = choice(ServiceProtocol)
     ports: Mapped[list[int]] = mapped_column(ARRAY(sa.Integer()), info=_PORTS)
@@ -290,6 +307,13 @@ class ServiceTemplate(NamedModel):
 class FHRPGroup(TenantModel):
     """A first-hop redundancy group (VRRP, HSRP, …): its virtual addresses are its
     ``ip_addresses``, the interfaces that take part are its assignments."""
+
+    # NetBox: [name ]protocol: group id, then its first virtual address if it has one.
+    __display__ = (
+        f"coalesce({given(col('name'))} || ' ', '') || {choice_label('protocol', FHRP_PROTOCOL_LABELS)} || ': ' || {{s}}.group_id"
+        f" || coalesce(' (' || (SELECT (a.address)::text FROM {IPAddress.__tablename__} a"
+        " WHERE a.assigned_object_fhrp_group_id = {s}.id ORDER BY a.address, a.numid LIMIT 1) || ')', '')"
+    )
 
     __ordering__ = ("protocol", "group_id")
     group_id: Mapped[int] = mapped_column(sa.SmallInteger(), info={"bounds": (0, 32767)})
@@ -303,6 +327,8 @@ class FHRPGroup(TenantModel):
 
 class FHRPGroupAssignment(TenantScoped):
     """An interface taking part in an FHRP group, with its priority."""
+
+    __display__ = "{display:interface} || ': ' || {display:group} || ' (' || {s}.priority || ')'"
 
     __tenant_from__ = ("group",)
     __tagged__ = False
@@ -320,6 +346,8 @@ class FHRPGroupAssignment(TenantScoped):
 class Service(TenantModel):
     """A service (protocol and ports) on a device, a virtual machine or an FHRP group,
     listening on some of its addresses."""
+
+    __display__ = SERVICE_DISPLAY
 
     __ordering__ = ("protocol", "name")
     __one_of__: ClassVar[dict[str, OneOf]] = {

@@ -25,6 +25,7 @@ from models.choices import (
     TunnelStatus,
     TunnelTerminationRole,
 )
+from models.display import choice_label, col, parenthesised
 
 # NetBox's app label for these models (content types such as "vpn.<model>").
 APP_LABEL = "vpn"
@@ -57,6 +58,8 @@ class Tunnel(TenantModel):
 class TunnelTermination(TenantScoped):
     """One end of a tunnel: its role, the interface it ends on, the address outside."""
 
+    __display__ = f"{{display:tunnel}} || ': Termination ' || {choice_label('role', {'peer': 'Peer', 'hub': 'Hub', 'spoke': 'Spoke'})}"
+
     __tenant_from__ = ("tunnel",)
     __ordering__ = ("tunnel_id", "role")
     __one_of__: ClassVar[dict[str, OneOf]] = {
@@ -71,6 +74,8 @@ class TunnelTermination(TenantScoped):
 
 class L2VPN(TenantModel):
     """A layer 2 VPN (VPLS, VXLAN, EVPN, …) and the route targets it imports and exports."""
+
+    __display__ = parenthesised(col("name"), col("identifier"))
 
     # NetBox's names, not l2_vpn: the GraphQL fields and the type permissions name.
     __graphql_name__ = "l2vpn"
@@ -98,6 +103,8 @@ class L2VPN(TenantModel):
 
 class L2VPNTermination(TenantScoped):
     """A VLAN or an interface an L2VPN carries; each is in one L2VPN at most."""
+
+    __display__ = "{display:assigned_object} || ' <> ' || {display:l2vpn}"
 
     __graphql_name__ = "l2vpn_termination"
     __tablename__ = "l2vpn_termination"

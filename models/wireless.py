@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from models.base import NO_REVERSE, NestedGroupModel, OneOf, TenantModel, choice, long_text, reference, secret, text
 from models.choices import DistanceUnit, WirelessAuthCipher, WirelessAuthType, WirelessLANStatus
 from models.choices_dcim import LinkStatus
+from models.display import col, given, numbered
 
 # NetBox's app label for these models (content types such as "wireless.<model>").
 APP_LABEL = "wireless"
@@ -38,6 +39,8 @@ class WirelessLANGroup(NestedGroupModel):
 class WirelessLAN(WirelessAuthentication, TenantModel):
     """A wireless network (an SSID) where it is served, the VLAN behind it."""
 
+    __display__ = col("ssid")
+
     __ordering__ = ("ssid",)
     __one_of__: ClassVar[dict[str, OneOf]] = {"scope": OneOf(("Region", "SiteGroup", "Site", "Location"))}
 
@@ -51,6 +54,8 @@ class WirelessLAN(WirelessAuthentication, TenantModel):
 
 class WirelessLink(WirelessAuthentication, TenantModel):
     """A point-to-point wireless connection between two interfaces, each on one link."""
+
+    __display__ = f"coalesce({given(col('ssid'))}, {numbered('#')})"
 
     __ordering__ = ("ssid",)
     # Joins its two interfaces as a cable does: paths cross it (resolvers/cables.py).

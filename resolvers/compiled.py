@@ -52,6 +52,7 @@ from graphql import (
 )
 from graphql.execution.values import VariableValues, get_argument_values
 
+from models.display import display_sql
 from models.registry import Kind, ModelSpec, ScalarSpec, spec_for, specs
 from models.tenancy import Tag, TaggedItem
 from resolvers.reads import Window, nested_window
@@ -249,6 +250,8 @@ class Compiler:
             return f"{_literal(runtime.name)}::text"
         if name == "class_type":  # every generated type's (schema.build): the model's class name
             return f"{_literal(spec.model.__name__)}::text"
+        if name == "display":  # every generated type's (schema.build): the model's declared SQL
+            return display_sql(spec, alias)
         form = SQL_FORMS.get((spec.model.__name__, name))
         if form is not None:
             return self._derived(form, alias, nodes, (*path, name), built, window)

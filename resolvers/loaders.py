@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from strawberry.dataloader import DataLoader
 
 from models.base import Base
+from models.display import display_sql
 from models.registry import InlineSpec, ManySpec, ModelSpec, OneOfSpec, spec_for
 from models.tenancy import Tag, TaggedItem
 from resolvers.context import RequestContext
@@ -27,6 +28,17 @@ async def fetch(ctx: RequestContext, statement: sa.Executable, params: dict[str,
         return list((await conn.execute(statement, params or {})).all())
 
     return await ctx.run(rows)
+
+
+def display_loader(ctx: RequestContext, spec: ModelSpec) -> DataLoader:
+    """What rows of ``spec`` read as (models/display.py: the SQL the compiler inlines)."""
+
+    async def load(keys: list[Any]) -> list[str | None]:
+        statement = sa.text(f'SELECT s.id, {display_sql(spec, "s")} AS display FROM "{spec.table.name}" s WHERE s.id = ANY(:ids)')
+        found = {row.id: row.display for row in await fetch(ctx, statement, {"ids": list(keys)})}
+        return [found.get(key) for key in keys]
+
+    return ctx.loader(("display", spec.type_key), load)
 
 
 def by_id(ctx: RequestContext, spec: ModelSpec) -> DataLoader:

@@ -63,7 +63,7 @@ def needed_columns(spec: ModelSpec, names: set[str]) -> list[sa.Column[Any]] | N
     table = spec.table
     columns: set[str] = {"id"}
     keyed_by_id = {r.name for r in spec.reverse} | {m.name for m in spec.many} | {c.name for c in spec.counts} | {i.name for i in spec.inline}
-    keyed_by_id |= {o.name for o in spec.object_reverse}
+    keyed_by_id |= {o.name for o in spec.object_reverse} | {"display"}  # loaded by id (models/display.py)
     for name in names - {"__typename", "class_type"}:  # neither reads a column
         ref = spec.ref(name)
         one_of = next((o for o in spec.one_of if o.name == name), None)

@@ -27,7 +27,7 @@ from models.choices import IPAddressFamily
 from models.registry import Kind, ModelSpec, ScalarSpec, spec_for, specs
 from resolvers import loaders
 from resolvers.filters import assigned_filter, network_list_filter
-from resolvers.prefetch import RELATIONS, TYPE_MARK, Arc, Relation, filtered_list, register
+from resolvers.prefetch import MISSING, RELATIONS, TYPE_MARK, Arc, Relation, filtered_list, prefetched, register
 from resolvers.reads import nested_window
 from schema.lookups import LOOKUP_BY_KIND, BigInt, ContentTypeFilter, JSONFilter, ObjectReferenceInput, OffsetPaginationInput, lookup_input
 
@@ -108,6 +108,22 @@ def _class_type_field(spec: ModelSpec) -> Any:
         return class_name
 
     return strawberry.field(resolver=class_type, description="The object's class name, as NetBox's class_type.")
+
+
+def _display_field(spec: ModelSpec) -> Any:
+    """NetBox's ``display`` on every type: what the object reads as (models/display.py),
+    prefetched per level like a relation, or loaded when the record was not."""
+    relation = Relation(partial(loaders.display_loader, spec=spec), "id", None, many=False, computed=True, raw=True)
+    register(spec.model.__name__, "display", relation)
+
+    async def load(root: Any, info: strawberry.Info) -> str:
+        return await relation.loader(info.context).load(root.id)
+
+    def display(root: Any, info: strawberry.Info) -> str:
+        answer = prefetched(root, "display")
+        return answer if answer is not MISSING else load(root, info)  # type: ignore[return-value]
+
+    return strawberry.field(resolver=display, description="What the object reads as (NetBox's display: its str()).")
 
 
 def scalar_type(scalar: ScalarSpec) -> Any:
@@ -274,6 +290,7 @@ def build_types(overrides: dict[str, Any]) -> dict[str, Generated]:
         if spec.family_column is not None:
             attributes["family"] = _family_field(spec.family_column)
         attributes["class_type"] = _class_type_field(spec)
+        attributes["display"] = _display_field(spec)
         extra = overrides.get(name)
         if extra is not None:
             extra_annotations, extra_attributes = extra(types)

@@ -196,6 +196,10 @@ async def test_every_type_answers_the_same_on_both_paths(api, app, org, monkeypa
             body = await api.query(query, variables, headers={"X-Danbyte-Debug": "1"})
             assert not body.get("errors"), (query, body["errors"])
             assert set(body["extensions"]["paths"].values()) == {"sql"}, (query, body["extensions"]["paths"])
+        # What every object reads as (models/display.py), on both paths.
+        body = await api.query(f"{{ {spec.name}_list {{ display }} }}", {}, headers={"X-Danbyte-Debug": "1"})
+        assert not body.get("errors"), (spec.name, body["errors"])
+        assert set(body["extensions"]["paths"].values()) == {"sql"}
         covered.add(spec.name)
     assert covered == {spec.name for spec in all_specs() if spec.name in roots} and len(covered) > 50
 

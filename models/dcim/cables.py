@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Inline, OneOf, TenantModel, TenantScoped, choice, color, long_text, reference, text
 from models.choices_dcim import CableEnd, CableLengthUnit, CableType, LinkStatus
+from models.display import col, given, numbered
 
 # Every kind a cable end can attach to.
 CABLE_ENDPOINTS = ("CircuitTermination", "ConsolePort", "ConsoleServerPort", "FrontPort", "Interface", "PowerFeed", "PowerOutlet", "PowerPort", "RearPort")
@@ -24,6 +25,8 @@ CABLE_ENDPOINTS = ("CircuitTermination", "ConsolePort", "ConsoleServerPort", "Fr
 
 class Cable(TenantModel):
     """A physical connection between endpoints on its A and B ends."""
+
+    __display__ = f"coalesce({given(col('label'))}, {numbered('#')})"
 
     __ordering__: ClassVar[tuple[str, ...]] = ("numid",)  # NetBox: its id
 
@@ -45,6 +48,8 @@ class Cable(TenantModel):
 class CableTermination(TenantScoped):
     """One endpoint on one end of a cable; written through its cable's ``a_terminations``
     and ``b_terminations`` only, so the cable's rules see both ends."""
+
+    __display__ = "'Cable ' || {display:cable} || ' to ' || {display:termination}"
 
     __read_only__ = True
     __tenant_from__ = ("cable",)

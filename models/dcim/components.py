@@ -56,6 +56,7 @@ from models.choices_dcim import (
     WirelessChannel,
     WirelessRole,
 )
+from models.display import col, parenthesised
 from models.naturalize import naturalize_interface
 
 
@@ -66,6 +67,8 @@ def _reverse(cls: Any) -> str:
 
 class ComponentModel(TenantScoped):
     """Something a device has: named uniquely on it, its tenant the device's."""
+
+    __display__ = parenthesised(col("name"), col("label"))
 
     __abstract__ = True
     __tenant_from__ = ("device",)
@@ -154,6 +157,8 @@ class TemplateOwned(TenantScoped):
 
 class ComponentTemplate(TemplateOwned):
     """A named template: unique by name within its device type or module type."""
+
+    __display__ = parenthesised(col("name"), col("label"))
 
     __abstract__ = True
 
@@ -323,6 +328,8 @@ class RearPortTemplate(PortFields, ComponentTemplate):
 
 
 class PortMappingFields:
+    # NetBox: front port:position to rear port:position.
+    __display__: ClassVar[str | None] = "{display:front_port} || ':' || {s}.front_port_position || ' to ' || {display:rear_port} || ':' || {s}.rear_port_position"
     front_port_position: Mapped[int] = mapped_column(sa.SmallInteger(), default=1, server_default="1", info={"bounds": (1, 1024)})
     rear_port_position: Mapped[int] = mapped_column(sa.SmallInteger(), default=1, server_default="1", info={"bounds": (1, 1024)})
 
@@ -447,6 +454,8 @@ class InventoryItemTemplate(InventoryItemFields, ComponentTemplate):
 class MACAddress(TenantModel):
     """A MAC address, assigned to an interface or not; an interface's primary one is its
     ``primary_mac_address``."""
+
+    __display__ = col("mac_address")
 
     __ordering__: ClassVar[tuple[str, ...]] = ("mac_address", "numid")
 

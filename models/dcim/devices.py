@@ -17,6 +17,7 @@ from models.base import NO_REVERSE, NestedGroupModel, OrganizationalModel, Tenan
 from models.choices import DeviceAirflow, DeviceStatus, SubdeviceRole, WeightUnit
 from models.choices_dcim import DeviceFace, ModuleAirflow, ModuleStatus
 from models.dcim.sites import coordinate
+from models.display import col, given, parenthesised
 
 
 class Weighed:
@@ -48,6 +49,8 @@ class Platform(NestedGroupModel):
 class DeviceType(Weighed, TenantModel):
     """A make and model of device; its component templates stamp out each device's ports."""
 
+    __display__ = col("model")
+
     manufacturer_id: Mapped[uuid.UUID] = reference("Manufacturer", nullable=False, related_name="device_types")
     model: Mapped[str] = text(100, required=True)
     slug: Mapped[str] = text(100, required=True)
@@ -73,6 +76,8 @@ class DeviceType(Weighed, TenantModel):
 class ModuleType(Weighed, TenantModel):
     """A make and model of module (line card, transceiver, PSU); its templates stamp out the
     components of every module installed, ``{module}`` replaced by the bay's position."""
+
+    __display__ = col("model")
 
     manufacturer_id: Mapped[uuid.UUID] = reference("Manufacturer", nullable=False, related_name="module_types")
     model: Mapped[str] = text(100, required=True)
@@ -106,9 +111,24 @@ class VirtualChassis(TenantModel):
         return (sa.UniqueConstraint("tenant_id", "name"),)
 
 
+# NetBox's label of a device: its name, else its virtual chassis and position.
+_DEVICE_LABEL = (
+    f"coalesce({given(col('name'))}, CASE WHEN {{s}}.virtual_chassis_id IS NOT NULL"
+    " THEN {display:virtual_chassis} || ':' || coalesce(({s}.vc_position)::text, 'None') END)"
+)
+# NetBox: the label (with the asset tag), else make and model with the asset tag or number.
+DEVICE_DISPLAY = (
+    f"CASE WHEN {_DEVICE_LABEL} IS NOT NULL THEN {parenthesised(_DEVICE_LABEL, col('asset_tag'))}"
+    " ELSE {display:device_type.manufacturer} || ' ' || {display:device_type}"
+    f" || ' (' || coalesce({given(col('asset_tag'))}, ({{s}}.numid)::text) || ')' END"
+)
+
+
 class Device(TenantModel):
     """A piece of hardware at a site, in a rack or not; creating one stamps out its type's
     components."""
+
+    __display__ = DEVICE_DISPLAY
 
     __ordering__ = ("_name",)
     _name: Mapped[str | None] = natural_key()
@@ -169,6 +189,8 @@ class Device(TenantModel):
 class Module(TenantModel):
     """A module installed in one of a device's module bays; installing it stamps out its
     type's components on the device."""
+
+    __display__ = "{value:module_bay.name} || ': ' || {display:module_type} || ' (' || {s}.numid || ')'"
 
     device_id: Mapped[uuid.UUID] = reference("Device", nullable=False, ondelete="CASCADE", related_name="modules")
     module_bay_id: Mapped[uuid.UUID] = reference("ModuleBay", nullable=False, ondelete="CASCADE", related_name="installed_module", cyclic=True)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from models.base import OrganizationalModel, TenantModel, choice, color, long_text, natural_key, reference, text
 from models.choices_dcim import RackAirflow, RackDimensionUnit, RackFormFactor, RackReservationStatus, RackStatus, RackWidth
 from models.dcim.devices import Weighed
+from models.display import col, parenthesised
 
 
 class RackRole(OrganizationalModel):
@@ -26,6 +27,8 @@ def dimension() -> Any:
 
 class Rack(Weighed, TenantModel):
     """A frame of numbered units at a site; devices sit at a position on a face."""
+
+    __display__ = parenthesised(col("name"), col("facility_id"))
 
     __ordering__ = ("_name",)
     _name: Mapped[str | None] = natural_key()
@@ -67,6 +70,8 @@ class Rack(Weighed, TenantModel):
 
 class RackReservation(TenantModel):
     """Units of a rack held for someone, with a reason."""
+
+    __display__ = "'Reservation for rack ' || {display:rack}"
 
     __ordering__: ClassVar[tuple[str, ...]] = ("created", "numid")
 
