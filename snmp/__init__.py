@@ -9,7 +9,7 @@ A pure library (no database): dataclasses in, dataclasses out.
 
 from .counters import counter_delta, rates
 from .credentials import AuthProtocol, Credentials, PrivProtocol, SnmpV1, SnmpV2c, SnmpV3
-from .discover import CounterPoll, discover, discover_many, sample_counters
+from .discover import SECTIONS, CounterPoll, discover, discover_each, discover_many, probe, sample_counters
 from .errors import (
     AgentError,
     AuthenticationFailed,
@@ -38,6 +38,7 @@ from .platforms import recognise
 from .target import Target
 
 __all__ = [
+    "SECTIONS",
     "AgentError",
     "ArpEntry",
     "AuthProtocol",
@@ -68,7 +69,9 @@ __all__ = [
     "WalkEndedEarly",
     "counter_delta",
     "discover",
+    "discover_each",
     "discover_many",
+    "probe",
     "rates",
     "recognise",
     "sample_counters",

@@ -93,21 +93,43 @@ def _software_rev_anywhere(collector: Collector) -> str | None:
     return None
 
 
-def collect_system(collector: Collector) -> SystemInfo:
-    scalars = [
-        oids.SYS_DESCR,
-        oids.SYS_OBJECT_ID,
-        oids.SYS_UPTIME,
-        oids.SYS_CONTACT,
-        oids.SYS_NAME,
-        oids.SYS_LOCATION,
-    ]
-    # The first request of a discovery: no answer here means the agent is unreachable.
-    values = collector.get(SECTION, [scalar + (0,) for scalar in scalars])
+_SCALARS = [oids.SYS_DESCR, oids.SYS_OBJECT_ID, oids.SYS_UPTIME, oids.SYS_CONTACT, oids.SYS_NAME, oids.SYS_LOCATION]
+
+
+def _system_scalars(collector: Collector) -> Callable[[Oid, Callable[[SnmpValue], T]], T | None]:
+    """The system group in one request (the first of a discovery: no answer here means the
+    agent is unreachable), as a reader of one scalar."""
+    values = collector.get(SECTION, [scalar + (0,) for scalar in _SCALARS])
 
     def read(scalar: Oid, decoder: Callable[[SnmpValue], T]) -> T | None:
         return collector.decode(SECTION, scalar, (0,), values.get(scalar + (0,)), decoder)
 
+    return read
+
+
+def collect_system_scalars(collector: Collector) -> SystemInfo:
+    """What the system group alone says (one request; no ENTITY-MIB): a sweep's probe."""
+    read = _system_scalars(collector)
+    description, object_id = read(oids.SYS_DESCR, as_text), read(oids.SYS_OBJECT_ID, _as_oid)
+    uptime_ticks = read(oids.SYS_UPTIME, as_int)
+    recognition = recognise(object_id, description)
+    return SystemInfo(
+        description=description,
+        object_id=format_oid(object_id) if object_id else None,
+        name=read(oids.SYS_NAME, as_text),
+        location=read(oids.SYS_LOCATION, as_text),
+        contact=read(oids.SYS_CONTACT, as_text),
+        uptime_seconds=uptime_ticks / 100 if uptime_ticks is not None else None,
+        vendor=recognition.vendor,
+        platform=refine(recognition, recognition.version),
+        version=recognition.version,
+        model=recognition.model,
+        serial=meaningful(recognition.serial),
+    )
+
+
+def collect_system(collector: Collector) -> SystemInfo:
+    read = _system_scalars(collector)
     description = read(oids.SYS_DESCR, as_text)
     object_id = read(oids.SYS_OBJECT_ID, _as_oid)
     uptime_ticks = read(oids.SYS_UPTIME, as_int)

@@ -44,7 +44,9 @@ from snmp import (
     WalkEndedEarly,
     counter_delta,
     discover,
+    discover_each,
     discover_many,
+    probe,
     rates,
     sample_counters,
 )
@@ -183,6 +185,52 @@ def test_arista_neighbour_details(discovered: dict[str, DeviceFacts]) -> None:
     assert (core.chassis_id, core.port_id) == ("c4:7d:4f:c4:46:c0", "Te1/3")
     assert core.port_description == "TenGigabitEthernet1/3"
     assert core.management_addresses == ("84.232.18.1", "2a04:41c0::1")
+
+
+def test_discovery_without_counters_reads_less_and_finds_the_rest(agent: SnmpAgent, discovered: dict[str, DeviceFacts]) -> None:
+    arista = next(path for path in RECORDINGS if path.stem == "arista_eos")
+    lean = discover(target(agent, timeout=5), SnmpV2c(community_of(arista)), sections=frozenset({"interfaces", "ip_addresses", "lldp", "arp"}))
+    full = discovered["arista_eos"]
+    assert lean.counters is None and full.counters is not None
+    assert _comparable(lean) == _comparable(full)
+    assert lean.varbinds_received < full.varbinds_received
+    only_system = discover(target(agent, timeout=5), SnmpV2c(community_of(arista)), sections=frozenset())
+    assert only_system.system == full.system and only_system.interfaces == () and only_system.lldp_neighbours == ()
+    with pytest.raises(ValueError, match="unknown discovery sections"):
+        discover(target(agent), SnmpV2c("x"), sections=frozenset({"bgp"}))
+
+
+def test_probe_asks_the_system_group_once(agent: SnmpAgent, discovered: dict[str, DeviceFacts]) -> None:
+    arista = next(path for path in RECORDINGS if path.stem == "arista_eos")
+    system = probe(target(agent, timeout=5), SnmpV2c(community_of(arista)))
+    full = discovered["arista_eos"].system
+    assert system is not None and full is not None
+    assert (system.object_id, system.description, system.name, system.vendor, system.platform) == (
+        full.object_id,
+        full.description,
+        full.name,
+        full.vendor,
+        full.platform,
+    )
+    assert probe(target(agent, timeout=0.3, retries=0), SnmpV2c("silent-probe")) is None
+
+
+def test_discover_each_hands_over_every_result_and_keeps_none(agent: SnmpAgent) -> None:
+    paths = RECORDINGS[:4]
+    seen: list[str | None] = []
+    count = discover_each(
+        ((target(agent, timeout=5), SnmpV2c(community_of(path))) for path in paths),
+        lambda facts: seen.append(facts.system.object_id if facts.system else None),
+        concurrency=2,
+        sections=frozenset(),
+    )
+    assert count == 4 and len(seen) == 4 and all(seen)
+
+    def refuse(facts: DeviceFacts) -> None:
+        raise RuntimeError("the store refused it")
+
+    with pytest.raises(RuntimeError, match="the store refused it"):
+        discover_each([(target(agent, timeout=5), SnmpV2c(community_of(paths[0])))], refuse, sections=frozenset())
 
 
 def test_interface_fields(discovered: dict[str, DeviceFacts]) -> None:
