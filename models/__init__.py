@@ -1,6 +1,22 @@
 """All models. Importing this package declares every table and wires its foreign keys."""
 
-from models import auth, changelog, circuits, contacts, custom_fields, dcim, extras, ipam, saved_filters, tenancy, virtualization, vpn, webhooks, wireless
+from models import (
+    auth,
+    changelog,
+    circuits,
+    contacts,
+    custom_fields,
+    dcim,
+    extras,
+    ipam,
+    observations,
+    saved_filters,
+    tenancy,
+    virtualization,
+    vpn,
+    webhooks,
+    wireless,
+)
 
 # After the models they attach to: the schema lists types in declaration order.
 from models import attachments, custom_links  # isort: skip
@@ -23,6 +39,7 @@ __all__ = [
     "dcim",
     "extras",
     "ipam",
+    "observations",
     "saved_filters",
     "tenancy",
     "virtualization",

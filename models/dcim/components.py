@@ -329,7 +329,9 @@ class RearPortTemplate(PortFields, ComponentTemplate):
 
 class PortMappingFields:
     # NetBox: front port:position to rear port:position.
-    __display__: ClassVar[str | None] = "{display:front_port} || ':' || {s}.front_port_position || ' to ' || {display:rear_port} || ':' || {s}.rear_port_position"
+    __display__: ClassVar[str | None] = (
+        "{display:front_port} || ':' || {s}.front_port_position || ' to ' || {display:rear_port} || ':' || {s}.rear_port_position"
+    )
     front_port_position: Mapped[int] = mapped_column(sa.SmallInteger(), default=1, server_default="1", info={"bounds": (1, 1024)})
     rear_port_position: Mapped[int] = mapped_column(sa.SmallInteger(), default=1, server_default="1", info={"bounds": (1, 1024)})
 
