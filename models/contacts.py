@@ -10,7 +10,7 @@ from typing import ClassVar
 
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import AnyObject, ManyToMany, NestedGroupModel, OrganizationalModel, TenantModel, choice, long_text, natural_key, reference, text
+from models.base import AnyObject, ManyToMany, NestedGroupModel, OrganizationalModel, TenantModel, Through, choice, long_text, natural_key, reference, text
 from models.choices import ContactPriority
 
 # NetBox's app label for these models (content types such as "tenancy.contact").
@@ -46,7 +46,7 @@ class ContactAssignment(TenantModel):
     """A contact's role for one object of any type, with a priority."""
 
     __any_object__: ClassVar[AnyObject] = AnyObject(related_name="contacts")
-    __ordering__ = ("priority", "id")
+    __ordering__ = (Through("contact"), "priority", Through("role"), "numid")  # NetBox: (contact, priority, role, pk)
 
     object_type: Mapped[str] = text(100, required=True)
     """The object's type as NetBox names it (``dcim.site``)."""

@@ -38,7 +38,7 @@ class WirelessLANGroup(NestedGroupModel):
 class WirelessLAN(WirelessAuthentication, TenantModel):
     """A wireless network (an SSID) where it is served, the VLAN behind it."""
 
-    __ordering__ = ("ssid",)
+    __ordering__ = ("ssid", "numid")  # NetBox: (ssid, pk)
     __one_of__: ClassVar[dict[str, OneOf]] = {"scope": OneOf(("Region", "SiteGroup", "Site", "Location"))}
 
     ssid: Mapped[str] = text(SSID_LENGTH, required=True)
@@ -52,7 +52,7 @@ class WirelessLAN(WirelessAuthentication, TenantModel):
 class WirelessLink(WirelessAuthentication, TenantModel):
     """A point-to-point wireless connection between two interfaces, each on one link."""
 
-    __ordering__ = ("ssid",)
+    __ordering__ = ("numid",)  # NetBox: its id
     # Joins its two interfaces as a cable does: paths cross it (resolvers/cables.py).
     __joins__: ClassVar[tuple[str, str]] = ("interface_a", "interface_b")
 

@@ -25,7 +25,7 @@ CABLE_ENDPOINTS = ("CircuitTermination", "ConsolePort", "ConsoleServerPort", "Fr
 class Cable(TenantModel):
     """A physical connection between endpoints on its A and B ends."""
 
-    __ordering__: ClassVar[tuple[str, ...]] = ("numid",)  # NetBox: its id
+    __ordering__ = ("numid",)  # NetBox: its id
 
     __inline__: ClassVar[dict[str, Inline]] = {
         f"{end.lower()}_terminations": Inline("CableTermination", parent="cable", item="termination", fixed=(("cable_end", end),), required=True)

@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import NO_REVERSE, NestedGroupModel, OrganizationalModel, TenantModel, choice, color, long_text, natural_key, reference, text
+from models.base import NO_REVERSE, NestedGroupModel, OrganizationalModel, TenantModel, Through, choice, color, long_text, natural_key, reference, text
 from models.choices import DeviceAirflow, DeviceStatus, SubdeviceRole, WeightUnit
 from models.choices_dcim import DeviceFace, ModuleAirflow, ModuleStatus
 from models.dcim.sites import coordinate
@@ -48,6 +48,7 @@ class Platform(NestedGroupModel):
 class DeviceType(Weighed, TenantModel):
     """A make and model of device; its component templates stamp out each device's ports."""
 
+    __ordering__ = (Through("manufacturer"), "model")
     manufacturer_id: Mapped[uuid.UUID] = reference("Manufacturer", nullable=False, related_name="device_types")
     model: Mapped[str] = text(100, required=True)
     slug: Mapped[str] = text(100, required=True)
@@ -74,6 +75,8 @@ class ModuleType(Weighed, TenantModel):
     """A make and model of module (line card, transceiver, PSU); its templates stamp out the
     components of every module installed, ``{module}`` replaced by the bay's position."""
 
+    # NetBox's (profile, manufacturer, model): module type profiles are not modelled here.
+    __ordering__ = (Through("manufacturer"), "model")
     manufacturer_id: Mapped[uuid.UUID] = reference("Manufacturer", nullable=False, related_name="module_types")
     model: Mapped[str] = text(100, required=True)
     part_number: Mapped[str] = text(50)
@@ -110,7 +113,8 @@ class Device(TenantModel):
     """A piece of hardware at a site, in a rack or not; creating one stamps out its type's
     components."""
 
-    __ordering__ = ("_name",)
+    # NetBox: (name, pk); its pk is the numid of an imported device.
+    __ordering__ = ("_name", "numid")
     _name: Mapped[str | None] = natural_key()
 
     name: Mapped[str | None] = text(64, nullable=True)
@@ -170,6 +174,7 @@ class Module(TenantModel):
     """A module installed in one of a device's module bays; installing it stamps out its
     type's components on the device."""
 
+    __ordering__ = (Through("module_bay"),)
     device_id: Mapped[uuid.UUID] = reference("Device", nullable=False, ondelete="CASCADE", related_name="modules")
     module_bay_id: Mapped[uuid.UUID] = reference("ModuleBay", nullable=False, ondelete="CASCADE", related_name="installed_module", cyclic=True)
     module_type_id: Mapped[uuid.UUID] = reference("ModuleType", nullable=False, related_name="instances")
