@@ -62,7 +62,7 @@ Plan = tuple[Term, ...]
 
 def plan(model: type[Base], terms: Ordering | None = None) -> Plan:
     """The order of ``model``'s lists: its ``__ordering__`` (or ``terms``), then its id."""
-    found = _expand(model, model.__ordering__ if terms is None else terms, (), False, (model.__name__,))
+    found = _expand(model, model.__ordering__ if terms is None else terms, (), False, ())
     found.append(Term((), "id"))
     distinct: list[Term] = []
     for term in found:
@@ -77,7 +77,9 @@ def within(order: Plan, columns: Iterable[str]) -> Plan:
     return tuple(term for term in order if term.first_column not in fixed)
 
 
-def _expand(model: type[Base], terms: Ordering, hops: tuple[Hop, ...], nulls_first: bool, stack: tuple[str, ...]) -> list[Term]:
+def _expand(model: type[Base], terms: Ordering, hops: tuple[Hop, ...], nulls_first: bool, stack: tuple[tuple[str, str], ...]) -> list[Term]:
+    """``stack``: the (model, reference) pairs being followed; meeting one again would
+    never end (a model ordered by its parent's whole order)."""
     table = table_of(model)
     found: list[Term] = []
     for term in terms:
@@ -98,9 +100,10 @@ def _expand(model: type[Base], terms: Ordering, hops: tuple[Hop, ...], nulls_fir
                 raise DeclarationError(f"{model.__name__}.__ordering__: {target.__name__} has no column {term.column!r}")
             found.append(_term(followed, term.column, first))
             continue
-        if target.__name__ in stack:
+        step = (model.__name__, term.reference)
+        if step in stack:
             raise DeclarationError(f"{model.__name__}.__ordering__: ordering through {term.reference!r} comes back to {target.__name__} without end")
-        found.extend(_expand(target, target.__ordering__, followed, first, (*stack, target.__name__)))
+        found.extend(_expand(target, target.__ordering__, followed, first, (*stack, step)))
         found.append(_term(followed, "id", first))
     return found
 
