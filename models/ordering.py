@@ -1,7 +1,7 @@
 """What a model's lists are ordered by: its ``__ordering__`` planned once, then written as
-SQLAlchemy expressions (the resolvers' statements, every root list's page) or as SQL text
-over a row alias (the SQL compiler's nested lists). Both come from the same plan, so the
-two read paths cannot order differently.
+SQLAlchemy expressions (the resolvers' statements), as SQL text over a row alias (the SQL
+compiler's nested lists), or as joins (a root list's page, on both paths). All come from
+the same plan, so the two read paths cannot order differently.
 
 A plain name is a column of the row. ``Through(reference)`` (models.base) is the
 referenced row's own order, as Django orders by a relation: its ``__ordering__`` terms,
@@ -21,7 +21,11 @@ applies inside the subquery as everywhere), sorting last, or first where the ter
 - a term already in the plan is not repeated (it cannot change the order again);
 - ``within``: in a list already restricted to one value of a column (a device's
   interfaces, ``WHERE device_id = :parent``), terms that depend on that column alone are
-  constant and left out, so a nested list runs no subquery per row for them.
+  constant and left out, so a nested list runs no subquery per row for them;
+- ``joined``: a root list's page sorts every row it filters, so there the referenced rows
+  are LEFT JOINed once per chain of references instead (PostgreSQL hashes the table once;
+  a subquery per row made 80,000 interfaces sort 3-4 times slower). A LEFT JOIN on the
+  target's id gives what the subquery gives: one row or NULL, row-level security included.
 """
 
 from __future__ import annotations
@@ -135,6 +139,24 @@ def _expression(term: Term, row: sa.FromClause) -> sa.ColumnElement[Any]:
         first = aliases[0].c.id == row.c[term.hops[0].column]
         value = sa.select(aliases[-1].c[term.column]).select_from(joined).where(first).correlate(row).scalar_subquery()
     return value.asc().nulls_first() if term.nulls_first else value
+
+
+def joined(order: Plan, table: sa.Table) -> tuple[sa.FromClause, tuple[sa.ColumnElement[Any], ...]]:
+    """``order`` over ``table`` LEFT JOINed to each referenced row it reads: the FROM of a
+    statement selecting ``table``'s rows, and the ORDER BY expressions over it."""
+    source: sa.FromClause = table
+    reached: dict[tuple[Hop, ...], sa.FromClause] = {(): table}
+    found: list[sa.ColumnElement[Any]] = []
+    for term in order:
+        for depth in range(1, len(term.hops) + 1):
+            path = term.hops[:depth]
+            if path not in reached:
+                alias = path[-1].table.alias()
+                source = source.outerjoin(alias, alias.c.id == reached[path[:-1]].c[path[-1].column])
+                reached[path] = alias
+        value: sa.ColumnElement[Any] = reached[term.hops].c[term.column]
+        found.append(value.asc().nulls_first() if term.nulls_first else value)
+    return source, tuple(found)
 
 
 # --- written as SQL text ----------------------------------------------------------------

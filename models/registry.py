@@ -237,6 +237,12 @@ class ModelSpec:
         """The list order as ORDER BY expressions over the model's table."""
         return list_order.expressions(self.order_plan, self.table)
 
+    @cached_property
+    def page_order(self) -> tuple[sa.FromClause, tuple[sa.ColumnElement[Any], ...]]:
+        """A root list's order: the model's table LEFT JOINed to the rows it orders through
+        (the FROM of the page statement), and the ORDER BY expressions over it."""
+        return list_order.joined(self.order_plan, self.table)
+
     def ordering_within(self, *columns: str) -> tuple[sa.ColumnElement[Any], ...]:
         """The list order of rows that share one value of each of ``columns`` (a loader's
         partition by ``device_id``): the terms that depend on those alone are left out."""

@@ -163,7 +163,7 @@ async def test_circuits_by_provider_then_account_then_cid(api, org):
 
 async def test_an_order_through_a_reference_to_the_same_table(api, org):
     """The target is aliased: inventory items ordered through their parent item (its
-    name; then its own whole order), written for SQLAlchemy and as SQL text alike."""
+    name; then its own whole order), as subqueries, as SQL text and as joins alike."""
     lab = Lab(api, org.tenant_ids[0])
     c = await lab.catalogue()
     device = await lab.device(c, await lab.device_type(c, "Box"), "d")
@@ -184,7 +184,9 @@ async def test_an_order_through_a_reference_to_the_same_table(api, org):
             ).scalars()
             text = f"SELECT t.name FROM inventory_item t WHERE t.device_id = :d ORDER BY {', '.join(ordering.texts(order, 't'))}"
             by_text = (await conn.execute(sa.text(text), {"d": device})).scalars()
-            assert list(by_expressions) == list(by_text) == expected, terms
+            source, joined_order = ordering.joined(order, table)  # a root page's form
+            by_joins = (await conn.execute(sa.select(table.c.name).select_from(source).where(table.c.device_id == device).order_by(*joined_order))).scalars()
+            assert list(by_expressions) == list(by_text) == list(by_joins) == expected, terms
 
 
 def test_a_list_restricted_to_one_reference_leaves_out_what_it_fixes():
