@@ -85,7 +85,7 @@ class Through:
 
 
 # What ``__ordering__`` holds: the row's own column names and ``Through`` terms.
-Ordering = tuple["str | Through", ...]
+Ordering = tuple[str | Through, ...]
 
 
 _declarations = itertools.count()
@@ -491,7 +491,7 @@ class NamedModel(TenantModel):
     and comments (IKE and IPSec proposals, policies and profiles; service templates)."""
 
     __abstract__ = True
-    __ordering__ = ("name",)
+    __ordering__: ClassVar[Ordering] = ("name",)
 
     name: Mapped[str] = text(100, required=True)
     description: Mapped[str] = text(200)
@@ -508,7 +508,7 @@ class OrganizationalModel(TenantModel):
 
     __abstract__ = True
     # NetBox 4.6 orders these by name under its natural collation.
-    __ordering__ = ("_name",)
+    __ordering__: ClassVar[Ordering] = ("_name",)
 
     name: Mapped[str] = text(100, required=True)
     _name: Mapped[str | None] = natural_key()
@@ -526,7 +526,7 @@ class NestedGroupModel(NestedTenantModel):
     siblings, top level included, a description and comments."""
 
     __abstract__ = True
-    __ordering__ = ("_name",)
+    __ordering__: ClassVar[Ordering] = ("_name",)
 
     name: Mapped[str] = text(100, required=True)
     _name: Mapped[str | None] = natural_key()

@@ -34,6 +34,8 @@ class WirelessAuthentication:
 class WirelessLANGroup(NestedGroupModel):
     """A nested grouping of wireless LANs."""
 
+    __ordering__ = ("_name", "numid")  # NetBox: (name, pk)
+
 
 class WirelessLAN(WirelessAuthentication, TenantModel):
     """A wireless network (an SSID) where it is served, the VLAN behind it."""
