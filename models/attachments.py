@@ -48,7 +48,7 @@ class ImageAttachment(TenantModel):
     __display__ = "coalesce(nullif({s}.name, ''), regexp_replace({s}.image, '^(.*/)?[^_/]*_[^_/]*_', ''))"
 
     __any_object__: ClassVar[AnyObject] = AnyObject(related_name="image_attachments", targets=IMAGE_TARGETS)
-    __ordering__ = ("name", "id")
+    __ordering__ = ("name", "numid")  # NetBox: (name, pk)
 
     object_type: Mapped[str] = text(100, required=True)
     """The object's type as NetBox names it (``dcim.site``)."""

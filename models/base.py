@@ -66,6 +66,28 @@ class Audience(enum.StrEnum):
     administrators = "administrators"  # administrators not limited to some tenants
 
 
+class DeclarationError(Exception):
+    """The model declarations contradict each other (found when the registry is built)."""
+
+
+@dataclass(frozen=True)
+class Through:
+    """An ``__ordering__`` term that orders by a referenced row, as Django orders by a
+    relation: ``Through("site")`` by the site's own order (its ``__ordering__``, then its
+    id, following further ``Through`` terms); ``Through("vrf", "numid")`` by one column of
+    it. A row whose reference is NULL sorts after the others (PostgreSQL's ascending
+    order, as NetBox's on PostgreSQL), before them with ``nulls_first``. The terms are
+    rendered once, for the resolvers and for the SQL compiler alike (models/ordering.py)."""
+
+    reference: str
+    column: str | None = None
+    nulls_first: bool = False
+
+
+# What ``__ordering__`` holds: the row's own column names and ``Through`` terms.
+Ordering = tuple[str | Through, ...]
+
+
 _declarations = itertools.count()
 
 
@@ -86,8 +108,9 @@ class Base(DeclarativeBase):
     __read_only__: ClassVar[bool] = False
     # Carries tags (through TaggedItem).
     __tagged__: ClassVar[bool] = False
-    # Default order of lists (column names; the id breaks ties). Empty: by id.
-    __ordering__: ClassVar[tuple[str, ...]] = ()
+    # Default order of lists: the row's column names and ``Through`` terms (an order through
+    # a referenced row); the id breaks ties. Empty: by id.
+    __ordering__: ClassVar[Ordering] = ()
     # What an object reads as (NetBox's ``display``): SQL built with models/display.py;
     # None: its name, or its type and number.
     __display__: ClassVar[str | None] = None
@@ -471,7 +494,7 @@ class NamedModel(TenantModel):
     and comments (IKE and IPSec proposals, policies and profiles; service templates)."""
 
     __abstract__ = True
-    __ordering__: ClassVar[tuple[str, ...]] = ("name",)
+    __ordering__: ClassVar[Ordering] = ("name",)
 
     name: Mapped[str] = text(100, required=True)
     description: Mapped[str] = text(200)
@@ -488,7 +511,7 @@ class OrganizationalModel(TenantModel):
 
     __abstract__ = True
     # NetBox 4.6 orders these by name under its natural collation.
-    __ordering__: ClassVar[tuple[str, ...]] = ("_name",)
+    __ordering__: ClassVar[Ordering] = ("_name",)
 
     name: Mapped[str] = text(100, required=True)
     _name: Mapped[str | None] = natural_key()
@@ -506,7 +529,7 @@ class NestedGroupModel(NestedTenantModel):
     siblings, top level included, a description and comments."""
 
     __abstract__ = True
-    __ordering__: ClassVar[tuple[str, ...]] = ("_name",)
+    __ordering__: ClassVar[Ordering] = ("_name",)
 
     name: Mapped[str] = text(100, required=True)
     _name: Mapped[str | None] = natural_key()

@@ -18,7 +18,21 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import NO_REVERSE, ManyToMany, OneOf, OrganizationalModel, TenantModel, TenantScoped, choice, color, long_text, natural_key, reference, text
+from models.base import (
+    NO_REVERSE,
+    ManyToMany,
+    OneOf,
+    OrganizationalModel,
+    TenantModel,
+    TenantScoped,
+    Through,
+    choice,
+    color,
+    long_text,
+    natural_key,
+    reference,
+    text,
+)
 from models.choices import CircuitPriority, CircuitStatus, CircuitTerminationSide, DistanceUnit, VirtualCircuitTerminationRole
 from models.dcim.components import Cabled
 from models.display import PRIORITY_LABELS, choice_label, col, parenthesised
@@ -42,8 +56,7 @@ class ProviderAccount(TenantModel):
     """An account with a provider, under which circuits are ordered."""
 
     __display__ = parenthesised(col("account"), col("name"))
-
-    __ordering__ = ("account",)
+    __ordering__ = (Through("provider"), "account")  # NetBox: (provider, account)
     provider_id: Mapped[uuid.UUID] = reference("Provider", nullable=False, related_name="accounts")
     account: Mapped[str] = text(100, required=True)
     name: Mapped[str] = text(100)
@@ -58,7 +71,7 @@ class ProviderAccount(TenantModel):
 class ProviderNetwork(TenantModel):
     """A provider's network a circuit can end on (an MPLS cloud, an internet exchange)."""
 
-    __ordering__ = ("_name",)
+    __ordering__ = (Through("provider"), "_name")  # NetBox: (provider, name)
     # Where a cable path ends beyond its last cable (NetBox's CablePath): a circuit whose
     # other end lands here reaches this network (resolvers.cables.connected).
     __path_destination__: ClassVar[bool] = True
@@ -84,8 +97,7 @@ class Circuit(TenantModel):
     """A communications circuit from a provider, identified by the provider's circuit ID."""
 
     __display__ = col("cid")
-
-    __ordering__ = ("cid",)
+    __ordering__ = (Through("provider"), Through("provider_account"), "cid")  # NetBox: (provider, provider_account, cid)
 
     cid: Mapped[str] = text(100, required=True)
     """The provider's circuit ID."""
@@ -117,7 +129,7 @@ class CircuitTermination(Cabled, TenantScoped):
     __display__ = "{display:circuit} || ': Termination ' || {s}.term_side"
 
     __tenant_from__ = ("circuit",)
-    __ordering__ = ("term_side",)
+    __ordering__ = (Through("circuit"), "term_side")  # NetBox: (circuit, term_side)
     # A path arriving at one end of a circuit carries on from its other end: the other
     # termination with the same circuit (resolvers/cables.py).
     __path_peer__: ClassVar[str] = "circuit_id"
@@ -152,7 +164,9 @@ class CircuitGroupAssignment(TenantScoped):
     __display__ = parenthesised("{display:group}", choice_label("priority", PRIORITY_LABELS))
 
     __tenant_from__ = ("group",)
-    __ordering__ = ("group_id", "priority")
+    # NetBox: (group, member_type, member_id, priority, pk): circuits (the older content
+    # type) before virtual circuits, each by its id (a numid here).
+    __ordering__ = (Through("group"), Through("member_circuit", "numid"), Through("member_virtual_circuit", "numid"), "priority")
     __one_of__: ClassVar[dict[str, OneOf]] = {
         # A member is in a group once (NetBox's unique member and group), whichever kind it is.
         "member": OneOf(("Circuit", "VirtualCircuit"), nullable=False, ondelete="CASCADE", related_name="group_assignments", unique_with=(("group_id",),))
@@ -173,8 +187,8 @@ class VirtualCircuit(TenantModel):
     carried by one or more physical circuits."""
 
     __display__ = col("cid")
-
-    __ordering__ = ("cid",)
+    # NetBox: (provider_network, provider_account, cid).
+    __ordering__ = (Through("provider_network"), Through("provider_account"), "cid")
 
     cid: Mapped[str] = text(100, required=True)
     """The provider's circuit ID."""
@@ -197,7 +211,7 @@ class VirtualCircuitTermination(TenantScoped):
     __display__ = f"{{display:virtual_circuit}} || ': ' || {choice_label('role', {'peer': 'Peer', 'hub': 'Hub', 'spoke': 'Spoke'})} || ' termination'"
 
     __tenant_from__ = ("virtual_circuit",)
-    __ordering__ = ("virtual_circuit_id", "role")
+    __ordering__ = (Through("virtual_circuit"), "role")  # NetBox: (virtual_circuit, role, pk)
 
     virtual_circuit_id: Mapped[uuid.UUID] = reference("VirtualCircuit", nullable=False, ondelete="CASCADE", related_name="terminations")
     role: Mapped[VirtualCircuitTerminationRole] = choice(VirtualCircuitTerminationRole, default=VirtualCircuitTerminationRole.peer, server_default="peer")

@@ -10,7 +10,7 @@ from typing import ClassVar
 
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import AnyObject, ManyToMany, NestedGroupModel, OrganizationalModel, TenantModel, choice, long_text, natural_key, reference, text
+from models.base import AnyObject, ManyToMany, NestedGroupModel, OrganizationalModel, TenantModel, Through, choice, long_text, natural_key, reference, text
 from models.choices import ContactPriority
 from models.display import PRIORITY_LABELS, choice_label, parenthesised
 
@@ -49,7 +49,7 @@ class ContactAssignment(TenantModel):
     __display__ = f"{parenthesised('{display:contact}', choice_label('priority', PRIORITY_LABELS))} || ' -> ' || {{object:object}}"
 
     __any_object__: ClassVar[AnyObject] = AnyObject(related_name="contacts")
-    __ordering__ = ("priority", "id")
+    __ordering__ = (Through("contact"), "priority", Through("role"), "numid")  # NetBox: (contact, priority, role, pk)
 
     object_type: Mapped[str] = text(100, required=True)
     """The object's type as NetBox names it (``dcim.site``)."""

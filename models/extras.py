@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import NO_REVERSE, AnyObject, ManyToMany, TenantModel, choice, long_text, text
+from models.base import NO_REVERSE, AnyObject, ManyToMany, Ordering, TenantModel, choice, long_text, text
 from models.choices import JournalEntryKind
 from models.display import choice_label
 
@@ -83,7 +83,7 @@ class RenderedTemplate:
 
     # Models with these fields have their template checked on every write.
     __template_fields__: ClassVar[tuple[str, ...]] = ("template_code",)
-    __ordering__: ClassVar[tuple[str, ...]] = ("name",)
+    __ordering__: ClassVar[Ordering] = ("name",)
 
     name: Mapped[str] = text(100, required=True)
     description: Mapped[str] = text(200)

@@ -20,6 +20,7 @@ from models.base import (
     OneOf,
     TenantModel,
     TenantScoped,
+    Through,
     address_column,
     choice,
     cidr_column,
@@ -56,7 +57,7 @@ def _gist(table: str, column: str) -> sa.Index:
 
 
 class RIR(TenantModel):
-    __ordering__: ClassVar[tuple[str, ...]] = ("_name",)
+    __ordering__ = ("_name",)
     name: Mapped[str] = text(100, required=True)
     _name: Mapped[str | None] = natural_key()
     slug: Mapped[str] = text(100, required=True)
@@ -71,7 +72,7 @@ class RIR(TenantModel):
 
 class Aggregate(TenantModel):
     __display__ = col("prefix")
-    __ordering__: ClassVar[tuple[str, ...]] = ("prefix", "numid")
+    __ordering__ = ("prefix", "numid")
     prefix: Mapped[str] = cidr_column()
     rir_id: Mapped[uuid.UUID] = reference("RIR", nullable=False, related_name="aggregates")
     date_added: Mapped[date | None] = mapped_column(sa.Date())
@@ -85,7 +86,7 @@ class Aggregate(TenantModel):
 
 class ASN(TenantModel):
     __display__ = "'AS' || CASE WHEN {s}.asn >= 65536 THEN {s}.asn || ' (' || {s}.asn / 65536 || '.' || mod({s}.asn, 65536) || ')' ELSE ({s}.asn)::text END"
-    __ordering__: ClassVar[tuple[str, ...]] = ("asn",)
+    __ordering__ = ("asn",)
     asn: Mapped[int] = mapped_column(sa.BigInteger(), info={"bounds": (1, 4294967295)})
     rir_id: Mapped[uuid.UUID | None] = reference("RIR", related_name="asns")
     role_id: Mapped[uuid.UUID | None] = reference("Role", related_name="asns")
@@ -102,7 +103,7 @@ class ASN(TenantModel):
 
 
 class RouteTarget(TenantModel):
-    __ordering__: ClassVar[tuple[str, ...]] = ("name",)
+    __ordering__ = ("name",)
     name: Mapped[str] = text(21, required=True)
     description: Mapped[str] = text(200)
     comments: Mapped[str] = long_text()
@@ -114,7 +115,7 @@ class RouteTarget(TenantModel):
 
 class VRF(TenantModel):
     __display__ = parenthesised(col("name"), col("rd"))
-    __ordering__: ClassVar[tuple[str, ...]] = ("name", "rd", "numid")
+    __ordering__ = ("name", "rd", "numid")
     __many__: ClassVar[dict[str, ManyToMany]] = {
         "import_targets": ManyToMany("RouteTarget", related_name="importing_vrfs"),
         "export_targets": ManyToMany("RouteTarget", related_name="exporting_vrfs"),
@@ -134,7 +135,7 @@ class VRF(TenantModel):
 class Role(TenantModel):
     """Functional role of prefixes and VLANs (NetBox's ipam.Role)."""
 
-    __ordering__: ClassVar[tuple[str, ...]] = ("weight", "name")
+    __ordering__ = ("weight", "name")
 
     name: Mapped[str] = text(100, required=True)
     slug: Mapped[str] = text(100, required=True)
@@ -152,7 +153,7 @@ class VLANGroup(TenantModel):
     NetBox, a name and a slug are unique within one scope object; unscoped groups are not
     constrained."""
 
-    __ordering__: ClassVar[tuple[str, ...]] = ("name", "numid")
+    __ordering__ = ("name", "numid")
 
     __one_of__: ClassVar[dict[str, OneOf]] = {
         "scope": OneOf(
@@ -170,6 +171,7 @@ class VLANGroup(TenantModel):
 
 class VLAN(TenantModel):
     __display__ = "{s}.name || ' (' || {s}.vid || ')'"
+    __ordering__ = (Through("site"), Through("group"), "vid", "numid")  # NetBox: (site, group, vid, pk)
     vid: Mapped[int] = mapped_column(sa.SmallInteger(), info={"bounds": (1, 4094)})
     name: Mapped[str] = text(64, required=True)
     site_id: Mapped[uuid.UUID | None] = reference("Site", related_name="vlans")
@@ -203,6 +205,8 @@ class VLAN(TenantModel):
 
 class Prefix(TenantModel):
     __display__ = col("prefix")
+    # NetBox: (F("vrf") ascending, NULLs first: the VRF's id, not its own order; prefix; pk).
+    __ordering__ = (Through("vrf", "numid", nulls_first=True), "prefix", "numid")
     # Where the prefix is used, as NetBox 4.2+ has it; `site` stays for gateway policies.
     __one_of__: ClassVar[dict[str, OneOf]] = {"scope": OneOf(("Region", "SiteGroup", "Site", "Location"))}
 
@@ -226,7 +230,7 @@ class Prefix(TenantModel):
 
 class IPRange(TenantModel):
     __display__ = address_range("start_address", "end_address")
-
+    __ordering__ = (Through("vrf", "numid", nulls_first=True), "start_address", "numid")  # as prefixes, by start
     start_address: Mapped[str] = address_column()
     end_address: Mapped[str] = address_column()
     vrf_id: Mapped[uuid.UUID | None] = reference("VRF", ondelete="RESTRICT", related_name="ip_ranges")
@@ -251,7 +255,7 @@ class IPRange(TenantModel):
 
 class IPAddress(TenantModel):
     __display__ = col("address")
-    __ordering__: ClassVar[tuple[str, ...]] = ("address", "numid")
+    __ordering__ = ("address", "numid")
     # What the address is configured on (VM interfaces and FHRP groups join later).
     __one_of__: ClassVar[dict[str, OneOf]] = {
         "assigned_object": OneOf(("Interface", "VMInterface", "FHRPGroup"), ondelete="CASCADE", related_name="ip_addresses", union="IPAddressAssignmentType")
@@ -314,8 +318,7 @@ class FHRPGroup(TenantModel):
         f" || coalesce(' (' || (SELECT (a.address)::text FROM {IPAddress.__tablename__} a"
         " WHERE a.assigned_object_fhrp_group_id = {s}.id ORDER BY a.address, a.numid LIMIT 1) || ')', '')"
     )
-
-    __ordering__ = ("protocol", "group_id")
+    __ordering__ = ("protocol", "group_id", "numid")  # NetBox: (protocol, group_id, pk)
     group_id: Mapped[int] = mapped_column(sa.SmallInteger(), info={"bounds": (0, 32767)})
     name: Mapped[str] = text(100)
     protocol: Mapped[FHRPGroupProtocol] = choice(FHRPGroupProtocol)

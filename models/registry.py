@@ -16,10 +16,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import CIDR, INET, JSONB
 
+from models import ordering as list_order
 from models.base import (
     NO_REVERSE,
     Base,
+    DeclarationError,
     ManyToMany,
+    Ordering,
     OrgModel,
     Ref,
     TenantModel,
@@ -169,6 +172,8 @@ class ModelSpec:
     counts: list[CountSpec] = field(default_factory=list)
     inline: list[InlineSpec] = field(default_factory=list)
     object_reverse: list[ObjectReverseSpec] = field(default_factory=list)
+    # ordering_within's answers, by columns.
+    _orders_within: dict[tuple[str, ...], tuple[sa.ColumnElement[Any], ...]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def any_object(self) -> Any:
@@ -223,9 +228,34 @@ class ModelSpec:
         return next((s.name for s in self.scalars if s.kind in (Kind.network, Kind.interface)), None)
 
     @cached_property
+    def order_plan(self) -> list_order.Plan:
+        """What lists are ordered by: the model's ``__ordering__``, then the id (models/ordering.py)."""
+        return list_order.plan(self.model)
+
+    @cached_property
     def ordering(self) -> tuple[sa.ColumnElement[Any], ...]:
-        """What lists are ordered by: the model's ``__ordering__``, then the id."""
-        return (*(self.table.c[name] for name in self.model.__ordering__), self.table.c.id)
+        """The list order as ORDER BY expressions over the model's table."""
+        return list_order.expressions(self.order_plan, self.table)
+
+    @cached_property
+    def page_order(self) -> tuple[sa.FromClause, tuple[sa.ColumnElement[Any], ...]]:
+        """A root list's order: the model's table LEFT JOINed to the rows it orders through
+        (the FROM of the page statement), and the ORDER BY expressions over it."""
+        return list_order.joined(self.order_plan, self.table)
+
+    def ordering_within(self, *columns: str) -> tuple[sa.ColumnElement[Any], ...]:
+        """The list order of rows that share one value of each of ``columns`` (a loader's
+        partition by ``device_id``): the terms that depend on those alone are left out."""
+        if columns not in self._orders_within:
+            self._orders_within[columns] = list_order.expressions(list_order.within(self.order_plan, columns), self.table)
+        return self._orders_within[columns]
+
+    def order_sql(self, alias: str, within: tuple[str, ...] = (), terms: Ordering | None = None) -> tuple[str, ...]:
+        """The list order as SQL text over the row alias ``alias`` (the SQL compiler's),
+        without the terms constant ``within`` those columns; ``terms``: another order of
+        this model's rows than its own (a derived relation's)."""
+        order = self.order_plan if terms is None else list_order.plan(self.model, terms)
+        return list_order.texts(list_order.within(order, within), alias)
 
     @cached_property
     def natural_keys(self) -> list[tuple[str, str, Any, int]]:
@@ -263,10 +293,6 @@ class ModelSpec:
 
     def ref(self, name: str) -> RefSpec | None:
         return next((r for r in self.refs if r.name == name), None)
-
-
-class DeclarationError(Exception):
-    """The model declarations contradict each other (found when the registry is built)."""
 
 
 def exposed_models() -> list[type[Base]]:
@@ -380,6 +406,8 @@ def specs() -> dict[str, ModelSpec]:
             spec.many.append(ManySpec(field_name, table, local, remote, m2m.target))
         result[class_name] = spec
     _add_reverse_relations(result)
+    for spec in result.values():
+        spec.order_plan  # noqa: B018 (a declaration error surfaces when the registry is built)
     return result
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -32,7 +32,7 @@ class Organization(Base):
 class TenantGroup(OrgModel):
     """Nested grouping of tenants inside an organisation."""
 
-    __ordering__: ClassVar[tuple[str, ...]] = ("_name",)
+    __ordering__ = ("_name",)
 
     name: Mapped[str] = text(100, required=True)
     _name: Mapped[str | None] = natural_key()
@@ -48,7 +48,7 @@ class TenantGroup(OrgModel):
 class Tenant(OrgModel):
     """The unit of isolation: every domain row belongs to exactly one tenant."""
 
-    __ordering__: ClassVar[tuple[str, ...]] = ("_name",)
+    __ordering__ = ("_name",)
 
     # A tenant's own change log belongs to it: other tenants' principals never see it.
     __audience__ = Audience.tenant

@@ -13,7 +13,21 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import NO_REVERSE, ManyToMany, OneOf, OrganizationalModel, TenantModel, TenantScoped, choice, long_text, natural_key, reference, text
+from models.base import (
+    NO_REVERSE,
+    ManyToMany,
+    OneOf,
+    Ordering,
+    OrganizationalModel,
+    TenantModel,
+    TenantScoped,
+    Through,
+    choice,
+    long_text,
+    natural_key,
+    reference,
+    text,
+)
 from models.choices import ClusterStatus, VirtualMachineStartOnBoot, VirtualMachineStatus
 from models.choices_dcim import InterfaceMode
 from models.naturalize import naturalize_interface
@@ -87,7 +101,7 @@ class VirtualMachineType(TenantModel):
 class VirtualMachine(TenantModel):
     """A virtual machine, on a cluster (and optionally one of its hosts) or a site."""
 
-    __ordering__ = ("_name",)
+    __ordering__ = ("_name", "numid")  # NetBox: (name, pk)
     _name: Mapped[str | None] = natural_key()
 
     name: Mapped[str] = text(64, required=True)
@@ -125,7 +139,7 @@ class VMComponent(TenantScoped):
 
     __abstract__ = True
     __tenant_from__ = ("virtual_machine",)
-    __ordering__ = ("virtual_machine_id", "_name")
+    __ordering__: ClassVar[Ordering] = (Through("virtual_machine"), "_name")  # NetBox: (virtual_machine, name)
 
     name: Mapped[str] = text(64, required=True)
     description: Mapped[str] = text(200)

@@ -10,7 +10,21 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import ManyToMany, NamedModel, OneOf, OrganizationalModel, TenantModel, TenantScoped, choice, long_text, natural_key, reference, secret, text
+from models.base import (
+    ManyToMany,
+    NamedModel,
+    OneOf,
+    OrganizationalModel,
+    TenantModel,
+    TenantScoped,
+    Through,
+    choice,
+    long_text,
+    natural_key,
+    reference,
+    secret,
+    text,
+)
 from models.choices import (
     DH_GROUPS,
     IKE_VERSIONS,
@@ -61,7 +75,7 @@ class TunnelTermination(TenantScoped):
     __display__ = f"{{display:tunnel}} || ': Termination ' || {choice_label('role', {'peer': 'Peer', 'hub': 'Hub', 'spoke': 'Spoke'})}"
 
     __tenant_from__ = ("tunnel",)
-    __ordering__ = ("tunnel_id", "role")
+    __ordering__ = (Through("tunnel"), "role")  # NetBox: (tunnel, role, pk)
     __one_of__: ClassVar[dict[str, OneOf]] = {
         # An interface ends one tunnel at most.
         "termination": OneOf(("Interface", "VMInterface"), ondelete="CASCADE", related_name="tunnel_termination", unique=True)
@@ -109,7 +123,7 @@ class L2VPNTermination(TenantScoped):
     __graphql_name__ = "l2vpn_termination"
     __tablename__ = "l2vpn_termination"
     __tenant_from__ = ("l2vpn",)
-    __ordering__ = ("l2vpn_id",)
+    __ordering__ = (Through("l2vpn"),)  # NetBox: (l2vpn,)
     __one_of__: ClassVar[dict[str, OneOf]] = {
         "assigned_object": OneOf(
             ("VLAN", "Interface", "VMInterface"),

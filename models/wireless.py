@@ -35,13 +35,14 @@ class WirelessAuthentication:
 class WirelessLANGroup(NestedGroupModel):
     """A nested grouping of wireless LANs."""
 
+    __ordering__ = ("_name", "numid")  # NetBox: (name, pk)
+
 
 class WirelessLAN(WirelessAuthentication, TenantModel):
     """A wireless network (an SSID) where it is served, the VLAN behind it."""
 
     __display__ = col("ssid")
-
-    __ordering__ = ("ssid",)
+    __ordering__ = ("ssid", "numid")  # NetBox: (ssid, pk)
     __one_of__: ClassVar[dict[str, OneOf]] = {"scope": OneOf(("Region", "SiteGroup", "Site", "Location"))}
 
     ssid: Mapped[str] = text(SSID_LENGTH, required=True)
@@ -56,8 +57,7 @@ class WirelessLink(WirelessAuthentication, TenantModel):
     """A point-to-point wireless connection between two interfaces, each on one link."""
 
     __display__ = f"coalesce({given(col('ssid'))}, {numbered('#')})"
-
-    __ordering__ = ("ssid",)
+    __ordering__ = ("numid",)  # NetBox: its id
     # Joins its two interfaces as a cable does: paths cross it (resolvers/cables.py).
     __joins__: ClassVar[tuple[str, str]] = ("interface_a", "interface_b")
 

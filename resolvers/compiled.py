@@ -52,6 +52,7 @@ from graphql import (
 )
 from graphql.execution.values import VariableValues, get_argument_values
 
+from models.base import Ordering
 from models.display import display_sql
 from models.registry import Kind, ModelSpec, ScalarSpec, spec_for, specs
 from models.tenancy import Tag, TaggedItem
@@ -76,12 +77,12 @@ class SqlValue:
 class SqlRelation:
     """A derived relation: the rows of ``target`` meeting ``where`` (``{s}``: the row
     answered, ``{t}``: the related row), one (at most one row matches) or a list in
-    ``order`` (the target's own by default)."""
+    ``order`` (``__ordering__`` terms; the target's own by default)."""
 
     target: str
     where: str
     many: bool
-    order: tuple[str, ...] | None = None
+    order: Ordering | None = None
 
 
 # (model, field) → the SQL form of a field its override computes; registered by the
@@ -273,7 +274,8 @@ class Compiler:
                 source = spec_for(reverse.source)
                 where = f"{{t}}.{_quote(reverse.column)} = {alias}.id"
                 if reverse.many:
-                    return self._list(source, nodes, below, built, window, where)
+                    # One parent's rows: what orders by the parent alone is constant.
+                    return self._list(source, nodes, below, built, window, where, within=(reverse.column,))
                 return self._one(source, nodes, below, built, where)[0]
         for count in spec.counts:
             if count.name == name:
@@ -393,14 +395,16 @@ class Compiler:
         window: Window,
         where: str,
         joined: str = "",
-        order: tuple[str, ...] | None = None,
+        order: Ordering | None = None,
+        within: tuple[str, ...] = (),
     ) -> str:
         """``where`` and ``joined``: the condition on the related rows, and a join they need,
-        their alias written ``{t}``."""
+        their alias written ``{t}``; ``order``: other terms than the model's own;
+        ``within``: columns ``where`` holds to one value (left out of the order)."""
         number = self._cut_flag(path, window)  # before the items': the report lists a list before its sublists
         alias = self._alias()
         inner = self.object(spec, alias, nodes, path)
-        ordering = ", ".join(f"{alias}.{_quote(name)}" for name in (*(order or spec.model.__ordering__), "id"))
+        ordering = ", ".join(spec.order_sql(alias, within, order))
         items = (
             f"SELECT {inner.json} AS j, row_number() OVER (ORDER BY {ordering}) AS _place{self._flag_columns(inner.cuts)}"
             f" FROM {_quote(spec.table.name)} {alias} {joined.replace('{t}', alias)} {' '.join(inner.joins)}"
@@ -418,7 +422,7 @@ class Compiler:
         rows = self._alias()
         holder = Built(json="")
         value = self._union_one(item.members, rows, nodes, path, holder)
-        ordering = ", ".join(f"{rows}.{_quote(name)}" for name in (*source.model.__ordering__, "id"))
+        ordering = ", ".join(source.order_sql(rows, (carried.parent,)))
         fixed = "".join(f" AND {rows}.{_quote(column)} = {_literal(v)}" for column, v in carried.fixed)
         items = (
             f"SELECT {value} AS j, row_number() OVER (ORDER BY {ordering}) AS _place{self._flag_columns(holder.cuts)}"

@@ -62,7 +62,8 @@ def by_column(ctx: RequestContext, spec: ModelSpec, column: str, window: Any = N
     async def load(keys: list[Any]) -> list[list[sa.Row]]:
         # One row past the page per parent, no more: prefetch cuts the list there and
         # reports it (a container's 100,000 addresses are never all read).
-        place = sa.func.row_number().over(partition_by=table.c[column], order_by=spec.ordering).label("_place")
+        # Each parent's rows apart: what orders by the parent alone is constant there.
+        place = sa.func.row_number().over(partition_by=table.c[column], order_by=spec.ordering_within(column)).label("_place")
         chosen = any_of(table.c[column], keys) if where is None else sa.and_(any_of(table.c[column], keys), where)
         ranked = sa.select(table, place).where(chosen).subquery()
         within = sa.and_(ranked.c._place > offset, ranked.c._place <= offset + limit + 1)
@@ -108,7 +109,9 @@ def inline(ctx: RequestContext, spec: ModelSpec, carried: InlineSpec, item: OneO
 
     async def load(keys: list[Any]) -> list[list[Any]]:
         fixed = [table.c[column] == value for column, value in carried.fixed]
-        rows = await fetch(ctx, sa.select(table).where(any_of(table.c[carried.parent], keys), *fixed).order_by(*spec.ordering))
+        # Grouped by parent below: the order within one parent is all that counts.
+        order = spec.ordering_within(carried.parent)
+        rows = await fetch(ctx, sa.select(table).where(any_of(table.c[carried.parent], keys), *fixed).order_by(*order))
         wanted: dict[str, set[Any]] = defaultdict(set)
         for row in rows:
             for target, column in item.members:

@@ -125,8 +125,10 @@ def _count(value: Any) -> int | None:
 @dataclass(frozen=True)
 class Page:
     """Which rows of a root list to answer: conditions, order, and the window. ``capped``:
-    the page ceiling, not the client, chose ``limit``, so a longer list must be reported."""
+    the page ceiling, not the client, chose ``limit``, so a longer list must be reported.
+    ``source``: the FROM the order needs (the table, joined to what it orders through)."""
 
+    source: sa.FromClause
     where: tuple[sa.ColumnElement[bool], ...]
     ordering: tuple[sa.ColumnElement[Any], ...]
     offset: int
@@ -156,7 +158,7 @@ async def plan_page(ctx: RequestContext, spec: ModelSpec, filters: Any = None, p
             if pagination.offset < 0:
                 raise BadUserInput("pagination.offset must not be negative", field="pagination.offset")
             offset = pagination.offset
-    ordering = spec.ordering
+    source, ordering = spec.page_order
     if _given(pagination) and _given(pagination.start):
         if offset:
             raise BadUserInput("give start or offset, not both", field="pagination.offset")  # as NetBox refuses
@@ -165,8 +167,8 @@ async def plan_page(ctx: RequestContext, spec: ModelSpec, filters: Any = None, p
         # is before every id.
         if str(pagination.start) != "0":
             where.append(table.c.id > parse_id(pagination.start, "pagination.start"))
-        ordering = (table.c.id,)
-    return Page(tuple(where), tuple(ordering), offset, limit, capped)
+        source, ordering = table, (table.c.id,)
+    return Page(source, tuple(where), tuple(ordering), offset, limit, capped)
 
 
 async def list_rows(
@@ -185,7 +187,7 @@ async def list_rows(
     statement = sa.select(*narrowed) if narrowed is not None else sa.select(spec.table)
     # One row more than the page tells whether the ceiling cut the list short.
     limit = page.limit + 1 if page.capped else page.limit
-    statement = statement.where(*page.where).order_by(*page.ordering).offset(page.offset).limit(limit)
+    statement = statement.select_from(page.source).where(*page.where).order_by(*page.ordering).offset(page.offset).limit(limit)
     rows = await fetch(ctx, statement)
     if page.capped and len(rows) > page.limit:
         ctx.report_cut(path or [f"{spec.name}_list"], page.limit)

@@ -205,7 +205,7 @@ async def _run(ctx: Any, compiler: Compiler, root: Root, nodes: list[FieldNode],
         page = await reads.plan_page(ctx, spec, arguments.get("filters"), arguments.get("pagination"))
         place = sa.func.row_number().over(order_by=page.ordering).label("_place")
         limit = page.limit + 1 if page.capped else page.limit
-        rows = sa.select(table, place).where(*page.where).order_by(*page.ordering).offset(page.offset).limit(limit)
+        rows = sa.select(table, place).select_from(page.source).where(*page.where).order_by(*page.ordering).offset(page.offset).limit(limit)
         page_end, capped, root_limit = page.offset + page.limit, page.capped, page.limit
     else:
         where, _ = reads.one_where(ctx, spec, **arguments)

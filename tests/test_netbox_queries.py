@@ -17,7 +17,8 @@ Three differences run through the corpus (docs/netbox-queries.md):
   placement), and catalog objects (roles, platforms, device types, regions…) exist once
   per tenant that uses them: root lists of those are compared by their distinct rows.
 - ties: NetBox breaks ties in its ordering (two devices named "PP:MDF", unnamed devices)
-  by its numeric primary key, Danbyte by the UUID: such rows may come in either order.
+  by its numeric primary key, Danbyte by the numid, which an import makes NetBox's id:
+  the same order (models/ordering.py orders through references as Django does).
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -165,10 +166,6 @@ def distinct(rows_: list[Any]) -> list[Any]:
     return seen
 
 
-def by_name(row: dict[str, Any]) -> Any:
-    return natural(row["name"])
-
-
 @dataclass(frozen=True)
 class Case:
     """A NetBox query and its answer computed from the export."""
@@ -176,35 +173,24 @@ class Case:
     name: str
     query: str
     expected: Callable[[], dict[str, Any]]
-    # Root list → NetBox's order key of an answered row, without the primary key that
-    # breaks NetBox's ties: rows with equal keys may come in either order. Devices may
-    # share a name, or have none.
-    ties: Mapping[str, Callable[[dict[str, Any]], Any]] = field(default_factory=lambda: {"device_list": by_name})
-    # Root lists compared without their order: Danbyte does not order that type as
-    # NetBox does (the `order_*` cases assert the order and are marked xfail).
+    # Root lists compared without their order (the expected answer is not computed in
+    # NetBox's order, or Danbyte's order differs: regions, a tree in NetBox).
     unordered: frozenset[str] = frozenset()
     # Root lists of catalog objects (one copy per tenant using it): compared by their
     # distinct rows, first seen first.
     catalog: frozenset[str] = frozenset()
     xfail: str | None = None
-    # Why Danbyte's order differs from NetBox's: test_netbox_query compares the rows
-    # without their order, test_netbox_order the order too (xfail with this reason).
-    order_gap: str | None = None
 
 
-def check(case: Case, answer: dict[str, Any], *, ordered: bool) -> None:
-    """``ordered``: compare the order of every root list, even where Danbyte's is known to differ."""
+def check(case: Case, answer: dict[str, Any]) -> None:
+    """The answer is NetBox's, in NetBox's order unless the case says otherwise."""
     expected = case.expected()
     assert set(answer) == set(expected)
     for root, wanted in expected.items():
         got = answer[root]
         if root in case.catalog:
             got = distinct(got)
-        if root in case.unordered or (case.order_gap and not ordered):
-            assert_same_rows(got, wanted, root)
-        elif root in case.ties:
-            key = case.ties[root]
-            assert [key(row) for row in got] == [key(row) for row in wanted], f"{root}: not in NetBox's order"
+        if root in case.unordered:
             assert_same_rows(got, wanted, root)
         else:
             assert got == wanted, root
@@ -256,7 +242,6 @@ DEVICE_FIELDS = "name status site { slug } role { slug } device_type { model man
 @case(
     "device_list by site slug",
     f'{{ device_list(filters: {{site: {{slug: {{exact: "{BUSIEST_SITE}"}}}}}}) {{ {DEVICE_FIELDS} }} }}',
-    ties={"device_list": by_name},
 )
 def _devices_by_site() -> dict[str, Any]:
     return {"device_list": [device_summary(d) for d in devices(lambda d: site_slug(d) == BUSIEST_SITE)]}
@@ -278,7 +263,6 @@ def _devices_by_tag() -> dict[str, Any]:
 @case(
     "device_list by their site's tag",
     f'{{ device_list(filters: {{site: {{tags: {{slug: {{exact: "{COMMON_TAG_SLUG}"}}}}}}}}) {{ name site {{ slug }} }} }}',
-    ties={"device_list": by_name},
 )
 def _devices_by_site_tag() -> dict[str, Any]:
     tagged_sites = {row["object_id"] for row in rows("extras.taggeditem") if row["content_type"] == ["dcim", "site"] and row["tag"] == [COMMON_TAG]}
@@ -370,7 +354,6 @@ def _sites_docs_or() -> dict[str, Any]:
 @case(
     "device_list: offset/limit pagination",
     "{ device_list(pagination: {offset: 20, limit: 10}) { name } }",
-    ties={"device_list": by_name},
 )
 def _devices_page() -> dict[str, Any]:
     return {"device_list": [{"name": d["name"]} for d in devices()[20:30]]}
@@ -379,7 +362,6 @@ def _devices_page() -> dict[str, Any]:
 @case(
     "device_list: the last page, past the ties at the end",
     "{ device_list(pagination: {offset: 60, limit: 100}) { name } }",
-    ties={"device_list": by_name},
 )
 def _devices_last_page() -> dict[str, Any]:
     return {"device_list": [{"name": d["name"]} for d in devices()[60:]]}
@@ -515,7 +497,6 @@ def _natural_interfaces() -> dict[str, Any]:
 @case(
     "order: interface_list across devices (by device, then name)",
     '{ interface_list(filters: {device: {role: {slug: {exact: "router"}}}}) { name device { name } } }',
-    order_gap="interface_list orders by (device UUID, name); NetBox by (the device's own order, name)",
 )
 def _interfaces_across_devices() -> dict[str, Any]:
     chosen = devices(lambda d: role_slug(d) == "router")
@@ -532,7 +513,6 @@ CASES.append(
         "interface_list by site (NetBox's cached site of a component)",
         f'{{ interface_list(filters: {{site: {{slug: {{exact: "{SMALL_SITE}"}}}}}}) {{ name device {{ name }} }} }}',
         _site_interfaces,
-        unordered=frozenset({"interface_list"}),
     )
 )
 CASES.append(
@@ -540,7 +520,6 @@ CASES.append(
         "interface_list by their device's site (the spelling that works here)",
         f'{{ interface_list(filters: {{device: {{site: {{slug: {{exact: "{SMALL_SITE}"}}}}}}}}) {{ name device {{ name }} }} }}',
         _site_interfaces,
-        unordered=frozenset({"interface_list"}),
     )
 )
 
@@ -633,7 +612,6 @@ def containing(address: str) -> Callable[[dict[str, Any]], bool]:
 @case(
     "prefix_list: prefixes containing an address (NetBox's contains filter)",
     f'{{ prefix_list(filters: {{contains: ["{CONTAINED}"]}}) {{ prefix status vrf {{ name rd }} }} }}',
-    unordered=frozenset({"prefix_list"}),
 )
 def _prefixes_contains() -> dict[str, Any]:
     return {"prefix_list": [{"prefix": p["prefix"], "status": p["status"], "vrf": vrf_of(p["vrf"])} for p in prefixes(containing(CONTAINED))]}
@@ -642,7 +620,6 @@ def _prefixes_contains() -> dict[str, Any]:
 @case(
     "prefix_list: net_contains (Danbyte's spelling of NetBox's contains)",
     f'{{ prefix_list(filters: {{prefix: {{net_contains: "{CONTAINED}"}}}}) {{ prefix status vrf {{ name rd }} }} }}',
-    unordered=frozenset({"prefix_list"}),
 )
 def _prefixes_net_contains() -> dict[str, Any]:
     return _prefixes_contains()
@@ -672,7 +649,6 @@ def _prefix_exact() -> dict[str, Any]:
 @case(
     "prefix_list: text lookups on the prefix (starts_with, i_contains)",
     '{ prefix_list(filters: {prefix: {starts_with: "10.112.1"}, OR: {prefix: {i_contains: ".0/28"}}}) { prefix } }',
-    unordered=frozenset({"prefix_list"}),
 )
 def _prefix_text() -> dict[str, Any]:
     return {"prefix_list": [{"prefix": p["prefix"]} for p in prefixes(lambda p: p["prefix"].startswith("10.112.1") or ".0/28" in p["prefix"])]}
@@ -681,7 +657,6 @@ def _prefix_text() -> dict[str, Any]:
 @case(
     "prefix_list: in a VRF by name, family",
     '{ prefix_list(filters: {vrf: {name: {exact: "Alpha"}}, family: FAMILY_4}) { prefix vrf { name rd } family { value label } } }',
-    unordered=frozenset({"prefix_list"}),
 )
 def _prefixes_in_vrf() -> dict[str, Any]:
     alpha = next(v["pk"] for v in rows("ipam.vrf") if v["name"] == "Alpha")
@@ -692,7 +667,6 @@ def _prefixes_in_vrf() -> dict[str, Any]:
 @case(
     "prefix_list: by site (the scope's cached site) with the scope fragment",
     f'{{ prefix_list(filters: {{site: {{slug: {{exact: "{SMALL_SITE}"}}}}}}) {{ prefix scope {{ ... on SiteType {{ class_type slug }} }} }} }}',
-    unordered=frozenset({"prefix_list"}),
 )
 def _prefixes_by_site() -> dict[str, Any]:
     site = next(s["pk"] for s in rows("dcim.site") if s["slug"] == SMALL_SITE)
@@ -703,7 +677,6 @@ def _prefixes_by_site() -> dict[str, Any]:
 @case(
     "order: prefix_list (VRF with the global table first, then prefix)",
     "{ prefix_list { prefix vrf { name } } }",
-    order_gap="prefixes have no order (NetBox: vrf NULLS FIRST, prefix, pk); Danbyte lists them by UUID",
 )
 def _prefix_order() -> dict[str, Any]:
     return {"prefix_list": [{"prefix": p["prefix"], "vrf": name_of("ipam.vrf", p["vrf"])} for p in prefixes(lambda p: True)]}
@@ -716,7 +689,6 @@ def addresses(where: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
 @case(
     "ip_address_list: in a VRF by route distinguisher",
     '{ ip_address_list(filters: {vrf: {rd: {exact: "65000:100"}}}) { address status role dns_name vrf { name } assigned_object { __typename } } }',
-    unordered=frozenset({"ip_address_list"}),
 )
 def _addresses_in_vrf() -> dict[str, Any]:
     vrf = next(v["pk"] for v in rows("ipam.vrf") if v["rd"] == "65000:100")
@@ -749,7 +721,6 @@ def _address_order() -> dict[str, Any]:
 @case(
     "ip_address_list: NetBox's assigned filter",
     '{ assigned: ip_address_list(filters: {assigned: true}) { address } free: ip_address_list(filters: {assigned: false, vrf: {name: {exact: "Alpha"}}}) { address } }',
-    unordered=frozenset({"assigned", "free"}),
 )
 def _addresses_assigned() -> dict[str, Any]:
     alpha = next(v["pk"] for v in rows("ipam.vrf") if v["name"] == "Alpha")
@@ -762,7 +733,6 @@ def _addresses_assigned() -> dict[str, Any]:
 @case(
     "ip_address_list: NetBox's parent filter (addresses within a prefix)",
     '{ ip_address_list(filters: {parent: ["192.168.0.0/16"]}) { address } }',
-    unordered=frozenset({"ip_address_list"}),
 )
 def _addresses_parent() -> dict[str, Any]:
     network = ipaddress.ip_network("192.168.0.0/16")
@@ -803,7 +773,6 @@ def _ranges_and_aggregates() -> dict[str, Any]:
 @case(
     "ip_address_list: net_contained_or_equal (Danbyte's spelling of NetBox's parent)",
     '{ ip_address_list(filters: {address: {net_contained_or_equal: "192.168.0.0/16"}}) { address } }',
-    unordered=frozenset({"ip_address_list"}),
 )
 def _addresses_net_contained() -> dict[str, Any]:
     return _addresses_parent()
@@ -837,7 +806,6 @@ VLAN_FIELDS = "vid name status site { slug } group { slug } role { slug }"
 @case(
     "vlan_list: VLAN 100 at every site (NetBox's IntegerLookup)",
     f"{{ vlan_list(filters: {{vid: {{filter_lookup: {{exact: 100}}}}}}) {{ {VLAN_FIELDS} }} }}",
-    unordered=frozenset({"vlan_list"}),
 )
 def _vlan_100() -> dict[str, Any]:
     chosen = vlans(lambda v: v["vid"] == 100)
@@ -848,7 +816,6 @@ def _vlan_100() -> dict[str, Any]:
 @case(
     "vlan_list: a site's VLANs",
     f'{{ vlan_list(filters: {{site: {{slug: {{exact: "{SMALL_SITE}"}}}}}}) {{ {VLAN_FIELDS} }} }}',
-    unordered=frozenset({"vlan_list"}),
 )
 def _site_vlans() -> dict[str, Any]:
     return {"vlan_list": [vlan_row(v) for v in vlans(lambda v: v["site"] is not None and by_pk("dcim.site")[v["site"]]["slug"] == SMALL_SITE)]}
@@ -857,7 +824,6 @@ def _site_vlans() -> dict[str, Any]:
 @case(
     "vlan_list: a VLAN group's VLANs, vid in a range",
     '{ vlan_list(filters: {group: {slug: {exact: "jbb104"}}, vid: {range_lookup: {start: 100, end: 299}}}) { vid name group { slug } } }',
-    unordered=frozenset({"vlan_list"}),
 )
 def _group_vlans() -> dict[str, Any]:
     group = next(g["pk"] for g in rows("ipam.vlangroup") if g["slug"] == "jbb104")
@@ -868,7 +834,6 @@ def _group_vlans() -> dict[str, Any]:
 @case(
     "vlan_list: comparison lookups, and Danbyte's flat shorthand",
     "{ low: vlan_list(filters: {vid: {comparison_lookup: {lt: 200}}}) { vid } flat: vlan_list(filters: {vid: {lt: 200}}) { vid } }",
-    unordered=frozenset({"low", "flat"}),
 )
 def _vlans_compared() -> dict[str, Any]:
     low = [{"vid": v["vid"]} for v in vlans(lambda v: v["vid"] < 200)]
@@ -878,7 +843,6 @@ def _vlans_compared() -> dict[str, Any]:
 @case(
     "order: vlan_list (site, group, vid)",
     f"{{ vlan_list {{ {VLAN_FIELDS} }} }}",
-    order_gap="VLANs have no order (NetBox: site, group, vid, pk); Danbyte lists them by UUID",
 )
 def _vlan_order() -> dict[str, Any]:
     return {"vlan_list": [vlan_row(v) for v in vlans(lambda v: True)]}
@@ -923,7 +887,7 @@ CIRCUIT_FIELDS = (
 )
 
 
-@case("circuit_list: providers and both terminations", f"{{ circuit_list {{ {CIRCUIT_FIELDS} }} }}", unordered=frozenset({"circuit_list"}))
+@case("circuit_list: providers and both terminations", f"{{ circuit_list {{ {CIRCUIT_FIELDS} }} }}")
 def _circuits() -> dict[str, Any]:
     return {"circuit_list": [circuit_row(c) for c in sorted(rows("circuits.circuit"), key=circuit_order)]}
 
@@ -931,7 +895,6 @@ def _circuits() -> dict[str, Any]:
 @case(
     "circuit_list: NetBox's documented status example",
     "{ circuit_list(filters: {status: {exact: STATUS_ACTIVE}}) { cid provider { name } } }",
-    unordered=frozenset({"circuit_list"}),
 )
 def _circuits_docs() -> dict[str, Any]:
     chosen = sorted((c for c in rows("circuits.circuit") if c["status"] == "active"), key=circuit_order)
@@ -948,7 +911,6 @@ def _provider_circuits() -> dict[str, Any]:
 @case(
     "order: circuit_list (provider, account, cid)",
     "{ circuit_list { cid provider { name } } }",
-    order_gap="circuits order by cid alone; NetBox by provider, provider account, then cid",
 )
 def _circuit_order() -> dict[str, Any]:
     return {
@@ -1171,7 +1133,6 @@ query {
 @case(
     "Ansible nb_inventory's host variables in one query",
     NB_INVENTORY,
-    ties={"device_list": by_name},
 )
 def _nb_inventory() -> dict[str, Any]:
     def address(pk: int | None) -> dict[str, str] | None:
@@ -1251,7 +1212,7 @@ query {
 """
 
 
-@case("Ansible gql_inventory's default query", GQL_INVENTORY, ties={"device_list": by_name})
+@case("Ansible gql_inventory's default query", GQL_INVENTORY)
 def _gql_inventory() -> dict[str, Any]:
     return {
         "device_list": [{"name": d["name"], "primary_ip4": None, "primary_ip6": None, "platform": slug_of("dcim.platform", d["platform"])} for d in devices()],
@@ -1296,13 +1257,7 @@ def _param(case_: Case) -> Any:
 
 @pytest.mark.parametrize("case_", [_param(c) for c in CASES])
 async def test_netbox_query(netbox_api, case_: Case) -> None:
-    check(case_, await netbox_api.data(case_.query), ordered=False)
-
-
-@pytest.mark.parametrize("case_", [pytest.param(c, id=c.name, marks=pytest.mark.xfail(strict=True, reason=c.order_gap)) for c in CASES if c.order_gap])
-async def test_netbox_order(netbox_api, case_: Case) -> None:
-    """The cases whose rows test_netbox_query finds right but whose order differs from NetBox's."""
-    check(case_, await netbox_api.data(case_.query), ordered=True)
+    check(case_, await netbox_api.data(case_.query))
 
 
 # --- what the corpus stands on, and what it cannot say as one query -----------------------

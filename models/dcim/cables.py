@@ -27,8 +27,7 @@ class Cable(TenantModel):
     """A physical connection between endpoints on its A and B ends."""
 
     __display__ = f"coalesce({given(col('label'))}, {numbered('#')})"
-
-    __ordering__: ClassVar[tuple[str, ...]] = ("numid",)  # NetBox: its id
+    __ordering__ = ("numid",)  # NetBox: its id
 
     __inline__: ClassVar[dict[str, Inline]] = {
         f"{end.lower()}_terminations": Inline("CableTermination", parent="cable", item="termination", fixed=(("cable_end", end),), required=True)

@@ -24,9 +24,11 @@ from models.base import (
     Category,
     ManyToMany,
     OneOf,
+    Ordering,
     OrganizationalModel,
     TenantModel,
     TenantScoped,
+    Through,
     choice,
     color,
     long_text,
@@ -72,8 +74,8 @@ class ComponentModel(TenantScoped):
 
     __abstract__ = True
     __tenant_from__ = ("device",)
-    # A device's components in natural order; all of them grouped by device.
-    __ordering__ = ("device_id", "_name")
+    # By device (in the device's own order), then in natural order, as NetBox.
+    __ordering__: ClassVar[Ordering] = (Through("device"), "_name")
     # NetBox filters components by the site, location and rack it caches from the device.
     __filter_through__: ClassVar[dict[str, tuple[str, ...]]] = {"site": ("device", "site"), "location": ("device", "location"), "rack": ("device", "rack")}
 
@@ -168,7 +170,7 @@ class ComponentTemplate(TemplateOwned):
     description: Mapped[str] = text(200)
     _name: Mapped[str | None] = natural_key()
 
-    __ordering__: ClassVar[tuple[str, ...]] = ("device_type_id", "module_type_id", "_name")
+    __ordering__: ClassVar[Ordering] = (Through("device_type"), Through("module_type"), "_name")
 
     @classmethod
     def __extra_args__(cls) -> tuple[Any, ...]:
@@ -398,7 +400,7 @@ class DeviceBay(DeviceBayFields, ComponentModel):
 class DeviceBayTemplate(DeviceBayFields, ComponentTemplate):
     __component__ = "DeviceBay"
     __modular__ = False
-    __ordering__ = ("device_type_id", "_name")
+    __ordering__ = (Through("device_type"), "_name")
 
 
 class InventoryItemRole(OrganizationalModel):
@@ -423,6 +425,8 @@ class InventoryItemFields:
 class InventoryItem(InventoryItemFields, ComponentModel):
     """A part inside a device (a fan, a transceiver), nested, optionally of one component."""
 
+    # NetBox: (device__id, parent__id, name); items have no numid of their own.
+    __ordering__ = (Through("device", "numid"), "parent_id", "_name")
     __one_of__: ClassVar[dict[str, OneOf]] = {"component": OneOf(INVENTORY_COMPONENTS, ondelete="CASCADE", related_name="inventory_items")}
 
     parent_id: Mapped[uuid.UUID | None] = reference("InventoryItem", ondelete="CASCADE", related_name="child_items")
@@ -443,7 +447,8 @@ class InventoryItem(InventoryItemFields, ComponentModel):
 class InventoryItemTemplate(InventoryItemFields, ComponentTemplate):
     __component__ = "InventoryItem"
     __modular__ = False
-    __ordering__ = ("device_type_id", "_name")
+    # NetBox: (device_type__id, parent__id, name); templates have no numid of their own.
+    __ordering__ = (Through("device_type", "numid"), "parent_id", "_name")
     __one_of__: ClassVar[dict[str, OneOf]] = {"component": OneOf(tuple(f"{kind}Template" for kind in INVENTORY_COMPONENTS), ondelete="CASCADE")}
 
     parent_id: Mapped[uuid.UUID | None] = reference("InventoryItemTemplate", ondelete="CASCADE", related_name="child_items")
@@ -458,8 +463,7 @@ class MACAddress(TenantModel):
     ``primary_mac_address``."""
 
     __display__ = col("mac_address")
-
-    __ordering__: ClassVar[tuple[str, ...]] = ("mac_address", "numid")
+    __ordering__ = ("mac_address", "numid")
 
     __one_of__: ClassVar[dict[str, OneOf]] = {
         "assigned_object": OneOf(("Interface", "VMInterface"), ondelete="CASCADE", related_name="mac_addresses", union="MACAddressAssignmentType")

@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import NO_REVERSE, NestedGroupModel, OrganizationalModel, TenantModel, choice, color, long_text, natural_key, reference, text
+from models.base import NO_REVERSE, NestedGroupModel, OrganizationalModel, TenantModel, Through, choice, color, long_text, natural_key, reference, text
 from models.choices import DeviceAirflow, DeviceStatus, SubdeviceRole, WeightUnit
 from models.choices_dcim import DeviceFace, ModuleAirflow, ModuleStatus
 from models.dcim.sites import coordinate
@@ -50,7 +50,7 @@ class DeviceType(Weighed, TenantModel):
     """A make and model of device; its component templates stamp out each device's ports."""
 
     __display__ = col("model")
-
+    __ordering__ = (Through("manufacturer"), "model")
     manufacturer_id: Mapped[uuid.UUID] = reference("Manufacturer", nullable=False, related_name="device_types")
     model: Mapped[str] = text(100, required=True)
     slug: Mapped[str] = text(100, required=True)
@@ -78,7 +78,8 @@ class ModuleType(Weighed, TenantModel):
     components of every module installed, ``{module}`` replaced by the bay's position."""
 
     __display__ = col("model")
-
+    # NetBox's (profile, manufacturer, model): module type profiles are not modelled here.
+    __ordering__ = (Through("manufacturer"), "model")
     manufacturer_id: Mapped[uuid.UUID] = reference("Manufacturer", nullable=False, related_name="module_types")
     model: Mapped[str] = text(100, required=True)
     part_number: Mapped[str] = text(50)
@@ -129,8 +130,8 @@ class Device(TenantModel):
     components."""
 
     __display__ = DEVICE_DISPLAY
-
-    __ordering__ = ("_name",)
+    # NetBox: (name, pk); its pk is the numid of an imported device.
+    __ordering__ = ("_name", "numid")
     _name: Mapped[str | None] = natural_key()
 
     name: Mapped[str | None] = text(64, nullable=True)
@@ -191,7 +192,7 @@ class Module(TenantModel):
     type's components on the device."""
 
     __display__ = "{value:module_bay.name} || ': ' || {display:module_type} || ' (' || {s}.numid || ')'"
-
+    __ordering__ = (Through("module_bay"),)
     device_id: Mapped[uuid.UUID] = reference("Device", nullable=False, ondelete="CASCADE", related_name="modules")
     module_bay_id: Mapped[uuid.UUID] = reference("ModuleBay", nullable=False, ondelete="CASCADE", related_name="installed_module", cyclic=True)
     module_type_id: Mapped[uuid.UUID] = reference("ModuleType", nullable=False, related_name="instances")

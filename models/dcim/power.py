@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import TenantModel, choice, long_text, natural_key, reference, text
+from models.base import TenantModel, Through, choice, long_text, natural_key, reference, text
 from models.choices_dcim import PowerFeedPhase, PowerFeedStatus, PowerFeedSupply, PowerFeedType
 from models.dcim.components import Cabled
 
@@ -16,7 +16,7 @@ from models.dcim.components import Cabled
 class PowerPanel(TenantModel):
     """An electrical panel at a site, feeding racks."""
 
-    __ordering__ = ("_name",)
+    __ordering__ = (Through("site"), "_name")  # NetBox: (site, name)
     _name: Mapped[str | None] = natural_key()
 
     # NetBox's names for these lists (its default reverse name, not a declared one).
@@ -34,7 +34,7 @@ class PowerPanel(TenantModel):
 class PowerFeed(Cabled, TenantModel):
     """A circuit from a panel to a rack; a device's power port takes a cable from it."""
 
-    __ordering__ = ("_name",)
+    __ordering__ = (Through("power_panel"), "_name")  # NetBox: (power_panel, name)
     _name: Mapped[str | None] = natural_key()
 
     power_panel_id: Mapped[uuid.UUID] = reference("PowerPanel", nullable=False, ondelete="RESTRICT", related_name="powerfeeds")

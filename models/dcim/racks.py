@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, ClassVar
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import OrganizationalModel, TenantModel, choice, color, long_text, natural_key, reference, text
+from models.base import OrganizationalModel, TenantModel, Through, choice, color, long_text, natural_key, reference, text
 from models.choices_dcim import RackAirflow, RackDimensionUnit, RackFormFactor, RackReservationStatus, RackStatus, RackWidth
 from models.dcim.devices import Weighed
 from models.display import col, parenthesised
@@ -29,8 +29,8 @@ class Rack(Weighed, TenantModel):
     """A frame of numbered units at a site; devices sit at a position on a face."""
 
     __display__ = parenthesised(col("name"), col("facility_id"))
-
-    __ordering__ = ("_name",)
+    # NetBox: (site, location, name, pk).
+    __ordering__ = (Through("site"), Through("location"), "_name", "numid")
     _name: Mapped[str | None] = natural_key()
 
     name: Mapped[str] = text(100, required=True)
@@ -72,8 +72,7 @@ class RackReservation(TenantModel):
     """Units of a rack held for someone, with a reason."""
 
     __display__ = "'Reservation for rack ' || {display:rack}"
-
-    __ordering__: ClassVar[tuple[str, ...]] = ("created", "numid")
+    __ordering__ = ("created", "numid")
 
     __tenant_related_name__ = "rackreservations"
 

@@ -15,6 +15,7 @@ from models.base import (
     ManyToMany,
     NestedTenantModel,
     TenantModel,
+    Through,
     choice,
     long_text,
     natural_key,
@@ -89,7 +90,8 @@ class Site(TenantModel):
 
 
 class Location(NestedTenantModel):
-    __ordering__ = ("_name",)
+    # NetBox: (site, name), not the tree's order.
+    __ordering__ = (Through("site"), "_name")
     _name: Mapped[str | None] = natural_key()
     site_id: Mapped[uuid.UUID] = reference("Site", nullable=False, related_name="locations")
     name: Mapped[str] = text(100, required=True)
