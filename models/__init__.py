@@ -2,6 +2,9 @@
 
 from models import auth, changelog, circuits, contacts, custom_fields, dcim, extras, ipam, saved_filters, tenancy, virtualization, vpn, webhooks, wireless
 
+# SNMP profiles, bound to devices, roles and device types (models/discovery.py).
+from models import discovery  # isort: skip
+
 # After the models they attach to: the schema lists types in declaration order.
 from models import attachments, custom_links  # isort: skip
 from models.base import Base, OrgModel, TenantModel, all_models, finalize
@@ -21,6 +24,7 @@ __all__ = [
     "custom_fields",
     "custom_links",
     "dcim",
+    "discovery",
     "extras",
     "ipam",
     "saved_filters",
