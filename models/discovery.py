@@ -71,8 +71,8 @@ class SnmpProfile(NamedModel):
     context: Mapped[str] = text(32)
     """v3: the context name (empty: the default context)."""
     port: Mapped[int] = mapped_column(default=161, server_default="161", info={"bounds": (1, 65535)})
-    timeout: Mapped[Decimal] = mapped_column(sa.Numeric(4, 2), default=Decimal("2.00"), server_default="2.00", info={"bounds": (Decimal("0.1"), 60)})
-    """Seconds to wait for each answer."""
+    timeout: Mapped[Decimal] = mapped_column(sa.Numeric(4, 2), default=Decimal("2.00"), server_default="2.00", info={"bounds": (0, 60)})
+    """Seconds to wait for each answer (more than 0)."""
     retries: Mapped[int] = mapped_column(default=1, server_default="1", info={"bounds": (0, 10)})
     """Resends of an unanswered request: one request may take timeout × (retries + 1)."""
     max_repetitions: Mapped[int] = mapped_column(default=25, server_default="25", info={"bounds": (1, 500)})

@@ -19,6 +19,7 @@ import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -159,6 +160,9 @@ def register_rules(book: RuleBook) -> None:
     book.check("DeviceType")(_sys_object_ids_are_oids)
 
 
+_LEAST_TIMEOUT = Decimal("0.01")
+
+
 def _min_key_length() -> int:
     from snmp.credentials import MIN_KEY_LENGTH
 
@@ -169,6 +173,8 @@ async def _profile_is_usable(write: Write, spec: ModelSpec, values: dict[str, An
     """The credentials the version needs are there, as snmp.SnmpV3 wants them. Secrets
     arrive sealed (resolvers/writes.py seals them first); one the write leaves out keeps its
     stored value, so the checks read the row's."""
+    if values.get("timeout") is not None and values["timeout"] < _LEAST_TIMEOUT:  # stored in hundredths; snmp.Target wants > 0
+        raise BadUserInput(f"timeout: give at least {_LEAST_TIMEOUT} seconds", field="timeout")
     version = value_after(values, old, "version", SnmpVersion.v2c)
     if version is not SnmpVersion.v3:
         if not value_after(values, old, "community"):
