@@ -18,6 +18,9 @@ from models import (
     wireless,
 )
 
+# SNMP profiles, bound to devices, roles and device types (models/discovery.py).
+from models import discovery  # isort: skip
+
 # After the models they attach to: the schema lists types in declaration order.
 from models import attachments, custom_links  # isort: skip
 from models.base import Base, OrgModel, TenantModel, all_models, finalize
@@ -37,6 +40,7 @@ __all__ = [
     "custom_fields",
     "custom_links",
     "dcim",
+    "discovery",
     "extras",
     "ipam",
     "observations",

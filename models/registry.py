@@ -224,8 +224,10 @@ class ModelSpec:
 
     @cached_property
     def family_column(self) -> str | None:
-        """The address column whose family the type answers (``family { value label }``)."""
-        return next((s.name for s in self.scalars if s.kind in (Kind.network, Kind.interface)), None)
+        """The address column whose family the type answers (``family { value label }``):
+        the address the object is, never null (a device's optional management address is
+        no such column)."""
+        return next((s.name for s in self.scalars if s.kind in (Kind.network, Kind.interface) and not s.nullable), None)
 
     @cached_property
     def order_plan(self) -> list_order.Plan:

@@ -572,6 +572,7 @@ MODELS: dict[str, Entry] = {
 DANBYTE_ONLY = {
     "WebhookDelivery": "Danbyte's log of webhook deliveries: NetBox keeps none",
     "CustomFieldGroup": "made from the custom fields' group_name (NetBox has no group object)",
+    "SnmpProfile": "Danbyte's SNMP credentials for discovery: NetBox has none",
 }
 
 

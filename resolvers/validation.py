@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import uuid
+from decimal import Decimal
 from typing import Any
 
 from models.registry import Kind, ModelSpec, ScalarSpec
@@ -135,6 +136,9 @@ def check_scalar(scalar: ScalarSpec, value: Any) -> Any:
     elif scalar.kind is Kind.integer and scalar.choices is not None:
         if value not in scalar.choices:
             raise BadUserInput(f"{field}: {value} is not one of {', '.join(map(str, scalar.choices))}", field=field)
+    elif scalar.kind is Kind.decimal and not Decimal(str(value)).is_finite():
+        # GraphQL's Decimal takes 'NaN', which compares with nothing (and numeric stores it).
+        raise BadUserInput(f"{field}: '{value}' is not a number", field=field)
     elif scalar.kind in (Kind.integer, Kind.big_integer, Kind.decimal) and scalar.bounds is not None:
         low, high = scalar.bounds
         if not low <= value <= high:

@@ -62,6 +62,8 @@ VALUE_OVERRIDES: dict[tuple[str, str], Callable[[int], Any]] = {
     # An event rule watches at least one type and one event type NetBox names.
     ("EventRule", "object_types"): lambda n: ["dcim.site"],
     ("EventRule", "event_types"): lambda n: ["object_created"],
+    # An SNMP profile (v2c by default) needs a community (resolvers/discovery.py).
+    ("SnmpProfile", "community"): lambda n: f"sample-{n}",
 }
 
 # Relation fields computed from values instead of declared references (the prefix tree,
@@ -74,6 +76,8 @@ DERIVED_RELATIONS: dict[tuple[str, str], tuple[str, dict[str, Any], dict[str, An
     ("Prefix", "ip_addresses"): ("IPAddress", {"prefix": "198.18.0.0/24"}, {"address": "198.18.0.7/24"}),
     # An address's prefix: the most specific prefix of its tenant and VRF containing it.
     ("IPAddress", "prefix"): ("Prefix", {"address": "198.18.0.7/24"}, {"prefix": "198.18.0.0/24"}),
+    # A device's effective SNMP profile: with no binding of its own, its tenant's default.
+    ("Device", "effective_snmp_profile"): ("SnmpProfile", {}, {"is_default": True}),
 }
 
 

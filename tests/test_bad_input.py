@@ -28,6 +28,7 @@ def tenant(org, index: int = 0) -> str:
         ('site_create(input: {name: "s", slug: "s", custom_fields: [1, 2], tenant: T}) { id }', "BAD_USER_INPUT", "custom_fields", "JSON object"),
         ('site_create(input: {name: "s", slug: "s", custom_fields: "text", tenant: T}) { id }', "BAD_USER_INPUT", "custom_fields", "JSON object"),
         ('site_create(input: {name: "LONG", slug: "s", tenant: T}) { id }', "BAD_USER_INPUT", "name", "at most 100"),
+        ('site_create(input: {name: "s", slug: "s", latitude: "NaN", tenant: T}) { id }', "BAD_USER_INPUT", "latitude", "not a number"),
         ('prefix_create(input: {prefix: "10.0.0.0/8", vrf: "00000000-0000-0000-0000-000000000001", tenant: T}) { id }', "NOT_FOUND", "vrf", "no vrf with id"),
         ('prefix_create(input: {prefix: "10.0.0.0/8", vrf: "nope", tenant: T}) { id }', "BAD_USER_INPUT", "vrf", "not a valid id"),
         ('prefix_create(input: {prefix: "10.0.0.0/8"}) { id }', "BAD_USER_INPUT", "tenant", "tenant is required"),

@@ -11,9 +11,23 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import NO_REVERSE, NestedGroupModel, OrganizationalModel, TenantModel, Through, choice, color, long_text, natural_key, reference, text
+from models.base import (
+    NO_REVERSE,
+    NestedGroupModel,
+    OrganizationalModel,
+    TenantModel,
+    Through,
+    choice,
+    color,
+    inet_column,
+    long_text,
+    natural_key,
+    reference,
+    text,
+)
 from models.choices import DeviceAirflow, DeviceStatus, SubdeviceRole, WeightUnit
 from models.choices_dcim import DeviceFace, ModuleAirflow, ModuleStatus
 from models.dcim.sites import coordinate
@@ -37,6 +51,8 @@ class DeviceRole(NestedGroupModel):
     color: Mapped[str] = color()
     vm_role: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     config_template_id: Mapped[uuid.UUID | None] = reference("ConfigTemplate", ondelete="RESTRICT", related_name="device_roles")
+    snmp_profile_id: Mapped[uuid.UUID | None] = reference("SnmpProfile", ondelete="RESTRICT", related_name="device_roles")
+    """The SNMP profile of this role's devices that have none of their own (models/discovery.py)."""
 
 
 class Platform(NestedGroupModel):
@@ -64,12 +80,19 @@ class DeviceType(Weighed, TenantModel):
     airflow: Mapped[DeviceAirflow | None] = choice(DeviceAirflow, nullable=True)
     description: Mapped[str] = text(200)
     comments: Mapped[str] = long_text()
+    snmp_profile_id: Mapped[uuid.UUID | None] = reference("SnmpProfile", ondelete="RESTRICT", related_name="device_types")
+    """The SNMP profile of devices of this type whose device and role name none (models/discovery.py)."""
+    sys_object_ids: Mapped[list[str]] = mapped_column(ARRAY(sa.Text()), default=list, server_default="{}")
+    """The sysObjectID values (dotted OIDs) devices of this type answer: how an SNMP sweep
+    recognises the type of a device it finds."""
 
     @classmethod
     def __extra_args__(cls) -> tuple[Any, ...]:
         return (
             sa.UniqueConstraint("tenant_id", "manufacturer_id", "model"),
             sa.UniqueConstraint("tenant_id", "manufacturer_id", "slug"),
+            # A sweep asks which type declares an OID (``sys_object_ids @> ARRAY[oid]``).
+            sa.Index("ix_device_type_sys_object_ids", "sys_object_ids", postgresql_using="gin"),
         )
 
 
@@ -163,6 +186,10 @@ class Device(TenantModel):
     local_context_data: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
     config_template_id: Mapped[uuid.UUID | None] = reference("ConfigTemplate", ondelete="RESTRICT", related_name="devices")
     """Configuration context that overrides every assigned config context."""
+    snmp_profile_id: Mapped[uuid.UUID | None] = reference("SnmpProfile", ondelete="RESTRICT", related_name="devices")
+    """The SNMP profile of this device, before its role's, its type's and the tenant's default."""
+    management_address: Mapped[str | None] = inet_column(nullable=True)
+    """Where to reach the device (SNMP, checks) when not at its primary IP: a host address."""
     description: Mapped[str] = text(200)
     comments: Mapped[str] = long_text()
 
