@@ -91,29 +91,37 @@ class Binding:
     source: BindingSource
 
 
+def profile_statement(device_ids: list[uuid.UUID]) -> sa.Select[Any]:
+    """Each device's profile row (``_device``: the device, ``_source``: the binding that
+    gave it), in one statement; a device with no profile (or not seen) has no row."""
+    device, profile = table_of(Device).alias("s"), table_of(SnmpProfile)
+    return (
+        sa.select(device.c.id.label("_device"), over(SOURCE_OF, "s").label("_source"), *profile.c)
+        .select_from(device.join(profile, profile.c.id == over(PROFILE_OF, "s")))
+        .where(any_of(device.c.id, device_ids))
+    )
+
+
+def address_statement(device_ids: list[uuid.UUID]) -> sa.Select[Any]:
+    """Where each device is reached (``address``: a host, no mask, or null), one statement."""
+    device = table_of(Device).alias("s")
+    return sa.select(device.c.id, over(ADDRESS_OF, "s").label("address")).where(any_of(device.c.id, device_ids))
+
+
 async def profile_for(conn: AsyncConnection, device_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Binding]:
-    """The SNMP profile of each device, in one statement however many devices; a device
-    with no profile (or not seen) is left out."""
+    """The SNMP profile of each device (see ``profile_statement``)."""
     ids = list(device_ids)
     if not ids:
         return {}
-    device, profile = table_of(Device).alias("s"), table_of(SnmpProfile)
-    statement = (
-        sa.select(device.c.id.label("_device"), over(SOURCE_OF, "s").label("_source"), *profile.c)
-        .select_from(device.join(profile, profile.c.id == over(PROFILE_OF, "s")))
-        .where(any_of(device.c.id, ids))
-    )
-    return {row._device: Binding(row, BindingSource[row._source]) for row in await conn.execute(statement)}
+    return {row._device: Binding(row, BindingSource[row._source]) for row in await conn.execute(profile_statement(ids))}
 
 
 async def management_address_for(conn: AsyncConnection, device_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str | None]:
-    """Where each device is reached (a host address, no mask), in one statement."""
+    """Where each device is reached (see ``address_statement``)."""
     ids = list(device_ids)
     if not ids:
         return {}
-    device = table_of(Device).alias("s")
-    statement = sa.select(device.c.id, over(ADDRESS_OF, "s").label("address")).where(any_of(device.c.id, ids))
-    return {row.id: row.address for row in await conn.execute(statement)}
+    return {row.id: row.address for row in await conn.execute(address_statement(ids))}
 
 
 class UnusableProfile(ValueError):

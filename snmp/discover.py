@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 R = TypeVar("R")
+K = TypeVar("K")
 
 DEFAULT_CONCURRENCY = 16
 
@@ -125,16 +126,22 @@ def discover_many(
 
 
 def discover_each(
-    requests: Iterable[tuple[Target, Credentials]],
-    on_result: Callable[[DeviceFacts], None],
+    requests: Iterable[tuple[Target, Credentials, K]],
+    on_result: Callable[[K, DeviceFacts], None],
     *,
     concurrency: int = DEFAULT_CONCURRENCY,
     sections: frozenset[str] = SECTIONS,
 ) -> int:
-    """``discover_many`` for a job that stores each result as it comes (``on_result``, from
-    the worker threads) and keeps none: memory stays flat however many devices. Answers
-    how many were discovered. An exception from ``on_result`` stops the run and is raised."""
-    return _pool(requests, lambda job: discover(*job, sections=sections), concurrency, on_result, None)
+    """``discover_many`` for a job that stores each result as it comes and keeps none:
+    each request carries the caller's key (a device id), handed to ``on_result`` with the
+    facts, from the worker threads. Memory stays flat however many devices. Answers how
+    many were discovered; an exception from ``on_result`` stops the run and is raised."""
+
+    def work(request: tuple[Target, Credentials, K]) -> tuple[K, DeviceFacts]:
+        target, credentials, key = request
+        return key, discover(target, credentials, sections=sections)
+
+    return _pool(requests, work, concurrency, lambda pair: on_result(*pair), None)
 
 
 def probe(target: Target, credentials: Credentials) -> SystemInfo | None:

@@ -217,20 +217,20 @@ def test_probe_asks_the_system_group_once(agent: SnmpAgent, discovered: dict[str
 
 def test_discover_each_hands_over_every_result_and_keeps_none(agent: SnmpAgent) -> None:
     paths = RECORDINGS[:4]
-    seen: list[str | None] = []
+    seen: dict[str, str | None] = {}
     count = discover_each(
-        ((target(agent, timeout=5), SnmpV2c(community_of(path))) for path in paths),
-        lambda facts: seen.append(facts.system.object_id if facts.system else None),
+        ((target(agent, timeout=5), SnmpV2c(community_of(path)), path.stem) for path in paths),
+        lambda stem, facts: seen.__setitem__(stem, facts.system.platform if facts.system else None),
         concurrency=2,
         sections=frozenset(),
     )
-    assert count == 4 and len(seen) == 4 and all(seen)
+    assert count == 4 and seen == {path.stem: PLATFORMS[path.stem][1] for path in paths}, "each result comes with its own key"
 
-    def refuse(facts: DeviceFacts) -> None:
+    def refuse(key: str, facts: DeviceFacts) -> None:
         raise RuntimeError("the store refused it")
 
     with pytest.raises(RuntimeError, match="the store refused it"):
-        discover_each([(target(agent, timeout=5), SnmpV2c(community_of(paths[0])))], refuse, sections=frozenset())
+        discover_each([(target(agent, timeout=5), SnmpV2c(community_of(paths[0])), "x")], refuse, sections=frozenset())
 
 
 def test_interface_fields(discovered: dict[str, DeviceFacts]) -> None:
