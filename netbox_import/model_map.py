@@ -572,6 +572,10 @@ MODELS: dict[str, Entry] = {
 DANBYTE_ONLY = {
     "WebhookDelivery": "Danbyte's log of webhook deliveries: NetBox keeps none",
     "CustomFieldGroup": "made from the custom fields' group_name (NetBox has no group object)",
+    "IntendedConfig": "Danbyte's stored render of a device's config template: NetBox renders on request only",
+    "ConfigSnapshot": "Danbyte's configuration drift: NetBox keeps no running configurations",
+    "ConfigState": "Danbyte's configuration drift: NetBox keeps no running configurations",
+    "ConfigStateChange": "Danbyte's configuration drift: NetBox keeps no running configurations",
 }
 
 
