@@ -40,7 +40,9 @@ def _state_column(check: str) -> Any:
     """A ``ConfigSyncState`` column whose CHECK is named ``check`` (``choice()`` names it
     after the enum, and a table with two such columns needs two names)."""
     values = lambda members: [member.value for member in members]  # noqa: E731
-    return mapped_column(sa.Enum(ConfigSyncState, native_enum=False, create_constraint=True, length=32, values_callable=values, name=check, validate_strings=True))
+    return mapped_column(
+        sa.Enum(ConfigSyncState, native_enum=False, create_constraint=True, length=32, values_callable=values, name=check, validate_strings=True)
+    )
 
 
 class IntendedConfig(TenantScoped):
