@@ -384,3 +384,41 @@ async def test_drift_reaches_subscribers_live(server, committed_api, committed_o
     finally:
         for ws in (by_device, by_site, changes, *outsiders):
             await ws.close()
+
+
+def test_the_diff_is_labelled_and_cut():
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    when = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
+    intended = SimpleNamespace(configuration="\n".join(f"line {i}" for i in range(6000)), rendered=when)
+    running = SimpleNamespace(configuration="\n".join(f"other {i}" for i in range(6000)), collected=when, source="")
+    lines = drift.unified_diff(intended, running).split("\n")
+    assert lines[:2] == ["--- intended (rendered 2026-11-30T10:00:00+00:00)", "+++ running (collected 2026-11-30T10:00:00+00:00)"]
+    assert len(lines) == drift.MAX_DIFF_LINES + 1
+    # 2 labels, 1 hunk header, 12,000 changed lines in all: 7,003 left out.
+    assert lines[-1] == f"... diff cut at {drift.MAX_DIFF_LINES} lines (7003 more)"
+    same = SimpleNamespace(configuration="line 1\r\n", collected=when, source="x")
+    assert drift.unified_diff(SimpleNamespace(configuration="line 1", rendered=when), same) == ""
+
+
+async def test_the_log_filters_by_device_and_goes_with_it(api, org):
+    lab, c, device = await _lab(api, org)
+    other = await lab.device(c, await lab.device_type(c, "Box2"), "leaf-02", local_context_data={"ntp": "10.0.0.1"})
+    for made in (device, other):
+        await api.data(RENDER, d=made)
+        await api.data(POST, d=made, c="hostname nope")
+    query = "query($d: ID!) { config_state_change_list(filters: {device: {id: {exact: $d}}}) { to_state config_state { device { id } } } }"
+    assert (await api.data(query, d=device))["config_state_change_list"] == [{"to_state": "drifted", "config_state": {"device": {"id": device}}}]
+    # Deleting the device deletes its drift rows with it, through the write path.
+    await api.data("mutation($d: ID!) { device_delete(id: $d) { id } }", d=device)
+    left = await api.data(
+        "{ config_state_list { device { id } } config_snapshot_list { device { id } } intended_config_list { device { id } } config_state_change_list { id } }"
+    )
+    assert left == {
+        "config_state_list": [{"device": {"id": other}}],
+        "config_snapshot_list": [{"device": {"id": other}}],
+        "intended_config_list": [{"device": {"id": other}}],
+        "config_state_change_list": [left["config_state_change_list"][0]],
+    }
+    assert len(left["config_state_change_list"]) == 1
