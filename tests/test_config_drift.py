@@ -211,8 +211,12 @@ async def test_another_tenants_device_and_grants(api, org):
     await api.data(RENDER, d=device)
     await api.data(POST, d=device, c="hostname other")
     states_only = await org.user_key(tenant_ids=[org.tenant_ids[0]], grants={"device": ["view"], "config_state": ["view"]})
-    state = (await api.as_key(states_only).data(STATE, d=device))["device"]["config_state"]
+    seen = (await api.as_key(states_only).data(STATE, d=device))["device"]
+    state = seen["config_state"]
     assert state["state"] == "drifted" and state["diff"] is None
+    # Nor the texts, nor the log, through any relation.
+    assert (state["snapshot"], state["changes"], seen["config_snapshots"], seen["intended_config"]) == (None, [], [], None)
+    assert len((await _state(api, device))["config_state"]["changes"]) == 1  # they exist
     # The other tenant sees nothing of it.
     other = await api.as_key(other_tenant).data(
         "{ config_state_list { id } config_snapshot_list { id } intended_config_list { id } config_state_change_list { id } }"
