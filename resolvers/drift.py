@@ -136,10 +136,10 @@ async def _maintaining(conn: AsyncConnection) -> AsyncIterator[None]:
         return
     types = {t for t in (current.view_types or "{}").strip("{}").split(",") if t} | set(_DERIVED)
     await conn.execute(sa.select(sa.func.set_config("danbyte.view_types", "{" + ",".join(sorted(types)) + "}", True)))
-    try:
-        yield
-    finally:
-        await conn.execute(sa.select(sa.func.set_config("danbyte.view_types", current.view_types or "{}", True)))
+    # Not in a ``finally``: after an error the transaction is aborted (a statement there
+    # would hide the error) and its rollback undoes the setting anyway.
+    yield
+    await conn.execute(sa.select(sa.func.set_config("danbyte.view_types", current.view_types or "{}", True)))
 
 
 async def recompute(write: Write, device_ids: Iterable[uuid.UUID], reason: str) -> list[dict[str, Any]]:
