@@ -22,7 +22,7 @@ from models import (
 from models import discovery  # isort: skip
 
 # After the models they attach to: the schema lists types in declaration order.
-from models import attachments, custom_links  # isort: skip
+from models import attachments, config_state, custom_links  # isort: skip
 from models.base import Base, OrgModel, TenantModel, all_models, finalize
 
 finalize()
@@ -36,6 +36,7 @@ __all__ = [
     "auth",
     "changelog",
     "circuits",
+    "config_state",
     "contacts",
     "custom_fields",
     "custom_links",

@@ -573,6 +573,15 @@ DANBYTE_ONLY = {
     "WebhookDelivery": "Danbyte's log of webhook deliveries: NetBox keeps none",
     "CustomFieldGroup": "made from the custom fields' group_name (NetBox has no group object)",
     "SnmpProfile": "Danbyte's SNMP credentials for discovery: NetBox has none",
+    "IntendedConfig": "Danbyte's stored render of a device's config template: NetBox renders on request only",
+    "ConfigSnapshot": "Danbyte's configuration drift: NetBox keeps no running configurations",
+    "ConfigState": "Danbyte's configuration drift: NetBox keeps no running configurations",
+    "ConfigStateChange": "Danbyte's configuration drift: NetBox keeps no running configurations",
+    "DeviceObservation": "Danbyte's discovery: what a device reported over SNMP; NetBox keeps none",
+    "ObservedInterface": "Danbyte's discovery: what a device reported over SNMP; NetBox keeps none",
+    "ObservedAddress": "Danbyte's discovery: what a device reported over SNMP; NetBox keeps none",
+    "ObservedNeighbour": "Danbyte's discovery: what a device reported over SNMP; NetBox keeps none",
+    "ObservedArpEntry": "Danbyte's discovery: what a device reported over SNMP; NetBox keeps none",
 }
 
 

@@ -9,7 +9,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from resolvers import ipam, reads, writes
 from resolvers.prefetch import prefetch, selected_fields, to_record, to_records
-from schema import admin, custom_links
+from schema import admin, config_drift, custom_links
 from schema.build import Generated, build_types, input_dict
 from schema.compiled import Root, compiled_reads
 from schema.extensions import extensions_for
@@ -159,6 +159,8 @@ def _subscription() -> type:
             principal = ctx.require_principal()
             wanted = set(types or [])
             async for event in ctx.events.subscribe():
+                if event.get("kind", "change") != "change":
+                    continue  # another kind of event on the bus (a config state's transition)
                 if wanted and event["type"] not in wanted:
                     continue
                 if not _visible(principal, event):
@@ -171,6 +173,8 @@ def _subscription() -> type:
                     changed_fields=event["changed_fields"],
                     tenant=event.get("tenant_id"),
                 )
+
+        config_drift_changed = strawberry.subscription(resolver=config_drift.config_drift_changed, description=config_drift.config_drift_changed.__doc__)
 
     return Subscription
 
@@ -206,6 +210,7 @@ def build_schema(settings: Any) -> strawberry.Schema:
     query_fields.update(admin_fields)
     query_fields.update(custom_links.query_fields())
     mutation_fields.update(admin.mutation_fields(generated))
+    mutation_fields.update(config_drift.mutation_fields(generated))
     query = strawberry.type(type("Query", (), {"__module__": __name__, **query_fields}))
     mutation = strawberry.type(type("Mutation", (), {"__module__": __name__, **mutation_fields}))
     return DanbyteSchema(
