@@ -38,6 +38,7 @@ DOMAINS = (
     "resolvers.attachments",
     "resolvers.custom_links",
     "resolvers.webhooks",
+    "resolvers.jobs",
 )
 
 # Before the row is written: may refuse, or fill in values. After: may write more rows.

@@ -62,6 +62,9 @@ VALUE_OVERRIDES: dict[tuple[str, str], Callable[[int], Any]] = {
     # An event rule watches at least one type and one event type NetBox names.
     ("EventRule", "object_types"): lambda n: ["dcim.site"],
     ("EventRule", "event_types"): lambda n: ["object_created"],
+    # A schedule runs a registered job kind (resolvers/jobs.py), at least every 10 s.
+    ("JobSchedule", "kind"): lambda n: "prune_jobs",
+    ("JobSchedule", "interval_seconds"): lambda n: 3600,
 }
 
 # Relation fields computed from values instead of declared references (the prefix tree,
