@@ -310,3 +310,25 @@ async def test_job_updated_streams_progress_and_object_changed_ignores_it(live_s
         await jobs_ws.close()
         await changes_ws.close()
         await outsider.close()
+
+
+async def test_unknown_kind_and_inactive_user_fail_the_job(app, committed_org, database_url, redis_url):
+    """Run in this thread (no worker): what the worker does with jobs it cannot run."""
+    from jobs.runtime import INSERT_JOB, job_values
+
+    db = app.state.danbyte.db
+    tenant = committed_org.tenant_ids[0]
+    async with db.system_transaction() as conn:
+        ghost = (await conn.execute(INSERT_JOB, job_values(tenant, "ghost", {}, None, user_id=committed_org.admin_id, user_name="admin"))).one().id
+    assert await asyncio.to_thread(execute, ghost, database_url, redis_url) == "failed"
+    row = await job_row(db, str(ghost))
+    assert (row.status, row.error, row.attempts) == ("failed", "no job kind 'ghost' in this worker", 1)
+    # A job runs as its user, checked when it runs: an inactive user's job fails.
+    key = await committed_org.user_key(grants={"job": ["view", "add", "delete"]})
+    async with db.system_transaction() as conn:
+        user = (await conn.execute(sa.text("SELECT user_id FROM token WHERE key_hash = :h"), {"h": hash_key(key)})).scalar_one()
+        job = (await conn.execute(INSERT_JOB, job_values(tenant, "prune_jobs", {}, None, user_id=user, user_name="u"))).one().id
+        await conn.execute(sa.text('UPDATE "user" SET is_active = false WHERE id = :u'), {"u": user})
+    assert await asyncio.to_thread(execute, job, database_url, redis_url) == "failed"
+    row = await job_row(db, str(job))
+    assert row.status == "failed" and row.error.endswith("is inactive") and row.finished is not None
