@@ -30,10 +30,11 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
+from types import SimpleNamespace
 from typing import Any, TypeVar
 
 import dramatiq
@@ -447,25 +448,8 @@ class JobRun:
         publish(self.redis_url, [job_event(row, self.org_id)])
 
     def _publish(self, status: JobStatus) -> None:
-        publish(
-            self.redis_url,
-            [
-                {
-                    "kind": "job",
-                    "type": "job",
-                    "object_type": "job",
-                    "audience": "tenant",
-                    "id": str(self.id),
-                    "numid": self.numid,
-                    "job_kind": self.kind,
-                    "status": status.value,
-                    "progress": self.progress_state,
-                    "error": "",
-                    "tenant_id": str(self.tenant_id),
-                    "org_id": str(self.org_id),
-                }
-            ],
-        )
+        row = SimpleNamespace(id=self.id, numid=self.numid, kind=self.kind, status=status, progress=self.progress_state, error="", tenant_id=self.tenant_id)
+        publish(self.redis_url, [job_event(row, self.org_id)])
 
     def start_heartbeat(self) -> None:
         self._beat = threading.Thread(target=self._heartbeat, name=f"job-heartbeat-{self.numid}", daemon=True)
@@ -560,8 +544,3 @@ def run_job(job_id: str) -> None:
     """Run a persisted job. Retries go through the claim (a lost worker), never dramatiq's."""
     settings = job_settings()
     execute(uuid.UUID(job_id), settings.database_url, settings.redis_url)
-
-
-def iter_batches(items: list[T], size: int) -> Iterator[list[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

@@ -56,7 +56,7 @@ _REQUEUE_LOST = sa.text(
     UPDATE job SET status = 'queued', enqueued_at = now(), last_updated = now(),
         log = log || jsonb_build_array(jsonb_build_object('t', now(), 'level', 'warning',
               'msg', 'worker ' || worker || ' lost; queued again')), worker = ''
-    WHERE status = 'running' AND heartbeat_at < now() - make_interval(secs => :stale) AND attempts < max_attempts
+    WHERE status = 'running' AND heartbeat_at < now() - make_interval(secs => :stale) AND attempts < max_attempts AND NOT cancel_requested
     RETURNING id, kind
     """
 )
@@ -66,14 +66,24 @@ _ERROR_LOST = sa.text(
         finished = now(), last_updated = now()
     FROM tenant
     WHERE job.status = 'running' AND job.heartbeat_at < now() - make_interval(secs => :stale) AND job.attempts >= job.max_attempts
-      AND tenant.id = job.tenant_id
+      AND NOT job.cancel_requested AND tenant.id = job.tenant_id
+    RETURNING job.*, tenant.org_id
+    """
+)
+# A job cancelled while its worker was lost: no one will claim it again, so it ends here.
+_FAIL_CANCELLED = sa.text(
+    """
+    UPDATE job SET status = 'failed', error = coalesce(nullif(job.error, ''), 'cancelled'), finished = now(), last_updated = now()
+    FROM tenant
+    WHERE job.cancel_requested AND tenant.id = job.tenant_id
+      AND (job.status = 'queued' OR (job.status = 'running' AND job.heartbeat_at < now() - make_interval(secs => :stale)))
     RETURNING job.*, tenant.org_id
     """
 )
 _RESEND_QUEUED = sa.text(
     """
     UPDATE job SET enqueued_at = now()
-    WHERE status = 'queued' AND coalesce(enqueued_at, created) < now() - make_interval(secs => :stale)
+    WHERE status = 'queued' AND NOT cancel_requested AND coalesce(enqueued_at, created) < now() - make_interval(secs => :stale)
     RETURNING id, kind
     """
 )
@@ -137,14 +147,15 @@ class Scheduler:
         with self.engine.begin() as conn:
             requeued = conn.execute(_REQUEUE_LOST, {"stale": self.stale}).all()
             errored = conn.execute(_ERROR_LOST, {"stale": self.stale}).all()
+            cancelled = conn.execute(_FAIL_CANCELLED, {"stale": self.stale}).all()
             resent = conn.execute(_RESEND_QUEUED, {"stale": self.stale}).all()
         for row in (*requeued, *resent):
             enqueue(self.broker, row.id, row.kind)
-        if errored:
-            publish(self.redis_url, [job_event(row, row.org_id) for row in errored])
+        if errored or cancelled:
+            publish(self.redis_url, [job_event(row, row.org_id) for row in (*errored, *cancelled)])
         for row in requeued:
             logger.warning("job %s: its worker was lost; queued again", row.id)
-        return {"requeued": len(requeued), "errored": len(errored), "resent": len(resent)}
+        return {"requeued": len(requeued), "errored": len(errored), "cancelled": len(cancelled), "resent": len(resent)}
 
     def tick(self) -> None:
         self.run_due()

@@ -170,15 +170,19 @@ async def test_reaper_requeues_errors_and_resends(app, committed_org, database_u
         last = (await conn.execute(insert, {"t": tenant, "s": "running", "a": 3, "hb": old, "eq": old})).scalar_one()
         alive = (await conn.execute(insert, {"t": tenant, "s": "running", "a": 1, "hb": datetime.now(UTC), "eq": old})).scalar_one()
         unsent = (await conn.execute(insert, {"t": tenant, "s": "queued", "a": 0, "hb": None, "eq": old})).scalar_one()
+        cancelled = (await conn.execute(insert, {"t": tenant, "s": "running", "a": 1, "hb": old, "eq": old})).scalar_one()
+        await conn.execute(sa.text("UPDATE job SET cancel_requested = true, error = 'cancelled by someone' WHERE id = :id"), {"id": cancelled})
     counts = Scheduler(database_url, redis_url, broker, tick=1, stale=30).reap()
-    assert counts["requeued"] >= 1 and counts["errored"] >= 1 and counts["resent"] >= 1
+    assert counts["requeued"] >= 1 and counts["errored"] >= 1 and counts["resent"] >= 1 and counts["cancelled"] >= 1
     async with db.system_transaction() as conn:
-        rows = {r.id: r for r in await conn.execute(sa.text("SELECT * FROM job WHERE id = ANY(:ids)"), {"ids": [lost, last, alive, unsent]})}
+        rows = {r.id: r for r in await conn.execute(sa.text("SELECT * FROM job WHERE id = ANY(:ids)"), {"ids": [lost, last, alive, unsent, cancelled]})}
     assert rows[lost].status == "queued" and "lost" in rows[lost].log[-1]["msg"]
     assert (rows[last].status, rows[last].error) == ("errored", "worker lost (attempt 3 of 3)") and rows[last].finished is not None
     assert rows[alive].status == "running"
     assert rows[unsent].status == "queued" and rows[unsent].enqueued_at > old
     assert rows[lost].enqueued_at > old
+    # Cancelled while its worker was lost: it ends failed, not queued again.
+    assert (rows[cancelled].status, rows[cancelled].error) == ("failed", "cancelled by someone")
     # Their messages were sent (a worker claiming them is test_job_recovery's business).
     queued = broker.client.llen(f"{broker.namespace}:jobs")
     assert queued >= 2
