@@ -23,7 +23,12 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from permissions.principal import Principal
-from permissions.rls import APP_ROLE
+
+# The settings a transaction runs under for a principal: shared with the job workers.
+from permissions.rls import SET_PRINCIPAL as _SET_PRINCIPAL
+from permissions.rls import principal_settings, tenants_literal
+
+__all__ = ["Database", "QueryStats", "current_stats", "principal_settings", "tenants_literal"]
 
 
 @dataclass
@@ -53,43 +58,6 @@ def _count_statements(engine: AsyncEngine) -> None:
 
     event.listen(engine.sync_engine, "before_cursor_execute", before)
     event.listen(engine.sync_engine, "after_cursor_execute", after)
-
-
-# One round trip. A principal without a tenant list gets every tenant of its organisation
-# as of now (so a tenant created a moment ago is included); the subquery runs first,
-# while still the owner, before the role switch makes row-level security apply.
-_SET_PRINCIPAL = sa.text(
-    "SELECT set_config('danbyte.tenants', CASE WHEN CAST(:all AS text) = 'on' THEN"
-    " (SELECT coalesce(array_agg(id), '{}')::text FROM tenant WHERE org_id = CAST(:org AS uuid))"
-    " ELSE CAST(:tenants AS text) END, true),"
-    " set_config('danbyte.org', CAST(:org AS text), true), set_config('danbyte.all_tenants', CAST(:all AS text), true),"
-    " set_config('danbyte.view_all', CAST(:view_all AS text), true),"
-    " set_config('danbyte.view_types', CAST(:view_types AS text), true),"
-    " set_config('danbyte.org_admin', CAST(:org_admin AS text), true),"
-    " set_config('role', CAST(:role AS text), true)"
-)
-
-
-def _flag(value: bool) -> str:
-    return "on" if value else "off"
-
-
-def principal_settings(principal: Principal, writing: bool = False) -> dict[str, str]:
-    """The per-transaction settings row-level security reads (permissions/rls.py)."""
-    readable = principal.readable_types(writing)
-    return {
-        "role": APP_ROLE,
-        "tenants": tenants_literal(principal.tenant_ids),
-        "org": str(principal.org_id),
-        "all": _flag(principal.all_tenants),
-        "view_all": _flag(readable is None),
-        "view_types": "{" + ",".join(sorted(readable or ())) + "}",
-        "org_admin": _flag(principal.unrestricted_admin),
-    }
-
-
-def tenants_literal(tenant_ids: frozenset) -> str:
-    return "{" + ",".join(str(t) for t in sorted(tenant_ids, key=str)) + "}"
 
 
 @dataclass

@@ -61,6 +61,10 @@ class EventBus:
             # dramatiq's client is blocking: off the event loop.
             await asyncio.to_thread(enqueue_dispatch, self._jobs, events)
 
+    async def enqueue(self, message: Any) -> None:
+        """Send a job's message (dramatiq) after the transaction that created the job committed."""
+        await asyncio.to_thread(self._jobs.enqueue, message)
+
     async def _listen(self) -> None:
         pubsub = self._redis.pubsub()
         await pubsub.subscribe(CHANNEL)

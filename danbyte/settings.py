@@ -13,6 +13,15 @@ def _env_int(name: str, default: int) -> int:
     return int(raw) if raw else default
 
 
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    return float(raw) if raw else default
+
+
+def _env_list(name: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in os.environ.get(name, "").split(",") if item.strip())
+
+
 DEFAULT_MAX_IMAGE_BYTES = 5 * 1024 * 1024
 
 
@@ -70,6 +79,23 @@ class Settings:
     webhook_retries: int = field(default_factory=lambda: _env_int("DANBYTE_WEBHOOK_RETRIES", 5))
     webhook_backoff_ms: int = field(default_factory=lambda: _env_int("DANBYTE_WEBHOOK_BACKOFF_MS", 10_000))
     webhook_timeout: int = field(default_factory=lambda: _env_int("DANBYTE_WEBHOOK_TIMEOUT", 10))
+    # Jobs (docs/jobs.md). A running job whose worker has not written a heartbeat for this
+    # many seconds is lost: retried, or errored after its last attempt. Workers beat three
+    # times per period.
+    job_stale_seconds: float = field(default_factory=lambda: _env_float("DANBYTE_JOB_STALE_SECONDS", 30.0))
+    # dramatiq's own heartbeat: after this long a dead worker's unacknowledged messages are
+    # put back in the queue (the database reaper is the guarantee; this is the fast path).
+    job_heartbeat_ms: int = field(default_factory=lambda: _env_int("DANBYTE_JOB_HEARTBEAT_MS", 15_000))
+    # Of a million Redis commands, how many also run dramatiq's maintenance (that requeue).
+    job_maintenance_chance: int = field(default_factory=lambda: _env_int("DANBYTE_JOB_MAINTENANCE_CHANCE", 1000))
+    # Log lines a job keeps (the latest).
+    job_log_lines: int = field(default_factory=lambda: _env_int("DANBYTE_JOB_LOG_LINES", 1000))
+    # The shortest interval a job schedule may have, in seconds.
+    job_min_interval: int = field(default_factory=lambda: _env_int("DANBYTE_JOB_MIN_INTERVAL", 10))
+    # Modules that register more job kinds (comma-separated), imported by every process.
+    job_modules: tuple[str, ...] = field(default_factory=lambda: _env_list("DANBYTE_JOB_MODULES"))
+    # Seconds between two runs of each worker's scheduler (due schedules, lost jobs).
+    scheduler_tick: float = field(default_factory=lambda: _env_float("DANBYTE_SCHEDULER_TICK", 1.0))
 
 
 @lru_cache(maxsize=1)

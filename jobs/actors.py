@@ -8,6 +8,7 @@ from typing import Any
 import dramatiq
 
 from jobs.broker import job_settings
+from jobs.runtime import run_job
 from jobs.webhooks import deliver_webhook, dispatch_changes
 
 
@@ -30,4 +31,4 @@ def assign_numids() -> int:
     return asyncio.run(_assign_numids(job_settings().database_url))
 
 
-ACTORS: list[dramatiq.Actor[Any, Any]] = [assign_numids, dispatch_changes, deliver_webhook]
+ACTORS: list[dramatiq.Actor[Any, Any]] = [assign_numids, dispatch_changes, deliver_webhook, run_job]

@@ -28,8 +28,19 @@ NAMESPACE = "danbyte"
 
 def configure(database_url: str, redis_url: str) -> RedisBroker:
     global _settings
+    from danbyte.settings import get_settings
+
     _settings = JobSettings(database_url, redis_url)
-    broker = RedisBroker(url=redis_url, namespace=NAMESPACE)
+    settings = get_settings()
+    # A killed worker's messages come back after heartbeat_timeout, found by the
+    # maintenance some command runs (maintenance_chance per million); the job table's
+    # reaper (jobs/scheduler.py) is the guarantee behind it.
+    broker = RedisBroker(
+        url=redis_url,
+        namespace=NAMESPACE,
+        heartbeat_timeout=settings.job_heartbeat_ms,
+        maintenance_chance=settings.job_maintenance_chance,
+    )
     # Actors that count their attempts read their message (a webhook delivery's log).
     broker.add_middleware(CurrentMessage())
     dramatiq.set_broker(broker)

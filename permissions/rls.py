@@ -25,8 +25,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+
+if TYPE_CHECKING:
+    from permissions.principal import Principal
 
 APP_ROLE = "danbyte_app"
 
@@ -215,3 +219,40 @@ _LEGACY_POLICY_BY_KIND = {
     "changelog": "org_id = danbyte_org() AND (tenant_id IS NULL OR tenant_id = ANY (danbyte_tenants()))",
     "user_owned": 'user_id IN (SELECT id FROM "user" WHERE org_id = danbyte_org())',
 }
+
+
+# One round trip. A principal without a tenant list gets every tenant of its organisation
+# as of now (so a tenant created a moment ago is included); the subquery runs first,
+# while still the owner, before the role switch makes row-level security apply.
+SET_PRINCIPAL = sa.text(
+    "SELECT set_config('danbyte.tenants', CASE WHEN CAST(:all AS text) = 'on' THEN"
+    " (SELECT coalesce(array_agg(id), '{}')::text FROM tenant WHERE org_id = CAST(:org AS uuid))"
+    " ELSE CAST(:tenants AS text) END, true),"
+    " set_config('danbyte.org', CAST(:org AS text), true), set_config('danbyte.all_tenants', CAST(:all AS text), true),"
+    " set_config('danbyte.view_all', CAST(:view_all AS text), true),"
+    " set_config('danbyte.view_types', CAST(:view_types AS text), true),"
+    " set_config('danbyte.org_admin', CAST(:org_admin AS text), true),"
+    " set_config('role', CAST(:role AS text), true)"
+)
+
+
+def _flag(value: bool) -> str:
+    return "on" if value else "off"
+
+
+def principal_settings(principal: Principal, writing: bool = False) -> dict[str, str]:
+    """The per-transaction settings the policies above read (run by ``SET_PRINCIPAL``)."""
+    readable = principal.readable_types(writing)
+    return {
+        "role": APP_ROLE,
+        "tenants": tenants_literal(principal.tenant_ids),
+        "org": str(principal.org_id),
+        "all": _flag(principal.all_tenants),
+        "view_all": _flag(readable is None),
+        "view_types": "{" + ",".join(sorted(readable or ())) + "}",
+        "org_admin": _flag(principal.unrestricted_admin),
+    }
+
+
+def tenants_literal(tenant_ids: frozenset) -> str:
+    return "{" + ",".join(str(t) for t in sorted(tenant_ids, key=str)) + "}"

@@ -170,3 +170,36 @@ async def create_token(
         )
     ).scalar_one()
     return token_id, key
+
+
+def principal_for_user(conn: sa.Connection, user_id: uuid.UUID, tenant_id: uuid.UUID) -> Principal:
+    """The principal a job runs as: its user's grants, narrowed to the job's one tenant.
+
+    Read as the table owner (a worker has no principal yet) on a blocking connection. The
+    user must still be active and still reach the tenant (their own tenant list, their
+    organisation); otherwise AuthError says why."""
+    user, tenant = User.__table__, Tenant.__table__
+    row = conn.execute(sa.select(user).where(user.c.id == user_id)).one_or_none()
+    if row is None:
+        raise AuthError("the user who started the job no longer exists")
+    if not row.is_active:
+        raise AuthError(f"user {row.username} is inactive")
+    in_org = conn.execute(sa.select(tenant.c.id).where(tenant.c.id == tenant_id, tenant.c.org_id == row.org_id)).one_or_none()
+    if in_org is None or (row.tenant_ids and tenant_id not in set(row.tenant_ids)):
+        raise AuthError(f"user {row.username} may not reach the job's tenant")
+    permission = ObjectPermission.__table__
+    grants: dict[str, frozenset[str]] = {}
+    if not row.is_admin:
+        for object_types, actions in conn.execute(sa.select(permission.c.object_types, permission.c.actions).where(permission.c.user_id == user_id)):
+            for object_type in object_types:
+                grants[object_type] = grants.get(object_type, frozenset()) | frozenset(actions)
+    return Principal(
+        user_id=row.id,
+        username=row.username,
+        org_id=row.org_id,
+        tenant_ids=frozenset({tenant_id}),
+        is_admin=row.is_admin,
+        write_enabled=True,
+        grants=grants,
+        all_tenants=False,
+    )

@@ -39,6 +39,7 @@ DOMAINS = (
     "resolvers.custom_links",
     "resolvers.webhooks",
     "resolvers.discovery",
+    "resolvers.jobs",
 )
 
 # Before the row is written: may refuse, or fill in values. After: may write more rows.

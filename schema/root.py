@@ -9,7 +9,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from resolvers import ipam, reads, writes
 from resolvers.prefetch import prefetch, selected_fields, to_record, to_records
-from schema import admin, config_drift, custom_links
+from schema import admin, config_drift, custom_links, jobs
 from schema.build import Generated, build_types, input_dict
 from schema.compiled import Root, compiled_reads
 from schema.extensions import extensions_for
@@ -153,14 +153,17 @@ class ObjectChangedEvent:
 def _subscription() -> type:
     @strawberry.type
     class Subscription:
+        job_updated = jobs.job_updated_field(lambda principal, event: _visible(principal, event))
+
         @strawberry.subscription(description="Committed changes to objects you may see; optionally only of some types.")
         async def object_changed(self, info: strawberry.Info, types: Optional[list[str]] = None) -> AsyncGenerator[ObjectChangedEvent, None]:
             ctx = info.context
             principal = ctx.require_principal()
             wanted = set(types or [])
             async for event in ctx.events.subscribe():
-                if event.get("kind", "change") != "change":
-                    continue  # another kind of event on the bus (a config state's transition)
+                # The bus carries other events too (a job's progress): only changes here.
+                if event.get("kind", "change") != "change" or "action" not in event:
+                    continue
                 if wanted and event["type"] not in wanted:
                     continue
                 if not _visible(principal, event):
@@ -211,6 +214,7 @@ def build_schema(settings: Any) -> strawberry.Schema:
     query_fields.update(custom_links.query_fields())
     mutation_fields.update(admin.mutation_fields(generated))
     mutation_fields.update(config_drift.mutation_fields(generated))
+    mutation_fields.update(jobs.mutation_fields(generated, _one))
     query = strawberry.type(type("Query", (), {"__module__": __name__, **query_fields}))
     mutation = strawberry.type(type("Mutation", (), {"__module__": __name__, **mutation_fields}))
     return DanbyteSchema(

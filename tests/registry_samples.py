@@ -64,6 +64,9 @@ VALUE_OVERRIDES: dict[tuple[str, str], Callable[[int], Any]] = {
     ("EventRule", "event_types"): lambda n: ["object_created"],
     # An SNMP profile (v2c by default) needs a community (resolvers/discovery.py).
     ("SnmpProfile", "community"): lambda n: f"sample-{n}",
+    # A schedule runs a registered job kind (resolvers/jobs.py), at least every 10 s.
+    ("JobSchedule", "kind"): lambda n: "prune_jobs",
+    ("JobSchedule", "interval_seconds"): lambda n: 3600,
 }
 
 # Relation fields computed from values instead of declared references (the prefix tree,
