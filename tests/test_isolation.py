@@ -227,6 +227,9 @@ def minimal_row(table: sa.Table, skip: frozenset[str] = frozenset()) -> dict:
         if column.nullable or column.default is not None or column.server_default is not None or column.name == "tenant_id" or column.name in skip:
             continue
         assert not column.foreign_keys, f"{table.name}.{column.name}: a required reference"
-        # An address (inet) reads as object: any address will do.
-        values[column.name] = samples[column.type.python_type]() if column.type.python_type is not object else "192.0.2.1"
+        kind = column.type.python_type
+        if isinstance(column.type, sa.Enum):  # a choice: its first value
+            values[column.name] = next(iter(column.type.enum_class or column.type.enums))  # type: ignore[call-overload]
+        else:  # an address (inet) reads as object: any address will do
+            values[column.name] = samples[kind]() if kind is not object else "192.0.2.1"
     return values
