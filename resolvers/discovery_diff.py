@@ -332,6 +332,7 @@ class _Work:
         self.wanted = wanted
         self.place = {row.id: place for place, row in enumerate(devices)}
         self.found: list[Difference] = []
+        self.ids: set[str] = set()
         self.observed_interfaces: dict[uuid.UUID, list[sa.Row]] = defaultdict(list)
         self.neighbours: dict[uuid.UUID, list[sa.Row]] = defaultdict(list)
         self.addresses: dict[uuid.UUID, list[sa.Row]] = defaultdict(list)
@@ -343,11 +344,13 @@ class _Work:
         self.by_mac: dict[tuple[uuid.UUID, str], list[sa.Row]] = defaultdict(list)
 
     def add(self, kind: K, row: sa.Row, key: str, field: str, observed: Any, intended: Any, adoptable: bool | None = None, **more: Any) -> None:
-        if kind not in self.wanted:
-            return
+        identifier = difference_id(kind, row.id, key)
+        if kind not in self.wanted or identifier in self.ids:
+            return  # an agent may report one name twice: one difference, one id
+        self.ids.add(identifier)
         self.found.append(
             Difference(
-                id=difference_id(kind, row.id, key),
+                id=identifier,
                 kind=kind,
                 device_id=row.id,
                 tenant_id=row.tenant_id,

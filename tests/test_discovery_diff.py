@@ -388,6 +388,32 @@ async def test_lists_across_a_site_or_tenant_in_a_fixed_number_of_statements(api
     assert len(page["discovery_difference_list"]) == 2
 
 
+async def test_a_neighbour_is_found_by_its_management_address(api, db, org, arista_facts):
+    """3750E-Estudio1 modelled under another name: its management address in IPAM finds it,
+    its port by the port description LLDP gives (TenGigabitEthernet1/0/1)."""
+    lab = Lab(api, org.tenant_ids[0])
+    c = await lab.catalogue()
+    kind = await lab.device_type(c, "7050")
+    device = await lab.device(c, kind, "leaf-1")
+    await interface(lab, device, "Ethernet47")
+    estudio = await lab.device(c, kind, "estudio-one")
+    port = await interface(lab, estudio, "TenGigabitEthernet1/0/1")
+    vlan = await interface(lab, estudio, "Vlan1", type="TYPE_VIRTUAL")
+    address = await lab.make("ip_address", address="172.20.21.194/24", assigned_object={"type": "dcim.interface", "id": vlan})
+    await store(db, org.tenant_ids[0], device, arista_facts)
+    missing = one(await differences(api, device), "cable_missing")
+    assert (missing["neighbour_device"]["name"], missing["neighbour_interface"]["name"], missing["ip_address"]["address"]) == (
+        "estudio-one",
+        "TenGigabitEthernet1/0/1",
+        "172.20.21.194/24",
+    )
+    assert address and port
+    # Adopted, the cable is there and LLDP confirms it.
+    await api.data(ADOPT, d=[missing["id"]])
+    confirmed = one(await differences(api, device), "cable_confirmed")
+    assert confirmed["neighbour_interface"]["name"] == "TenGigabitEthernet1/0/1" and confirmed["cable"] is not None
+
+
 def test_names_and_types():
     assert canonical_port("Te1/3") == canonical_port("TenGigabitEthernet1/3") == "tengigabitethernet1/3"
     assert canonical_port("Gi0/1") == canonical_port("GigabitEthernet0/1") and canonical_port("Et47") == canonical_port("Ethernet47")
