@@ -320,7 +320,8 @@ async def compute(conn: AsyncConnection, principal: Principal, scope: Scope, kin
         work.cable_kinds()
         work.address_kinds()
     found = work.found
-    found.sort(key=lambda d: (work.place[d.device_id], ORDER[d.kind], d.key))
+    # Stable: within a kind, in the order the rows were read (ifIndex, LLDP port, address).
+    found.sort(key=lambda d: (work.place[d.device_id], ORDER[d.kind]))
     return found
 
 
@@ -374,7 +375,8 @@ class _Work:
             observed = (row.observed_platform or "").strip().lower()
             if observed and not _platform_matches(row.platform_slug, row.platform_name, observed):
                 self.add(K.platform_mismatch, row, f"platform={observed}", "platform", observed, row.platform_slug or "")
-            intended = (row.custom_fields or {}).get("software_version") or (row.local_context_data or {}).get("software_version")
+            local = row.local_context_data if isinstance(row.local_context_data, dict) else {}
+            intended = (row.custom_fields or {}).get("software_version") or local.get("software_version")
             observed = (row.observed_version or "").strip()
             if intended not in (None, "") and observed and observed != str(intended).strip():
                 self.add(K.version_mismatch, row, f"version={observed}", "software_version", observed, intended)
@@ -391,17 +393,21 @@ class _Work:
         )
         wanted = self.wanted
         if wanted & (INTERFACE_KINDS | CABLE_KINDS | {K.address_unknown, K.arp_unknown}):
-            for row in await _rows(conn, sa.select(observed_interface).where(any_of(observed_interface.c.observation_id, observation_ids))):
+            statement = sa.select(observed_interface).where(any_of(observed_interface.c.observation_id, observation_ids))
+            for row in await _rows(conn, statement.order_by(observed_interface.c.if_index, observed_interface.c.id)):
                 self.observed_interfaces[row.observation_id].append(row)
         if wanted & CABLE_KINDS:
-            statement = sa.select(neighbour).where(any_of(neighbour.c.observation_id, observation_ids)).order_by(neighbour.c.local_port_num)
+            statement = sa.select(neighbour).where(any_of(neighbour.c.observation_id, observation_ids))
+            statement = statement.order_by(neighbour.c.local_port_num, neighbour.c.chassis_id, neighbour.c.port_id)
             for row in await _rows(conn, statement):
                 self.neighbours[row.observation_id].append(row)
         if K.address_unknown in wanted:
-            for row in await _rows(conn, sa.select(observed_address).where(any_of(observed_address.c.observation_id, observation_ids))):
+            statement = sa.select(observed_address).where(any_of(observed_address.c.observation_id, observation_ids))
+            for row in await _rows(conn, statement.order_by(observed_address.c.address)):
                 self.addresses[row.observation_id].append(row)
         if K.arp_unknown in wanted:
-            for row in await _rows(conn, sa.select(observed_arp).where(any_of(observed_arp.c.observation_id, observation_ids))):
+            statement = sa.select(observed_arp).where(any_of(observed_arp.c.observation_id, observation_ids))
+            for row in await _rows(conn, statement.order_by(observed_arp.c.if_index, observed_arp.c.ip)):
                 self.arp[row.observation_id].append(row)
 
         # IPAM: every host the observations name (addresses, ARP, neighbours' management
@@ -454,7 +460,7 @@ class _Work:
             observed = self.observed_interfaces.get(row.observation_id, [])
             modelled = self.interfaces.get(row.id, {})
             seen: set[str] = set()
-            for o in sorted(observed, key=lambda o: o.if_index):
+            for o in observed:
                 name = (o.name or o.description or "").strip()
                 if not name:
                     continue
@@ -567,14 +573,18 @@ class _Work:
                 ids["neighbour_interface_id"] = far.id
                 if local.cable_id is not None:
                     ends = self.far_ends.get(local.id, set())
+                    if None in ends or not ends:
+                        continue  # cabled to a patch panel or a circuit: the path is not judged
                     if far.id in ends:
                         self.add(K.cable_confirmed, row, key, "cable", neighbour_label, neighbour_label, cable_id=local.cable_id, **ids)
                     else:
-                        intended = ", ".join(sorted(self._interface_label(i) for i in ends)) or "a cable to a non-interface"
+                        intended = ", ".join(sorted(self._interface_label(i) for i in ends))
                         self.add(K.cable_contradicted, row, key, "cable", neighbour_label, intended, cable_id=local.cable_id, **ids)
                 elif far.cable_id is not None:
                     ends = self.far_ends.get(far.id, set())
-                    intended = f"{far.name} cabled to " + (", ".join(sorted(self._interface_label(i) for i in ends)) or "something else")
+                    if None in ends or not ends:
+                        continue  # the neighbour's port goes to a patch panel or a circuit: not judged either
+                    intended = f"{far.name} cabled to " + ", ".join(sorted(self._interface_label(i) for i in ends))
                     self.add(K.cable_contradicted, row, key, "cable", neighbour_label, intended, cable_id=far.cable_id, **ids)
                 else:
                     self.add(K.cable_missing, row, key, "cable", neighbour_label, "", **ids)
@@ -606,7 +616,7 @@ class _Work:
                     continue
                 ids = self._on(row, a.if_index)
                 self.add(K.address_unknown, row, str(a.address), "address", a.address, "", adoptable=ids.get("interface_id") is not None, **ids)
-            for e in sorted(self.arp.get(row.observation_id, []), key=lambda e: (e.if_index, str(e.ip))):
+            for e in self.arp.get(row.observation_id, []):
                 host = str(e.ip)
                 if host in own or _ignored_address(host) or (row.tenant_id, host) in self.known_hosts:
                     continue

@@ -401,6 +401,11 @@ async def test_a_neighbour_is_found_by_its_management_address(api, db, org, aris
     vlan = await interface(lab, estudio, "Vlan1", type="TYPE_VIRTUAL")
     address = await lab.make("ip_address", address="172.20.21.194/24", assigned_object={"type": "dcim.interface", "id": vlan})
     await store(db, org.tenant_ids[0], device, arista_facts)
+    # The neighbour's port cabled elsewhere (the local one has no cable): contradicted.
+    elsewhere = await cable(lab, port, await interface(lab, estudio, "TenGigabitEthernet1/0/9"))
+    contradicted = one(await differences(api, device), "cable_contradicted")
+    assert (contradicted["cable"]["id"], contradicted["intended"]) == (elsewhere, "TenGigabitEthernet1/0/1 cabled to TenGigabitEthernet1/0/9")
+    await api.data("mutation($id: ID!) { cable_delete(id: $id) { id } }", id=elsewhere)
     missing = one(await differences(api, device), "cable_missing")
     assert (missing["neighbour_device"]["name"], missing["neighbour_interface"]["name"], missing["ip_address"]["address"]) == (
         "estudio-one",
@@ -412,6 +417,22 @@ async def test_a_neighbour_is_found_by_its_management_address(api, db, org, aris
     await api.data(ADOPT, d=[missing["id"]])
     confirmed = one(await differences(api, device), "cable_confirmed")
     assert confirmed["neighbour_interface"]["name"] == "TenGigabitEthernet1/0/1" and confirmed["cable"] is not None
+
+
+async def test_a_cable_to_a_patch_panel_is_not_judged(api, db, org, arista_facts):
+    lab = Lab(api, org.tenant_ids[0])
+    c = await lab.catalogue()
+    kind = await lab.device_type(c, "7050")
+    device = await lab.device(c, kind, "leaf-1")
+    local = await interface(lab, device, "Ethernet48")
+    core = await lab.device(c, kind, "4900M-CORE")
+    await interface(lab, core, "TenGigabitEthernet1/3")
+    panel = await lab.device(c, kind, "panel-1")
+    front = await lab.make("front_port", device=panel, name="1", type="TYPE_8P8C")
+    await lab.make("cable", a_terminations=[{"type": "dcim.interface", "id": local}], b_terminations=[{"type": "dcim.frontport", "id": front}])
+    await store(db, org.tenant_ids[0], device, arista_facts)
+    kinds = by_kind(await differences(api, device))
+    assert not kinds.keys() & {"cable_confirmed", "cable_contradicted", "cable_missing"}, "its path may well reach the neighbour"
 
 
 def test_names_and_types():
