@@ -6,6 +6,7 @@ interface, the cable, …) are records of the generated types, loaded one statem
 field for every difference of a level and prefetched below like any relation, so the
 statements do not grow with the devices."""
 
+import asyncio
 from typing import Any, Optional
 
 import strawberry
@@ -81,13 +82,13 @@ async def _answer(cls: Any, ctx: RequestContext, differences: list[Difference], 
     for selection in selected_fields(selections):
         if selection.name in OBJECT_FIELDS:
             wanted.setdefault(selection.name, []).extend(selection.selections)
+    keys = {name: list(dict.fromkeys(key for d in differences if (key := getattr(d, f"{name}_id")) is not None)) for name in wanted}
+    # Together, so fields of one model (device, neighbour_device) are one batch, one statement.
+    loaded = await asyncio.gather(*(loaders.by_id(ctx, spec_for(OBJECT_FIELDS[name])).load_many(keys[name]) for name in wanted))
     records: dict[str, dict[Any, Record]] = {}
-    for name, below in wanted.items():
-        model = OBJECT_FIELDS[name]
-        keys = list(dict.fromkeys(key for d in differences if (key := getattr(d, f"{name}_id")) is not None))
-        rows = await loaders.by_id(ctx, spec_for(model)).load_many(keys)
-        found = {key: to_record(row) for key, row in zip(keys, rows, strict=True) if row is not None}  # null when hidden
-        await prefetch(ctx, model, list(found.values()), below, [*path, name])
+    for (name, below), rows in zip(wanted.items(), loaded, strict=True):
+        found = {key: to_record(row) for key, row in zip(keys[name], rows, strict=True) if row is not None}  # null when hidden
+        await prefetch(ctx, OBJECT_FIELDS[name], list(found.values()), below, [*path, name])
         records[name] = found
     answers = []
     for d in differences:

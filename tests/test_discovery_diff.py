@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from dcim_lab import Lab
+from factories import change_settings
 from snmp_agent import RECORDINGS, SNMP_DATA, SnmpAgent, community_of
 
 from jobs.observations import store_observation
@@ -433,6 +434,19 @@ async def test_a_cable_to_a_patch_panel_is_not_judged(api, db, org, arista_facts
     await store(db, org.tenant_ids[0], device, arista_facts)
     kinds = by_kind(await differences(api, device))
     assert not kinds.keys() & {"cable_confirmed", "cable_contradicted", "cable_missing"}, "its path may well reach the neighbour"
+
+
+async def test_oversized_and_malformed_input_is_refused(app, api, monkeypatch):
+    change_settings(app, monkeypatch, max_list_values=3)
+    error = await api.error(ADOPT, d=["a", "b", "c", "d"])
+    assert (error["extensions"]["code"], error["extensions"]["field"]) == ("BAD_USER_INPUT", "differences")
+    error = await api.error(LIST, f={"device": [str(uuid.uuid4()) for _ in range(4)]})
+    assert (error["extensions"]["code"], error["extensions"]["field"]) == ("BAD_USER_INPUT", "filters.device")
+    error = await api.error(ADOPT, d=["x" * 100_000])
+    assert (error["extensions"]["code"], error["extensions"]["field"]) == ("BAD_USER_INPUT", "differences.0")
+    for pagination, field in (({"start": "1"}, "pagination.start"), ({"limit": -1}, "pagination.limit"), ({"offset": -1}, "pagination.offset")):
+        error = await api.error("query($p: OffsetPaginationInput) { discovery_difference_list(pagination: $p) { id } }", p=pagination)
+        assert (error["extensions"]["code"], error["extensions"]["field"]) == ("BAD_USER_INPUT", field)
 
 
 def test_names_and_types():
