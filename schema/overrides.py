@@ -23,6 +23,7 @@ from schema.config_contexts import config_fields
 from schema.config_drift import config_state_fields
 from schema.dcim_fields import power_feed_fields, rack_fields
 from schema.discovery import discovery_fields
+from schema.discovery_diff import device_fields
 
 
 def _computed_field(owner: str, name: str, relation: Relation, compute: Any, annotation: Any, description: str) -> Any:
@@ -151,7 +152,7 @@ OVERRIDES: dict[str, Any] = {
     "IPRange": ip_range_fields,
     "Rack": rack_fields,
     "PowerFeed": partial(_merged, (power_feed_fields, partial(cabled_fields, "PowerFeed"))),
-    "Device": partial(_merged, (partial(config_fields, "Device"), discovery_fields)),
+    "Device": partial(_merged, (partial(config_fields, "Device"), discovery_fields, device_fields)),
     "VirtualMachine": partial(config_fields, "VirtualMachine"),
     "ImageAttachment": image_fields,
     "ConfigState": config_state_fields,
