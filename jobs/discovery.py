@@ -65,7 +65,7 @@ def check(parameters: dict[str, Any]) -> dict[str, Any]:
     return checked
 
 
-def _chosen(conn: sa.Connection, params: dict[str, Any]) -> list[uuid.UUID]:
+def chosen_devices(conn: sa.Connection, params: dict[str, Any]) -> list[uuid.UUID]:
     """The devices the parameters name, as the job's user may see them."""
     device = table_of(Device)
     statement = sa.select(device.c.id).order_by(device.c.id)
@@ -83,7 +83,7 @@ def discover_devices(run: JobRun) -> dict[str, Any]:
 
     params = check(run.parameters)
     with run.transaction() as conn:
-        device_ids = _chosen(conn, params)
+        device_ids = chosen_devices(conn, params)
         profiles = {row._device: row for row in conn.execute(profile_statement(device_ids))} if device_ids else {}
         addresses = {row.id: row.address for row in conn.execute(address_statement(device_ids))} if device_ids else {}
     done_before = run.done_items()
