@@ -36,13 +36,14 @@ test: setup $(STAMPS)/chromium
 	$(BIN)/python -m pytest
 
 # BENCH_ARGS go to the IPAM benchmark, DCIM_BENCH_ARGS to the DCIM one, WRITES_BENCH_ARGS to the writes one,
-# NETBOX_BENCH_ARGS to the NetBox import one
+# NETBOX_BENCH_ARGS to the NetBox import one, DISCOVERY_BENCH_ARGS to the discovery job one
 # (e.g. DCIM_BENCH_ARGS="--sites 5 --devices-per-site 10 --repeats 3").
 bench: setup
 	$(BIN)/python -m benchmarks.ipam $(BENCH_ARGS)
 	$(BIN)/python -m benchmarks.dcim $(DCIM_BENCH_ARGS)
 	$(BIN)/python -m benchmarks.writes $(WRITES_BENCH_ARGS)
 	$(BIN)/python -m benchmarks.netbox_import $(NETBOX_BENCH_ARGS)
+	$(BIN)/python -m benchmarks.discovery_job $(DISCOVERY_BENCH_ARGS)
 
 clean:
 	rm -rf $(STAMPS) $(VENV) $(GRAPHIQL_DIR)
