@@ -58,6 +58,19 @@ async def test_a_discovery_job_stores_what_each_device_says(app, committed_org, 
     server = (await committed_api.data(OBSERVED, id=linux))["device"]["observed"]
     assert server["platform"] == "linux" and server["reachable"]
 
+    # What the job found, against intent: the serial differs, no interface is modelled;
+    # adopting the serial makes intent say what the device says.
+    differences = (await committed_api.data("query($id: ID!) { device(id: $id) { differences { id kind observed intended } } }", id=arista))["device"][
+        "differences"
+    ]
+    serial = [d for d in differences if d["kind"] == "serial_mismatch"]
+    assert [(d["observed"], d["intended"]) for d in serial] == [("JPE00000000", "MODELLED")]
+    assert len([d for d in differences if d["kind"] == "interface_unmodelled"]) == len(expected_interfaces(Recording(ARISTA)))
+    await committed_api.data("mutation($d: [ID!]!) { discovery_adopt(differences: $d) { adopted } }", d=[serial[0]["id"]])
+    assert (await committed_api.data(OBSERVED, id=arista))["device"]["serial"] == "JPE00000000"
+    differences = (await committed_api.data("query($id: ID!) { device(id: $id) { differences { kind } } }", id=arista))["device"]["differences"]
+    assert "serial_mismatch" not in {d["kind"] for d in differences}
+
     # Again: the same observations, seen again, nothing doubled.
     again = (await committed_api.data(START, kind="discovery", p={"devices": [arista]}, t=str(tenant)))["job_start"]
     assert (await wait_for(app.state.danbyte.db, again["id"], "completed", "failed", "errored", timeout=60)).result["discovered"] == 1
