@@ -268,5 +268,7 @@ register_kind(
     check=check,
     description="Ask every address of a prefix over SNMP with one profile; keep those answering as discovery candidates.",
     time_limit=3600,
-    requires=(("view", "snmp_profile"), ("view", "device")),
+    # What it reads (the profile, devices at the addresses, types declaring an OID) and
+    # writes: candidates are upserted by address, which reads them under row-level security.
+    requires=(("view", "snmp_profile"), ("view", "device"), ("view", "device_type"), ("view", "discovery_candidate")),
 )

@@ -103,6 +103,13 @@ async def test_a_sweep_proposes_each_answering_address_once(app, committed_org, 
     again = await committed_api.error(ADOPT, c=[adopted["id"]], s=c["site"], r=c["role"])
     assert again["extensions"]["field"] == "candidates.0" and "adopted" in again["message"]
 
+    # A user of this tenant with just the sweep's grants runs it under row-level security.
+    needed = {"job": ["view", "add"], "device": ["view"], "snmp_profile": ["view"], "device_type": ["view"], "discovery_candidate": ["view"]}
+    limited = committed_api.as_key(await committed_org.user_key(tenant_ids=[tenant], grants=needed))
+    row, _ = await _sweep(app, limited, tenant, **parameters)
+    assert row.status == "completed" and row.result["answered"] == 2 and row.result["adopted"] == 1, (row.error, row.log)
+    assert len((await committed_api.data(CANDIDATES))["discovery_candidate_list"]) == 2
+
     # A sweep with another tenant's profile finds no profile and writes nothing.
     other_profile = await Lab(committed_api, other_tenant).make("snmp_profile", name="theirs", version="V2C", community=community_of(ARISTA), port=agent.port)
     row, _ = await _sweep(app, committed_api, tenant, **{**parameters, "profile": other_profile})
@@ -140,10 +147,12 @@ async def test_a_sweep_of_4096_hosts_is_accepted(api, org):
 
 async def test_a_sweep_needs_its_grants(api, org):
     parameters = {"prefix": "10.0.0.0/24", "profile": str(uuid.uuid4())}
-    for grants in ({"job": ["view", "add"], "device": ["view"]}, {"job": ["view", "add"], "snmp_profile": ["view"]}):
+    needed = {"job": ["view", "add"], "device": ["view"], "snmp_profile": ["view"], "device_type": ["view"], "discovery_candidate": ["view"]}
+    for missing in ("job", "device", "snmp_profile", "device_type", "discovery_candidate"):
+        grants = {name: actions for name, actions in needed.items() if name != missing}
         error = await api.as_key(await org.user_key(grants=grants)).error(START, kind="sweep", p=parameters, t=str(org.tenant_ids[0]))
-        assert error["extensions"]["code"] == "FORBIDDEN", (grants, error)
-    allowed = await org.user_key(grants={"job": ["view", "add"], "device": ["view"], "snmp_profile": ["view"]})
+        assert error["extensions"]["code"] == "FORBIDDEN", (missing, error)
+    allowed = await org.user_key(grants=needed)
     assert (await api.as_key(allowed).data(START, kind="sweep", p=parameters, t=str(org.tenant_ids[0])))["job_start"]["kind"] == "sweep"
 
 
