@@ -28,6 +28,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 
 from jobs.runtime import JobFailed, JobRun, ParameterError, register_kind
@@ -57,6 +58,8 @@ def check(parameters: dict[str, Any]) -> dict[str, Any]:
         network = ipaddress.ip_network(prefix.strip(), strict=False)
     except ValueError:
         raise ParameterError("prefix", "a CIDR prefix such as 192.0.2.0/24") from None
+    if network.is_multicast or network.is_unspecified:
+        raise ParameterError("prefix", f"{network} is not a prefix of device addresses")
     if host_count(network) > MOST_HOSTS:
         raise ParameterError("prefix", f"{network} has {host_count(network)} hosts; a sweep asks at most {MOST_HOSTS}")
     checked: dict[str, Any] = {"prefix": str(network)}
@@ -182,8 +185,15 @@ def store_candidate(conn: sa.Connection, *, run: JobRun, profile_id: uuid.UUID, 
         return str(updated)
     numid = conn.execute(_NUMBER, {"tenant": run.tenant_id, "type": "discovery_candidate"}).scalar_one()
     new_status = "new" if existing is None else "known"
-    conn.execute(sa.insert(table).values(tenant_id=run.tenant_id, numid=numid, address=address, status=new_status, first_seen=now, **values))
-    return new_status
+    # A concurrent sweep of the same address may insert it first: then this one updates it
+    # (its number is left unused).
+    inserted = conn.execute(
+        insert(table)
+        .values(tenant_id=run.tenant_id, numid=numid, address=address, status=new_status, first_seen=now, **values)
+        .on_conflict_do_update(index_elements=["tenant_id", "address"], set_={**values, "status": status})
+        .returning(table.c.status)
+    ).scalar_one()
+    return str(inserted)
 
 
 class Cancelled(Exception):

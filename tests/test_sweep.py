@@ -123,6 +123,7 @@ async def test_a_sweep_proposes_each_answering_address_once(app, committed_org, 
         ({"prefix": "10.0.0.0/19"}, "prefix"),  # 8190 hosts
         ({"prefix": "2001:db8::/100"}, "prefix"),
         ({"prefix": "10.0.0.1"}, "prefix"),
+        ({"prefix": "224.0.0.0/28"}, "prefix"),
         ({"prefix": "not a prefix/24"}, "prefix"),
         ({"prefix": 167772160}, "prefix"),
         ({}, "prefix"),
