@@ -7,6 +7,7 @@ from __future__ import annotations
 import ipaddress
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -85,7 +86,9 @@ async def test_a_sweep_proposes_each_answering_address_once(app, committed_org, 
     assert sorted(second) == list(ANSWERING)
     for address in ANSWERING:
         assert second[address]["id"] == first[address]["id"] and second[address]["numid"] == first[address]["numid"]
-        assert second[address]["first_seen"] == first[address]["first_seen"] and second[address]["last_seen"] > first[address]["last_seen"]
+        assert second[address]["first_seen"] == first[address]["first_seen"] and datetime.fromisoformat(second[address]["last_seen"]) > datetime.fromisoformat(
+            first[address]["last_seen"]
+        )
         assert second[address]["job"] == {"id": second_job}
     assert second["127.0.0.5"]["status"] == "known" and second["127.0.0.5"]["existing_device"] == {"id": existing}
     assert second["127.0.0.2"]["status"] == "new"
