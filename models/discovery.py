@@ -10,13 +10,15 @@ NetBox export lands here."""
 from __future__ import annotations
 
 import enum
+import uuid
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import NamedModel, choice, secret, text
+from models.base import NamedModel, TenantModel, choice, inet_column, long_text, reference, secret, text
 from models.choices import prefixed
 
 APP_LABEL = "discovery"
@@ -92,3 +94,57 @@ class SnmpProfile(NamedModel):
                 info={"field": "is_default"},  # what a violation names (resolvers.writes)
             ),
         )
+
+
+@prefixed("")
+class DiscoveryCandidateStatus(enum.StrEnum):
+    new = "new"
+    """No device of the tenant is at the address."""
+    known = "known"
+    """A device of the tenant is already at the address (``existing_device``)."""
+    adopted = "adopted"
+    """Made a device by ``discovery_candidate_adopt``."""
+
+
+class DiscoveryCandidate(TenantModel):
+    """An address a sweep found answering SNMP (jobs/sweep.py): what it says it is, the
+    device type declaring its sysObjectID, and the device already there, if any. One row
+    per address and tenant: a later sweep updates it. Written by sweeps, made devices by
+    ``discovery_candidate_adopt``; otherwise read-only."""
+
+    __read_only__ = True
+    __tagged__ = False
+    __ordering__ = ("address",)
+    __display__ = "coalesce(nullif({s}.sys_name, ''), host({s}.address))"
+
+    job_id: Mapped[uuid.UUID | None] = reference("Job", ondelete="SET NULL", related_name="discovery_candidates")
+    """The sweep that last found it."""
+    snmp_profile_id: Mapped[uuid.UUID | None] = reference("SnmpProfile", ondelete="SET NULL", related_name="discovery_candidates")
+    """The profile it answered: an adopted device is bound to it."""
+    address: Mapped[str] = inet_column()
+    """The host address that answered."""
+    sys_name: Mapped[str] = text(255)
+    sys_description: Mapped[str] = long_text()
+    sys_object_id: Mapped[str] = text(255)
+    """sysObjectID, dotted."""
+    vendor: Mapped[str] = text(100)
+    platform: Mapped[str] = text(100)
+    """The platform recognised from what it says (``eos``, ``junos``)."""
+    device_type_id: Mapped[uuid.UUID | None] = reference("DeviceType", ondelete="SET NULL", related_name="discovery_candidates")
+    """The one device type of the tenant whose ``sys_object_ids`` holds the sysObjectID;
+    none when no type or several declare it (see ``device_type_matches``)."""
+    device_type_matches: Mapped[int] = mapped_column(default=0, server_default="0")
+    """How many device types declare the sysObjectID: 1 matched, 0 none, more ambiguous
+    (no type chosen: give one when adopting)."""
+    existing_device_id: Mapped[uuid.UUID | None] = reference("Device", ondelete="SET NULL", related_name="discovery_candidates")
+    """The tenant's device at the address (its management address, primary IP or an IP
+    address on one of its interfaces); for an adopted candidate, the device made."""
+    status: Mapped[DiscoveryCandidateStatus] = choice(DiscoveryCandidateStatus, default=DiscoveryCandidateStatus.new, server_default="new")
+    first_seen: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    """When a sweep first found it."""
+    last_seen: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    """When a sweep last found it."""
+
+    @classmethod
+    def __extra_args__(cls) -> tuple[Any, ...]:
+        return (sa.UniqueConstraint("tenant_id", "address"),)  # a later sweep updates the row

@@ -51,7 +51,8 @@ class V3User:
 
 @dataclass
 class SnmpAgent:
-    """snmpsim-command-responder in a subprocess, listening on 127.0.0.1 only.
+    """snmpsim-command-responder in a subprocess, listening on loopback only: on each of
+    ``hosts`` (default 127.0.0.1; Linux answers for all of 127/8 on lo) at each port.
 
     The first start builds record indexes in ``work_dir`` (a few seconds for all files).
     snmpsim logs "Listening" even when it could not bind, so ``start`` waits until this very
@@ -62,6 +63,7 @@ class SnmpAgent:
     data_dirs: Sequence[Path] = (SNMP_DATA,)
     ports: Sequence[int] = ()
     v3_users: Sequence[V3User] = ()
+    hosts: Sequence[str] = ("127.0.0.1",)
     process: subprocess.Popen[bytes] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
@@ -80,7 +82,7 @@ class SnmpAgent:
         launcher = "import sys; sys.argv[0] = 'snmpsim-command-responder'; from snmpsim.commands.responder import main; sys.exit(main())"
         args = [sys.executable, "-c", launcher, f"--cache-dir={self.work_dir / 'cache'}", "--log-level=error"]
         args += [f"--data-dir={data_dir}" for data_dir in self.data_dirs]
-        args += [f"--agent-udpv4-endpoint=127.0.0.1:{port}" for port in self.ports]
+        args += [f"--agent-udpv4-endpoint={host}:{port}" for host in self.hosts for port in self.ports]
         for user in self.v3_users:
             args += user.arguments()
         return args
@@ -106,12 +108,12 @@ class SnmpAgent:
     def _wait_until_bound(self, timeout: float) -> None:
         assert self.process is not None
         deadline = time.monotonic() + timeout
-        wanted = set(self.ports)
+        wanted = {(host, port) for host in self.hosts for port in self.ports}
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"snmpsim exited with {self.process.returncode}:\n{self.log_tail()}")
             try:
-                bound = {c.laddr.port for c in psutil.Process(self.process.pid).net_connections(kind="udp4")}
+                bound = {(c.laddr.ip, c.laddr.port) for c in psutil.Process(self.process.pid).net_connections(kind="udp4")}
             except psutil.Error:
                 bound = set()
             if wanted <= bound:
@@ -123,8 +125,8 @@ class SnmpAgent:
         from ezsnmp import Session
 
         deadline = time.monotonic() + timeout
-        for port in self.ports:
-            session = Session(hostname="127.0.0.1", port_number=port, version=2, community=community, timeout=1, retries=0)
+        for host, port in ((host, port) for host in self.hosts for port in self.ports):
+            session = Session(hostname=host, port_number=port, version=2, community=community, timeout=1, retries=0)
             while True:
                 try:
                     session.get("1.3.6.1.2.1.1.1.0")
