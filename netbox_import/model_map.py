@@ -573,6 +573,7 @@ DANBYTE_ONLY = {
     "WebhookDelivery": "Danbyte's log of webhook deliveries: NetBox keeps none",
     "CustomFieldGroup": "made from the custom fields' group_name (NetBox has no group object)",
     "SnmpProfile": "Danbyte's SNMP credentials for discovery: NetBox has none",
+    "DiscoveryCandidate": "Danbyte's sweeps: addresses that answered SNMP; NetBox has none",
     "Job": "Danbyte's own job runs: NetBox's (core.job) are its workers' housekeeping, skipped",
     "JobSchedule": "Danbyte's job schedules: NetBox's scheduled jobs are runs of its scripts, skipped",
     "IntendedConfig": "Danbyte's stored render of a device's config template: NetBox renders on request only",
