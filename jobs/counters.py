@@ -36,6 +36,7 @@ from jobs.runtime import JobRun, ParameterError, register_kind
 from models.base import table_of
 from models.counters import DeviceCounterState, InterfaceCounterSample
 from models.dcim.components import Interface
+from models.dcim.devices import Device
 from models.observations import DeviceObservation, ObservedInterface
 from resolvers.discovery import UnusableProfile, address_statement, credentials_of, profile_statement, target_of
 
@@ -120,8 +121,21 @@ def store_poll(conn: sa.Connection, tenant_id: uuid.UUID, device_id: uuid.UUID, 
     import snmp
 
     state, rows_table = table_of(DeviceCounterState), table_of(InterfaceCounterSample)
+    device, interface = table_of(Device), table_of(Interface)
+    # Deleted since the job started (or while it asked the agent): nothing to keep. The
+    # key-share locks hold the device and interfaces until this transaction commits.
+    if conn.execute(sa.select(device.c.id).where(device.c.id == device_id).with_for_update(key_share=True)).one_or_none() is None:
+        return 0
+    present = {
+        str(found)
+        for found in conn.execute(
+            sa.select(interface.c.id)
+            .where(interface.c.id.in_([interface_id for interface_id, _ in mapped.interfaces.values()]))
+            .with_for_update(key_share=True)
+        ).scalars()
+    }
     previous = conn.execute(sa.select(state.c.sample, state.c.interfaces).where(state.c.device_id == device_id).with_for_update()).one_or_none()
-    current = {str(index): str(interface_id) for index, (interface_id, _) in mapped.interfaces.items()}
+    current = {str(index): str(interface_id) for index, (interface_id, _) in mapped.interfaces.items() if str(interface_id) in present}
     written = 0
     if previous is not None:
         earlier = sample_from_json(previous.sample)
@@ -142,7 +156,7 @@ def store_poll(conn: sa.Connection, tenant_id: uuid.UUID, device_id: uuid.UUID, 
     record = {
         "device_id": device_id,
         "tenant_id": tenant_id,
-        "sample": sample_to_json(sample, set(mapped.interfaces)),
+        "sample": sample_to_json(sample, {int(index) for index in current}),
         "interfaces": current,
         "polled_at": datetime.fromtimestamp(sample.taken_at, UTC),
     }

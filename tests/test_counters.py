@@ -7,6 +7,8 @@ the statement count of a list of interfaces."""
 from __future__ import annotations
 
 import json
+import time
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -228,3 +230,75 @@ async def test_counter_samples_arguments_are_checked(api, org, db):
         assert error["extensions"]["code"] == "BAD_USER_INPUT" and error["extensions"]["field"] == field, error
     error = await api.error(query, id=interface, since="yesterday", limit=5)
     assert error["extensions"]["code"] == "BAD_USER_INPUT", error
+
+
+def counters(index: int, octets: int) -> Any:
+    import snmp
+
+    return snmp.InterfaceCounters(index, 64, octets, octets, 0, 0, 0, 0, speed_bps=1_000_000_000)
+
+
+async def test_a_poll_stores_only_what_still_exists_and_what_it_can_know(api, org, db):
+    """store_poll on its own: an interface or device deleted while the agent was asked, an
+    index renumbered onto another interface, a sample older than the stored one."""
+    import snmp
+    from jobs.counters import Mapped, store_poll
+
+    tenant = org.tenant_ids[0]
+    lab = Lab(api, tenant)
+    c = await lab.catalogue()
+    device = await lab.device(c, await lab.device_type(c, "Box"), "box-1")
+    eth0, eth1 = [uuid.UUID(await lab.make("interface", device=device, name=f"eth{n}", type="TYPE_1000BASE_T")) for n in range(2)]
+    gone = uuid.uuid4()  # an interface deleted after the job read the mapping
+    now = time.time()
+
+    async def poll(mapping: dict[int, uuid.UUID], taken_at: float, octets: int, on: Any = device) -> int:
+        sample = snmp.CounterSample(taken_at, 1000 + int(taken_at - now) * 100, tuple(counters(index, octets) for index in mapping))
+        mapped = Mapped({index: (interface, None) for index, interface in mapping.items()})
+        async with db.system_transaction() as conn:
+            return await conn.run_sync(lambda sync: store_poll(sync, tenant, uuid.UUID(str(on)), mapped, sample))
+
+    assert await poll({1: eth0, 2: gone}, now - 120, 1000) == 0  # the first poll: a state only
+    assert await poll({1: eth0, 2: gone}, now - 60, 1750) == 1  # no row for the deleted one
+    assert await poll({1: eth0}, now - 90, 5000) == 0, "older than the stored sample"
+    # ifIndex 1 now names eth1 (renumbered after a reload): no rate across two ports.
+    assert await poll({1: eth1}, now, 2500) == 0
+    assert await poll({1: eth1}, now + 60, 3250) == 1
+    assert await poll({1: eth0}, now + 120, 4000, on=uuid.uuid4()) == 0, "a deleted device"
+    async with db.system_transaction() as conn:
+        rows = (
+            await conn.execute(sa.text("SELECT interface_id, in_bps FROM interface_counter_sample WHERE tenant_id = :t ORDER BY taken_at"), {"t": tenant})
+        ).all()
+        state = (await conn.execute(sa.text("SELECT interfaces FROM device_counter_state WHERE device_id = :d"), {"d": device})).scalar_one()
+    assert [(row.interface_id, row.in_bps) for row in rows] == [(eth0, 100.0), (eth1, 100.0)]
+    assert state == {"1": str(eth1)}
+
+
+async def test_samples_follow_the_interface_view_grant(api, org, db):
+    tenant, other = org.tenant_ids
+    lab = Lab(api, tenant)
+    c = await lab.catalogue()
+    device = await lab.device(c, await lab.device_type(c, "Box"), "box-1")
+    interface = await lab.make("interface", device=device, name="eth0", type="TYPE_1000BASE_T")
+    await samples_for(db, tenant, [interface], 2)
+    query = "{ interface_list { id utilisation { in_bps } counter_samples { in_bps } } }"
+
+    async def token(permissions: str, tenants: list[Any]) -> Any:
+        made = await api.data(
+            f'mutation {{ user_create(input: {{username: "u{uuid.uuid4().hex[:8]}", password: "pw", permissions: [{permissions}]}}) {{ id }} }}'
+        )
+        listed = ", ".join(f'"{t}"' for t in tenants)
+        key = await api.data(f'mutation {{ token_create(input: {{user: "{made["user_create"]["id"]}", tenants: [{listed}]}}) {{ key }} }}')
+        return api.as_key(key["token_create"]["key"])
+
+    viewer = await token('{object_types: ["interface"], actions: ["view"]}', [tenant])
+    seen = (await viewer.data(query))["interface_list"]
+    assert seen == [{"id": interface, "utilisation": {"in_bps": 1000.0}, "counter_samples": [{"in_bps": 1000.0}, {"in_bps": 2000.0}]}]
+    stranger = await token('{object_types: ["interface"], actions: ["view"]}', [other])
+    assert (await stranger.data(query))["interface_list"] == []
+    blind = await token('{object_types: ["device"], actions: ["view"]}', [tenant])
+    assert (await blind.error(query))["extensions"]["code"] == "FORBIDDEN"
+    # Below the API: the rows themselves are under the interface's view grant.
+    principal = Principal(user_id=None, username="b", org_id=org.org_id, tenant_ids=frozenset({other}), is_admin=True)
+    async with db.request_transaction(principal) as conn:
+        assert (await conn.execute(sa.text("SELECT count(*) FROM interface_counter_sample"))).scalar_one() == 0
