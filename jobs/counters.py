@@ -191,7 +191,7 @@ def poll_counters(run: JobRun) -> dict[str, Any]:
         addresses = {row.id: row.address for row in conn.execute(address_statement(device_ids))} if device_ids else {}
         mapped = mappings(conn, device_ids) if device_ids else {}
     done_before = run.done_items()
-    skipped: dict[str, list[str]] = {"no SNMP profile": [], "no management address": [], "unusable profile": [], "no discovered interface": []}
+    skipped: dict[str, list[str]] = {"no SNMP profile": [], "no management address": [], "unusable profile": [], "no interface to poll": []}
     requests: list[tuple[uuid.UUID, Any, Any]] = []
     for device_id in device_ids:
         if str(device_id) in done_before:
@@ -202,7 +202,7 @@ def poll_counters(run: JobRun) -> dict[str, Any]:
         elif address is None:
             skipped["no management address"].append(str(device_id))
         elif device_id not in mapped:
-            skipped["no discovered interface"].append(str(device_id))
+            skipped["no interface to poll"].append(str(device_id))
         else:
             try:
                 requests.append((device_id, target_of(profile, address), credentials_of(profile)))

@@ -81,7 +81,7 @@ async def test_counter_polls_keep_rates_without_false_spikes(app, committed_org,
 
     first = await run_job(app, committed_api, tenant, "counter_poll", site=c["site"], concurrency=2)
     assert (first["polled"], first["samples"], first["unreachable"]) == (2, 0, 0), first
-    assert first["skipped"] == {"no discovered interface": [undiscovered]}
+    assert first["skipped"] == {"no interface to poll": [undiscovered]}
     second = await run_job(app, committed_api, tenant, "counter_poll", devices=[leaf, pdu])
     assert second["samples"] == 3, second  # one per matched interface: Ethernet999 has no index
     ports = await by_name(committed_api, leaf)
