@@ -302,3 +302,21 @@ async def test_samples_follow_the_interface_view_grant(api, org, db):
     principal = Principal(user_id=None, username="b", org_id=org.org_id, tenant_ids=frozenset({other}), is_admin=True)
     async with db.request_transaction(principal) as conn:
         assert (await conn.execute(sa.text("SELECT count(*) FROM interface_counter_sample"))).scalar_one() == 0
+
+
+SCHEDULE = """mutation($i: JobScheduleCreateInput!) { job_schedule_create(input: $i) { id kind parameters interval_seconds } }"""
+
+
+async def test_counter_polls_are_scheduled_like_any_kind(api, org):
+    tenant = str(org.tenant_ids[0])
+    good = {"name": "counters", "kind": "counter_poll", "parameters": {"concurrency": 8}, "interval_seconds": 300, "tenant": tenant}
+    created = (await api.data(SCHEDULE, i=good))["job_schedule_create"]
+    assert created["parameters"] == {"concurrency": 8} and created["interval_seconds"] == 300
+    error = await api.error(SCHEDULE, i={**good, "name": "bad", "parameters": {"devices": "all"}})
+    assert (error["extensions"]["code"], error["extensions"]["field"]) == ("BAD_USER_INPUT", "parameters.devices")
+    # It runs with the grants of whoever set it: polling needs to view interfaces.
+    no_interfaces = api.as_key(
+        await org.user_key(grants={"job_schedule": ["view", "add"], "job": ["view", "add"], "device": ["view"], "snmp_profile": ["view"]})
+    )
+    error = await no_interfaces.error(SCHEDULE, i={**good, "name": "x"})
+    assert (error["extensions"]["code"], error["extensions"]["field"]) == ("FORBIDDEN", "kind")
