@@ -96,6 +96,8 @@ class Settings:
     job_modules: tuple[str, ...] = field(default_factory=lambda: _env_list("DANBYTE_JOB_MODULES"))
     # Seconds between two runs of each worker's scheduler (due schedules, lost jobs).
     scheduler_tick: float = field(default_factory=lambda: _env_float("DANBYTE_SCHEDULER_TICK", 1.0))
+    # Days an interface's counter samples are kept (the counter_poll job deletes older ones).
+    counter_retention_days: int = field(default_factory=lambda: _env_int("DANBYTE_COUNTER_RETENTION_DAYS", 7))
 
 
 @lru_cache(maxsize=1)

@@ -56,7 +56,7 @@ logger = logging.getLogger("danbyte.jobs")
 QUEUE = "jobs"
 EVENTS_CHANNEL = "danbyte:events"  # danbyte/events.py: CHANNEL
 # Kinds that ship with Danbyte; DANBYTE_JOB_MODULES adds more.
-BUILTIN_MODULES = ("jobs.builtin", "jobs.discovery", "jobs.render", "jobs.sweep")
+BUILTIN_MODULES = ("jobs.builtin", "jobs.discovery", "jobs.counters", "jobs.render", "jobs.sweep")
 # The largest parameters object a job accepts (as JSON text).
 MAX_PARAMETER_BYTES = 65_536
 # Progress and log lines are written at most this often (seconds).

@@ -23,7 +23,7 @@ from models import (
 from models import discovery  # isort: skip
 
 # After the models they attach to: the schema lists types in declaration order.
-from models import attachments, config_state, custom_links  # isort: skip
+from models import attachments, config_state, counters, custom_links  # isort: skip
 from models.base import Base, OrgModel, TenantModel, all_models, finalize
 
 finalize()
@@ -39,6 +39,7 @@ __all__ = [
     "circuits",
     "config_state",
     "contacts",
+    "counters",
     "custom_fields",
     "custom_links",
     "dcim",

@@ -21,6 +21,7 @@ from schema.build import relation_annotation
 from schema.cabling import cabled_fields
 from schema.config_contexts import config_fields
 from schema.config_drift import config_state_fields
+from schema.counters import counter_fields
 from schema.dcim_fields import power_feed_fields, rack_fields
 from schema.discovery import discovery_fields
 from schema.discovery_diff import device_fields
@@ -156,6 +157,7 @@ OVERRIDES: dict[str, Any] = {
     "VirtualMachine": partial(config_fields, "VirtualMachine"),
     "ImageAttachment": image_fields,
     "ConfigState": config_state_fields,
+    "Interface": partial(_merged, (partial(cabled_fields, "Interface"), counter_fields)),
 }
 # Every cable endpoint answers link_peers, connected_endpoints and trace.
 OVERRIDES.update({name: partial(cabled_fields, name) for name, spec in specs().items() if getattr(spec.model, "__cabled__", False) and name not in OVERRIDES})
