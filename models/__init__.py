@@ -24,6 +24,9 @@ from models import discovery  # isort: skip
 
 # After the models they attach to: the schema lists types in declaration order.
 from models import attachments, config_state, counters, custom_links  # isort: skip
+
+# Checks applied to devices, addresses, services, sites, roles and prefixes.
+from models import monitoring  # isort: skip
 from models.base import Base, OrgModel, TenantModel, all_models, finalize
 
 finalize()
@@ -47,6 +50,7 @@ __all__ = [
     "extras",
     "ipam",
     "jobs",
+    "monitoring",
     "observations",
     "saved_filters",
     "tenancy",

@@ -585,6 +585,10 @@ DANBYTE_ONLY = {
     "ObservedAddress": "Danbyte's discovery: what a device reported over SNMP; NetBox keeps none",
     "ObservedNeighbour": "Danbyte's discovery: what a device reported over SNMP; NetBox keeps none",
     "ObservedArpEntry": "Danbyte's discovery: what a device reported over SNMP; NetBox keeps none",
+    "CheckTemplate": "Danbyte's monitoring: NetBox monitors nothing",
+    "CheckAssignment": "Danbyte's monitoring: NetBox monitors nothing",
+    "CheckState": "Danbyte's monitoring: NetBox monitors nothing",
+    "StateTransition": "Danbyte's monitoring: NetBox monitors nothing",
 }
 
 

@@ -40,6 +40,7 @@ DOMAINS = (
     "resolvers.webhooks",
     "resolvers.discovery",
     "resolvers.jobs",
+    "resolvers.monitoring",
 )
 
 # Before the row is written: may refuse, or fill in values. After: may write more rows.

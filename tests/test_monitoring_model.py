@@ -1,0 +1,255 @@
+"""Monitoring's foundation: check templates whose parameters are checked against what the
+checks/ probes take, assignments to six kinds of object, and the resolution of which
+(template, address, port) checks they make: each target kind, prefix inheritance with the
+most specific assignment winning, disabled assignments, and tenants kept apart."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from dcim_lab import Lab
+
+from checks import probe_from_dict
+from checks.probes import PROBE_TYPES
+from models.monitoring import CheckKind
+from resolvers.monitoring import PARAMETERS, checks_for, probe_dict
+
+
+def ref(kind: str, object_id: str) -> dict[str, str]:
+    return {"type": kind, "id": object_id}
+
+
+async def template(lab: Lab, name: str, kind: str = "KIND_ICMP", **fields: Any) -> str:
+    return await lab.make("check_template", name=name, kind=kind, **fields)
+
+
+async def assign(lab: Lab, template_id: str, kind: str, object_id: str, **fields: Any) -> str:
+    return await lab.make("check_assignment", template=template_id, assigned_object=ref(kind, object_id), **fields)
+
+
+async def resolved(db: Any, tenant: Any, **filters: Any) -> set[tuple[str, str, int | None]]:
+    """(template id, address, port) of a tenant's checks."""
+    async with db.system_transaction() as conn:
+        found = await checks_for(conn, tenant_id=uuid.UUID(str(tenant)), **filters)
+    return {(str(c.template_id), c.address, c.port) for c in found}
+
+
+def test_the_kinds_are_the_probes():
+    assert {kind.value for kind in CheckKind} == set(PROBE_TYPES) == set(PARAMETERS)
+
+
+@pytest.mark.parametrize(
+    ("kind", "parameters", "field"),
+    [
+        ("KIND_TCP", {"port": 0}, "parameters.port"),
+        ("KIND_TCP", {"port": "22"}, "parameters.port"),
+        ("KIND_TCP", {"community": "public"}, "parameters.community"),
+        ("KIND_UDP", {"port": 53}, "parameters.payload"),
+        ("KIND_SNMP", {}, "parameters.oid"),
+        ("KIND_SNMP", {"oid": "1.3.6.1.2.1.1.3.0", "community": "x"}, "parameters.community"),
+        ("KIND_SNMP", {"oid": "not an oid"}, "parameters.oid"),
+        ("KIND_SNMP", {"oid": "1.3.6.1.2.1.1.3.0", "expect": {"op": "<<", "operand": 1}}, "parameters.expect.op"),
+        ("KIND_SNMP", {"oid": "1.3.6.1.2.1.1.3.0", "expect": {"op": "matches", "operand": "("}}, "parameters"),
+        ("KIND_HTTP", {"path": "health"}, "parameters.path"),
+        ("KIND_HTTP", {"expect_status": [200, 999]}, "parameters.expect_status"),
+        ("KIND_HTTP", {"body_pattern": "(unclosed"}, "parameters.body_pattern"),
+        ("KIND_HTTP", {"headers": {"X-Evil": "a\r\nInjected: 1"}}, "parameters.headers.X-Evil"),
+        ("KIND_HTTP", {"scheme": "gopher"}, "parameters.scheme"),
+        ("KIND_DNS", {"record_type": "A"}, "parameters.name"),
+        ("KIND_DNS", {"name": "example.net", "expect": ["x" * 300]}, "parameters.expect"),
+        ("KIND_ICMP", {"count": 10_000}, "parameters.count"),
+        ("KIND_ICMP", {"count": True}, "parameters.count"),
+        ("KIND_SSH", {"port": 22, "expect": "[" * 2000}, "parameters.expect"),
+    ],
+)
+async def test_parameters_are_checked_per_kind(api, org, kind, parameters, field):
+    lab = Lab(api, org.tenant_ids[0])
+    error = await lab.refuse("check_template", name="bad", kind=kind, parameters=parameters)
+    assert (error["extensions"]["code"], error["extensions"]["field"]) == ("BAD_USER_INPUT", field), error
+    assert (await api.data("{ check_template_list { id } }"))["check_template_list"] == []
+
+
+async def test_templates_that_checks_can_run(api, org):
+    lab = Lab(api, org.tenant_ids[0])
+    good = {
+        "KIND_ICMP": {"count": 3, "interval": 0.2},
+        "KIND_TCP": {"port": 443, "send": "PING\r\n", "expect": "PONG"},
+        "KIND_UDP": {"port": 123, "payload": "hello"},
+        "KIND_HTTP": {"scheme": "https", "path": "/health", "expect_status": [200, 204], "body_pattern": "ok", "headers": {"Host": "portal"}},
+        "KIND_SNMP": {"oid": "1.3.6.1.2.1.1.3.0", "expect": {"op": "gt", "operand": 100}},
+        "KIND_SSH": {"expect": "OpenSSH"},
+        "KIND_DNS": {"name": "example.net", "record_type": "AAAA", "expect": ["2001:db8::1"]},
+    }
+    for kind, parameters in good.items():
+        await template(lab, kind, kind, parameters=parameters, degraded_latency_ms=250)
+    got = (await api.data("{ check_template_list { kind parameters interval_seconds rise fall } }"))["check_template_list"]
+    assert len(got) == 7 and {t["kind"] for t in got} == {k.value for k in CheckKind}
+    # Each makes a probe checks/ accepts, for any target.
+    for kind, parameters in good.items():
+        name = kind.removeprefix("KIND_").lower()
+        probe = probe_from_dict(probe_dict(name, parameters, "2001:db8::7", 8443))
+        assert probe.kind == name
+    assert probe_dict("http", good["KIND_HTTP"], "2001:db8::7", 8443)["url"] == "https://[2001:db8::7]:8443/health"
+
+    # Timing and degraded thresholds.
+    error = await lab.refuse("check_template", name="slow", kind="KIND_ICMP", interval_seconds=10, timeout_seconds=10)
+    assert error["extensions"]["field"] == "timeout_seconds"
+    error = await lab.refuse("check_template", name="half", kind="KIND_ICMP", degraded_value_op="OP_GT")
+    assert error["extensions"]["field"] == "degraded_value"
+    error = await lab.refuse("check_template", name="regex", kind="KIND_SSH", degraded_value_op="OP_MATCHES", degraded_value="(")
+    assert error["extensions"]["field"] == "degraded_value"
+    error = await lab.refuse("check_template", name="fast", kind="KIND_ICMP", interval_seconds=1)
+    assert error["extensions"]["field"] == "interval_seconds"
+    await template(lab, "lossy", degraded_value_op="OP_GT", degraded_value="0.2")
+    # An update is judged with the row's other values.
+    icmp = (await api.data('{ check_template_list(filters: {name: {exact: "lossy"}}) { id } }'))["check_template_list"][0]["id"]
+    error = await lab.update_error("check_template", icmp, parameters={"oid": "1.3.6.1"})
+    assert error["extensions"]["field"] == "parameters.oid"
+    # Only SNMP checks take an SNMP profile.
+    snmp_profile = await lab.make("snmp_profile", name="p", community="c")
+    error = await lab.update_error("check_template", icmp, snmp_profile=snmp_profile)
+    assert error["extensions"]["field"] == "snmp_profile"
+
+
+async def _world(lab: Lab) -> dict[str, str]:
+    """Two devices in a site and a role, addresses in nested prefixes, a service."""
+    c = await lab.catalogue()
+    kind = await lab.device_type(c, "Box")
+    w = dict(c)
+    w["core"] = await lab.device(c, kind, "core1", management_address="192.0.2.1")
+    other_role = await lab.make("device_role", name="Edge", slug="edge")
+    other_site = await lab.make("site", name="FRA1", slug="fra1")
+    w["edge"] = await lab.device({**c, "role": other_role, "site": other_site}, kind, "edge1")
+    w["edge_role"], w["edge_site"] = other_role, other_site
+    eth0 = await lab.make("interface", device=w["edge"], name="eth0", type="TYPE_1000BASE_T")
+    w["edge_ip"] = await lab.make("ip_address", address="10.1.2.3/24", assigned_object=ref("dcim.interface", eth0))
+    await lab.update("device", w["edge"], primary_ip4=w["edge_ip"])
+    for prefix in ("10.0.0.0/8", "10.1.0.0/16", "10.1.2.0/28"):
+        w[prefix] = await lab.make("prefix", prefix=prefix)
+    for address in ("10.1.2.4/24", "10.1.9.9/16", "10.200.0.1/8", "172.16.0.1/12"):
+        w[address] = await lab.make("ip_address", address=address)
+    w["service"] = await lab.make(
+        "service", name="web", protocol="ROLE_TCP", ports=[80, 8080], parent=ref("dcim.device", w["core"]), ipaddresses=[w["10.1.2.4/24"]]
+    )
+    w["bare_service"] = await lab.make("service", name="ssh", protocol="ROLE_TCP", ports=[2222], parent=ref("dcim.device", w["core"]))
+    return w
+
+
+async def test_each_target_kind(api, org, db):
+    lab = Lab(api, org.tenant_ids[0])
+    tenant = org.tenant_ids[0]
+    w = await _world(lab)
+    ping = await template(lab, "ping")
+    ssh = await template(lab, "ssh", "KIND_SSH")
+    tcp = await template(lab, "tcp", "KIND_TCP")  # no port: services only
+    assert await resolved(db, tenant) == set()
+
+    # A device: its management address, else its primary IP.
+    await assign(lab, ping, "dcim.device", w["core"])
+    await assign(lab, ping, "dcim.device", w["edge"])
+    assert await resolved(db, tenant) == {(ping, "192.0.2.1", None), (ping, "10.1.2.3", None)}
+    # A role or a site: every device of it (the same check made twice is one check).
+    await assign(lab, ssh, "dcim.devicerole", w["role"])
+    await assign(lab, ssh, "dcim.site", w["edge_site"])
+    assert {c for c in await resolved(db, tenant) if c[0] == ssh} == {(ssh, "192.0.2.1", 22), (ssh, "10.1.2.3", 22)}
+    # An IP address: that address.
+    await assign(lab, ping, "ipam.ipaddress", w["172.16.0.1/12"])
+    assert (ping, "172.16.0.1", None) in await resolved(db, tenant)
+    # A service: its addresses and each port; with none, its device's address.
+    await assign(lab, tcp, "ipam.service", w["service"])
+    await assign(lab, tcp, "ipam.service", w["bare_service"])
+    assert {c for c in await resolved(db, tenant) if c[0] == tcp} == {(tcp, "10.1.2.4", 80), (tcp, "10.1.2.4", 8080), (tcp, "192.0.2.1", 2222)}
+    # A portless TCP template assigned anywhere else would check nothing: refused.
+    error = await lab.refuse("check_assignment", template=tcp, assigned_object=ref("dcim.device", w["core"]))
+    assert error["extensions"]["field"] == "template", error
+    # A template is applied to an object once.
+    error = await lab.refuse("check_assignment", template=ping, assigned_object=ref("dcim.device", w["core"]))
+    assert (error["extensions"]["code"], error["extensions"]["field"]) == ("CONFLICT", "assigned_object"), error
+
+    # The checks resolved for given objects, and what each is attributed to.
+    async with db.system_transaction() as conn:
+        by_device = await checks_for(conn, device_ids=[uuid.UUID(w["edge"])])
+        by_service = await checks_for(conn, service_ids=[uuid.UUID(w["service"])])
+        by_ip = await checks_for(conn, ip_address_ids=[uuid.UUID(w["edge_ip"])])
+    assert {(str(c.template_id), c.address, c.port) for c in by_device} == {(ping, "10.1.2.3", None), (ssh, "10.1.2.3", 22)}
+    assert {c.ip_address_id for c in by_device} == {uuid.UUID(w["edge_ip"])}
+    assert {(c.address, c.port, str(c.device_id)) for c in by_service} == {("10.1.2.4", 80, w["core"]), ("10.1.2.4", 8080, w["core"])}
+    assert {c.address for c in by_ip} == {"10.1.2.3"}  # the device's checks, through its primary IP
+
+
+async def test_prefix_inheritance_and_the_most_specific_wins(api, org, db):
+    lab = Lab(api, org.tenant_ids[0])
+    tenant = org.tenant_ids[0]
+    w = await _world(lab)
+    ping = await template(lab, "ping")
+    http = await template(lab, "http", "KIND_HTTP", parameters={"path": "/"})
+
+    # A prefix: every address inside it, down the tree.
+    await assign(lab, ping, "ipam.prefix", w["10.0.0.0/8"])
+    inside = {"10.1.2.3", "10.1.2.4", "10.1.9.9", "10.200.0.1"}
+    assert await resolved(db, tenant) == {(ping, a, None) for a in inside}
+
+    # A disabled assignment on a more specific prefix switches its addresses off...
+    off = await assign(lab, ping, "ipam.prefix", w["10.1.0.0/16"], enabled=False)
+    assert await resolved(db, tenant) == {(ping, "10.200.0.1", None)}
+    # ...and an enabled one deeper still switches them back on below it.
+    await assign(lab, ping, "ipam.prefix", w["10.1.2.0/28"])
+    assert await resolved(db, tenant) == {(ping, a, None) for a in ("10.200.0.1", "10.1.2.3", "10.1.2.4")}
+    # An address's own assignment beats every prefix.
+    await assign(lab, ping, "ipam.ipaddress", w["10.1.9.9/16"])
+    assert (ping, "10.1.9.9", None) in await resolved(db, tenant)
+    # A disabled device assignment beats the prefix above its primary address.
+    await assign(lab, ping, "dcim.device", w["edge"], enabled=False)
+    assert (ping, "10.1.2.3", None) not in await resolved(db, tenant)
+    # Enabling the /16 again brings its addresses back; the winner is reported.
+    await lab.update("check_assignment", off, enabled=True)
+    async with db.system_transaction() as conn:
+        found = {c.address: str(c.assignment_id) for c in await checks_for(conn, tenant_id=uuid.UUID(str(tenant)), template_ids=[uuid.UUID(ping)])}
+    assert set(found) == {"10.200.0.1", "10.1.2.4", "10.1.9.9"} and found["10.200.0.1"] != found["10.1.2.4"]
+
+    # Other templates are resolved independently; a VRF's addresses are not in the global prefix.
+    vrf = await lab.make("vrf", name="blue")
+    await lab.make("ip_address", address="10.7.7.7/8", vrf=vrf)
+    await assign(lab, http, "ipam.prefix", w["10.0.0.0/8"])
+    assert {c[1] for c in await resolved(db, tenant, template_ids=[uuid.UUID(http)])} == inside
+    assert {c[2] for c in await resolved(db, tenant, template_ids=[uuid.UUID(http)])} == {80}
+
+
+async def test_disabled_and_deleted(api, org, db):
+    lab = Lab(api, org.tenant_ids[0])
+    tenant = org.tenant_ids[0]
+    w = await _world(lab)
+    ping = await template(lab, "ping")
+    one = await assign(lab, ping, "dcim.device", w["core"], enabled=False)
+    assert await resolved(db, tenant) == set()
+    await lab.update("check_assignment", one, enabled=True)
+    assert await resolved(db, tenant) == {(ping, "192.0.2.1", None)}
+    # Deleting the device deletes its assignments.
+    await api.data("mutation($id: ID!) { service_delete(id: $id) { id } }", id=w["service"])
+    await api.data("mutation($id: ID!) { service_delete(id: $id) { id } }", id=w["bare_service"])
+    await api.data("mutation($id: ID!) { device_delete(id: $id) { id } }", id=w["core"])
+    assert await resolved(db, tenant) == set()
+    assert (await api.data("{ check_assignment_list { id } }"))["check_assignment_list"] == []
+
+
+async def test_other_tenants_are_invisible(api, org, db):
+    a, b = (Lab(api, tenant) for tenant in org.tenant_ids)
+    wa, wb = await _world(a), await _world(b)
+    ping_a, ping_b = await template(a, "ping"), await template(b, "ping")
+    await assign(a, ping_a, "ipam.prefix", wa["10.0.0.0/8"])
+    await assign(b, ping_b, "dcim.device", wb["core"])
+    # Each tenant's prefix holds only its own addresses.
+    assert {c[0] for c in await resolved(db, org.tenant_ids[0])} == {ping_a}
+    assert await resolved(db, org.tenant_ids[1]) == {(ping_b, "192.0.2.1", None)}
+    # Another tenant's template or object cannot be used.
+    error = await a.refuse("check_assignment", template=ping_b, assigned_object=ref("dcim.device", wa["core"]))
+    assert (error["extensions"]["code"], error["extensions"]["field"]) == ("BAD_USER_INPUT", "template"), error
+    error = await a.refuse("check_assignment", template=ping_a, assigned_object=ref("dcim.device", wb["core"]))
+    assert error["extensions"]["code"] == "BAD_USER_INPUT", error
+    # Under a request's row-level security a reader of one tenant resolves its checks only.
+    key = await org.user_key(tenant_ids=[org.tenant_ids[0]], grants={"check_assignment": ["view"], "check_template": ["view"]})
+    listed = await api.as_key(key).data("{ check_assignment_list { template { id } } check_template_list { id } }")
+    assert {x["template"]["id"] for x in listed["check_assignment_list"]} == {ping_a}
+    assert [x["id"] for x in listed["check_template_list"]] == [ping_a]
