@@ -98,6 +98,8 @@ class Settings:
     scheduler_tick: float = field(default_factory=lambda: _env_float("DANBYTE_SCHEDULER_TICK", 1.0))
     # Days an interface's counter samples are kept (the counter_poll job deletes older ones).
     counter_retention_days: int = field(default_factory=lambda: _env_int("DANBYTE_COUNTER_RETENTION_DAYS", 7))
+    # Days a check's results are kept (resolvers.monitoring.purge_results deletes older ones).
+    check_retention_days: int = field(default_factory=lambda: _env_int("DANBYTE_CHECK_RETENTION_DAYS", 14))
 
 
 @lru_cache(maxsize=1)

@@ -402,3 +402,13 @@ async def checks_for(
         )
         for row in rows
     ]
+
+
+async def purge_results(conn: AsyncConnection, days: int | None = None) -> int:
+    """Delete check results older than ``days`` (default ``DANBYTE_CHECK_RETENTION_DAYS``,
+    at least one); how many went. For the scheduler, after writing a round of results."""
+    from danbyte.settings import get_settings
+
+    keep = max(1, get_settings().check_retention_days if days is None else days)
+    deleted = await conn.execute(sa.text("DELETE FROM check_result WHERE at < now() - make_interval(days => :days)"), {"days": keep})
+    return deleted.rowcount or 0

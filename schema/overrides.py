@@ -25,6 +25,7 @@ from schema.counters import counter_fields
 from schema.dcim_fields import power_feed_fields, rack_fields
 from schema.discovery import discovery_fields
 from schema.discovery_diff import device_fields
+from schema.monitoring import checks_fields, summary_fields
 
 
 def _computed_field(owner: str, name: str, relation: Relation, compute: Any, annotation: Any, description: str) -> Any:
@@ -149,11 +150,14 @@ def _merged(parts: tuple[Any, ...], types: dict[str, type]) -> tuple[dict[str, A
 
 OVERRIDES: dict[str, Any] = {
     "Prefix": prefix_fields,
-    "IPAddress": ip_address_fields,
+    "IPAddress": partial(_merged, (ip_address_fields, checks_fields("IPAddress", "ip_address_ids"))),
     "IPRange": ip_range_fields,
     "Rack": rack_fields,
     "PowerFeed": partial(_merged, (power_feed_fields, partial(cabled_fields, "PowerFeed"))),
-    "Device": partial(_merged, (partial(config_fields, "Device"), discovery_fields, device_fields)),
+    "Device": partial(_merged, (partial(config_fields, "Device"), discovery_fields, device_fields, checks_fields("Device", "device_ids"))),
+    "Service": checks_fields("Service", "service_ids"),
+    "Site": summary_fields("Site"),
+    "Tenant": summary_fields("Tenant"),
     "VirtualMachine": partial(config_fields, "VirtualMachine"),
     "ImageAttachment": image_fields,
     "ConfigState": config_state_fields,

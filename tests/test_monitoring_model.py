@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from dcim_lab import Lab
 
 from checks import probe_from_dict
@@ -253,3 +254,99 @@ async def test_other_tenants_are_invisible(api, org, db):
     listed = await api.as_key(key).data("{ check_assignment_list { template { id } } check_template_list { id } }")
     assert {x["template"]["id"] for x in listed["check_assignment_list"]} == {ping_a}
     assert [x["id"] for x in listed["check_template_list"]] == [ping_a]
+
+
+DEVICES = """{ device_list { name checks { template_name kind address port state since message flapping }
+  services { name checks { address port state } }
+  site { name check_summary { up degraded down unknown } } } }"""
+IP_CHECKS = "query($id: ID!) { ip_address(id: $id) { address checks { template_name address port state last_latency_ms } } }"
+TENANTS = "{ tenant_list { name check_summary { up degraded down unknown } } }"
+
+
+async def state(db: Any, tenant: Any, template_id: str, address: str, port: int | None, value: str, **fields: Any) -> None:
+    async with db.system_transaction() as conn:
+        await conn.execute(
+            sa.text(
+                "INSERT INTO check_state (tenant_id, template_id, address, port, state, message, last_latency_ms)"
+                " VALUES (:t, :template, CAST(:address AS inet), :port, :state, :message, :latency)"
+            ),
+            {
+                "t": str(tenant),
+                "template": template_id,
+                "address": address,
+                "port": port,
+                "state": value,
+                "message": fields.get("message", ""),
+                "latency": fields.get("latency"),
+            },
+        )
+
+
+async def test_checks_and_their_state_in_the_graph(api, org, db):
+    lab = Lab(api, org.tenant_ids[0])
+    tenant = org.tenant_ids[0]
+    w = await _world(lab)
+    ping = await template(lab, "ping")
+    web = await template(lab, "web", "KIND_TCP")
+    await assign(lab, ping, "dcim.site", w["site"])
+    await assign(lab, ping, "ipam.prefix", w["10.1.0.0/16"])
+    await assign(lab, web, "ipam.service", w["service"])
+    await state(db, tenant, ping, "192.0.2.1", None, "down", message="timeout")
+    await state(db, tenant, ping, "10.1.2.3", None, "degraded", latency=812.5)
+    await state(db, tenant, web, "10.1.2.4", 80, "up")
+
+    got = {d["name"]: d for d in (await api.data(DEVICES))["device_list"]}
+    core, edge = got["core1"], got["edge1"]
+    # A device's checks include its services'.
+    assert [(c["template_name"], c["address"], c["port"], c["state"], c["message"]) for c in core["checks"]] == [
+        ("ping", "192.0.2.1", None, "down", "timeout"),
+        ("web", "10.1.2.4", 80, "up", ""),
+        ("web", "10.1.2.4", 8080, "unknown", ""),
+    ]
+    assert core["checks"][0]["since"] is not None
+    # The service's checks are its own (its address is not the device's).
+    assert {s["name"]: [(c["address"], c["port"], c["state"]) for c in s["checks"]] for s in core["services"]} == {
+        "web": [("10.1.2.4", 80, "up"), ("10.1.2.4", 8080, "unknown")],
+        "ssh": [],
+    }
+    # edge1's primary address is in the prefix: the prefix's check is the device's.
+    assert [(c["address"], c["state"]) for c in edge["checks"]] == [("10.1.2.3", "degraded")]
+    assert core["site"]["check_summary"] == {"up": 1, "degraded": 0, "down": 1, "unknown": 1}
+    assert edge["site"]["check_summary"] == {"up": 0, "degraded": 1, "down": 0, "unknown": 0}
+    ip = (await api.data(IP_CHECKS, id=w["edge_ip"]))["ip_address"]
+    assert ip["checks"] == [{"template_name": "ping", "address": "10.1.2.3", "port": None, "state": "degraded", "last_latency_ms": "812.500"}]
+    loose = (await api.data(IP_CHECKS, id=w["10.1.9.9/16"]))["ip_address"]["checks"]
+    assert [(c["address"], c["state"]) for c in loose] == [("10.1.9.9", "unknown")]
+    tenants = {t["name"]: t["check_summary"] for t in (await api.data(TENANTS))["tenant_list"]}
+    assert sorted(tenants.values(), key=lambda s: -sum(s.values()))[0] == {"up": 1, "degraded": 1, "down": 1, "unknown": 3}
+
+    # The statements a list answers in do not grow with the list.
+    small = await api.sql_statements(DEVICES)
+    c = {"manufacturer": w["manufacturer"], "role": w["role"], "site": w["site"]}
+    kind = (await api.data("{ device_type_list { id } }"))["device_type_list"][0]["id"]
+    for n in range(4):
+        await lab.device(c, kind, f"more{n}", management_address=f"192.0.2.{10 + n}")
+    assert len((await api.data(DEVICES))["device_list"]) == 6
+    assert await api.sql_statements(DEVICES) == small
+
+
+async def test_the_graph_shows_a_reader_its_own_checks_only(api, org, db):
+    a, b = (Lab(api, tenant) for tenant in org.tenant_ids)
+    wa, wb = await _world(a), await _world(b)
+    ping_a, ping_b = await template(a, "ping"), await template(b, "ping")
+    await assign(a, ping_a, "dcim.device", wa["core"])
+    await assign(b, ping_b, "dcim.device", wb["core"])
+    await state(db, org.tenant_ids[1], ping_b, "192.0.2.1", None, "down")
+    # A reader of tenant A: A's checks, never B's state for the same address.
+    key = await org.user_key(
+        tenant_ids=[org.tenant_ids[0]], grants={name: ["view"] for name in ("device", "site", "tenant", "service", "check_assignment", "check_template")}
+    )
+    got = {d["name"]: d for d in (await api.as_key(key).data(DEVICES))["device_list"]}
+    assert set(got) == {"core1", "edge1"}
+    assert [(c["address"], c["state"]) for c in got["core1"]["checks"]] == [("192.0.2.1", "unknown")]
+    summaries = [t["check_summary"] for t in (await api.as_key(key).data(TENANTS))["tenant_list"]]
+    assert summaries == [{"up": 0, "degraded": 0, "down": 0, "unknown": 1}]
+    # Without the view grant of assignments, no checks resolve for it.
+    blind = await org.user_key(tenant_ids=[org.tenant_ids[0]], grants={"device": ["view"], "site": ["view"], "service": ["view"]})
+    got = {d["name"]: d for d in (await api.as_key(blind).data(DEVICES))["device_list"]}
+    assert got["core1"]["checks"] == [] and got["core1"]["site"]["check_summary"]["unknown"] == 0
