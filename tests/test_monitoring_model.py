@@ -6,6 +6,7 @@ most specific assignment winning, disabled assignments, and tenants kept apart."
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -15,7 +16,8 @@ from dcim_lab import Lab
 from checks import probe_from_dict
 from checks.probes import PROBE_TYPES
 from models.monitoring import CheckKind
-from resolvers.monitoring import PARAMETERS, checks_for, probe_dict
+from permissions.principal import Principal
+from resolvers.monitoring import PARAMETERS, checks_for, probe_dict, purge_results
 
 
 def ref(kind: str, object_id: str) -> dict[str, str]:
@@ -350,3 +352,46 @@ async def test_the_graph_shows_a_reader_its_own_checks_only(api, org, db):
     blind = await org.user_key(tenant_ids=[org.tenant_ids[0]], grants={"device": ["view"], "site": ["view"], "service": ["view"]})
     got = {d["name"]: d for d in (await api.as_key(blind).data(DEVICES))["device_list"]}
     assert got["core1"]["checks"] == [] and got["core1"]["site"]["check_summary"]["unknown"] == 0
+
+
+async def test_results_are_kept_for_their_retention_and_stay_in_their_tenant(api, org, db):
+    a = Lab(api, org.tenant_ids[0])
+    wa = await _world(a)
+    ping = await template(a, "ping")
+    await assign(a, ping, "dcim.device", wa["core"])
+    await state(db, org.tenant_ids[0], ping, "192.0.2.1", None, "up")
+    now = datetime.now(UTC)
+    async with db.system_transaction() as conn:
+        check = (await conn.execute(sa.text("SELECT id FROM check_state WHERE template_id = :t"), {"t": ping})).scalar_one()
+        for days in (0, 3, 15, 40):
+            await conn.execute(
+                sa.text("INSERT INTO check_result (tenant_id, check_state_id, at, status, latency_ms) VALUES (:t, :c, :at, 0, 1.5)"),
+                {"t": str(org.tenant_ids[0]), "c": check, "at": now - timedelta(days=days)},
+            )
+        # A result of another tenant's check is refused by the composite key.
+        with pytest.raises(sa.exc.IntegrityError):
+            async with conn.begin_nested():
+                await conn.execute(
+                    sa.text("INSERT INTO check_result (tenant_id, check_state_id, at, status) VALUES (:t, :c, now(), 0)"),
+                    {"t": str(org.tenant_ids[1]), "c": check},
+                )
+        assert await purge_results(conn) == 2  # DANBYTE_CHECK_RETENTION_DAYS: 14
+        assert await purge_results(conn, days=1) == 1
+        assert (await conn.execute(sa.text("SELECT count(*) FROM check_result"))).scalar_one() == 1
+    # Under the other tenant's row-level security: neither the state nor its results.
+    other = Principal(user_id=None, username="b", org_id=org.org_id, tenant_ids=frozenset({org.tenant_ids[1]}), is_admin=True)
+    async with db.request_transaction(other) as conn:
+        for table in ("check_result", "check_state", "check_assignment", "check_template"):
+            assert (await conn.execute(sa.text(f"SELECT count(*) FROM {table}"))).scalar_one() == 0, table
+        assert await checks_for(conn) == []
+    own = Principal(user_id=None, username="a", org_id=org.org_id, tenant_ids=frozenset({org.tenant_ids[0]}), is_admin=True)
+    async with db.request_transaction(own) as conn:
+        assert (await conn.execute(sa.text("SELECT count(*) FROM check_result"))).scalar_one() == 1
+        assert [c.address for c in await checks_for(conn)] == ["192.0.2.1"]
+
+
+async def test_states_are_read_only(api, org):
+    body = await api.query("{ __schema { mutationType { fields { name } } } }", {})
+    names = {f["name"] for f in body["data"]["__schema"]["mutationType"]["fields"]}
+    assert {"check_template_create", "check_assignment_update"} <= names
+    assert not {n for n in names if n.startswith(("check_state_", "state_transition_"))}
