@@ -252,6 +252,11 @@ async def _template_is_usable(write: Write, spec: ModelSpec, values: dict[str, A
             Comparison(COMPARISON_OPS[CheckComparison(op).value], operand)
         except ValueError as error:
             raise BadUserInput(f"degraded_value: {error}", field="degraded_value") from None
+    if old is not None and kind in (CheckKind.tcp, CheckKind.udp) and "port" not in value_after(values, old, "parameters", {}):
+        # As _assignment_can_run, for a template already assigned.
+        elsewhere = "SELECT 1 FROM check_assignment WHERE template_id = :id AND assigned_object_service_id IS NULL LIMIT 1"
+        if (await write.conn.execute(sa.text(elsewhere), {"id": old.id})).first() is not None:
+            raise _fail("port", f"a {kind.value} template assigned to objects other than services needs a port")
     if value_after(values, old, "snmp_profile_id") is not None and kind is not CheckKind.snmp:
         raise BadUserInput("snmp_profile: only SNMP checks use an SNMP profile", field="snmp_profile")
 

@@ -167,6 +167,10 @@ async def test_each_target_kind(api, org, db):
     # A portless TCP template assigned anywhere else would check nothing: refused.
     error = await lab.refuse("check_assignment", template=tcp, assigned_object=ref("dcim.device", w["core"]))
     assert error["extensions"]["field"] == "template", error
+    # Nor can a template assigned elsewhere lose its port.
+    error = await lab.update_error("check_template", ssh, kind="KIND_TCP")
+    assert error["extensions"]["field"] == "parameters.port", error
+    await lab.update("check_template", tcp, parameters={"send": "x"})  # only on services: no port needed
     # A template is applied to an object once.
     error = await lab.refuse("check_assignment", template=ping, assigned_object=ref("dcim.device", w["core"]))
     assert (error["extensions"]["code"], error["extensions"]["field"]) == ("CONFLICT", "assigned_object"), error
