@@ -417,3 +417,31 @@ async def purge_results(conn: AsyncConnection, days: int | None = None) -> int:
     keep = max(1, get_settings().check_retention_days if days is None else days)
     deleted = await conn.execute(sa.text("DELETE FROM check_result WHERE at < now() - make_interval(days => :days)"), {"days": keep})
     return deleted.rowcount or 0
+
+
+def check_of(template: Any, check: EffectiveCheck, *, community: str | None = None) -> Any:
+    """The ``checks.Check`` that runs one effective check, from its template's row: the
+    probe for its address and port, the timing and the state policy (rise, fall, degraded
+    thresholds). Its id is the check's key as text. SNMP needs the ``community`` (the
+    worker unseals it from the profile; SNMPv3 is not in the probe yet)."""
+    from checks import Check, Comparison, StatePolicy, probe_from_dict
+
+    plain = probe_dict(template.kind, template.parameters, check.address, check.port)
+    if template.kind == "snmp" and community is not None:
+        plain["community"] = community
+    degraded_when = None
+    if template.degraded_value_op is not None:
+        degraded_when = Comparison(COMPARISON_OPS[CheckComparison(template.degraded_value_op).value], template.degraded_value)
+    policy = StatePolicy(
+        rise=template.rise,
+        fall=template.fall,
+        max_latency=template.degraded_latency_ms / 1000 if template.degraded_latency_ms else None,
+        degraded_when=degraded_when,
+    )
+    return Check(
+        id=f"{check.template_id}/{check.address}/{check.port or ''}",
+        probe=probe_from_dict(plain),
+        timeout=float(template.timeout_seconds),
+        interval=float(template.interval_seconds),
+        policy=policy,
+    )

@@ -399,3 +399,37 @@ async def test_states_are_read_only(api, org):
     names = {f["name"] for f in body["data"]["__schema"]["mutationType"]["fields"]}
     assert {"check_template_create", "check_assignment_update"} <= names
     assert not {n for n in names if n.startswith(("check_state_", "state_transition_"))}
+
+
+async def test_an_effective_check_runs_on_the_checks_runner(api, org, db):
+    """From the graph to a probe: a TCP template on a service listening on loopback, and
+    one on a closed port, run by checks/ with the template's policy."""
+    import asyncio
+
+    from checks import CheckStatus, HealthState, StateTracker, run_checks
+    from resolvers.monitoring import check_of
+
+    served = await asyncio.start_server(lambda r, w: w.close(), "127.0.0.1", 0)
+    port = served.sockets[0].getsockname()[1]
+    lab = Lab(api, org.tenant_ids[0])
+    c = await lab.catalogue()
+    device = await lab.device(c, await lab.device_type(c, "Box"), "local", management_address="127.0.0.1")
+    service = await lab.make("service", name="app", protocol="ROLE_TCP", ports=[port], parent=ref("dcim.device", device))
+    tcp = await template(lab, "tcp", "KIND_TCP", rise=1, fall=1, degraded_latency_ms=60_000, degraded_value_op="OP_CONTAINS", degraded_value="never")
+    closed = await template(lab, "closed", "KIND_TCP", parameters={"port": 1}, rise=1, fall=1)
+    await assign(lab, tcp, "ipam.service", service)
+    await assign(lab, closed, "dcim.device", device)
+    async with db.system_transaction() as conn:
+        found = await checks_for(conn, tenant_id=uuid.UUID(str(org.tenant_ids[0])))
+        rows = {str(r.id): r for r in await conn.execute(sa.text("SELECT * FROM check_template"))}
+    runnable = [check_of(rows[str(f.template_id)], f) for f in found]
+    assert {(c.probe.host, c.probe.port) for c in runnable} == {("127.0.0.1", port), ("127.0.0.1", 1)}
+    assert {c.policy.max_latency for c in runnable} == {60.0, None}
+    results = {r.check_id: r.result for r in await run_checks(runnable)}
+    served.close()
+    by_port = {c.probe.port: results[c.id] for c in runnable}
+    assert by_port[port].status is CheckStatus.UP and by_port[1].status is CheckStatus.DOWN
+    tracker = StateTracker()
+    for check in runnable:
+        tracker.observe(check.id, results[check.id], 0.0, check.policy)
+    assert {c.probe.port: tracker.state(c.id) for c in runnable} == {port: HealthState.UP, 1: HealthState.DOWN}
