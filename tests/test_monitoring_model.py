@@ -46,6 +46,7 @@ def test_the_kinds_are_the_probes():
 @pytest.mark.parametrize(
     ("kind", "parameters", "field"),
     [
+        ("KIND_TCP", [22], "parameters"),
         ("KIND_TCP", {"port": 0}, "parameters.port"),
         ("KIND_TCP", {"port": "22"}, "parameters.port"),
         ("KIND_TCP", {"community": "public"}, "parameters.community"),
