@@ -241,10 +241,11 @@ async def _template_is_usable(write: Write, spec: ModelSpec, values: dict[str, A
     validate_parameters(kind.value, value_after(values, old, "parameters", {}))
     if value_after(values, old, "timeout_seconds", 5) >= value_after(values, old, "interval_seconds", 60):
         raise BadUserInput("timeout_seconds: less than interval_seconds", field="timeout_seconds")
+    # A value without an operator is kept but compares nothing (clearing the operator
+    # switches the threshold off); an operator needs a value.
     op, operand = value_after(values, old, "degraded_value_op"), value_after(values, old, "degraded_value", "")
-    if (op is None) != (operand == ""):
-        field = "degraded_value" if op is not None else "degraded_value_op"
-        raise BadUserInput(f"{field}: degraded_value_op and degraded_value go together", field=field)
+    if op is not None and operand == "":
+        raise BadUserInput("degraded_value: degraded_value_op compares the value with it: give one", field="degraded_value")
     if op is not None:
         from checks import Comparison
 

@@ -67,6 +67,10 @@ VALUE_OVERRIDES: dict[tuple[str, str], Callable[[int], Any]] = {
     # A schedule runs a registered job kind (resolvers/jobs.py), at least every 10 s.
     ("JobSchedule", "kind"): lambda n: "prune_jobs",
     ("JobSchedule", "interval_seconds"): lambda n: 3600,
+    # Only an SNMP check template takes an SNMP profile (the samples link one), and an SNMP
+    # check needs an OID (resolvers/monitoring.py).
+    ("CheckTemplate", "kind"): lambda n: "KIND_SNMP",
+    ("CheckTemplate", "parameters"): lambda n: {"oid": "1.3.6.1.2.1.1.3.0"},
 }
 
 # Relation fields computed from values instead of declared references (the prefix tree,
