@@ -185,7 +185,7 @@ async def test_no_table_with_a_tenant_shows_another_tenants_rows(api, org, db):
         for spec in all_specs():
             if spec.tenant_scoped and spec.read_only and not spec.tenant_from:
                 # Written by jobs, not by the API (a webhook's delivery log): a row as the owner.
-                await conn.execute(sa.insert(spec.table).values(tenant_id=b, **minimal_row(spec.table)))
+                await conn.execute(sa.insert(spec.table).values(tenant_id=b, **await referenced_row(conn, spec.table, b)))
         for table in tables:
             count = (await conn.execute(sa.select(sa.func.count()).select_from(table).where(table.c.tenant_id == b))).scalar_one()
             if count == 0:
