@@ -31,8 +31,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 
 from danbyte.settings import get_settings
-from jobs.discovery import MOST_DEVICES, _id, chosen_devices
-from jobs.runtime import JobRun, ParameterError, register_kind
+from jobs.discovery import chosen_devices, selection_check
+from jobs.runtime import JobRun, register_kind
 from models.base import table_of
 from models.counters import DeviceCounterState, InterfaceCounterSample
 from models.dcim.components import Interface
@@ -45,24 +45,7 @@ PURGE_BATCH = 10_000
 RATE_FIELDS = ("in_bps", "out_bps", "in_errors_per_second", "out_errors_per_second", "in_discards_per_second", "out_discards_per_second")
 
 
-def check(parameters: dict[str, Any]) -> dict[str, Any]:
-    unknown = sorted(set(parameters) - {"devices", "site", "role", "concurrency"})
-    if unknown:
-        raise ParameterError(unknown[0], "not a parameter of counter_poll (devices, site, role, concurrency)")
-    checked: dict[str, Any] = {}
-    if "devices" in parameters:
-        devices = parameters["devices"]
-        if not isinstance(devices, list) or not devices or len(devices) > MOST_DEVICES:
-            raise ParameterError("devices", f"a list of 1 to {MOST_DEVICES} device ids")
-        checked["devices"] = sorted({_id(value, f"devices.{index}") for index, value in enumerate(devices)})
-    for name in ("site", "role"):
-        if parameters.get(name) is not None:
-            checked[name] = _id(parameters[name], name)
-    concurrency = parameters.get("concurrency", 16)
-    if not isinstance(concurrency, int) or isinstance(concurrency, bool) or not 1 <= concurrency <= 64:
-        raise ParameterError("concurrency", "a whole number from 1 to 64")
-    checked["concurrency"] = concurrency
-    return checked
+check = selection_check("counter_poll")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -18,6 +18,7 @@ import resource
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -45,24 +46,36 @@ def _id(value: Any, field: str) -> str:
         raise ParameterError(field, "an id") from None
 
 
-def check(parameters: dict[str, Any]) -> dict[str, Any]:
-    unknown = sorted(set(parameters) - {"devices", "site", "role", "concurrency"})
-    if unknown:
-        raise ParameterError(unknown[0], "not a parameter of discovery (devices, site, role, concurrency)")
-    checked: dict[str, Any] = {}
-    if "devices" in parameters:
-        devices = parameters["devices"]
-        if not isinstance(devices, list) or not devices or len(devices) > MOST_DEVICES:
-            raise ParameterError("devices", f"a list of 1 to {MOST_DEVICES} device ids")
-        checked["devices"] = sorted({_id(value, f"devices.{index}") for index, value in enumerate(devices)})
-    for name in ("site", "role"):
-        if parameters.get(name) is not None:
-            checked[name] = _id(parameters[name], name)
-    concurrency = parameters.get("concurrency", 16)
-    if not isinstance(concurrency, int) or isinstance(concurrency, bool) or not 1 <= concurrency <= 64:
-        raise ParameterError("concurrency", "a whole number from 1 to 64")
-    checked["concurrency"] = concurrency
-    return checked
+def selection_check(kind: str, *, concurrency: bool = True) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """The parameter check of a kind that works on chosen devices (discovery, counter
+    polls, renders): ``devices``, ``site``, ``role``, and ``concurrency`` where the kind asks
+    devices in parallel."""
+    allowed = ("devices", "site", "role", *(("concurrency",) if concurrency else ()))
+
+    def check(parameters: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(parameters) - set(allowed))
+        if unknown:
+            raise ParameterError(unknown[0], f"not a parameter of {kind} ({', '.join(allowed)})")
+        checked: dict[str, Any] = {}
+        if "devices" in parameters:
+            devices = parameters["devices"]
+            if not isinstance(devices, list) or not devices or len(devices) > MOST_DEVICES:
+                raise ParameterError("devices", f"a list of 1 to {MOST_DEVICES} device ids")
+            checked["devices"] = sorted({_id(value, f"devices.{index}") for index, value in enumerate(devices)})
+        for name in ("site", "role"):
+            if parameters.get(name) is not None:
+                checked[name] = _id(parameters[name], name)
+        if concurrency:
+            count = parameters.get("concurrency", 16)
+            if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= 64:
+                raise ParameterError("concurrency", "a whole number from 1 to 64")
+            checked["concurrency"] = count
+        return checked
+
+    return check
+
+
+check = selection_check("discovery")
 
 
 def chosen_devices(conn: sa.Connection, params: dict[str, Any]) -> list[uuid.UUID]:
