@@ -28,7 +28,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.exc import IntegrityError
 
 from danbyte.settings import get_settings
 from jobs.discovery import chosen_devices, selection_check
@@ -204,16 +203,11 @@ def poll_counters(run: JobRun) -> dict[str, Any]:
             return
         device_map = mapped[device_id]
         answer = snmp.sample_counters(target, credentials, speeds=device_map.speeds())
-        written = 0
-        try:
-            with run.transaction() as conn:
-                run.item_done(conn, str(device_id))  # first: a concurrent attempt fails here
-                if answer.sample is not None:
-                    written = store_poll(conn, run.tenant_id, device_id, device_map, answer.sample)
-        except IntegrityError as error:
-            if "pk_job_item" not in str(error.orig):
-                raise
+        sample = answer.sample
+        first, stored = run.do_item(str(device_id), lambda conn: store_poll(conn, run.tenant_id, device_id, device_map, sample) if sample is not None else 0)
+        if not first:
             return  # another attempt stored it
+        written = stored or 0
         if answer.sample is None:
             run.log(f"device {device_id}: no counters ({'; '.join(str(e) for e in answer.errors[:3]) or 'no answer'})", level="warning")
         with lock:

@@ -22,7 +22,6 @@ from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 
 from jobs.observations import store_observation
 from jobs.runtime import JobRun, ParameterError, register_kind
@@ -126,13 +125,10 @@ def discover_devices(run: JobRun) -> dict[str, Any]:
         if run.cancelled():
             raise Cancelled
         device_id, address = key
-        try:
-            with run.transaction() as conn:
-                run.item_done(conn, str(device_id))  # first: a concurrent attempt fails here
-                store_observation(conn, tenant_id=run.tenant_id, device_id=device_id, address=address, facts=facts, sections=SECTIONS)
-        except IntegrityError as error:
-            if "pk_job_item" not in str(error.orig):
-                raise
+        first, _ = run.do_item(
+            str(device_id), lambda conn: store_observation(conn, tenant_id=run.tenant_id, device_id=device_id, address=address, facts=facts, sections=SECTIONS)
+        )
+        if not first:
             return  # another attempt stored it
         with lock:
             counts["discovered"] += 1
