@@ -30,14 +30,13 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
 from danbyte.settings import get_settings
-from jobs.discovery import chosen_devices, selection_check
+from jobs.discovery import chosen_devices, reachable_devices, selection_check
 from jobs.runtime import JobRun, register_kind
 from models.base import table_of
 from models.counters import DeviceCounterState, InterfaceCounterSample
 from models.dcim.components import Interface
 from models.dcim.devices import Device
 from models.observations import DeviceObservation, ObservedInterface
-from resolvers.discovery import UnusableProfile, address_statement, credentials_of, profile_statement, target_of
 
 # Rows deleted per statement when purging old samples: short transactions, no long locks.
 PURGE_BATCH = 10_000
@@ -169,28 +168,9 @@ def poll_counters(run: JobRun) -> dict[str, Any]:
     params = check(run.parameters)
     with run.transaction() as conn:
         device_ids = chosen_devices(conn, params)
-        profiles = {row._device: row for row in conn.execute(profile_statement(device_ids))} if device_ids else {}
-        addresses = {row.id: row.address for row in conn.execute(address_statement(device_ids))} if device_ids else {}
         mapped = mappings(conn, device_ids) if device_ids else {}
-    done_before = run.done_items()
-    skipped: dict[str, list[str]] = {"no SNMP profile": [], "no management address": [], "unusable profile": [], "no interface to poll": []}
-    requests: list[tuple[uuid.UUID, Any, Any]] = []
-    for device_id in device_ids:
-        if str(device_id) in done_before:
-            continue
-        profile, address = profiles.get(device_id), addresses.get(device_id)
-        if profile is None:
-            skipped["no SNMP profile"].append(str(device_id))
-        elif address is None:
-            skipped["no management address"].append(str(device_id))
-        elif device_id not in mapped:
-            skipped["no interface to poll"].append(str(device_id))
-        else:
-            try:
-                requests.append((device_id, target_of(profile, address), credentials_of(profile)))
-            except UnusableProfile as error:
-                run.log(f"device {device_id}: {error}", level="warning")
-                skipped["unusable profile"].append(str(device_id))
+        asked, skipped = reachable_devices(run, conn, device_ids, lambda device_id: None if device_id in mapped else "no interface to poll")
+    requests = [(device_id, target, credentials) for device_id, _, target, credentials in asked]
     total = len(requests)
     run.progress(done=0, total=total, message=f"polling {total} devices", force=True)
     counts = {"polled": 0, "unreachable": 0, "samples": 0, "already_done": len(device_ids) - len(requests) - sum(map(len, skipped.values()))}

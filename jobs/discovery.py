@@ -90,31 +90,42 @@ def chosen_devices(conn: sa.Connection, params: dict[str, Any]) -> list[uuid.UUI
     return list(conn.execute(statement).scalars())
 
 
+def reachable_devices(
+    run: JobRun, conn: sa.Connection, device_ids: list[uuid.UUID], unusable: Callable[[uuid.UUID], str | None] = lambda device_id: None
+) -> tuple[list[tuple[uuid.UUID, str, Any, Any]], dict[str, list[str]]]:
+    """What a job asks each device with: (device, address, snmp target, credentials) of
+    each device an earlier attempt did not do, and the ids skipped under their reason (no
+    profile, no address, ``unusable``'s reason for the job's own needs, an unusable
+    profile). Two statements however many devices."""
+    profiles = {row._device: row for row in conn.execute(profile_statement(device_ids))} if device_ids else {}
+    addresses = {row.id: row.address for row in conn.execute(address_statement(device_ids))} if device_ids else {}
+    done_before = run.done_items()
+    asked: list[tuple[uuid.UUID, str, Any, Any]] = []
+    skipped: dict[str, list[str]] = {}
+    for device_id in device_ids:
+        if str(device_id) in done_before:
+            continue
+        profile, address = profiles.get(device_id), addresses.get(device_id)
+        reason = "no SNMP profile" if profile is None else "no management address" if address is None else unusable(device_id)
+        if reason is None and address is not None:
+            try:
+                asked.append((device_id, address, target_of(profile, address), credentials_of(profile)))
+                continue
+            except UnusableProfile as error:
+                run.log(f"device {device_id}: {error}", level="warning")
+                reason = "unusable profile"
+        skipped.setdefault(reason or "", []).append(str(device_id))
+    return asked, skipped
+
+
 def discover_devices(run: JobRun) -> dict[str, Any]:
     import snmp  # the worker's, not the API's
 
     params = check(run.parameters)
     with run.transaction() as conn:
         device_ids = chosen_devices(conn, params)
-        profiles = {row._device: row for row in conn.execute(profile_statement(device_ids))} if device_ids else {}
-        addresses = {row.id: row.address for row in conn.execute(address_statement(device_ids))} if device_ids else {}
-    done_before = run.done_items()
-    skipped: dict[str, list[str]] = {"no SNMP profile": [], "no management address": [], "unusable profile": []}
-    requests: list[tuple[Any, Any, tuple[uuid.UUID, str]]] = []
-    for device_id in device_ids:
-        if str(device_id) in done_before:
-            continue
-        profile, address = profiles.get(device_id), addresses.get(device_id)
-        if profile is None:
-            skipped["no SNMP profile"].append(str(device_id))
-        elif address is None:
-            skipped["no management address"].append(str(device_id))
-        else:
-            try:
-                requests.append((target_of(profile, address), credentials_of(profile), (device_id, address)))
-            except UnusableProfile as error:
-                run.log(f"device {device_id}: {error}", level="warning")
-                skipped["unusable profile"].append(str(device_id))
+        asked, skipped = reachable_devices(run, conn, device_ids)
+    requests = [(target, credentials, (device_id, address)) for device_id, address, target, credentials in asked]
     total = len(requests)
     run.progress(done=0, total=total, message=f"discovering {total} devices", force=True)
     counts = {"discovered": 0, "reachable": 0, "varbinds": 0, "already_done": len(device_ids) - len(requests) - sum(map(len, skipped.values()))}
