@@ -28,41 +28,22 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.exc import IntegrityError
 
 from danbyte.settings import get_settings
-from jobs.discovery import MOST_DEVICES, _id, chosen_devices
-from jobs.runtime import JobRun, ParameterError, register_kind
+from jobs.discovery import chosen_devices, reachable_devices, selection_check
+from jobs.runtime import JobRun, register_kind
 from models.base import table_of
 from models.counters import DeviceCounterState, InterfaceCounterSample
 from models.dcim.components import Interface
 from models.dcim.devices import Device
 from models.observations import DeviceObservation, ObservedInterface
-from resolvers.discovery import UnusableProfile, address_statement, credentials_of, profile_statement, target_of
 
 # Rows deleted per statement when purging old samples: short transactions, no long locks.
 PURGE_BATCH = 10_000
 RATE_FIELDS = ("in_bps", "out_bps", "in_errors_per_second", "out_errors_per_second", "in_discards_per_second", "out_discards_per_second")
 
 
-def check(parameters: dict[str, Any]) -> dict[str, Any]:
-    unknown = sorted(set(parameters) - {"devices", "site", "role", "concurrency"})
-    if unknown:
-        raise ParameterError(unknown[0], "not a parameter of counter_poll (devices, site, role, concurrency)")
-    checked: dict[str, Any] = {}
-    if "devices" in parameters:
-        devices = parameters["devices"]
-        if not isinstance(devices, list) or not devices or len(devices) > MOST_DEVICES:
-            raise ParameterError("devices", f"a list of 1 to {MOST_DEVICES} device ids")
-        checked["devices"] = sorted({_id(value, f"devices.{index}") for index, value in enumerate(devices)})
-    for name in ("site", "role"):
-        if parameters.get(name) is not None:
-            checked[name] = _id(parameters[name], name)
-    concurrency = parameters.get("concurrency", 16)
-    if not isinstance(concurrency, int) or isinstance(concurrency, bool) or not 1 <= concurrency <= 64:
-        raise ParameterError("concurrency", "a whole number from 1 to 64")
-    checked["concurrency"] = concurrency
-    return checked
+check = selection_check("counter_poll")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -187,28 +168,9 @@ def poll_counters(run: JobRun) -> dict[str, Any]:
     params = check(run.parameters)
     with run.transaction() as conn:
         device_ids = chosen_devices(conn, params)
-        profiles = {row._device: row for row in conn.execute(profile_statement(device_ids))} if device_ids else {}
-        addresses = {row.id: row.address for row in conn.execute(address_statement(device_ids))} if device_ids else {}
         mapped = mappings(conn, device_ids) if device_ids else {}
-    done_before = run.done_items()
-    skipped: dict[str, list[str]] = {"no SNMP profile": [], "no management address": [], "unusable profile": [], "no interface to poll": []}
-    requests: list[tuple[uuid.UUID, Any, Any]] = []
-    for device_id in device_ids:
-        if str(device_id) in done_before:
-            continue
-        profile, address = profiles.get(device_id), addresses.get(device_id)
-        if profile is None:
-            skipped["no SNMP profile"].append(str(device_id))
-        elif address is None:
-            skipped["no management address"].append(str(device_id))
-        elif device_id not in mapped:
-            skipped["no interface to poll"].append(str(device_id))
-        else:
-            try:
-                requests.append((device_id, target_of(profile, address), credentials_of(profile)))
-            except UnusableProfile as error:
-                run.log(f"device {device_id}: {error}", level="warning")
-                skipped["unusable profile"].append(str(device_id))
+        asked, skipped = reachable_devices(run, conn, device_ids, lambda device_id: None if device_id in mapped else "no interface to poll")
+    requests = [(device_id, target, credentials) for device_id, _, target, credentials in asked]
     total = len(requests)
     run.progress(done=0, total=total, message=f"polling {total} devices", force=True)
     counts = {"polled": 0, "unreachable": 0, "samples": 0, "already_done": len(device_ids) - len(requests) - sum(map(len, skipped.values()))}
@@ -221,16 +183,11 @@ def poll_counters(run: JobRun) -> dict[str, Any]:
             return
         device_map = mapped[device_id]
         answer = snmp.sample_counters(target, credentials, speeds=device_map.speeds())
-        written = 0
-        try:
-            with run.transaction() as conn:
-                run.item_done(conn, str(device_id))  # first: a concurrent attempt fails here
-                if answer.sample is not None:
-                    written = store_poll(conn, run.tenant_id, device_id, device_map, answer.sample)
-        except IntegrityError as error:
-            if "pk_job_item" not in str(error.orig):
-                raise
+        sample = answer.sample
+        first, stored = run.do_item(str(device_id), lambda conn: store_poll(conn, run.tenant_id, device_id, device_map, sample) if sample is not None else 0)
+        if not first:
             return  # another attempt stored it
+        written = stored or 0
         if answer.sample is None:
             run.log(f"device {device_id}: no counters ({'; '.join(str(e) for e in answer.errors[:3]) or 'no answer'})", level="warning")
         with lock:

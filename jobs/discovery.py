@@ -18,10 +18,10 @@ import resource
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 
 from jobs.observations import store_observation
 from jobs.runtime import JobRun, ParameterError, register_kind
@@ -45,24 +45,36 @@ def _id(value: Any, field: str) -> str:
         raise ParameterError(field, "an id") from None
 
 
-def check(parameters: dict[str, Any]) -> dict[str, Any]:
-    unknown = sorted(set(parameters) - {"devices", "site", "role", "concurrency"})
-    if unknown:
-        raise ParameterError(unknown[0], "not a parameter of discovery (devices, site, role, concurrency)")
-    checked: dict[str, Any] = {}
-    if "devices" in parameters:
-        devices = parameters["devices"]
-        if not isinstance(devices, list) or not devices or len(devices) > MOST_DEVICES:
-            raise ParameterError("devices", f"a list of 1 to {MOST_DEVICES} device ids")
-        checked["devices"] = sorted({_id(value, f"devices.{index}") for index, value in enumerate(devices)})
-    for name in ("site", "role"):
-        if parameters.get(name) is not None:
-            checked[name] = _id(parameters[name], name)
-    concurrency = parameters.get("concurrency", 16)
-    if not isinstance(concurrency, int) or isinstance(concurrency, bool) or not 1 <= concurrency <= 64:
-        raise ParameterError("concurrency", "a whole number from 1 to 64")
-    checked["concurrency"] = concurrency
-    return checked
+def selection_check(kind: str, *, concurrency: bool = True) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """The parameter check of a kind that works on chosen devices (discovery, counter
+    polls, renders): ``devices``, ``site``, ``role``, and ``concurrency`` where the kind asks
+    devices in parallel."""
+    allowed = ("devices", "site", "role", *(("concurrency",) if concurrency else ()))
+
+    def check(parameters: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(parameters) - set(allowed))
+        if unknown:
+            raise ParameterError(unknown[0], f"not a parameter of {kind} ({', '.join(allowed)})")
+        checked: dict[str, Any] = {}
+        if "devices" in parameters:
+            devices = parameters["devices"]
+            if not isinstance(devices, list) or not devices or len(devices) > MOST_DEVICES:
+                raise ParameterError("devices", f"a list of 1 to {MOST_DEVICES} device ids")
+            checked["devices"] = sorted({_id(value, f"devices.{index}") for index, value in enumerate(devices)})
+        for name in ("site", "role"):
+            if parameters.get(name) is not None:
+                checked[name] = _id(parameters[name], name)
+        if concurrency:
+            count = parameters.get("concurrency", 16)
+            if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= 64:
+                raise ParameterError("concurrency", "a whole number from 1 to 64")
+            checked["concurrency"] = count
+        return checked
+
+    return check
+
+
+check = selection_check("discovery")
 
 
 def chosen_devices(conn: sa.Connection, params: dict[str, Any]) -> list[uuid.UUID]:
@@ -78,31 +90,42 @@ def chosen_devices(conn: sa.Connection, params: dict[str, Any]) -> list[uuid.UUI
     return list(conn.execute(statement).scalars())
 
 
+def reachable_devices(
+    run: JobRun, conn: sa.Connection, device_ids: list[uuid.UUID], unusable: Callable[[uuid.UUID], str | None] = lambda device_id: None
+) -> tuple[list[tuple[uuid.UUID, str, Any, Any]], dict[str, list[str]]]:
+    """What a job asks each device with: (device, address, snmp target, credentials) of
+    each device an earlier attempt did not do, and the ids skipped under their reason (no
+    profile, no address, ``unusable``'s reason for the job's own needs, an unusable
+    profile). Two statements however many devices."""
+    profiles = {row._device: row for row in conn.execute(profile_statement(device_ids))} if device_ids else {}
+    addresses = {row.id: row.address for row in conn.execute(address_statement(device_ids))} if device_ids else {}
+    done_before = run.done_items()
+    asked: list[tuple[uuid.UUID, str, Any, Any]] = []
+    skipped: dict[str, list[str]] = {}
+    for device_id in device_ids:
+        if str(device_id) in done_before:
+            continue
+        profile, address = profiles.get(device_id), addresses.get(device_id)
+        reason = "no SNMP profile" if profile is None else "no management address" if address is None else unusable(device_id)
+        if reason is None and address is not None:
+            try:
+                asked.append((device_id, address, target_of(profile, address), credentials_of(profile)))
+                continue
+            except UnusableProfile as error:
+                run.log(f"device {device_id}: {error}", level="warning")
+                reason = "unusable profile"
+        skipped.setdefault(reason or "", []).append(str(device_id))
+    return asked, skipped
+
+
 def discover_devices(run: JobRun) -> dict[str, Any]:
     import snmp  # the worker's, not the API's
 
     params = check(run.parameters)
     with run.transaction() as conn:
         device_ids = chosen_devices(conn, params)
-        profiles = {row._device: row for row in conn.execute(profile_statement(device_ids))} if device_ids else {}
-        addresses = {row.id: row.address for row in conn.execute(address_statement(device_ids))} if device_ids else {}
-    done_before = run.done_items()
-    skipped: dict[str, list[str]] = {"no SNMP profile": [], "no management address": [], "unusable profile": []}
-    requests: list[tuple[Any, Any, tuple[uuid.UUID, str]]] = []
-    for device_id in device_ids:
-        if str(device_id) in done_before:
-            continue
-        profile, address = profiles.get(device_id), addresses.get(device_id)
-        if profile is None:
-            skipped["no SNMP profile"].append(str(device_id))
-        elif address is None:
-            skipped["no management address"].append(str(device_id))
-        else:
-            try:
-                requests.append((target_of(profile, address), credentials_of(profile), (device_id, address)))
-            except UnusableProfile as error:
-                run.log(f"device {device_id}: {error}", level="warning")
-                skipped["unusable profile"].append(str(device_id))
+        asked, skipped = reachable_devices(run, conn, device_ids)
+    requests = [(target, credentials, (device_id, address)) for device_id, address, target, credentials in asked]
     total = len(requests)
     run.progress(done=0, total=total, message=f"discovering {total} devices", force=True)
     counts = {"discovered": 0, "reachable": 0, "varbinds": 0, "already_done": len(device_ids) - len(requests) - sum(map(len, skipped.values()))}
@@ -113,13 +136,10 @@ def discover_devices(run: JobRun) -> dict[str, Any]:
         if run.cancelled():
             raise Cancelled
         device_id, address = key
-        try:
-            with run.transaction() as conn:
-                run.item_done(conn, str(device_id))  # first: a concurrent attempt fails here
-                store_observation(conn, tenant_id=run.tenant_id, device_id=device_id, address=address, facts=facts, sections=SECTIONS)
-        except IntegrityError as error:
-            if "pk_job_item" not in str(error.orig):
-                raise
+        first, _ = run.do_item(
+            str(device_id), lambda conn: store_observation(conn, tenant_id=run.tenant_id, device_id=device_id, address=address, facts=facts, sections=SECTIONS)
+        )
+        if not first:
             return  # another attempt stored it
         with lock:
             counts["discovered"] += 1

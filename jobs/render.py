@@ -19,9 +19,8 @@ from typing import Any
 from danbyte.database import Database
 from danbyte.events import EventBus
 from danbyte.settings import get_settings
-from jobs.discovery import check as check_selection
-from jobs.discovery import chosen_devices
-from jobs.runtime import JobFailed, JobRun, ParameterError, register_kind
+from jobs.discovery import chosen_devices, selection_check
+from jobs.runtime import JobFailed, JobRun, register_kind
 from resolvers.context import RequestContext
 from resolvers.drift import render_and_store
 from resolvers.errors import ApiError
@@ -29,12 +28,7 @@ from resolvers.errors import ApiError
 BATCH = 100
 
 
-def check(parameters: dict[str, Any]) -> dict[str, Any]:
-    if "concurrency" in parameters:
-        raise ParameterError("concurrency", "not a parameter of config_render (devices, site, role)")
-    checked = check_selection(parameters)
-    checked.pop("concurrency")
-    return checked
+check = selection_check("config_render", concurrency=False)
 
 
 def render_configs(run: JobRun) -> dict[str, Any]:

@@ -396,6 +396,20 @@ class JobRun:
         another attempt has recorded it (that transaction must then roll back)."""
         conn.execute(sa.insert(table_of(JobItem)).values(job_id=self.id, tenant_id=self.tenant_id, item_key=key[:200]))
 
+    def do_item(self, key: str, work: Callable[[sa.Connection], T]) -> tuple[bool, T | None]:
+        """Run ``work(conn)`` in one tenant transaction with item ``key``'s ``job_item`` row:
+        (True, its answer); (False, None) when another attempt did the item meanwhile."""
+        try:
+            with self.transaction() as conn:
+                # The item's row first: a concurrent attempt doing the same item waits here
+                # and fails on it, before doing the work twice.
+                self.item_done(conn, key)
+                return True, work(conn)
+        except IntegrityError as error:
+            if "pk_job_item" not in str(error.orig):
+                raise
+            return False, None
+
     def each(self, items: Iterable[T], key: Callable[[T], str], work: Callable[[sa.Connection, T], Any]) -> dict[str, int]:
         """Run ``work(conn, item)`` once per item, each in its own tenant transaction with
         its ``job_item`` row, skipping items an earlier attempt did; stops when cancelled.
@@ -411,17 +425,8 @@ class JobRun:
             if item_key in done_before:
                 counts["skipped"] += 1
             else:
-                try:
-                    with self.transaction() as conn:
-                        # The item's row first: a concurrent attempt doing the same item
-                        # waits here and fails on it, before doing the work twice.
-                        self.item_done(conn, item_key)
-                        work(conn, item)
-                    counts["done"] += 1
-                except IntegrityError as error:
-                    if "pk_job_item" not in str(error.orig):
-                        raise
-                    counts["skipped"] += 1
+                done, _ = self.do_item(item_key, lambda conn, item=item: work(conn, item))  # type: ignore[misc]
+                counts["done" if done else "skipped"] += 1
             self.progress(done=index + 1)
         return counts
 

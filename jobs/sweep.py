@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.exc import IntegrityError
 
 from jobs.runtime import JobFailed, JobRun, ParameterError, register_kind
 from models.base import table_of
@@ -240,13 +239,9 @@ def sweep(run: JobRun) -> dict[str, Any]:
         system = snmp.probe(target, credentials)
         status = None
         if system is not None:
-            try:
-                with run.transaction() as conn:
-                    run.item_done(conn, address)  # first: a concurrent attempt fails here
-                    status = store_candidate(conn, run=run, profile_id=profile_id, address=address, system=system, existing=devices.get(address))
-            except IntegrityError as error:
-                if "pk_job_item" not in str(error.orig):
-                    raise
+            _, status = run.do_item(
+                address, lambda conn: store_candidate(conn, run=run, profile_id=profile_id, address=address, system=system, existing=devices.get(address))
+            )
         with lock:
             counts["asked"] += 1
             if status is not None:

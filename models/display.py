@@ -148,7 +148,7 @@ def _any_object(spec: ModelSpec, alias: str) -> str:
     type_column, id_column = f"{declared.field}_type", f"{declared.field}_id"
     branches = []
     for target in specs().values():
-        if target is spec or not target.tenant_scoped or target.any_object is not None or not declared.accepts(target.type_name):
+        if not spec.may_point_at(target):
             continue
         inner = f"{alias}o"
         value = f'(SELECT {display_sql(target, inner)} FROM "{target.table.name}" {inner} WHERE {inner}.id = {alias}."{id_column}")'

@@ -180,6 +180,18 @@ class ModelSpec:
         """The model's reference to an object of any type (models.base.AnyObject), if any."""
         return getattr(self.model, "__any_object__", None)
 
+    def may_point_at(self, target: ModelSpec) -> bool:
+        """Whether this model's any-object reference may name a ``target`` row: another
+        tenant-scoped type without an any-object reference of its own, of the declared
+        targets (all, when none are declared)."""
+        return (
+            self.any_object is not None
+            and target is not self
+            and target.tenant_scoped
+            and target.any_object is None
+            and self.any_object.accepts(target.type_name)
+        )
+
     @cached_property
     def content_type(self) -> str:
         return content_type(self.model)
@@ -460,7 +472,7 @@ def _add_reverse_relations(result: dict[str, ModelSpec]) -> None:
             continue
         for target in result.values():
             name = source.any_object.related_name
-            if target is source or not target.tenant_scoped or target.any_object is not None or not source.any_object.accepts(target.type_name):
+            if not source.may_point_at(target):
                 continue
             if name in _field_names(target) | set(claimed_names(target.type_name)):
                 continue

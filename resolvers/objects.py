@@ -46,7 +46,7 @@ async def _object_exists_in_the_tenant(write: Write, spec: ModelSpec, values: di
     kind = values.get(kind_column, getattr(old, kind_column, None))
     object_id = values.get(id_column, getattr(old, id_column, None))
     target = spec_by_content_type(kind) if isinstance(kind, str) else None
-    if target is None or target is spec or not target.tenant_scoped or target.any_object is not None or not spec.any_object.accepts(target.type_name):
+    if target is None or not spec.may_point_at(target):
         raise BadUserInput(f"{kind_column}: '{kind}' names no type an object of which can be pointed at (such as dcim.site)", field=kind_column)
     if not isinstance(object_id, uuid.UUID):
         object_id = parse_id(object_id, id_column)

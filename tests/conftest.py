@@ -144,3 +144,19 @@ async def netbox_api(app: object, netbox_demo: Any) -> AsyncIterator[Api]:
     """GraphQL as the administrator of the imported demo's organisation."""
     async with Api.connect(app, netbox_demo[0].admin_key) as client:
         yield client
+
+
+@pytest.fixture
+async def worker(database_url: str, redis_url: str) -> AsyncIterator[Any]:
+    """A real dramatiq worker in this process (one thread)."""
+    from jobs.broker import configure, start_worker
+
+    broker = configure(database_url, redis_url)
+    broker.flush_all()
+    running = start_worker(broker, threads=1)
+    try:
+        yield broker
+    finally:
+        running.stop()
+        broker.flush_all()
+        broker.close()

@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 from dcim_lab import Lab
 from snmp_agent import RECORDINGS, SNMP_DATA, SnmpAgent, community_of
-from test_jobs_runtime import START, wait_for, worker  # noqa: F401 (the worker fixture)
+from test_jobs_runtime import START, wait_for
 
 from permissions.principal import Principal
 
@@ -57,7 +57,7 @@ async def by_name(api: Any, device: str) -> dict[str, Any]:
     return {i["name"]: i for i in (await api.data(COUNTERS, id=device))["device"]["interfaces"]}
 
 
-async def test_counter_polls_keep_rates_without_false_spikes(app, committed_org, committed_api, worker, agent):  # noqa: F811
+async def test_counter_polls_keep_rates_without_false_spikes(app, committed_org, committed_api, worker, agent):
     db = app.state.danbyte.db
     tenant, other = committed_org.tenant_ids
     lab = Lab(committed_api, tenant)

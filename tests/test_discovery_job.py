@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from dcim_lab import Lab
 from snmp_agent import RECORDINGS, SNMP_DATA, Recording, SnmpAgent, community_of, expected_interfaces
-from test_jobs_runtime import START, wait_for, worker  # noqa: F401 (the worker fixture)
+from test_jobs_runtime import START, wait_for
 
 ARISTA = next(path for path in RECORDINGS if path.stem == "arista_eos")
 LINUX = next(path for path in RECORDINGS if path.stem.startswith("linux"))
@@ -31,7 +31,7 @@ async def profile(lab: Lab, agent: SnmpAgent, recording: Any, **fields: Any) -> 
     )
 
 
-async def test_a_discovery_job_stores_what_each_device_says(app, committed_org, committed_api, worker, agent):  # noqa: F811
+async def test_a_discovery_job_stores_what_each_device_says(app, committed_org, committed_api, worker, agent):
     tenant = committed_org.tenant_ids[0]
     lab = Lab(committed_api, tenant)
     c = await lab.catalogue()

@@ -16,7 +16,6 @@ import pytest
 import sqlalchemy as sa
 from live import danbyte_serve, next_event
 
-from jobs.broker import configure, start_worker
 from jobs.context import engine_for, job_principal, tenant_transaction
 from jobs.runtime import execute
 from permissions.tokens import hash_key
@@ -26,20 +25,6 @@ TESTS = Path(__file__).parent
 START = "mutation($kind: String!, $p: JSON, $t: ID) { job_start(kind: $kind, parameters: $p, tenant: $t) { id numid kind status parameters user_name } }"
 CANCEL = "mutation($id: ID!) { job_cancel(id: $id) { id status error cancel_requested } }"
 JOB = "query($id: ID!) { job(id: $id) { id numid kind status progress result error log attempts started finished tenant { id } } }"
-
-
-@pytest.fixture
-async def worker(database_url: str, redis_url: str):
-    """A real dramatiq worker in this process (one thread)."""
-    broker = configure(database_url, redis_url)
-    broker.flush_all()
-    running = start_worker(broker, threads=1)
-    try:
-        yield broker
-    finally:
-        running.stop()
-        broker.flush_all()
-        broker.close()
 
 
 async def site_in(db: Any, tenant: uuid.UUID, name: str) -> str:

@@ -6,13 +6,13 @@ whose render changed moves its drift state."""
 from __future__ import annotations
 
 from dcim_lab import Lab
-from test_jobs_runtime import START, wait_for, worker  # noqa: F401 (the worker fixture)
+from test_jobs_runtime import START, wait_for
 
 TEMPLATE = "hostname {{ device.name }}\nntp server {{ ntp }}\n"
 STORED = "query($d: ID!) { device(id: $d) { render_config { configuration } intended_config { configuration error } config_state { state } } }"
 
 
-async def test_a_bulk_render_over_a_site(app, committed_org, committed_api, worker):  # noqa: F811
+async def test_a_bulk_render_over_a_site(app, committed_org, committed_api, worker):
     tenant = committed_org.tenant_ids[0]
     lab = Lab(committed_api, tenant)
     c = await lab.catalogue()

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from dcim_lab import Lab
 from snmp_agent import RECORDINGS, SNMP_DATA, SnmpAgent, community_of
-from test_jobs_runtime import START, wait_for, worker  # noqa: F401 (the worker fixture)
+from test_jobs_runtime import START, wait_for
 
 from jobs.sweep import hosts
 from models.changelog import ObjectChange
@@ -56,7 +56,7 @@ async def _sweep(app: Any, api: Any, tenant: Any, **parameters: Any) -> Any:
     return await wait_for(app.state.danbyte.db, started["id"], "completed", "failed", "errored", timeout=90), started["id"]
 
 
-async def test_a_sweep_proposes_each_answering_address_once(app, committed_org, committed_api, worker, agent):  # noqa: F811
+async def test_a_sweep_proposes_each_answering_address_once(app, committed_org, committed_api, worker, agent):
     tenant, other_tenant = committed_org.tenant_ids
     lab = Lab(committed_api, tenant)
     c = await lab.catalogue()
