@@ -7,6 +7,7 @@ from typing import Any
 
 import dramatiq
 
+from jobs.alerts import deliver_notification, notify_alert
 from jobs.broker import job_settings
 from jobs.runtime import run_job
 from jobs.webhooks import deliver_webhook, dispatch_changes
@@ -31,4 +32,4 @@ def assign_numids() -> int:
     return asyncio.run(_assign_numids(job_settings().database_url))
 
 
-ACTORS: list[dramatiq.Actor[Any, Any]] = [assign_numids, dispatch_changes, deliver_webhook, run_job]
+ACTORS: list[dramatiq.Actor[Any, Any]] = [assign_numids, dispatch_changes, deliver_webhook, run_job, notify_alert, deliver_notification]

@@ -17,25 +17,22 @@ request (but its signature), the delivery log or the logs.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
 import re
 import ssl
-import time
 import uuid
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 import dramatiq
-import httpx
 import sqlalchemy as sa
-from dramatiq.middleware import CurrentMessage, TimeLimitExceeded
+from dramatiq.middleware import TimeLimitExceeded
 
 from danbyte.settings import get_settings
 from jobs.broker import job_settings
+from jobs.delivery import MAX_BACKOFF_MS, Attempt, attempt_number, backoff_ms, post, signature, storable
 from models.base import table_of
 from models.changelog import ObjectChange
 from models.choices import ChangeAction, EventRuleAction
@@ -49,11 +46,6 @@ from resolvers.templates import is_header_text, render
 from resolvers.webhooks import url_is_http
 
 QUEUE = "webhooks"
-# How much of an answer's body the delivery log keeps, and how much is read at all.
-RESPONSE_EXCERPT = 1000
-_READ_AT_MOST = 8192
-# The longest wait between two attempts, whatever the backoff setting makes of it.
-MAX_BACKOFF_MS = 3_600_000
 # Headers that frame the request itself: a template must not set them.
 _FRAMING = frozenset({"content-length", "transfer-encoding", "connection", "x-hook-signature"})
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
@@ -159,19 +151,6 @@ def _matches(conn: sa.Connection, ids: list[uuid.UUID], tenants: set[uuid.UUID])
     return found
 
 
-@dataclass
-class Attempt:
-    """What one delivery attempt did, as the delivery log keeps it."""
-
-    method: str
-    url: str = ""
-    status_code: int | None = None
-    response: str = ""
-    error: str = ""
-    # A connection error, a timeout or a 5xx: worth trying again.
-    retry: bool = False
-
-
 # Retried by raising dramatiq.Retry with a delay of our own; the actor's own limit is a
 # backstop beyond any DANBYTE_WEBHOOK_RETRIES one would set.
 @dramatiq.actor(queue_name=QUEUE, max_retries=100, min_backoff=1000, max_backoff=MAX_BACKOFF_MS)
@@ -179,8 +158,7 @@ def deliver_webhook(rule_id: str, change_ids: list[str]) -> None:
     """Send one event rule's webhook for one event (its first and last change-log entries),
     and log the attempt."""
     settings = get_settings()
-    message = CurrentMessage.get_current_message()
-    attempt_number = (message.options.get("retries", 0) if message is not None else 0) + 1
+    attempt = attempt_number()
     engine = _engine(job_settings().database_url)
     rule_table, webhook_table, change_table = table_of(EventRule), table_of(Webhook), table_of(ObjectChange)
     ids = [uuid.UUID(i) for i in change_ids]
@@ -213,19 +191,18 @@ def deliver_webhook(rule_id: str, change_ids: list[str]) -> None:
                 object_type=event.object_type,
                 object_id=event.first.object_id,
                 request_id=event.first.request_id,
-                attempt=attempt_number,
+                attempt=attempt,
                 http_method=outcome.method,
-                request_url=_storable(outcome.url),
+                request_url=storable(outcome.url),
                 status_code=outcome.status_code,
-                response=_storable(outcome.response),
-                error=_storable(outcome.error),
+                response=storable(outcome.response),
+                error=storable(outcome.error),
             )
         )
     shown = outcome.status_code or outcome.error[:200]
-    logger.info("webhook %s for %s %s: attempt %d, %s", webhook.name, event.object_type, event.event_type, attempt_number, shown)
-    if outcome.retry and attempt_number <= settings.webhook_retries:
-        delay = min(settings.webhook_backoff_ms * 2 ** (attempt_number - 1), MAX_BACKOFF_MS)
-        raise dramatiq.Retry(f"webhook {webhook.id}: attempt {attempt_number} failed", delay=delay)
+    logger.info("webhook %s for %s %s: attempt %d, %s", webhook.name, event.object_type, event.event_type, attempt, shown)
+    if outcome.retry and attempt <= settings.webhook_retries:
+        raise dramatiq.Retry(f"webhook {webhook.id}: attempt {attempt} failed", delay=backoff_ms(attempt, settings.webhook_backoff_ms))
 
 
 def context(rule: Any, event: Event) -> dict[str, Any]:
@@ -270,29 +247,7 @@ def send(webhook: Any, context: dict[str, Any], *, timeout: float) -> Attempt:
         # Say no more about the file than that: the path is the tenant's, the host is not.
         outcome.error = "ca_file_path: the CA certificate file could not be loaded"
         return outcome
-    try:
-        # Answers are read as sent (never decompressed), and only their start.
-        with httpx.Client(verify=verify, timeout=timeout, follow_redirects=False, headers={"Accept-Encoding": "identity"}) as client:
-            with client.stream(method, url, content=body, headers=headers) as response:
-                outcome.status_code = response.status_code
-                outcome.response = _excerpt(response, time.monotonic() + timeout)
-    except (httpx.NetworkError, httpx.TimeoutException, httpx.RemoteProtocolError) as error:
-        outcome.error = f"{type(error).__name__}: {error}"
-        outcome.retry = True
-        return outcome
-    except (httpx.HTTPError, UnicodeEncodeError) as error:  # a header that is not ASCII, a bad URL
-        outcome.error = f"{type(error).__name__}: {error}"
-        return outcome
-    if outcome.status_code >= 500:
-        outcome.error, outcome.retry = f"the server answered {outcome.status_code}", True
-    elif not 200 <= outcome.status_code <= 299:
-        outcome.error = f"the server answered {outcome.status_code}"
-    return outcome
-
-
-def signature(body: bytes, secret: str) -> str:
-    """NetBox's ``X-Hook-Signature``: the HMAC-SHA512 hex digest of the body, keyed by the secret."""
-    return hmac.new(secret.encode("utf-8"), body, hashlib.sha512).hexdigest()
+    return post(method, url, body, headers, timeout=timeout, verify=verify)
 
 
 def _headers(template: str, context: dict[str, Any]) -> dict[str, str]:
@@ -323,17 +278,3 @@ def _verification(webhook: Any) -> ssl.SSLContext | bool:
     if webhook.ca_file_path:
         return ssl.create_default_context(cafile=webhook.ca_file_path)
     return True
-
-
-def _excerpt(response: httpx.Response, deadline: float) -> str:
-    read = b""
-    for chunk in response.iter_raw():
-        read += chunk
-        if len(read) >= _READ_AT_MOST or time.monotonic() > deadline:
-            break
-    return read[:_READ_AT_MOST].decode("utf-8", "replace")[:RESPONSE_EXCERPT]
-
-
-def _storable(text: str) -> str:
-    """PostgreSQL text holds no NUL character."""
-    return text.replace("\x00", "\ufffd")

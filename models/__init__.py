@@ -27,6 +27,9 @@ from models import attachments, config_state, counters, custom_links  # isort: s
 
 # Checks applied to devices, addresses, services, sites, roles and prefixes.
 from models import monitoring  # isort: skip
+
+# Alerts on check states, silences and notification channels.
+from models import alerts  # isort: skip
 from models.base import Base, OrgModel, TenantModel, all_models, finalize
 
 finalize()
@@ -35,6 +38,7 @@ __all__ = [
     "Base",
     "OrgModel",
     "TenantModel",
+    "alerts",
     "all_models",
     "attachments",
     "auth",

@@ -589,6 +589,11 @@ DANBYTE_ONLY = {
     "CheckAssignment": "Danbyte's monitoring: NetBox monitors nothing",
     "CheckState": "Danbyte's monitoring: NetBox monitors nothing",
     "StateTransition": "Danbyte's monitoring: NetBox monitors nothing",
+    "NotificationChannel": "Danbyte's alerting: NetBox monitors nothing",
+    "AlertRule": "Danbyte's alerting: NetBox monitors nothing",
+    "Silence": "Danbyte's alerting: NetBox monitors nothing",
+    "Alert": "Danbyte's alerting: NetBox monitors nothing",
+    "NotificationDelivery": "Danbyte's alerting: NetBox monitors nothing",
 }
 
 

@@ -41,6 +41,7 @@ DOMAINS = (
     "resolvers.discovery",
     "resolvers.jobs",
     "resolvers.monitoring",
+    "resolvers.alerts",
 )
 
 # Before the row is written: may refuse, or fill in values. After: may write more rows.

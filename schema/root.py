@@ -9,7 +9,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from resolvers import ipam, reads, writes
 from resolvers.prefetch import prefetch, selected_fields, to_record, to_records
-from schema import admin, config_drift, custom_links, discovery_diff, jobs, sweep
+from schema import admin, alerts, config_drift, custom_links, discovery_diff, jobs, sweep
 from schema.build import Generated, build_types, input_dict
 from schema.compiled import Root, compiled_reads
 from schema.extensions import extensions_for
@@ -219,6 +219,7 @@ def build_schema(settings: Any) -> strawberry.Schema:
     mutation_fields.update(jobs.mutation_fields(generated, _one))
     mutation_fields.update(discovery_diff.mutation_fields(types))
     mutation_fields.update(sweep.mutation_fields(generated))
+    mutation_fields.update(alerts.mutation_fields(generated))
     query = strawberry.type(type("Query", (), {"__module__": __name__, **query_fields}))
     mutation = strawberry.type(type("Mutation", (), {"__module__": __name__, **mutation_fields}))
     return DanbyteSchema(
