@@ -244,7 +244,7 @@ def evaluate(conn: sa.Connection, now: datetime, *, wait: bool = True) -> Evalua
         changed.append((row, "update", ["escalated_at"]))
         outcome.notifications.append((row.id, "escalate"))
     if changed:
-        orgs = dict(conn.execute(_ORGS, {"ids": list({row.tenant_id for row, _, _ in changed})}).tuples().all())
+        orgs = {tenant: org for tenant, org in conn.execute(_ORGS, {"ids": list({row.tenant_id for row, _, _ in changed})})}
         outcome.events = [row_event("Alert", row, orgs[row.tenant_id], action, fields, **_filter_keys(row)) for row, action, fields in _last_per_row(changed)]
     return outcome
 
