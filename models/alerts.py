@@ -85,9 +85,6 @@ class NotificationChannel(NamedModel):
     __tagged__ = False
 
     kind: Mapped[NotificationKind] = choice(NotificationKind)
-    url: Mapped[str] = text(500)
-    """webhook, slack, teams, discord: the URL posted to (http:// or https://); pagerduty:
-    the Events v2 endpoint, empty for PagerDuty's own."""
     secret: Mapped[str | None] = secret(255)
     """webhook: the HMAC-SHA512 key (``X-Hook-Signature``); pagerduty: the routing
     (integration) key; email: the SMTP password. Sealed, never answered."""
@@ -99,6 +96,9 @@ class NotificationChannel(NamedModel):
     email_from: Mapped[str] = text(254)
     recipients: Mapped[list[str]] = mapped_column(ARRAY(sa.String(254)), default=list, server_default="{}")
     """email: the addresses written to."""
+    url: Mapped[str] = text(500)
+    """webhook, slack, teams, discord: the URL posted to (http:// or https://); pagerduty:
+    the Events v2 endpoint, empty for PagerDuty's own."""
     enabled: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     """A disabled channel is sent nothing."""
 

@@ -71,6 +71,13 @@ VALUE_OVERRIDES: dict[tuple[str, str], Callable[[int], Any]] = {
     # check needs an OID (resolvers/monitoring.py).
     ("CheckTemplate", "kind"): lambda n: "KIND_SNMP",
     ("CheckTemplate", "parameters"): lambda n: {"oid": "1.3.6.1.2.1.1.3.0"},
+    # A webhook channel (the first kind) posts to an http(s) URL (resolvers/alerts.py);
+    # nothing listens on port 9 and no sample raises an alert.
+    ("NotificationChannel", "url"): lambda n: f"http://127.0.0.1:9/alerts-{n}",
+    # A silence ends after it starts and says why (resolvers/alerts.py).
+    ("Silence", "starts_at"): lambda n: "2026-01-01T00:00:00+00:00",
+    ("Silence", "ends_at"): lambda n: "2026-01-02T00:00:00+00:00",
+    ("Silence", "comment"): lambda n: f"sample window {n}",
 }
 
 # Relation fields computed from values instead of declared references (the prefix tree,
@@ -119,6 +126,7 @@ LINK_OWNER_VALUES: dict[tuple[str, str], dict[str, Any]] = {
     ("Interface", "qinq_svlan"): {"mode": "MODE_Q_IN_Q"},  # a service VLAN only in Q-in-Q mode
     ("VMInterface", "qinq_svlan"): {"mode": "MODE_Q_IN_Q"},  # (same)
     ("CustomField", "choice_set"): {"type": "TYPE_SELECT"},  # only selection fields take a choice set
+    ("AlertRule", "escalation_channel"): {"escalate_after_seconds": 60},  # an escalation needs its delay
 }
 
 

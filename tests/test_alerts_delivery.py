@@ -11,6 +11,7 @@ import hmac
 import json
 import os
 import socket
+import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -19,12 +20,15 @@ from email import message_from_bytes
 from typing import Any
 
 import pytest
+import redis.asyncio as aioredis
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 from dcim_lab import Lab
 
 from danbyte.settings import get_settings
 from jobs.alerts import Evaluation, evaluate, send_notifications
+from jobs.runtime import EVENTS_CHANNEL
+from jobs.scheduler import Scheduler
 
 SECRET = "alert-hmac-☃-never-in-clear"
 ROUTING_KEY = "pd-routing-key-never-in-clear"
@@ -426,3 +430,62 @@ async def test_escalation_and_silences_at_the_receivers(committed_api, committed
     await asyncio.sleep(0.5)
     assert silenced_site.requests == [] and await deliveries(app, channel_id=muted_channel) == []
     assert uuid.UUID(w["rule"])
+
+
+async def test_the_scheduler_tick_evaluates_and_publishes_row_events(
+    committed_api, committed_org, app, fast_retries, worker, receivers, database_url, redis_url, quiet_afterwards
+):
+    receiver = await receivers()
+    tenant = committed_org.tenant_ids[0]
+    channel = await Lab(committed_api, tenant).make("notification_channel", name="tick", kind="KIND_WEBHOOK", url=receiver.url)
+    w = await setup(committed_api, app, tenant, [channel])
+    listener = aioredis.Redis.from_url(redis_url)
+    pubsub = listener.pubsub()
+    await pubsub.subscribe(EVENTS_CHANNEL)
+    try:
+        await asyncio.to_thread(Scheduler(database_url, redis_url, worker).evaluate_alerts)
+        (request,) = await receiver.wait_for(1)
+        alert = await alert_of(app, w["rule"])
+        assert request.json()["alert"]["id"] == str(alert.id)
+        events = []
+        while not any(e.get("id") == str(alert.id) for e in events):
+            message = await asyncio.wait_for(pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0), WAIT)
+            if message is not None:
+                events.append(json.loads(message["data"]))
+        (event,) = [e for e in events if e.get("id") == str(alert.id)]
+        assert (event["kind"], event["type"], event["action"], event["status"], event["device_id"], event["tenant_id"]) == (
+            "change",
+            "alert",
+            "create",
+            "firing",
+            w["device"],
+            str(tenant),
+        )
+        assert event["org_id"] == str(committed_org.org_id) and event["change_id"] is None
+    finally:
+        await pubsub.aclose()
+        await listener.aclose()
+
+
+async def test_evaluators_racing_raise_one_alert(committed_api, committed_org, app, engine, quiet_afterwards):
+    """Several workers evaluating at once: they take turns on the advisory lock, and the
+    second finds the first's alert (the partial unique index would refuse a second)."""
+    tenant = committed_org.tenant_ids[0]
+    w = await setup(committed_api, app, tenant, [])
+    now = datetime.now(UTC)
+    start = threading.Barrier(4)
+
+    def one() -> Evaluation:
+        start.wait()
+        with engine.begin() as conn:
+            outcome = evaluate(conn, now)
+        assert outcome is not None
+        return outcome
+
+    outcomes = await asyncio.gather(*(asyncio.to_thread(one) for _ in range(4)))
+    async with app.state.danbyte.db.system_transaction() as conn:
+        rows = (await conn.execute(sa.text("SELECT numid FROM alert WHERE rule_id = :r"), {"r": w["rule"]})).all()
+    assert len(rows) == 1
+    alert = await alert_of(app, w["rule"])
+    raised = [e for outcome in outcomes for e in outcome.events if e["id"] == str(alert.id)]
+    assert [e["action"] for e in raised] == ["create"]
