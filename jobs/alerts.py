@@ -601,6 +601,9 @@ def send_email(channel: Any, ctx: dict[str, Any], *, timeout: float) -> Attempt:
         outcome.error = "every recipient was refused"
         outcome.retry = all(400 <= code < 500 for code in codes)
         return outcome
+    except smtplib.SMTPNotSupportedError as error:  # AUTH or STARTTLS asked of a server without it
+        outcome.error = f"the server does not support it: {error}"
+        return outcome
     except smtplib.SMTPResponseException as error:
         outcome.status_code = error.smtp_code
         outcome.error = f"the server answered {error.smtp_code}"

@@ -303,6 +303,14 @@ async def test_acknowledge_with_a_comment(api, org, db):
     change = await api.data('{ changelog_list(filters: {object_type: {exact: "alert"}}) { action user_name postchange_data } }')
     (entry,) = change["changelog_list"]
     assert entry["action"] == "update" and entry["postchange_data"]["acknowledged_comment"] == "replacing the optic"
+    # Filtered by status and device, as a console lists them.
+    listed = await api.data(
+        "query($d: ID!) { alert_list(filters: {status: {exact: STATUS_ACKNOWLEDGED}, device_id: {exact: $d}}) { numid device { name } rule { alerts { numid } } } }",
+        d=w["core"],
+    )
+    assert listed["alert_list"] == [{"numid": alert.numid, "device": {"name": "core1"}, "rule": {"alerts": [{"numid": alert.numid}]}}]
+    firing = await api.data("{ alert_list(filters: {status: {exact: STATUS_FIRING}}) { id } }")
+    assert firing["alert_list"] == []
     again = await api.error(ACK, id=str(alert.id), c="again")
     assert again["extensions"]["code"] == "CONFLICT" and again["extensions"]["field"] == "id"
     # Acknowledged alerts still resolve when the check recovers.

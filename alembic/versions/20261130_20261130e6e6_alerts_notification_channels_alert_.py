@@ -2,7 +2,7 @@
 
 Revision ID: 20261130e6e6
 Revises: 20261130c4c4
-Create Date: 2026-11-30 19:31:34.506495
+Create Date: 2026-11-30 19:41:51.503979
 """
 
 import sqlalchemy as sa
@@ -27,7 +27,6 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
-        sa.Column("url", sa.String(length=500), server_default="", nullable=False),
         sa.Column("secret", sa.Text(), nullable=True),
         sa.Column("smtp_host", sa.String(length=255), server_default="", nullable=False),
         sa.Column("smtp_port", sa.Integer(), nullable=True),
@@ -35,6 +34,7 @@ def upgrade() -> None:
         sa.Column("smtp_username", sa.String(length=255), server_default="", nullable=False),
         sa.Column("email_from", sa.String(length=254), server_default="", nullable=False),
         sa.Column("recipients", postgresql.ARRAY(sa.String(length=254)), server_default="{}", nullable=False),
+        sa.Column("url", sa.String(length=500), server_default="", nullable=False),
         sa.Column("enabled", sa.Boolean(), server_default=sa.text("true"), nullable=False),
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("description", sa.String(length=200), server_default="", nullable=False),
