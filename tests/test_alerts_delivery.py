@@ -12,6 +12,7 @@ import json
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from aiosmtpd.controller import Controller
 from dcim_lab import Lab
 
 from danbyte.settings import get_settings
-from jobs.alerts import Evaluation, evaluate, send_notifications
+from jobs.alerts import Evaluation, evaluate, evaluate_alerts, send_notifications
 from jobs.runtime import EVENTS_CHANNEL
 from jobs.scheduler import Scheduler
 
@@ -489,3 +490,31 @@ async def test_evaluators_racing_raise_one_alert(committed_api, committed_org, a
     alert = await alert_of(app, w["rule"])
     raised = [e for outcome in outcomes for e in outcome.events if e["id"] == str(alert.id)]
     assert [e["action"] for e in raised] == ["create"]
+
+
+async def test_the_cycle_hook_s_notifications_wait_for_its_commit(committed_api, committed_org, app, fast_retries, worker, receivers, engine, quiet_afterwards):
+    """evaluate_alerts sends before its caller commits: a notification waits for the alert
+    to be committed, and one whose transaction rolled back is never sent."""
+    receiver = await receivers()
+    tenant = committed_org.tenant_ids[0]
+    channel = await Lab(committed_api, tenant).make("notification_channel", name="hook", kind="KIND_WEBHOOK", url=receiver.url)
+    w = await setup(committed_api, app, tenant, [channel])
+    now = datetime.now(UTC)
+
+    def hook_then(commit: bool) -> list[dict[str, Any]]:
+        with engine.connect() as conn:
+            transaction = conn.begin()
+            events = evaluate_alerts(conn, now)
+            time.sleep(0.5)  # the worker has the message by now; the alert is not visible yet
+            transaction.commit() if commit else transaction.rollback()
+        return events
+
+    rolled_back = await asyncio.to_thread(hook_then, False)
+    committed = await asyncio.to_thread(hook_then, True)
+    lost = {e["id"] for e in rolled_back if e["tenant_id"] == str(tenant)}
+    kept = {e["id"] for e in committed if e["tenant_id"] == str(tenant)}
+    assert len(lost) == len(kept) == 1 and lost != kept
+    (request,) = await receiver.wait_for(1)
+    assert {request.json()["alert"]["id"]} == kept == {str((await alert_of(app, w["rule"])).id)}
+    await asyncio.sleep(4)  # the rolled-back alert's waits (0.1 + 0.2 + … + 0.8 s) are over
+    assert len(receiver.requests) == 1
