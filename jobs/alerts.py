@@ -506,14 +506,20 @@ def _colour(ctx: dict[str, Any]) -> int:
     return _RESOLVED_COLOUR if ctx["event"] == "resolve" else _COLOURS.get(ctx["alert"]["severity"], 0x9E9E9E)
 
 
+def slack_text(text: str) -> str:
+    """Text as Slack shows it, not as a control sequence: ``<!channel>`` or ``<@U123>`` in a
+    device name or a comment would otherwise notify people (Slack's three escapes)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def body(kind: NotificationKind, ctx: dict[str, Any], routing_key: str = "") -> dict[str, Any]:
     """The JSON a channel of ``kind`` is sent (e-mail excepted)."""
     heading, facts = title(ctx), _facts(ctx)
     if kind is NotificationKind.slack:
         # Slack incoming webhooks: ``text`` is the fallback, ``blocks`` the message.
-        lines = "\n".join(f"*{name}:* {value}" for name, value in facts)
+        lines = "\n".join(f"*{name}:* {slack_text(value)}" for name, value in facts)
         return {
-            "text": heading,
+            "text": slack_text(heading),
             "blocks": [
                 {"type": "header", "text": {"type": "plain_text", "text": heading[:150]}},
                 {"type": "section", "text": {"type": "mrkdwn", "text": lines[:3000]}},
@@ -532,6 +538,8 @@ def body(kind: NotificationKind, ctx: dict[str, Any], routing_key: str = "") -> 
     if kind is NotificationKind.discord:
         return {
             "content": heading[:2000],
+            # Names and comments are data: "@everyone" in one must not ping a server.
+            "allowed_mentions": {"parse": []},
             "embeds": [
                 {
                     "title": heading[:256],

@@ -368,14 +368,17 @@ async def test_chat_and_pagerduty_bodies_through_acknowledge_and_resolve(
 
     # Acknowledged through the API: every channel hears it, PagerDuty by the same key.
     acked = await committed_api.data(
-        'mutation($id: ID!) { alert_acknowledge(id: $id, comment: "rebooting core1") { status acknowledged_comment } }', id=str(alert.id)
+        'mutation($id: ID!) { alert_acknowledge(id: $id, comment: "rebooting core1 <!channel> @everyone") { status acknowledged_comment } }', id=str(alert.id)
     )
-    assert acked["alert_acknowledge"] == {"status": "acknowledged", "acknowledged_comment": "rebooting core1"}
+    assert acked["alert_acknowledge"] == {"status": "acknowledged", "acknowledged_comment": "rebooting core1 <!channel> @everyone"}
     await pager.wait_for(2)
     assert pager.requests[1].json() == {"routing_key": ROUTING_KEY, "event_action": "acknowledge", "dedup_key": dedup}
     await slack.wait_for(2)
     assert slack.requests[1].json()["text"].startswith(f"[Acknowledged] #{alert.numid}")
-    assert "rebooting core1" in slack.requests[1].json()["blocks"][1]["text"]["text"]
+    # A comment is shown, never obeyed: Slack's control sequences escaped, Discord told to ping no one.
+    assert "rebooting core1 &lt;!channel&gt; @everyone" in slack.requests[1].json()["blocks"][1]["text"]["text"]
+    await discord.wait_for(2)
+    assert discord.requests[1].json()["allowed_mentions"] == {"parse": []}
 
     # The check recovers: resolved, and PagerDuty resolves the incident.
     async with app.state.danbyte.db.system_transaction() as conn:
