@@ -32,6 +32,7 @@ from danbyte.events import EventBus
 from danbyte.exports import export
 from danbyte.graphiql import GRAPHIQL_ASSETS_DIR, graphiql_response, static_app
 from danbyte.settings import Settings, get_settings
+from danbyte.status_page import status_page
 from permissions.tokens import AuthError, PrincipalCache, hash_key, key_from_header, principal_for_key
 from resolvers.context import RequestContext
 from schema.compiled import RawJSON
@@ -295,6 +296,7 @@ def create_app(
             Route("/graphql", graphql_app, methods=["POST"]),
             WebSocketRoute("/graphql", graphql_app),
             Route("/health", health),
+            Route("/status", status_page, methods=["GET"]),
             Route("/export/{template}", export_file, methods=["GET"]),
             Route("/image-attachments/{attachment}", image_file, methods=["GET"]),
             Mount("/static/graphiql", app=static_app(GRAPHIQL_ASSETS_DIR)),

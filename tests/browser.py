@@ -8,6 +8,9 @@ browser downloads are not used.
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
 from urllib.parse import urlsplit
 
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
@@ -171,3 +174,46 @@ def run_graphiql_query(
     if page_errors:
         raise AssertionError("JavaScript errors on the GraphiQL page:\n  " + "\n  ".join(page_errors))
     return result
+
+
+class PageWatch:
+    """What a page did that a test must refuse: requests off this machine, script errors."""
+
+    def __init__(self) -> None:
+        self.external: list[str] = []
+        self.errors: list[str] = []
+
+    def check(self) -> None:
+        assert not self.external, f"requests off this machine: {self.external}"
+        assert not self.errors, f"JavaScript errors: {self.errors}"
+
+
+@asynccontextmanager
+async def open_page(url: str, timeout_s: float = 30) -> AsyncIterator[tuple[Any, PageWatch]]:
+    """A headless Chromium page at ``url`` (Playwright's async API, so a test can change
+    data while the page is open); requests that leave localhost are aborted and recorded."""
+    from playwright.async_api import async_playwright
+
+    watch = PageWatch()
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, timeout=timeout_s * 1000)
+        try:
+            context = await browser.new_context(viewport={"width": 1280, "height": 800})
+
+            async def guard(route: Any) -> None:
+                if is_local_url(route.request.url):
+                    await route.continue_()
+                else:
+                    watch.external.append(route.request.url)
+                    await route.abort()
+
+            await context.route("**/*", guard)
+            page = await context.new_page()
+            page.set_default_timeout(timeout_s * 1000)
+            page.on("pageerror", lambda exc: watch.errors.append(str(exc)))
+            page.on("websocket", lambda ws: None if is_local_url(ws.url) else watch.external.append(ws.url))
+            await page.goto(url, wait_until="load")
+            yield page, watch
+            await context.close()
+        finally:
+            await browser.close()
