@@ -390,7 +390,16 @@ class CheckScheduler:
         self.stats.resolves += 1
         await self._publish(
             [
-                row_event("CheckState", row, row.org_id, "update", ["state", "since", "flapping", "message"], site_id=row.site_id, device_id=row.device_id, state="unknown")
+                row_event(
+                    "CheckState",
+                    row,
+                    row.org_id,
+                    "update",
+                    ["state", "since", "flapping", "message"],
+                    site_id=row.site_id,
+                    device_id=row.device_id,
+                    state="unknown",
+                )
                 for row in changed
             ]
         )
@@ -505,7 +514,9 @@ class CheckScheduler:
             return []
         async with self.engine.begin() as conn:
             live = {row.id: row for row in await conn.execute(_LOCK, {"ids": [r.claimed.row.id for r in ran]})}
-            updates: dict[str, list[Any]] = {k: [] for k in ("ids", "states", "sinces", "flapping", "machines", "checked", "latencies", "values", "messages", "changed")}
+            updates: dict[str, list[Any]] = {
+                k: [] for k in ("ids", "states", "sinces", "flapping", "machines", "checked", "latencies", "values", "messages", "changed")
+            }
             results: dict[str, list[Any]] = {k: [] for k in ("ids", "ats", "tenants", "statuses", "latencies", "values")}
             transitions: dict[str, list[Any]] = {k: [] for k in ("ids", "tenants", "previous", "current", "ats", "reasons", "flapping")}
             events: list[dict[str, Any]] = []
@@ -564,7 +575,16 @@ class CheckScheduler:
                     fields = (["state", "since"] if state_changed else []) + (["flapping"] if flapping_changed else [])
                     claimed = next(r.claimed.row for r in ran if r.claimed.row.id == state_id)
                     events.append(
-                        row_event("CheckState", row, claimed.org_id, "update", fields, site_id=claimed.site_id, device_id=row.device_id, state=updates["states"][index])
+                        row_event(
+                            "CheckState",
+                            row,
+                            claimed.org_id,
+                            "update",
+                            fields,
+                            site_id=claimed.site_id,
+                            device_id=row.device_id,
+                            state=updates["states"][index],
+                        )
                     )
             if updates["ids"]:
                 await conn.execute(_UPDATE, updates)
