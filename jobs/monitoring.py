@@ -109,9 +109,16 @@ _RESOLVED = (
     " AS v(tenant_id, template_id, assignment_id, device_id, ip_address_id, service_id, address, port)"
 )
 
-# One row per effective check. An existing row keeps its slot unless it has none (it was
-# retired) or its template's interval shrank (the new first slot is sooner); a row whose
-# attribution and slot are unchanged is not written at all.
+# A row's slot is off its grid when it has none (it was retired) or lies further ahead than
+# one interval (and a claim's look-ahead): its template's interval shrank. A claimed row's
+# slot is one interval past the run it holds, so it is never off the grid.
+_OFF_GRID = (
+    "(check_state.next_due_at IS NULL OR check_state.next_due_at > now() + make_interval(secs =>"
+    " (SELECT t2.interval_seconds FROM check_template t2 WHERE t2.id = excluded.template_id) + :ahead + 1))"
+)
+
+# One row per effective check. An existing row keeps its slot unless it is off its grid;
+# a row whose attribution and slot are unchanged is not written at all.
 _UPSERT = sa.text(
     f"""
     INSERT INTO check_state (tenant_id, template_id, assignment_id, device_id, ip_address_id, service_id, address, port, next_due_at)
@@ -120,9 +127,8 @@ _UPSERT = sa.text(
     ON CONFLICT ON CONSTRAINT uq_check_state_tenant_id_template_id_address_port DO UPDATE SET
         assignment_id = excluded.assignment_id, device_id = excluded.device_id,
         ip_address_id = excluded.ip_address_id, service_id = excluded.service_id,
-        next_due_at = CASE WHEN check_state.next_due_at IS NULL OR excluded.next_due_at < check_state.next_due_at - interval '1 second'
-                           THEN excluded.next_due_at ELSE check_state.next_due_at END
-    WHERE check_state.next_due_at IS NULL OR excluded.next_due_at < check_state.next_due_at - interval '1 second'
+        next_due_at = CASE WHEN {_OFF_GRID} THEN excluded.next_due_at ELSE check_state.next_due_at END
+    WHERE {_OFF_GRID}
        OR (check_state.assignment_id, check_state.device_id, check_state.ip_address_id, check_state.service_id)
           IS DISTINCT FROM (excluded.assignment_id, excluded.device_id, excluded.ip_address_id, excluded.service_id)
     RETURNING (xmax = 0) AS inserted
@@ -368,7 +374,7 @@ class CheckScheduler:
                 "addresses": [c.address for c in found],
                 "ports": [c.port for c in found],
             }
-            upserted = (await conn.execute(_UPSERT, arrays)).all() if found else []
+            upserted = (await conn.execute(_UPSERT, {**arrays, "ahead": self.ahead})).all() if found else []
             inserted = sum(1 for row in upserted if row.inserted)
             if inserted:
                 await conn.execute(_NUMBER)

@@ -290,6 +290,34 @@ async def test_a_batch_is_written_in_a_fixed_number_of_statements(
         await listener.close()
 
 
+async def test_a_resolve_keeps_the_slot_of_a_claimed_check(
+    committed_api: Api, committed_org: Any, sql: Any, cleanup: None, schedulers: list[CheckScheduler], database_url: str, redis_url: str
+) -> None:
+    """A check claimed ahead of its slot has its next slot one interval on; resolving then
+    must not move it back to the slot being run (it would run twice)."""
+    listener = await Listener().start()
+    lab, _, _, template_id = await service_lab(committed_api, committed_org.tenant_ids[0], [listener.port])
+    scheduler = new_scheduler(schedulers, database_url, redis_url)
+    await scheduler.resolve(force=True)
+    async with sql.system_transaction() as conn:
+        await conn.execute(sa.text("UPDATE check_state SET next_due_at = now() + interval '0.8 seconds' WHERE template_id = :t"), {"t": template_id})
+    (claimed,) = [c for c in await scheduler.claim(ahead=1.0) if str(c.row.template_id) == template_id]
+    (before,) = await rows(sql, "SELECT next_due_at FROM check_state WHERE template_id = :t", t=template_id)
+    assert (before.next_due_at - claimed.row.due_at).total_seconds() == pytest.approx(INTERVAL)
+    await scheduler.resolve(force=True)
+    (after,) = await rows(sql, "SELECT next_due_at FROM check_state WHERE template_id = :t", t=template_id)
+    assert after.next_due_at == before.next_due_at
+    # A shorter interval moves a slot that lies beyond it.
+    await lab.update("check_template", template_id, interval_seconds=60)
+    async with sql.system_transaction() as conn:
+        await conn.execute(sa.text("UPDATE check_state SET next_due_at = now() + interval '50 seconds', lease_until = NULL WHERE template_id = :t"), {"t": template_id})
+    await lab.update("check_template", template_id, interval_seconds=INTERVAL)
+    await scheduler.resolve(force=True)
+    (moved,) = await rows(sql, "SELECT next_due_at, now() AS now FROM check_state WHERE template_id = :t", t=template_id)
+    assert (moved.next_due_at - moved.now).total_seconds() <= INTERVAL
+    await listener.close()
+
+
 async def test_an_unassigned_check_stops_and_is_retired(
     committed_api: Api, committed_org: Any, sql: Any, cleanup: None, schedulers: list[CheckScheduler], database_url: str, redis_url: str
 ) -> None:
