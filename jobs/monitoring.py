@@ -512,47 +512,65 @@ class CheckScheduler:
     # -- 4. write --
 
     async def write(self, ran: list[Ran]) -> list[dict[str, Any]]:
-        """Write one batch of results in one transaction; publish the changes; run the
-        hooks. Returns the events published for state changes."""
+        """Write one batch of results in one transaction (four statements at most, however
+        many results); then publish the changes and run the hooks. Returns the events
+        published for changes of state or flapping."""
         from checks import MachineState, StatePolicy, advance
 
         if not ran:
             return []
         async with self.engine.begin() as conn:
-            live = {row.id: row for row in await conn.execute(_LOCK, {"ids": [r.claimed.row.id for r in ran]})}
-            updates: dict[str, list[Any]] = {
-                k: [] for k in ("ids", "states", "sinces", "flapping", "machines", "checked", "latencies", "values", "messages", "changed")
-            }
+            live = {row.id: row for row in await conn.execute(_LOCK, {"ids": list({r.claimed.row.id for r in ran})})}
+            machines: dict[uuid.UUID, MachineState] = {}
+            final: dict[uuid.UUID, tuple[Ran, MachineState]] = {}  # each row's last result and state
             results: dict[str, list[Any]] = {k: [] for k in ("ids", "ats", "tenants", "statuses", "latencies", "values")}
             transitions: dict[str, list[Any]] = {k: [] for k in ("ids", "tenants", "previous", "current", "ats", "reasons", "flapping")}
-            events: list[dict[str, Any]] = []
-            machines: dict[uuid.UUID, MachineState] = {}
             # oldest first, so two results of one check in a batch advance in order
             for item in sorted(ran, key=lambda r: r.started_at):
                 row = live.get(item.claimed.row.id)
                 if row is None:
                     continue  # retired or deleted while it ran
-                before = machines.get(row.id) or MachineState.from_dict(row.machine or {})
                 check = item.claimed.check
                 policy = check.policy if check is not None else StatePolicy(rise=item.claimed.row.rise, fall=item.claimed.row.fall)
+                before = machines.get(row.id) or MachineState.from_dict(row.machine or {})
                 after, emitted = advance(before, item.result, policy, item.started_at)
                 machines[row.id] = after
+                final[row.id] = (item, after)
                 latency = item.result.latency
-                results["ids"].append(row.id)
-                results["ats"].append(_time(item.started_at))
-                results["tenants"].append(row.tenant_id)
-                results["statuses"].append(_STATUS_CODE[item.result.status.value])
-                results["latencies"].append(None if latency is None else latency * 1000)
-                results["values"].append(_numeric(item.result.value))
+                for key, value in zip(
+                    results,
+                    (
+                        row.id,
+                        _time(item.started_at),
+                        row.tenant_id,
+                        _STATUS_CODE[item.result.status.value],
+                        None if latency is None else latency * 1000,
+                        _numeric(item.result.value),
+                    ),
+                    strict=True,
+                ):
+                    results[key].append(value)
                 for transition in emitted:
-                    transitions["ids"].append(row.id)
-                    transitions["tenants"].append(row.tenant_id)
-                    transitions["previous"].append(transition.previous.value)
-                    transitions["current"].append(transition.current.value)
-                    transitions["ats"].append(_time(transition.at))
-                    transitions["reasons"].append(transition.reason[:200])
-                    transitions["flapping"].append(transition.flapping)
-                updates_for = (
+                    moved: tuple[Any, ...] = (
+                        row.id,
+                        row.tenant_id,
+                        transition.previous.value,
+                        transition.current.value,
+                        _time(transition.at),
+                        transition.reason[:200],
+                        transition.flapping,
+                    )
+                    for key, value in zip(transitions, moved, strict=True):
+                        transitions[key].append(value)
+            updates: dict[str, list[Any]] = {
+                k: [] for k in ("ids", "states", "sinces", "flapping", "machines", "checked", "latencies", "values", "messages", "changed")
+            }
+            events: list[dict[str, Any]] = []
+            for state_id, (item, after) in final.items():
+                row, latency = live[state_id], item.result.latency
+                state_changed, flapping_changed = after.state.value != str(row.state), after.flapping != row.flapping
+                columns: tuple[Any, ...] = (
+                    state_id,
                     after.state.value,
                     _time(after.since) if after.since is not None else row.since,
                     after.flapping,
@@ -561,35 +579,16 @@ class CheckScheduler:
                     None if latency is None else Decimal(f"{min(latency * 1000, 9_999_999):.3f}"),
                     _short(item.result.value),
                     item.result.message[:10_000],
+                    state_changed or flapping_changed,
                 )
-                # one update per row: a second result of the same row replaces the first
-                if row.id in updates["ids"]:
-                    index = updates["ids"].index(row.id)
-                    for key, value in zip(("states", "sinces", "flapping", "machines", "checked", "latencies", "values", "messages"), updates_for, strict=True):
-                        updates[key][index] = value
-                else:
-                    updates["ids"].append(row.id)
-                    for key, value in zip(("states", "sinces", "flapping", "machines", "checked", "latencies", "values", "messages"), updates_for, strict=True):
-                        updates[key].append(value)
-                    updates["changed"].append(False)
-            for index, state_id in enumerate(updates["ids"]):
-                row = live[state_id]
-                state_changed = updates["states"][index] != str(row.state)
-                flapping_changed = updates["flapping"][index] != row.flapping
+                for key, value in zip(updates, columns, strict=True):
+                    updates[key].append(value)
                 if state_changed or flapping_changed:
-                    updates["changed"][index] = True
                     fields = (["state", "since"] if state_changed else []) + (["flapping"] if flapping_changed else [])
-                    claimed = next(r.claimed.row for r in ran if r.claimed.row.id == state_id)
+                    claimed = item.claimed.row
                     events.append(
                         row_event(
-                            "CheckState",
-                            row,
-                            claimed.org_id,
-                            "update",
-                            fields,
-                            site_id=claimed.site_id,
-                            device_id=row.device_id,
-                            state=updates["states"][index],
+                            "CheckState", row, claimed.org_id, "update", fields, site_id=claimed.site_id, device_id=row.device_id, state=after.state.value
                         )
                     )
             if updates["ids"]:
