@@ -220,6 +220,27 @@ def state_id(_: Any, found: list[Any]) -> Any:
     return row.id
 
 
+async def test_an_ip_addresses_checks_show_the_schedulers_state(
+    committed_api: Api, committed_org: Any, sql: Any, cleanup: None, schedulers: list[CheckScheduler], database_url: str, redis_url: str
+) -> None:
+    listener = await Listener(http=True).start()
+    lab = Lab(committed_api, committed_org.tenant_ids[0])
+    ip = await lab.make("ip_address", address="127.0.0.1/8")
+    parameters = {"port": listener.port, "path": "/health", "body_pattern": "ok"}
+    template_id = await lab.make("check_template", name="web", kind="KIND_HTTP", parameters=parameters, rise=1, interval_seconds=INTERVAL, timeout_seconds=2)
+    await lab.make("check_assignment", template=template_id, assigned_object=ref("ipam.ipaddress", ip))
+    query = "query($id: ID!) { ip_address(id: $id) { checks { template_name port state since last_latency_ms } } }"
+    assert [c["state"] for c in (await committed_api.data(query, id=ip))["ip_address"]["checks"]] == ["unknown"]
+    scheduler = new_scheduler(schedulers, database_url, redis_url)
+    await scheduler.resolve(force=True)
+    await make_due(sql, template_id)
+    await scheduler.step()
+    (check,) = (await committed_api.data(query, id=ip))["ip_address"]["checks"]
+    assert (check["template_name"], check["port"], check["state"]) == ("web", listener.port, "up") and check["since"] and check["last_latency_ms"] is not None
+    assert len(listener.times) == 1
+    await listener.close()
+
+
 async def test_two_schedulers_never_run_a_check_twice_in_an_interval_and_spread_it(
     committed_api: Api, committed_org: Any, sql: Any, cleanup: None, schedulers: list[CheckScheduler], database_url: str, redis_url: str
 ) -> None:
