@@ -209,7 +209,7 @@ def main() -> None:
                 ),
                 {"start": started, "window": window},
             ).all()
-            states = dict(conn.execute(sa.text("SELECT state, count(*) FROM check_state GROUP BY state")).all())
+            states: dict[str, int] = {row.state: row.n for row in conn.execute(sa.text("SELECT state, count(*) AS n FROM check_state GROUP BY state"))}
             results_total = conn.execute(sa.text("SELECT count(*) FROM check_result")).scalar_one()
         receive.send("counts")
         connections = sum(receive.recv().values())

@@ -331,7 +331,9 @@ async def test_a_resolve_keeps_the_slot_of_a_claimed_check(
     # A shorter interval moves a slot that lies beyond it.
     await lab.update("check_template", template_id, interval_seconds=60)
     async with sql.system_transaction() as conn:
-        await conn.execute(sa.text("UPDATE check_state SET next_due_at = now() + interval '50 seconds', lease_until = NULL WHERE template_id = :t"), {"t": template_id})
+        await conn.execute(
+            sa.text("UPDATE check_state SET next_due_at = now() + interval '50 seconds', lease_until = NULL WHERE template_id = :t"), {"t": template_id}
+        )
     await lab.update("check_template", template_id, interval_seconds=INTERVAL)
     await scheduler.resolve(force=True)
     (moved,) = await rows(sql, "SELECT next_due_at, now() AS now FROM check_state WHERE template_id = :t", t=template_id)

@@ -67,7 +67,9 @@ async def test_auth_priv_reads_the_value(agent: int) -> None:
 
 
 async def test_auth_no_priv(agent: int) -> None:
-    probe = SnmpProbe(LOOPBACK, SYS_DESCR, port=agent, version="3", username=AUTH_ONLY.name, auth_protocol="SHA-256", auth_key=AUTH_ONLY.auth_key, context=CONTEXT)
+    probe = SnmpProbe(
+        LOOPBACK, SYS_DESCR, port=agent, version="3", username=AUTH_ONLY.name, auth_protocol="SHA-256", auth_key=AUTH_ONLY.auth_key, context=CONTEXT
+    )
     result = await probe.run(2.0)
     assert result.status is CheckStatus.UP and result.value == _recorded(SYS_DESCR)
 
