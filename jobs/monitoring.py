@@ -446,6 +446,8 @@ class CheckScheduler:
         found: dict[uuid.UUID, tuple[Any, Any] | str] = {}
         for row in rows:
             profile = profiles.get(row.snmp_profile_id) if row.snmp_profile_id is not None else bound.get(row.device_id)
+            if profile is not None and profile.tenant_id != row.tenant_id:
+                profile = None  # the composite keys forbid it; never another tenant's keys
             if profile is None:
                 found[row.id] = "no SNMP profile: the template names none and no device binding gives one"
                 continue
@@ -515,10 +517,30 @@ class CheckScheduler:
         """Write one batch of results in one transaction (four statements at most, however
         many results); then publish the changes and run the hooks. Returns the events
         published for changes of state or flapping."""
-        from checks import MachineState, StatePolicy, advance
-
         if not ran:
             return []
+        for attempt in range(3):
+            try:
+                events, written, moved = await self._write_batch(ran)
+                break
+            except sa.exc.OperationalError as error:
+                # a deadlock with a resolve touching the same rows: the batch is whole or
+                # absent, so it is simply written again
+                if getattr(error.orig, "sqlstate", None) not in ("40P01", "40001") or attempt == 2:
+                    raise
+                logger.warning("writing %d check results: %s; trying again", len(ran), getattr(error.orig, "sqlstate", ""))
+        self.stats.batches += 1
+        self.stats.written += written
+        self.stats.transitions += moved
+        await self._publish(events)
+        if events or time.monotonic() - self._last_hooks >= self.hook_interval:
+            await self.run_hooks()
+        return events
+
+    async def _write_batch(self, ran: list[Ran]) -> tuple[list[dict[str, Any]], int, int]:
+        """The write's transaction: (events to publish, results written, transitions)."""
+        from checks import MachineState, StatePolicy, advance
+
         async with self.engine.begin() as conn:
             live = {row.id: row for row in await conn.execute(_LOCK, {"ids": list({r.claimed.row.id for r in ran})})}
             machines: dict[uuid.UUID, MachineState] = {}
@@ -596,13 +618,7 @@ class CheckScheduler:
                 await conn.execute(_RESULTS, results)
             if transitions["ids"]:
                 await conn.execute(_TRANSITIONS, transitions)
-        self.stats.batches += 1
-        self.stats.written += len(results["ids"])
-        self.stats.transitions += len(transitions["ids"])
-        await self._publish(events)
-        if events or time.monotonic() - self._last_hooks >= self.hook_interval:
-            await self.run_hooks()
-        return events
+        return events, len(results["ids"]), len(transitions["ids"])
 
     async def run_hooks(self) -> None:
         self._last_hooks = time.monotonic()

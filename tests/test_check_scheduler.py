@@ -426,6 +426,11 @@ async def test_cycle_hooks_run_after_a_changing_batch(
         calls.append(("sync", now.tzinfo is not None))
         return []
 
+    def broken_hook(conn: Any, now: Any) -> list[dict[str, Any]]:
+        conn.execute(sa.text("UPDATE check_state SET message = 'hook was here' WHERE template_id = :t"), {"t": template_id})
+        raise RuntimeError("a hook's bug")
+
+    register_cycle_hook(broken_hook)  # logged and rolled back; the others still run
     register_cycle_hook(async_hook)
     register_cycle_hook(sync_hook)
     register_cycle_hook(sync_hook)  # once
@@ -439,7 +444,9 @@ async def test_cycle_hooks_run_after_a_changing_batch(
             await scheduler.step()  # up again: no change, and the hook interval is long
             assert len(calls) == 2
             assert any(e.get("kind") == "test-hook" for e in await events.collect())
+        assert "hook was here" not in (await rows(sql, "SELECT message FROM check_state WHERE template_id = :t", t=template_id))[0].message
     finally:
+        monitoring._HOOKS.remove(broken_hook)
         monitoring._HOOKS.remove(async_hook)
         monitoring._HOOKS.remove(sync_hook)
     await listener.close()

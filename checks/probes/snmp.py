@@ -172,6 +172,7 @@ class SnmpProbe:
         """One GET through net-snmp (in a pool thread): (outcome, type, value or reason),
         the outcome one of value, missing, timeout, auth, error, network."""
         import snmp
+
         # snmp.session's own conversion and error classes, so v3 values and failures read
         # as discovery's do; its get() drops the type name the result needs, hence _ezsnmp.
         from snmp.session import AgentStatusError, AuthenticationError, NoResponseError, RequestError, SnmpSession, _classify, _convert
