@@ -124,6 +124,7 @@ _UPSERT = sa.text(
     INSERT INTO check_state (tenant_id, template_id, assignment_id, device_id, ip_address_id, service_id, address, port, next_due_at)
     SELECT v.tenant_id, v.template_id, v.assignment_id, v.device_id, v.ip_address_id, v.service_id, CAST(v.address AS inet), v.port, {_FIRST_SLOT}
     FROM {_RESOLVED} JOIN check_template t ON t.id = v.template_id
+    ORDER BY v.tenant_id, v.template_id, CAST(v.address AS inet), v.port
     ON CONFLICT ON CONSTRAINT uq_check_state_tenant_id_template_id_address_port DO UPDATE SET
         assignment_id = excluded.assignment_id, device_id = excluded.device_id,
         ip_address_id = excluded.ip_address_id, service_id = excluded.service_id,
@@ -201,10 +202,12 @@ _CLAIM = sa.text(
     """
 )
 
-# The write: lock the live rows (a row retired or deleted meanwhile is skipped) ...
+# The write: lock the live rows (a row retired or deleted meanwhile is skipped), in the
+# order the resolve's upsert takes them (ON CONFLICT locks every row it meets), so the
+# two do not deadlock ...
 _LOCK = sa.text(
     "SELECT id, tenant_id, numid, state, since, flapping, machine, device_id FROM check_state"
-    " WHERE id = ANY(CAST(:ids AS uuid[])) AND next_due_at IS NOT NULL ORDER BY id FOR UPDATE"
+    " WHERE id = ANY(CAST(:ids AS uuid[])) AND next_due_at IS NOT NULL ORDER BY tenant_id, template_id, address, port FOR UPDATE"
 )
 # ... update them ...
 _UPDATE = sa.text(
