@@ -188,8 +188,8 @@ async def test_up_then_down_with_transitions_results_events_and_purge(
 
     transitions = await rows(
         sql,
-        "SELECT previous, current, tenant_id FROM state_transition WHERE check_state_id = :s ORDER BY at",
-        s=state_id(state, await rows(sql, "SELECT id FROM check_state WHERE template_id = :t", t=template_id)),
+        "SELECT t.previous, t.current, t.tenant_id FROM state_transition t JOIN check_state s ON s.id = t.check_state_id WHERE s.template_id = :t ORDER BY t.at",
+        t=template_id,
     )
     assert [(t.previous, t.current) for t in transitions] == [("unknown", "up"), ("up", "down")]
     assert {t.tenant_id for t in transitions} == {tenant}
@@ -213,11 +213,6 @@ async def test_up_then_down_with_transitions_results_events_and_purge(
     assert await scheduler.purge() >= 1
     results = await rows(sql, "SELECT r.status FROM check_result r JOIN check_state s ON s.id = r.check_state_id WHERE s.template_id = :t", t=template_id)
     assert [r.status for r in results] == [2, 2]
-
-
-def state_id(_: Any, found: list[Any]) -> Any:
-    (row,) = found
-    return row.id
 
 
 async def test_an_ip_addresses_checks_show_the_schedulers_state(
