@@ -36,7 +36,8 @@ test: setup $(STAMPS)/chromium
 	$(BIN)/python -m pytest
 
 # BENCH_ARGS go to the IPAM benchmark, DCIM_BENCH_ARGS to the DCIM one, WRITES_BENCH_ARGS to the writes one,
-# NETBOX_BENCH_ARGS to the NetBox import one, DISCOVERY_BENCH_ARGS to the discovery job one
+# NETBOX_BENCH_ARGS to the NetBox import one, DISCOVERY_BENCH_ARGS to the discovery job one,
+# CHECK_SCHEDULER_BENCH_ARGS to the check scheduler one
 # (e.g. DCIM_BENCH_ARGS="--sites 5 --devices-per-site 10 --repeats 3").
 bench: setup
 	$(BIN)/python -m benchmarks.ipam $(BENCH_ARGS)
@@ -44,6 +45,7 @@ bench: setup
 	$(BIN)/python -m benchmarks.writes $(WRITES_BENCH_ARGS)
 	$(BIN)/python -m benchmarks.netbox_import $(NETBOX_BENCH_ARGS)
 	$(BIN)/python -m benchmarks.discovery_job $(DISCOVERY_BENCH_ARGS)
+	$(BIN)/python -m benchmarks.check_scheduler $(CHECK_SCHEDULER_BENCH_ARGS)
 
 clean:
 	rm -rf $(STAMPS) $(VENV) $(GRAPHIQL_DIR)

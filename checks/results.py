@@ -24,6 +24,7 @@ class ProbeError(enum.StrEnum):
     REFUSED = "refused"  # TCP RST or ICMP port unreachable
     UNREACHABLE = "unreachable"  # no route, host or network unreachable
     PERMISSION_DENIED = "permission_denied"  # e.g. ICMP without raw or ping sockets
+    AUTHENTICATION_FAILED = "authentication_failed"  # SNMPv3 user, key or security level rejected
     RESOLUTION_FAILED = "resolution_failed"  # the target's host name did not resolve
     TLS_ERROR = "tls_error"
     PROTOCOL_ERROR = "protocol_error"  # the peer answered something unparseable

@@ -97,6 +97,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from danbyte.bootstrap import first_start
     from danbyte.migrations import migrate
     from jobs.broker import configure, start_worker
+    from jobs.monitoring import start_check_scheduler
     from jobs.scheduler import start_scheduler
 
     workers = serve_workers(args.workers, settings)
@@ -119,8 +120,12 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         worker = start_worker(broker) if not args.no_worker else None
         # The scheduler goes with the worker: every worker process runs one (jobs/scheduler.py).
         scheduler = start_scheduler(database_url, redis_url, broker) if not args.no_worker else None
+        # So does the check scheduler (jobs/monitoring.py; DANBYTE_CHECK_SCHEDULER=0: not here).
+        checks = start_check_scheduler(database_url, redis_url) if not args.no_worker else None
 
         def shutdown() -> None:
+            if checks is not None:
+                checks.stop()
             if scheduler is not None:
                 scheduler.stop()
             if worker is not None:
@@ -206,17 +211,21 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     import threading
 
     from jobs.broker import configure, start_worker
+    from jobs.monitoring import start_check_scheduler
     from jobs.scheduler import start_scheduler
 
     with backing_services(settings, own=False) as (database_url, redis_url, _):
         broker = configure(database_url, redis_url)
         worker = start_worker(broker, threads=args.threads)
         scheduler = None if args.no_scheduler else start_scheduler(database_url, redis_url, broker)
+        checks = None if args.no_checks else start_check_scheduler(database_url, redis_url)
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         signal.signal(signal.SIGINT, lambda *_: stop.set())
         print("worker running; Ctrl-C stops it", flush=True)
         stop.wait()
+        if checks is not None:
+            checks.stop()
         if scheduler is not None:
             scheduler.stop()
         worker.stop()
@@ -337,6 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="run background job workers")
     worker.add_argument("--threads", type=int, default=4)
     worker.add_argument("--no-scheduler", action="store_true", help="do not run the job scheduler and reaper in this process")
+    worker.add_argument("--no-checks", action="store_true", help="do not run monitoring checks in this process (also DANBYTE_CHECK_SCHEDULER=0)")
     worker.set_defaults(func=cmd_worker)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
     superuser = sub.add_parser("createsuperuser", help="create an administrator")

@@ -100,6 +100,15 @@ class Settings:
     counter_retention_days: int = field(default_factory=lambda: _env_int("DANBYTE_COUNTER_RETENTION_DAYS", 7))
     # Days a check's results are kept (resolvers.monitoring.purge_results deletes older ones).
     check_retention_days: int = field(default_factory=lambda: _env_int("DANBYTE_CHECK_RETENTION_DAYS", 14))
+    # The check scheduler in every worker process (jobs/monitoring.py); 0 turns it off there.
+    check_scheduler: bool = field(default_factory=lambda: os.environ.get("DANBYTE_CHECK_SCHEDULER", "1") != "0")
+    # Seconds between two resolves of the checks from the assignments (one worker per period).
+    check_resolve_interval: float = field(default_factory=lambda: _env_float("DANBYTE_CHECK_RESOLVE_INTERVAL", 30.0))
+    # Checks one claim takes and one write transaction holds; probes one worker runs at once.
+    check_batch: int = field(default_factory=lambda: _env_int("DANBYTE_CHECK_BATCH", 500))
+    check_concurrency: int = field(default_factory=lambda: _env_int("DANBYTE_CHECK_CONCURRENCY", 500))
+    # Cycle hooks (alerts) run after a write that changed a state, else at least this often.
+    check_hook_interval: float = field(default_factory=lambda: _env_float("DANBYTE_CHECK_HOOK_INTERVAL", 10.0))
 
 
 @lru_cache(maxsize=1)

@@ -31,7 +31,6 @@ to log in, and goes nowhere else.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import logging
 import smtplib
@@ -50,6 +49,7 @@ from dramatiq.middleware import TimeLimitExceeded
 from danbyte.settings import get_settings
 from jobs.broker import job_settings
 from jobs.delivery import MAX_BACKOFF_MS, Attempt, attempt_number, backoff_ms, post, signature, storable
+from jobs.monitoring import register_cycle_hook
 from jobs.row_events import row_event
 from models.alerts import DeliveryStatus, NotificationKind
 from resolvers.secrets import unseal
@@ -271,7 +271,7 @@ def _filter_keys(row: Any) -> dict[str, Any]:
 
 
 def evaluate_alerts(conn: sa.Connection, now: datetime) -> list[dict[str, Any]]:
-    """The scheduler's cycle hook (contract 2): evaluate in the caller's transaction, send
+    """The check scheduler's cycle hook: evaluate in the caller's transaction, send
     the notifications (``notify_alert`` waits for the commit), return the row events the
     caller publishes after committing."""
     outcome = evaluate(conn, now)
@@ -285,28 +285,10 @@ def send_notifications(broker: dramatiq.Broker, notifications: list[tuple[uuid.U
         broker.enqueue(notify_message(alert_id, event))
 
 
-def tick(engine: sa.Engine, redis_url: str, broker: dramatiq.Broker) -> Evaluation | None:
-    """The standalone periodic path (the scheduler thread's tick): one evaluation in its
-    own transaction at the database's time, skipped when another worker is evaluating;
-    events and notifications go out after the commit."""
-    from jobs.runtime import publish
-
-    with engine.begin() as conn:
-        now = conn.execute(sa.text("SELECT now()")).scalar_one()
-        outcome = evaluate(conn, now, wait=False)
-    if outcome is None:
-        return None
-    if outcome.events:
-        publish(redis_url, outcome.events)
-    send_notifications(broker, outcome.notifications)
-    return outcome
-
-
-# Contract 2: the scheduler calls registered hooks after each batch of results commits.
-if importlib.util.find_spec("jobs.monitoring") is not None:  # pragma: no cover - wired when the scheduler lands
-    _monitoring = importlib.import_module("jobs.monitoring")
-    if hasattr(_monitoring, "register_cycle_hook"):
-        _monitoring.register_cycle_hook(evaluate_alerts)
+# The check scheduler runs its cycle hooks after each batch of results commits,
+# and at least every few seconds without one, so for_seconds, escalations and silences
+# ending follow the clock as well as the checks.
+register_cycle_hook(evaluate_alerts)
 
 
 # --- notification -------------------------------------------------------------------------

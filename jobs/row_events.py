@@ -1,31 +1,33 @@
-"""Row events written by workers (contract 1 of issue 12): when a worker changes a row
-that live subscribers follow (a check state, an alert), it publishes, after its
-transaction commits (jobs.runtime.publish), one event per row of the same shape as a
-write's change event (resolvers/writes.py ``Write._change``), plus the keys
-subscriptions filter on, copied from the row. No change-log entry backs it."""
+"""Change events for rows a worker writes : the same shape as a
+write's change event (resolvers/writes.py ``_change``), so ``object_changed`` and the live
+subscriptions see them, plus the row's filter keys. Published on ``danbyte:events`` with
+``jobs.runtime.publish`` after the transaction that wrote the rows commits."""
 
 from __future__ import annotations
 
-import enum
 import uuid
 from typing import Any
 
 from models.registry import specs
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, enum.Enum):
-        return value.value
-    return value
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
-def row_event(spec_name: str, row: Any, org_id: Any, action: str, changed_fields: list[str], **filter_keys: Any) -> dict[str, Any]:
-    """The event of one row a worker created, updated or deleted (``spec_name``: the
-    model's class name, such as ``"Alert"``)."""
+def row_event(
+    spec_name: str,
+    row: Any,
+    org_id: uuid.UUID | str,
+    action: str,
+    changed_fields: list[str],
+    **filter_keys: Any,
+) -> dict[str, Any]:
+    """One event for ``row`` (any object with ``id``, ``tenant_id`` and maybe ``numid``)
+    of the model ``spec_name`` (``"CheckState"``). ``filter_keys`` are copied as text:
+    ``site_id``, ``device_id`` (None stays None), ``state``, ``severity``, ``status``."""
     spec = specs()[spec_name]
-    return {
+    event: dict[str, Any] = {
         "kind": "change",
         "type": spec.name,
         "object_type": spec.type_key,
@@ -38,5 +40,7 @@ def row_event(spec_name: str, row: Any, org_id: Any, action: str, changed_fields
         "org_id": str(org_id),
         "affects_principals": False,
         "change_id": None,
-        **{key: _plain(value) for key, value in filter_keys.items()},
     }
+    for key, value in filter_keys.items():
+        event[key] = _text(value.value if hasattr(value, "value") else value)
+    return event

@@ -14,9 +14,6 @@ Each tick does two things, both safe with any number of workers ticking at once:
    and is sent again, or ends ``errored`` once it has had ``max_attempts``. A queued job
    whose message was sent longer ago than that is sent again (a message lost between
    commit and send, or with Redis): the claim drops any duplicate.
-
-After each tick the thread evaluates alerts (``jobs.alerts.tick``): for_seconds,
-escalations and silences follow the clock, not only check results.
 """
 
 from __future__ import annotations
@@ -171,17 +168,6 @@ class Scheduler:
                 self.tick()
             except Exception:  # the database or Redis is away: try again next tick
                 logger.exception("scheduler tick failed")
-            self.evaluate_alerts()
-
-    def evaluate_alerts(self) -> None:
-        """Alerts follow the clock as well as check results (for_seconds, escalations,
-        silences ending): one evaluation per tick, skipped while another worker's runs."""
-        from jobs.alerts import tick as alerts_tick
-
-        try:
-            alerts_tick(self.engine, self.redis_url, self.broker)
-        except Exception:
-            logger.exception("alert evaluation failed")
 
     def start(self) -> Scheduler:
         self._thread = threading.Thread(target=self._loop, name="danbyte-scheduler", daemon=True)

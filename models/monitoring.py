@@ -149,11 +149,21 @@ class CheckState(TenantModel):
     last_latency_ms: Mapped[Decimal | None] = mapped_column(sa.Numeric(10, 3), nullable=True)
     last_value: Mapped[str] = text(200)
     message: Mapped[str] = long_text()
+    # The scheduler's own columns (jobs/monitoring.py), not in the API: when the check is
+    # due next (null: it no longer resolves and is not run), until when a worker holds
+    # its run, and the state machine between runs (checks.MachineState.to_dict()).
+    next_due_at: Mapped[datetime | None] = mapped_column(nullable=True, info={"hidden": True})
+    lease_until: Mapped[datetime | None] = mapped_column(nullable=True, info={"hidden": True})
+    machine: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=sa.text("'{}'::jsonb"), info={"hidden": True})
 
     @classmethod
     def __extra_args__(cls) -> tuple[Any, ...]:
-        # One state per check: the scheduler's key (resolvers.monitoring.checks_for's).
-        return (sa.UniqueConstraint("tenant_id", "template_id", "address", "port", postgresql_nulls_not_distinct=True),)
+        return (
+            # One state per check: the scheduler's key (resolvers.monitoring.checks_for's).
+            sa.UniqueConstraint("tenant_id", "template_id", "address", "port", postgresql_nulls_not_distinct=True),
+            # The claim's scan: due rows in due order; retired rows (null) are not in it.
+            sa.Index("ix_check_state_next_due_at", "next_due_at", postgresql_where=sa.text("next_due_at IS NOT NULL")),
+        )
 
 
 class StateTransition(TenantScoped):

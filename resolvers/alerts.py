@@ -98,7 +98,7 @@ async def _silence_is_a_window(write: Write, spec: ModelSpec, values: dict[str, 
 
 
 def alert_filter_keys(row: Any) -> dict[str, Any]:
-    """The keys live subscribers filter alert events on (docs/alerts.md, contract 1)."""
+    """The keys live subscribers filter alert events on (docs/alerts.md, row events)."""
     return {
         "site_id": str(row.site_id) if row.site_id else None,
         "device_id": str(row.device_id) if row.device_id else None,

@@ -420,16 +420,52 @@ async def purge_results(conn: AsyncConnection, days: int | None = None) -> int:
     return deleted.rowcount or 0
 
 
-def check_of(template: Any, check: EffectiveCheck, *, community: str | None = None) -> Any:
+def snmp_fields(credentials: Any, profile: Any = None) -> dict[str, Any]:
+    """The SNMP probe's fields for ``snmp.Credentials`` (v1, v2c or a v3 USM user, as
+    ``resolvers.discovery.credentials_of`` unseals them from a profile) and the profile's
+    port and retries. For the worker's memory only: never stored, never logged."""
+    import snmp
+
+    fields: dict[str, Any] = {}
+    if profile is not None:
+        fields.update(port=int(profile.port), retries=int(profile.retries))
+    if isinstance(credentials, snmp.SnmpV3):
+        fields.update(
+            version="3",
+            username=credentials.username,
+            auth_protocol=credentials.auth_protocol.value if credentials.auth_protocol else None,
+            auth_key=credentials.auth_key,
+            priv_protocol=credentials.priv_protocol.value if credentials.priv_protocol else None,
+            priv_key=credentials.priv_key,
+            context=credentials.context,
+        )
+    elif isinstance(credentials, snmp.SnmpV1):
+        fields.update(version="1", community=credentials.community)
+    else:
+        fields.update(version="2c", community=credentials.community)
+    return fields
+
+
+def check_id(check: EffectiveCheck) -> str:
+    """A check's id in checks/ (its key as text)."""
+    return f"{check.template_id}/{check.address}/{check.port or ''}"
+
+
+def check_of(template: Any, check: EffectiveCheck, *, community: str | None = None, credentials: Any = None, profile: Any = None) -> Any:
     """The ``checks.Check`` that runs one effective check, from its template's row: the
     probe for its address and port, the timing and the state policy (rise, fall, degraded
-    thresholds). Its id is the check's key as text. SNMP needs the ``community`` (the
-    worker unseals it from the profile; SNMPv3 is not in the probe yet)."""
+    thresholds). Its id is the check's key as text. SNMP needs credentials: ``credentials``
+    (``snmp.Credentials``, v1 / v2c / v3, with the ``profile`` row's port and retries: the
+    scheduler takes them from the template's profile, else the device's binding) or a bare
+    v2c ``community``."""
     from checks import Check, Comparison, StatePolicy, probe_from_dict
 
     plain = probe_dict(template.kind, template.parameters, check.address, check.port)
-    if template.kind == "snmp" and community is not None:
-        plain["community"] = community
+    if template.kind == "snmp":
+        if credentials is not None:
+            plain.update(snmp_fields(credentials, profile))
+        elif community is not None:
+            plain["community"] = community
     degraded_when = None
     if template.degraded_value_op is not None:
         degraded_when = Comparison(COMPARISON_OPS[CheckComparison(template.degraded_value_op).value], template.degraded_value)
@@ -440,7 +476,7 @@ def check_of(template: Any, check: EffectiveCheck, *, community: str | None = No
         degraded_when=degraded_when,
     )
     return Check(
-        id=f"{check.template_id}/{check.address}/{check.port or ''}",
+        id=check_id(check),
         probe=probe_from_dict(plain),
         timeout=float(template.timeout_seconds),
         interval=float(template.interval_seconds),

@@ -191,7 +191,7 @@ async def test_closed_port_is_refused() -> None:
 
 def test_rejects_bad_definitions() -> None:
     with pytest.raises(ValueError, match="version"):
-        SnmpProbe(LOOPBACK, SYS_DESCR, version="3")
+        SnmpProbe(LOOPBACK, SYS_DESCR, version="3c")
     with pytest.raises(ValueError, match="OID"):
         SnmpProbe(LOOPBACK, "1.99.1")
     with pytest.raises(ValueError):

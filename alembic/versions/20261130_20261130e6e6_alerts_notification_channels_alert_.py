@@ -1,7 +1,7 @@
 """alerts: notification channels, alert rules, silences, alerts, deliveries
 
 Revision ID: 20261130e6e6
-Revises: 20261130c4c4
+Revises: 20261130d5d5
 Create Date: 2026-11-30 19:41:51.503979
 """
 
@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql
 from alembic import op
 
 revision = "20261130e6e6"
-down_revision = "20261130c4c4"
+down_revision = "20261130d5d5"
 branch_labels = None
 depends_on = None
 

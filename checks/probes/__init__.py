@@ -40,11 +40,26 @@ def probe_from_dict(data: Mapping[str, Any]) -> Probe:
     return PROBE_TYPES[kind](**fields)
 
 
+class Secret(str):
+    """A secret in a probe's plain form (a community, a USM key): the text itself to JSON
+    and to ``probe_from_dict``, ``***`` to ``repr`` — so a plain form (or a Check's) that
+    ends up in a log line or an exception shows no key."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'***'"
+
+
 def probe_to_dict(probe: Probe) -> dict[str, Any]:
+    """The plain form. Secret fields come wrapped in ``Secret``: whoever stores or sends
+    it still holds the keys (it is meant to round-trip), so keep it out of storage."""
     data: dict[str, Any] = {"kind": probe.kind}
     for field in dataclasses.fields(probe):  # type: ignore[arg-type]
         value = getattr(probe, field.name)
-        if isinstance(value, Comparison):
+        if field.metadata.get("secret") and isinstance(value, str):
+            value = Secret(value)
+        elif isinstance(value, Comparison):
             value = {"op": value.op, "operand": value.operand}
         elif isinstance(value, tuple):
             value = list(value)
@@ -60,6 +75,7 @@ __all__ = [
     "HttpProbe",
     "IcmpProbe",
     "Probe",
+    "Secret",
     "SnmpProbe",
     "SshProbe",
     "TcpProbe",
