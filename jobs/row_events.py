@@ -1,4 +1,4 @@
-"""Change events for rows a worker writes : the same shape as a
+"""Change events for rows a worker writes: the same shape as a
 write's change event (resolvers/writes.py ``_change``), so ``object_changed`` and the live
 subscriptions see them, plus the row's filter keys. Published on ``danbyte:events`` with
 ``jobs.runtime.publish`` after the transaction that wrote the rows commits."""
