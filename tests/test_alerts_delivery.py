@@ -28,8 +28,8 @@ from dcim_lab import Lab
 
 from danbyte.settings import get_settings
 from jobs.alerts import Evaluation, evaluate, evaluate_alerts, send_notifications
+from jobs.monitoring import CheckScheduler
 from jobs.runtime import EVENTS_CHANNEL
-from jobs.scheduler import Scheduler
 
 SECRET = "alert-hmac-☃-never-in-clear"
 ROUTING_KEY = "pd-routing-key-never-in-clear"
@@ -436,7 +436,7 @@ async def test_escalation_and_silences_at_the_receivers(committed_api, committed
     assert uuid.UUID(w["rule"])
 
 
-async def test_the_scheduler_tick_evaluates_and_publishes_row_events(
+async def test_the_check_schedulers_hooks_evaluate_and_publish_row_events(
     committed_api, committed_org, app, fast_retries, worker, receivers, database_url, redis_url, quiet_afterwards
 ):
     receiver = await receivers()
@@ -447,7 +447,12 @@ async def test_the_scheduler_tick_evaluates_and_publishes_row_events(
     pubsub = listener.pubsub()
     await pubsub.subscribe(EVENTS_CHANNEL)
     try:
-        await asyncio.to_thread(Scheduler(database_url, redis_url, worker).evaluate_alerts)
+        # The check scheduler runs its cycle hooks (alert evaluation among them) on its own.
+        checks = CheckScheduler(database_url, redis_url)
+        try:
+            await checks.run_hooks()
+        finally:
+            await checks.close()
         (request,) = await receiver.wait_for(1)
         alert = await alert_of(app, w["rule"])
         assert request.json()["alert"]["id"] == str(alert.id)
