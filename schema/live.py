@@ -141,6 +141,10 @@ def _conditions(spec: ModelSpec, wanted: dict[LiveFilter, frozenset[str]]) -> li
     return conditions
 
 
+def _text(value: Any) -> str | None:
+    return str(value) if value is not None else None
+
+
 def _visible(principal: Any, event: dict[str, Any]) -> bool:
     if event.get("org_id") != str(principal.org_id):
         return False
@@ -193,17 +197,13 @@ def _field(feed: LiveFeed, gen: Any) -> Any:
     ) -> Any:
         """The event a committed change makes for this subscriber, or None."""
         changed = list(raw.get("changed_fields") or [])
-        moved = False
-        for flt, values in wanted.items():
-            if flt.event_key not in raw:
-                continue  # decided on the row
-            value = raw[flt.event_key]
-            if (str(value) if value is not None else None) not in values:
-                if flt.moved_by not in changed:
-                    return None  # never in this subscriber's set
-                moved = True
-        if moved:
-            return event("leave", raw["id"], changed, None)
+        missed = [flt for flt, values in wanted.items() if flt.event_key in raw and _text(raw[flt.event_key]) not in values]
+        if missed:
+            # Only an update of the filtered fields can have moved it out of the set; else
+            # this subscriber never had it. (Keys missing from the event: decided on the row.)
+            if raw["action"] == "update" and all(flt.moved_by in changed for flt in missed):
+                return event("leave", raw["id"], changed, None)
+            return None
         if raw["action"] == "delete":
             return event("delete", raw["id"], changed, None)
         table = spec.table
@@ -214,7 +214,8 @@ def _field(feed: LiveFeed, gen: Any) -> Any:
             return event("delete", raw["id"], changed, None)  # gone since, or hidden from you now
         record = to_record(rows[0])
         if not record.__dict__.pop("__live_matches"):
-            return event("leave", raw["id"], changed, None) if any(flt.moved_by in changed for flt in wanted) else None
+            moved = raw["action"] == "update" and any(flt.moved_by in changed for flt in wanted)
+            return event("leave", raw["id"], changed, None) if moved else None
         await prefetch(ctx, type_name, [record], selections, path)
         return event(raw["action"], raw["id"], changed, record)
 
