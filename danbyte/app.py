@@ -29,8 +29,8 @@ from danbyte.attachments import image
 from danbyte.database import Database, QueryStats, current_stats
 from danbyte.documents import PersistedQueries, PersistedQueryError
 from danbyte.events import EventBus
-from danbyte.fanout import Fanout, FanoutTransportHandler
 from danbyte.exports import export
+from danbyte.fanout import Fanout, FanoutTransportHandler
 from danbyte.graphiql import GRAPHIQL_ASSETS_DIR, graphiql_response, static_app
 from danbyte.settings import Settings, get_settings
 from permissions.tokens import AuthError, PrincipalCache, hash_key, key_from_header, principal_for_key

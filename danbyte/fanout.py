@@ -169,7 +169,7 @@ class Outbox:
         try:
             # Waits while the socket's buffer is full: the peer gets the code once it reads.
             await asyncio.wait_for(self.ws.close(code=code, reason=reason), CLOSE_TIMEOUT)
-        except Exception:  # noqa: BLE001 (gone already, or never reads again: dropped)
+        except Exception:  # gone already, or never reads again: dropped
             pass
         finally:
             self.dead.set()
@@ -186,7 +186,7 @@ class Outbox:
                 await self.ws.send_text(frame)
         except asyncio.CancelledError:
             raise
-        except Exception:  # noqa: BLE001 (the peer left: the receiving side ends the connection)
+        except Exception:  # the peer left: the receiving side ends the connection
             self.closing = True
             self.frames.clear()
             self._room.set()
@@ -398,7 +398,9 @@ class Fanout:
         ctx.live_phase = "current"
         failed = False
         try:
-            stream = await self.schema.stream(subscriber.query, variable_values=subscriber.variables, context_value=ctx, operation_name=subscriber.operation_name)
+            stream = await self.schema.stream(
+                subscriber.query, variable_values=subscriber.variables, context_value=ctx, operation_name=subscriber.operation_name
+            )
             async with aclosing(stream):
                 async for result in stream:
                     await ctx.close()

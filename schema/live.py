@@ -192,9 +192,7 @@ def _field(feed: LiveFeed, gen: Any) -> Any:
                 return
             after = rows[-1].id
 
-    async def change(
-        ctx: RequestContext, wanted: dict[LiveFilter, frozenset[str]], raw: dict[str, Any], selections: list[Any], path: list[Any]
-    ) -> Any:
+    async def change(ctx: RequestContext, wanted: dict[LiveFilter, frozenset[str]], raw: dict[str, Any], selections: list[Any], path: list[Any]) -> Any:
         """The event a committed change makes for this subscriber, or None."""
         changed = list(raw.get("changed_fields") or [])
         missed = [flt for flt, values in wanted.items() if flt.event_key in raw and _text(raw[flt.event_key]) not in values]

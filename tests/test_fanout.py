@@ -44,7 +44,7 @@ async def post(base: str, key: str, query: str, **variables: Any) -> dict[str, A
 
 
 async def create_vrf(base: str, key: str, tenant: Any) -> str:
-    data = await post(base, key, "mutation($t: ID) { vrf_create(input: {name: $n, tenant: $t}) { id } }".replace("$n", f'"{uuid.uuid4().hex[:8]}"'), t=str(tenant))
+    data = await post(base, key, "mutation($n: String!, $t: ID) { vrf_create(input: {name: $n, tenant: $t}) { id } }", n=uuid.uuid4().hex[:8], t=str(tenant))
     return str(data["vrf_create"]["id"])
 
 
