@@ -44,6 +44,7 @@ bench: setup
 	$(BIN)/python -m benchmarks.writes $(WRITES_BENCH_ARGS)
 	$(BIN)/python -m benchmarks.netbox_import $(NETBOX_BENCH_ARGS)
 	$(BIN)/python -m benchmarks.discovery_job $(DISCOVERY_BENCH_ARGS)
+	$(BIN)/python -m benchmarks.ws_fanout $(WS_BENCH_ARGS)
 
 clean:
 	rm -rf $(STAMPS) $(VENV) $(GRAPHIQL_DIR)

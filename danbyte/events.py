@@ -1,9 +1,9 @@
 """Committed changes → Redis pub/sub → every process's subscribers, and → a job worker
 that matches them against event rules (jobs/webhooks.py).
 
-One Redis subscription per process fans out to the local subscribers' queues, so a
-thousand dashboards cost one Redis connection, and a mutation served by any process
-reaches subscribers on all of them.
+One Redis subscription per process fans out to local queues — one per subscription
+group (danbyte/fanout.py), not per subscriber — so a thousand dashboards cost one Redis
+connection, and a mutation served by any process reaches subscribers on all of them.
 """
 
 from __future__ import annotations
