@@ -50,7 +50,7 @@ logger = logging.getLogger("danbyte.fanout")
 # Close code of a connection that let more than DANBYTE_WS_QUEUE_LIMIT messages wait.
 SLOW_CONSUMER = 4008
 # Members served between two yields to the event loop.
-CHUNK = 64
+CHUNK = 16
 # How long closing a slow consumer may wait for its socket before the connection is dropped.
 CLOSE_TIMEOUT = 10.0
 
