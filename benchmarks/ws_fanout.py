@@ -44,7 +44,7 @@ from tests.live import danbyte_serve  # the test suite's way of running `danbyte
 
 STATES = "subscription { check_state_changed { action id check_state { id state since address device { name } } } }"
 CHANGES = 'subscription { object_changed(types: ["vrf"]) { type id action tenant } }'
-VRF = 'mutation($n: String!, $t: ID) { vrf_create(input: {name: $n, tenant: $t}) { id } }'
+VRF = "mutation($n: String!, $t: ID) { vrf_create(input: {name: $n, tenant: $t}) { id } }"
 
 
 # --- client processes -----------------------------------------------------------------
@@ -136,7 +136,11 @@ async def prepare(database_url: str, redis_url: str, states: int) -> tuple[str, 
 
         async def make(root: str, input_type: str, **fields: Any) -> str:
             query = f"mutation($i: {input_type}!) {{ {root}_create(input: $i) {{ id }} }}"
-            body = (await client.post("/graphql", json={"query": query, "variables": {"i": {**fields, "tenant": str(tenant)}}}, headers={"Authorization": f"Bearer {key}"})).json()
+            body = (
+                await client.post(
+                    "/graphql", json={"query": query, "variables": {"i": {**fields, "tenant": str(tenant)}}}, headers={"Authorization": f"Bearer {key}"}
+                )
+            ).json()
             if body.get("errors"):
                 raise RuntimeError(body["errors"])
             return str(body["data"][f"{root}_create"]["id"])
@@ -151,7 +155,9 @@ async def prepare(database_url: str, redis_url: str, states: int) -> tuple[str, 
     async with db.system_transaction() as conn:
         for n in range(states):
             row = await conn.execute(
-                sa.text("INSERT INTO check_state (tenant_id, template_id, device_id, address, state) VALUES (:t, :tp, :d, CAST(:a AS inet), 'up') RETURNING id"),
+                sa.text(
+                    "INSERT INTO check_state (tenant_id, template_id, device_id, address, state) VALUES (:t, :tp, :d, CAST(:a AS inet), 'up') RETURNING id"
+                ),
                 {"t": tenant, "tp": template, "d": device, "a": f"192.0.2.{n + 1}"},
             )
             ids.append(str(row.scalar_one()))
@@ -186,7 +192,11 @@ def mutate(bases: list[str], key: str, tenant: str, rounds: int, sent: list[floa
     with httpx.Client(timeout=60) as client:
         for n in range(rounds):
             started = time.time()
-            body = client.post(f"{bases[n % 2]}/graphql", json={"query": VRF, "variables": {"n": f"bench-{time.time_ns()}", "t": tenant}}, headers={"Authorization": f"Bearer {key}"}).json()
+            body = client.post(
+                f"{bases[n % 2]}/graphql",
+                json={"query": VRF, "variables": {"n": f"bench-{time.time_ns()}", "t": tenant}},
+                headers={"Authorization": f"Bearer {key}"},
+            ).json()
             times.append((time.time() - started) * 1000)
             if body.get("errors"):
                 raise RuntimeError(body["errors"])
