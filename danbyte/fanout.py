@@ -366,6 +366,8 @@ class Fanout:
             logger.exception("subscription group failed")
             self._end(group, "complete")
         finally:
+            if self.groups.get(group.key) is group:
+                del self.groups[group.key]
             if group.queue is not None:
                 self.bus.close_queue(group.queue)
             if group.context is not None:
@@ -380,6 +382,8 @@ class Fanout:
                 await asyncio.sleep(0)  # let requests (a mutation's response) run between chunks
 
     def _end(self, group: Group, kind: str, errors: list[Any] | None = None) -> None:
+        if self.groups.get(group.key) is group:
+            del self.groups[group.key]  # before any await: a new subscriber starts a new group
         for member in list(group.members):
             message: dict[str, Any] = {"id": member.id, "type": kind}
             if errors is not None:

@@ -255,3 +255,32 @@ async def test_a_slow_consumer_is_closed_and_the_others_keep_receiving(database_
             assert served.fanout.stats()["subscribers"] == 1
         finally:
             await close_all([slow, fast])
+
+
+def test_the_visibility_key_shares_equal_reach_only():
+    from danbyte.fanout import group_key, visibility_key
+    from permissions.principal import Principal
+
+    org, t1, t2 = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+
+    def who(**fields: Any) -> Principal:
+        base: dict[str, Any] = {"user_id": uuid.uuid4(), "username": f"u{uuid.uuid4().hex[:6]}", "org_id": org, "tenant_ids": frozenset({t1})}
+        return Principal(**{**base, **fields})
+
+    reader = who(grants={"device": frozenset({"view"}), "site": frozenset({"view"})})
+    # Another user, grants listed in another order: the same reach, the same key.
+    assert visibility_key(reader) == visibility_key(who(grants={"site": frozenset({"view"}), "device": frozenset({"view"})}))
+    for other in (
+        who(grants={"device": frozenset({"view"})}),
+        who(grants={"device": frozenset({"view", "change"}), "site": frozenset({"view"})}),
+        who(tenant_ids=frozenset({t1, t2}), grants=reader.grants),
+        who(org_id=uuid.uuid4(), grants=reader.grants),
+        who(is_admin=True, grants=reader.grants),
+        who(all_tenants=True, grants=reader.grants),
+        who(write_enabled=False, grants=reader.grants),
+    ):
+        assert visibility_key(other) != visibility_key(reader)
+    # The group key separates documents, operations and variables too.
+    key = visibility_key(reader)
+    keys = {group_key("q", None, None, key), group_key("q2", None, None, key), group_key("q", "Op", None, key), group_key("q", None, {"a": 1}, key)}
+    assert len(keys) == 4 and group_key("q", None, {}, key) == group_key("q", None, None, key)

@@ -289,3 +289,30 @@ async def test_live_subscription_over_a_second_server_process(database_url, redi
             assert (await event(ws))["action"] == "leave"
         finally:
             await ws.close()
+
+
+async def test_the_legacy_protocol_runs_current_set_and_changes_in_one_run(served, world, committed_org):
+    import json
+
+    import websockets
+
+    ws = await websockets.connect(served.base.replace("http", "ws") + "/graphql", subprotocols=["graphql-ws"])  # type: ignore[list-item]
+
+    async def data() -> dict[str, Any]:
+        while True:
+            found = json.loads(await asyncio.wait_for(ws.recv(), 10))
+            if found["type"] == "data":
+                return found["payload"]["data"]["check_state_changed"]
+            assert found["type"] in ("ka", "connection_ack"), found
+
+    try:
+        await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {committed_org.admin_key}"}}))
+        await ws.send(json.dumps({"type": "start", "id": "1", "payload": {"query": LIVE, "variables": {"device": [world.edge]}}}))
+        assert (await data())["id"] == world.id("edge_ping")
+        assert (await data())["action"] == "ready"
+        await asyncio.sleep(0.5)  # its bus subscription starts after the current set
+        await world.set_state("edge_ping", "up")
+        answer = await data()
+        assert (answer["action"], answer["check_state"]["state"]) == ("update", "up")
+    finally:
+        await ws.close()
