@@ -14,7 +14,8 @@ All use one token, so each server runs one group per document (danbyte/fanout.py
 - mutations: ``vrf_create`` over HTTP, ``--rounds`` times without subscribers and with
   them: the response time, and the delivery latency of the resulting object_changed
   event (from the request's start);
-- each server's RSS before the subscribers connect, with them, and after they leave.
+- each server's RSS before the subscribers connect, with them, and after they leave
+  (``--cycles`` times: connect, subscribe, leave).
 
 The clients run on the same two cores as the servers, PostgreSQL and Redis, so the
 latencies include their time to read 1,000 sockets.
@@ -214,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--clients", type=int, default=2, help="client processes")
     parser.add_argument("--states", type=int, default=10, help="check states in each current set")
+    parser.add_argument("--cycles", type=int, default=3, help="times the subscribers connect and leave (RSS after each)")
     parser.add_argument("--no-live", dest="live", action="store_false", help="object_changed only (to compare with a server without check_state_changed)")
     args = parser.parse_args(argv)
     with ExitStack() as stack:
@@ -252,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
             state = "down" if n % 2 == 0 else "up"
             with engine.begin() as conn:
                 conn.execute(sa.text("UPDATE check_state SET state = :s, since = now() WHERE id = :id"), {"s": state, "id": state_id})
-                at = time.time()
+            at = time.time()
             publish(redis_url, [state_event(org, tenant, state_id, state)])
             published[f"{n}"] = at
             time.sleep(0.5)
@@ -266,7 +268,22 @@ def main(argv: list[str] | None = None) -> int:
         for process in clients:
             process.join(60)
         time.sleep(3.0)  # the servers give memory back a second after the subscribers leave
-        rss_after = rss_mib(pids)
+        rss_after = [rss_mib(pids)]
+        for _ in range(args.cycles - 1):
+            # Again: memory kept for subscribers who left would add up here.
+            again = [spawn.Process(target=client_process, args=(bases, key, count, args.live, commands, results)) for count in share]
+            for process in again:
+                process.start()
+            for _ in again:
+                assert results.get(timeout=600) == "ready"
+            for _ in again:
+                commands.put("stop")
+            for _ in again:
+                results.get(timeout=600)
+            for process in again:
+                process.join(60)
+            time.sleep(3.0)
+            rss_after.append(rss_mib(pids))
 
         state_latency: list[float] = []
         change_latency: list[float] = []
@@ -296,7 +313,8 @@ def main(argv: list[str] | None = None) -> int:
         print("\nserver RSS (MiB, each process)")
         print(f"   before subscribers {', '.join(f'{v:.0f}' for v in rss_before)}")
         print(f"   with {args.subscribers}         {', '.join(f'{v:.0f}' for v in rss_with)}")
-        print(f"   after they left    {', '.join(f'{v:.0f}' for v in rss_after)}")
+        for cycle, figures in enumerate(rss_after, 1):
+            print(f"   after they left ({cycle})  {', '.join(f'{v:.0f}' for v in figures)}")
     return 0
 
 

@@ -76,7 +76,7 @@ def visibility_key(principal: Principal) -> str:
 
 
 def group_key(query: str, operation_name: str | None, variables: dict[str, Any] | None, visibility: str) -> bytes:
-    text = _dumps([query, operation_name, variables or {}, visibility])
+    text = json.dumps([query, operation_name, variables or {}, visibility], separators=(",", ":"), sort_keys=True)
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
 
 

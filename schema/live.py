@@ -23,6 +23,7 @@ once (``live_phase = "changes"``) and each new member its current set
 from __future__ import annotations
 
 import inspect
+import logging
 import uuid
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from typing import Any, Optional
 
 import sqlalchemy as sa
 import strawberry
+from sqlalchemy.exc import SQLAlchemyError
 
 from models.registry import ModelSpec, spec_for, specs
 from resolvers.context import RequestContext
@@ -38,6 +40,8 @@ from resolvers.loaders import fetch
 from resolvers.prefetch import Record, prefetch, sub_selections, to_record
 from resolvers.reads import require_view
 from resolvers.validation import parse_id
+
+logger = logging.getLogger("danbyte.live")
 
 # Most values one filter argument may list.
 MAX_VALUES = 100
@@ -130,7 +134,12 @@ def _conditions(spec: ModelSpec, wanted: dict[LiveFilter, frozenset[str]]) -> li
     table = spec.table
     conditions: list[sa.ColumnElement[bool]] = []
     for flt, values in wanted.items():
-        typed = sorted(values) if flt.choices else [uuid.UUID(v) for v in sorted(values)]
+        if flt.choices:
+            # The column's enum members when it has an enum class (its values are the choices).
+            enum_class = getattr(table.c[flt.column].type, "enum_class", None)
+            typed: list[Any] = [enum_class(v) if enum_class is not None else v for v in sorted(values)]
+        else:
+            typed = [uuid.UUID(v) for v in sorted(values)]
         if flt.via is not None:
             local, target_model = flt.via
             target = spec_for(target_model).table
@@ -231,12 +240,19 @@ def _field(feed: LiveFeed, gen: Any) -> Any:
             yield event("ready", None, [], None)
             if phase == "current":
                 return
+            await ctx.close()  # no read transaction held while waiting for changes
         async for raw in ctx.events.subscribe():  # type: ignore[union-attr]
             if raw.get("kind", "change") != "change" or "action" not in raw or raw.get("object_type") != spec.type_key:
                 continue
             if not _visible(principal, raw):
                 continue
-            answer = await change(ctx, wanted, raw, selections, path)
+            try:
+                answer = await change(ctx, wanted, raw, selections, path)
+            except (BadUserInput, SQLAlchemyError):
+                # A malformed event or a failed read loses this event, not the subscription.
+                logger.warning("live subscription %s skipped an event", feed.field, exc_info=True)
+                await ctx.abandon()
+                continue
             if answer is not None:
                 yield answer
             await ctx.close()  # no read transaction held between events

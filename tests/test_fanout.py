@@ -284,3 +284,4 @@ def test_the_visibility_key_shares_equal_reach_only():
     key = visibility_key(reader)
     keys = {group_key("q", None, None, key), group_key("q2", None, None, key), group_key("q", "Op", None, key), group_key("q", None, {"a": 1}, key)}
     assert len(keys) == 4 and group_key("q", None, {}, key) == group_key("q", None, None, key)
+    assert group_key("q", None, {"a": 1, "b": 2}, key) == group_key("q", None, {"b": 2, "a": 1}, key)

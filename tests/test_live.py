@@ -201,6 +201,10 @@ async def test_current_set_then_changes_filtered_and_within_visibility(served, w
                 "changed_fields": ["address", "device", "state", "template"],
                 "check_state": None,
             }
+        # A malformed event is skipped, logged; the subscription goes on.
+        await asyncio.to_thread(publish, world.redis_url, [{**world.event("far_ping", "update", ["last_checked"]), "id": "nope"}])
+        await world.touch("far_ping")
+        assert (await event(their_all))["id"] == world.id("far_ping")
         # edge1's check, already out of the "down" set and not at AMS1, is deleted: no one hears.
         await world.delete("edge_ping")
         # Nothing of tenant 0 ever reached the other tenant's subscribers, nor anything
