@@ -120,6 +120,11 @@ def summary(values: list[float]) -> str:
     return f"p50 {percentile(values, 0.5):6.1f} ms   p99 {percentile(values, 0.99):6.1f} ms   max {max(values):6.1f} ms   ({len(values)} deliveries)"
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time of the server processes so far."""
+    return sum(sum(psutil.Process(pid).cpu_times()[:2]) for pid in pids)
+
+
 def rss_mib(pids: list[int]) -> list[float]:
     return [psutil.Process(pid).memory_info().rss / 2**20 for pid in pids]
 
@@ -249,6 +254,7 @@ def main(argv: list[str] | None = None) -> int:
         engine = sa.create_engine(database_url)
         stack.callback(engine.dispose)
         published: dict[str, float] = {}
+        cpu_before = cpu_seconds(pids)
         for n in range(args.rounds if args.live else 0):
             state_id = state_ids[n % len(state_ids)]
             state = "down" if n % 2 == 0 else "up"
@@ -258,6 +264,7 @@ def main(argv: list[str] | None = None) -> int:
             publish(redis_url, [state_event(org, tenant, state_id, state)])
             published[f"{n}"] = at
             time.sleep(0.5)
+        state_cpu = cpu_seconds(pids) - cpu_before
         sent: list[float] = []
         loaded = mutate(bases, key, tenant, args.rounds, sent)
         for _ in clients:
@@ -304,6 +311,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\nstate change → {args.subscribers} subscribers (check_state_changed, {args.rounds} changes)")
             print(f"   delivery       {summary(state_latency)}")
             print(f"   last subscriber per change: median {statistics.median(last_state):.1f} ms, max {max(last_state):.1f} ms")
+            per_delivery = state_cpu / max(1, len(state_latency)) * 1e6
+            print(
+                f"   servers' CPU: {state_cpu * 1000:.0f} ms for {len(state_latency)} deliveries, {per_delivery:.0f} µs each (idle time between changes included)"
+            )
         print(f"\nmutation (vrf_create over HTTP, {args.rounds} each)")
         print(f"   response without subscribers   median {statistics.median(alone):6.1f} ms   max {max(alone):6.1f} ms")
         print(f"   response with {args.subscribers} subscribers  median {statistics.median(loaded):6.1f} ms   max {max(loaded):6.1f} ms")
