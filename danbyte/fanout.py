@@ -377,6 +377,8 @@ class Fanout:
 
     async def _deliver(self, group: Group, payload: str) -> None:
         for served, member in enumerate(list(group.members), 1):
+            if member.group is not group:
+                continue  # left while an earlier chunk was served
             member.push(member.prefix + payload + "}")
             if served % CHUNK == 0:
                 await asyncio.sleep(0)  # let requests (a mutation's response) run between chunks
