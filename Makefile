@@ -46,6 +46,7 @@ bench: setup
 	$(BIN)/python -m benchmarks.netbox_import $(NETBOX_BENCH_ARGS)
 	$(BIN)/python -m benchmarks.discovery_job $(DISCOVERY_BENCH_ARGS)
 	$(BIN)/python -m benchmarks.check_scheduler $(CHECK_SCHEDULER_BENCH_ARGS)
+	$(BIN)/python -m benchmarks.ws_fanout $(WS_BENCH_ARGS)
 
 clean:
 	rm -rf $(STAMPS) $(VENV) $(GRAPHIQL_DIR)

@@ -30,12 +30,14 @@ from danbyte.database import Database, QueryStats, current_stats
 from danbyte.documents import PersistedQueries, PersistedQueryError
 from danbyte.events import EventBus
 from danbyte.exports import export
+from danbyte.fanout import Fanout, FanoutTransportHandler
 from danbyte.graphiql import GRAPHIQL_ASSETS_DIR, graphiql_response, static_app
 from danbyte.settings import Settings, get_settings
 from danbyte.status_page import status_page
 from permissions.tokens import AuthError, PrincipalCache, hash_key, key_from_header, principal_for_key
 from resolvers.context import RequestContext
 from schema.compiled import RawJSON
+from schema.live import live_fields
 from schema.root import build_schema
 
 logger = logging.getLogger("danbyte.app")
@@ -122,10 +124,15 @@ def _dumps(value: object) -> str:
 
 
 class DanbyteGraphQL(GraphQL[RequestContext, None]):
+    # graphql-transport-ws subscriptions are grouped and delivered by danbyte/fanout.py
+    # (the legacy graphql-ws protocol keeps strawberry's handler: one run per subscriber).
+    graphql_transport_ws_handler_class = FanoutTransportHandler
+
     def __init__(self, state: AppState) -> None:
         super().__init__(build_schema(state.settings), graphql_ide=None, keep_alive=True)
         self.state = state
         self.persisted = PersistedQueries(state.settings.document_cache_size)
+        state.fanout = Fanout(self.schema, state.events, state.db, state.settings, live_fields())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """POST /graphql: refuse a malformed request with a coded JSON error, else let strawberry
@@ -247,6 +254,7 @@ class AppState:
         self.db = Database(database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow)
         self.events = EventBus(redis_url)
         self.principals = PrincipalCache()
+        self.fanout: Fanout | None = None  # set with the schema (DanbyteGraphQL)
 
     async def close(self) -> None:
         await self.events.close()

@@ -155,7 +155,9 @@ def _serve_one(database_url: str, redis_url: str, settings: Settings, port: int,
 
     app = create_app(database_url, redis_url, settings, on_shutdown=[shutdown])
     print(f"Danbyte serving on http://{settings.host}:{port}/graphql", flush=True)
-    uvicorn.run(app, host=settings.host, port=port, log_level="info", ws="websockets-sansio")
+    # No per-message deflate: it compresses every frame per connection, which the fan-out's
+    # shared bytes avoid (docs/subscriptions.md).
+    uvicorn.run(app, host=settings.host, port=port, log_level="info", ws="websockets-sansio", ws_per_message_deflate=False)
 
 
 def _serve_many(database_url: str, redis_url: str, settings: Settings, port: int, workers: int) -> int:
@@ -189,6 +191,7 @@ def _serve_many(database_url: str, redis_url: str, settings: Settings, port: int
             port=port,
             log_level="info",
             ws="websockets-sansio",
+            ws_per_message_deflate=False,  # as in _serve_one
         )
         try:
             received = os.read(signals_r, 1024)

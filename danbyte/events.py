@@ -1,9 +1,9 @@
 """Committed changes → Redis pub/sub → every process's subscribers, and → a job worker
 that matches them against event rules (jobs/webhooks.py).
 
-One Redis subscription per process fans out to the local subscribers' queues, so a
-thousand dashboards cost one Redis connection, and a mutation served by any process
-reaches subscribers on all of them.
+One Redis subscription per process fans out to local queues — one per subscription
+group (danbyte/fanout.py), not per subscriber — so a thousand dashboards cost one Redis
+connection, and a mutation served by any process reaches subscribers on all of them.
 """
 
 from __future__ import annotations
@@ -83,19 +83,28 @@ class EventBus:
         finally:
             await pubsub.aclose()
 
-    async def subscribe(self) -> AsyncIterator[dict[str, Any]]:
-        """Events published from now on, by any process."""
+    async def open_queue(self) -> asyncio.Queue[dict[str, Any]]:
+        """A queue that receives every event published from now on, by any process (the
+        Redis subscription is live when this returns). Give it back with ``close_queue``."""
         if self._listener is None or self._listener.done():
             self._ready.clear()
             self._listener = asyncio.create_task(self._listen())
         await self._ready.wait()
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(self._queue_size)
         self._queues.add(queue)
+        return queue
+
+    def close_queue(self, queue: asyncio.Queue[dict[str, Any]]) -> None:
+        self._queues.discard(queue)
+
+    async def subscribe(self) -> AsyncIterator[dict[str, Any]]:
+        """Events published from now on, by any process."""
+        queue = await self.open_queue()
         try:
             while True:
                 yield await queue.get()
         finally:
-            self._queues.discard(queue)
+            self.close_queue(queue)
 
     async def close(self) -> None:
         if self._listener is not None:

@@ -21,12 +21,14 @@ import secrets
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-# What the page asks of each alert; the subscription's payload is `{ action alert { … } }`.
+# What the page asks of each open alert: the current set (action current, then ready),
+# then each change (create, update; delete or leave take it off the page).
 SUBSCRIPTION = """subscription Status {
-  alert_changed(status: [firing, acknowledged]) {
+  alert_changed(status: ["firing", "acknowledged"]) {
     action
+    id
     alert {
-      id numid severity status started_at acknowledged_at acknowledged_comment silenced
+      id numid severity status summary started_at acknowledged_comment silenced
       rule { name }
       device { name }
       site { name }
@@ -66,7 +68,7 @@ _PAGE = """<!doctype html>
 </form>
 <div id="summary"></div>
 <table id="alerts" hidden>
-  <thead><tr><th>Severity</th><th>Status</th><th>Rule</th><th>Target</th><th>Check</th><th>Since</th><th>Note</th></tr></thead>
+  <thead><tr><th>Severity</th><th>Status</th><th>Alert</th><th>Target</th><th>Check</th><th>Since</th><th>Note</th></tr></thead>
   <tbody></tbody>
 </table>
 <div id="empty" hidden>No open alerts.</div>
@@ -77,6 +79,7 @@ const SEVERITY_ORDER = {{critical: 0, warning: 1, info: 2}};
 const alerts = new Map();
 let socket = null;
 let retry = 1000;
+let loaded = false;
 
 function byId(id) {{ return document.getElementById(id); }}
 function setConnection(text) {{ byId("connection").textContent = text; }}
@@ -116,7 +119,7 @@ function render() {{
     row.dataset.alert = alert.id;
     cell(row, alert.severity);
     cell(row, alert.status + (alert.silenced ? " (silenced)" : ""));
-    cell(row, alert.rule && alert.rule.name);
+    cell(row, alert.summary || (alert.rule && alert.rule.name));
     cell(row, targetOf(alert));
     const check = alert.check_state || {{}};
     cell(row, [check.template && check.template.name, check.state, check.message].filter(Boolean).join(" — "));
@@ -137,11 +140,10 @@ function render() {{
 }}
 
 function apply(event) {{
-  const alert = event.alert;
-  if (!alert) return;
-  if (event.action === "delete" || alert.status === "resolved") alerts.delete(alert.id);
-  else alerts.set(alert.id, alert);
-  render();
+  if (event.action === "ready") {{ loaded = true; render(); return; }}
+  if (event.alert && event.alert.status !== "resolved") alerts.set(event.id, event.alert);
+  else alerts.delete(event.id);
+  if (loaded) render();
 }}
 
 function connect(token) {{
@@ -153,6 +155,7 @@ function connect(token) {{
     if (frame.type === "connection_ack") {{
       retry = 1000;
       alerts.clear();
+      loaded = false;
       setConnection("live");
       socket.send(JSON.stringify({{id: "status", type: "subscribe", payload: {{query: SUBSCRIPTION}}}}));
     }} else if (frame.type === "next") {{

@@ -50,6 +50,9 @@ class RequestContext:
     raw_answers: bool = False
     # Which path answered each root field ("sql", or "resolvers: <why>"), for X-Danbyte-Debug.
     paths: dict[str, str] = field(default_factory=dict)
+    # A live subscription's part when the fan-out runs it (danbyte/fanout.py): "current"
+    # sends only the current set, "changes" only what changes after; None: both.
+    live_phase: str | None = None
     _loaders: dict[Hashable, DataLoader] = field(default_factory=dict)
     _read_stack: AsyncExitStack | None = None
     _read_conn: AsyncConnection | None = None

@@ -9,6 +9,7 @@ from jobs.alerts import notify_message
 from resolvers import reads
 from resolvers.alerts import acknowledge
 from resolvers.prefetch import prefetch, to_record
+from schema import live
 
 
 def mutation_fields(generated: dict[str, Any]) -> dict[str, Any]:
@@ -28,3 +29,19 @@ def mutation_fields(generated: dict[str, Any]) -> dict[str, Any]:
         return records[0]
 
     return {"alert_acknowledge": strawberry.mutation(resolver=alert_acknowledge, description=alert_acknowledge.__doc__)}
+
+
+# The current set of alerts, then each change the evaluator or an acknowledgement makes
+# (schema/live.py): what a dashboard or the status page (/status) follows.
+ALERT_CHANGED = live.register(
+    "alert_changed",
+    "Alert",
+    live.ids("tenant"),
+    live.ids("site"),
+    live.ids("device"),
+    live.choice("severity"),
+    live.choice("status"),
+    description="The alerts you may see that match the filters (action current, then ready), then each change to one "
+    "(create, update, delete, or leave when it moved out of your filter). Filters: tenants, sites, devices, severities "
+    "(info, warning, critical), statuses (firing, acknowledged, resolved).",
+)

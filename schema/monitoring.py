@@ -21,6 +21,7 @@ from resolvers.context import RequestContext
 from resolvers.loaders import fetch
 from resolvers.monitoring import CHECKS
 from resolvers.prefetch import Relation
+from schema import live
 
 # The effective checks with their state (none yet: unknown) and template, by template name,
 # address and port.
@@ -160,3 +161,17 @@ def summary_fields(owner: str) -> Any:
         return {}, {"check_summary": field}
 
     return fields
+
+
+# The current set of check states, then each change the scheduler publishes (schema/live.py).
+CHECK_STATE_CHANGED = live.register(
+    "check_state_changed",
+    "CheckState",
+    live.ids("tenant"),
+    live.ids("site", via=("device_id", "Device")),
+    live.ids("device"),
+    live.choice("state"),
+    description="The check states you may see that match the filters (action current, then ready), then each change to "
+    "one (create, update, delete, or leave when its state moved out of your filter). Filters: tenants, sites (of the "
+    "checked device), devices, states (up, degraded, down, unknown).",
+)

@@ -9,7 +9,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from resolvers import ipam, reads, writes
 from resolvers.prefetch import prefetch, selected_fields, to_record, to_records
-from schema import admin, alerts, config_drift, custom_links, discovery_diff, jobs, sweep
+from schema import admin, alerts, config_drift, custom_links, discovery_diff, jobs, live, sweep
 from schema.build import Generated, build_types, input_dict
 from schema.compiled import Root, compiled_reads
 from schema.extensions import extensions_for
@@ -150,36 +150,38 @@ class ObjectChangedEvent:
     tenant: Optional[strawberry.ID]
 
 
-def _subscription() -> type:
-    @strawberry.type
-    class Subscription:
-        job_updated = jobs.job_updated_field(lambda principal, event: _visible(principal, event))
+async def object_changed(info: strawberry.Info, types: Optional[list[str]] = None) -> AsyncGenerator[ObjectChangedEvent, None]:
+    """Committed changes to objects you may see; optionally only of some types."""
+    ctx = info.context
+    principal = ctx.require_principal()
+    wanted = set(types or [])
+    async for event in ctx.events.subscribe():
+        # The bus carries other events too (a job's progress): only changes here.
+        if event.get("kind", "change") != "change" or "action" not in event:
+            continue
+        if wanted and event["type"] not in wanted:
+            continue
+        if not _visible(principal, event):
+            continue
+        yield ObjectChangedEvent(
+            type=event["type"],
+            id=event["id"],
+            numid=event.get("numid"),
+            action=event["action"],
+            changed_fields=event["changed_fields"],
+            tenant=event.get("tenant_id"),
+        )
 
-        @strawberry.subscription(description="Committed changes to objects you may see; optionally only of some types.")
-        async def object_changed(self, info: strawberry.Info, types: Optional[list[str]] = None) -> AsyncGenerator[ObjectChangedEvent, None]:
-            ctx = info.context
-            principal = ctx.require_principal()
-            wanted = set(types or [])
-            async for event in ctx.events.subscribe():
-                # The bus carries other events too (a job's progress): only changes here.
-                if event.get("kind", "change") != "change" or "action" not in event:
-                    continue
-                if wanted and event["type"] not in wanted:
-                    continue
-                if not _visible(principal, event):
-                    continue
-                yield ObjectChangedEvent(
-                    type=event["type"],
-                    id=event["id"],
-                    numid=event.get("numid"),
-                    action=event["action"],
-                    changed_fields=event["changed_fields"],
-                    tenant=event.get("tenant_id"),
-                )
 
-        config_drift_changed = strawberry.subscription(resolver=config_drift.config_drift_changed, description=config_drift.config_drift_changed.__doc__)
-
-    return Subscription
+def _subscription(generated: dict[str, Generated]) -> type:
+    fields: dict[str, Any] = {
+        "job_updated": jobs.job_updated_field(lambda principal, event: _visible(principal, event)),
+        "object_changed": strawberry.subscription(resolver=object_changed, description=object_changed.__doc__),
+        "config_drift_changed": strawberry.subscription(resolver=config_drift.config_drift_changed, description=config_drift.config_drift_changed.__doc__),
+    }
+    # The current set, then changes (schema/live.py): check_state_changed, …
+    fields.update(live.subscription_fields(generated))
+    return strawberry.type(type("Subscription", (), {"__module__": __name__, **fields}))
 
 
 def _visible(principal: Any, event: dict[str, Any]) -> bool:
@@ -225,7 +227,7 @@ def build_schema(settings: Any) -> strawberry.Schema:
     return DanbyteSchema(
         query=query,
         mutation=mutation,
-        subscription=_subscription(),
+        subscription=_subscription(generated),
         config=StrawberryConfig(auto_camel_case=False, scalar_map=SCALAR_MAP),
         extensions=extensions_for(settings, compiled_reads(roots)),
     )

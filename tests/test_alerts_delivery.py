@@ -186,7 +186,7 @@ def engine(database_url: str) -> Iterator[sa.Engine]:
 
 
 async def evaluate_and_send(engine: sa.Engine, broker: Any, now: datetime) -> Evaluation:
-    """One committed evaluation, its notifications sent after the commit (as jobs.alerts.tick)."""
+    """One committed evaluation, its notifications sent after the commit."""
 
     def work() -> Evaluation:
         with engine.begin() as conn:
