@@ -255,3 +255,30 @@ async def test_a_get_never_writes(api, org):
         error = _error(response, 400)
         assert (error["extensions"]["code"], error["extensions"]["field"]) == ("BAD_USER_INPUT", "query_name"), error
     assert await api.count("site") == 0
+
+
+async def test_a_polled_saved_query_is_parsed_and_validated_once(api, org, monkeypatch):
+    import uuid
+
+    import strawberry.schema.schema as strawberry_schema
+
+    calls: list[str] = []
+    real_validate, real_parse = strawberry_schema.validate_document, strawberry_schema.parse
+
+    def validating(schema, document, rules):  # the real validation, counted
+        calls.append("validate")
+        return real_validate(schema, document, rules)
+
+    def parsing(text, **options):  # the real parser, counted
+        calls.append("parse")
+        return real_parse(text, **options)
+
+    # A text no other test ran, so the process's document cache has not seen it.
+    text = f"# {uuid.uuid4()}\nquery($n: String) {{ site_list(filters: {{name: {{exact: $n}}}}) {{ name }} }}"
+    await Lab(api, org.tenant_ids[0]).make("saved_query", name="polled", query=text)
+    monkeypatch.setattr(strawberry_schema, "validate_document", validating)
+    monkeypatch.setattr(strawberry_schema, "parse", parsing)
+    for name in ("a", "b", "c"):
+        response = await _get(api, api.key, query_name="polled", variables=json.dumps({"n": name}))
+        assert response.json() == {"data": {"site_list": []}}, response.text
+    assert calls == ["parse", "validate"]
