@@ -23,7 +23,6 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
 from strawberry.http import GraphQLRequestData
 from strawberry.http.parse_content_type import parse_content_type
-from strawberry.http.types import QueryParams
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
@@ -154,8 +153,8 @@ def named_request(data: dict[str, Any], *, from_url: bool) -> NamedRequestData:
     try:
         if data.get("query") is not None:
             raise ClientError("give query or query_name, not both", field="query_name")
-        if data.get("operationName") is not None or (data.get("extensions") or {}).get("persistedQuery") is not None:
-            raise ClientError("a saved query names its own operation and document: send query_name, variables and tenant only", field="query_name")
+        if data.get("operationName") is not None or data.get("extensions") is not None:
+            raise ClientError("a saved query brings its own document and operation: send query_name, variables and tenant only", field="query_name")
         if from_url and "token" in data:
             # A token in a URL ends up in access logs, proxies and browser history.
             raise ClientError("send the token in the Authorization header (Bearer <token>), not in the URL", field="token")
@@ -224,7 +223,7 @@ class DanbyteGraphQL(GraphQL[RequestContext, None]):
         """Strawberry's, with saved queries run by name: ``GET /graphql?query_name=…`` (the
         only GET this view serves) and a POST body ``{"query_name": …}``."""
         if request_adapter.method == "GET":
-            return named_request(_url_params(request_adapter.query_params), from_url=True)
+            return named_request(dict(request_adapter.query_params), from_url=True)
         content_type, _ = parse_content_type(request_adapter.content_type or "")
         if "application/json" not in content_type:
             return await super().parse_http_body(request_adapter)
@@ -363,10 +362,6 @@ class DanbyteGraphQL(GraphQL[RequestContext, None]):
         await self._authenticate(context, header)
         if context.principal is None:
             raise ConnectionRejectionError({"code": "UNAUTHENTICATED", "message": context.auth_error or "token required"})
-
-
-def _url_params(params: QueryParams) -> dict[str, Any]:
-    return dict(params)
 
 
 class AppState:

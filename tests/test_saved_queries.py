@@ -213,6 +213,7 @@ async def test_bad_requests_by_name_are_coded_never_500(api, org):
         ({"query_name": "sites", "variables": json.dumps({"a": "x" * 20_000})}, 400, "BAD_USER_INPUT", "variables"),
         ({"query_name": "sites", "query": "{ site_list { id } }"}, 400, "BAD_USER_INPUT", "query_name"),
         ({"query_name": "sites", "operationName": "Other"}, 400, "BAD_USER_INPUT", "query_name"),
+        ({"query_name": "sites", "extensions": "nonsense"}, 400, "BAD_USER_INPUT", "query_name"),
     ]
     for params, status, code, field in cases:
         error = _error(await _get(api, api.key, **params), status)
@@ -223,6 +224,8 @@ async def test_bad_requests_by_name_are_coded_never_500(api, org):
         ({"query_name": "sites", "variables": [1]}, 400, "variables"),
         ({"query_name": "sites", "tenant": {"id": 1}}, 400, "tenant"),
         ({"query_name": "sites", "query": "{ site_list { id } }"}, 400, "query_name"),
+        ({"query_name": "sites", "extensions": [1]}, 400, "query_name"),
+        ({"query_name": "sites", "extensions": {"persistedQuery": {"version": 1}}}, 400, "query_name"),
         ({"query_name": "nothing"}, 404, "query_name"),
     ]
     for body, status, field in posts:
