@@ -7,10 +7,12 @@ import contextlib
 import gc
 import json
 import logging
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
-from cross_web import HTTPException
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -20,6 +22,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
 from strawberry.http import GraphQLRequestData
+from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
@@ -35,7 +38,9 @@ from danbyte.graphiql import GRAPHIQL_ASSETS_DIR, graphiql_response, static_app
 from danbyte.settings import Settings, get_settings
 from danbyte.status_page import status_page
 from permissions.tokens import AuthError, PrincipalCache, hash_key, key_from_header, principal_for_key
+from resolvers import saved_queries
 from resolvers.context import RequestContext
+from resolvers.errors import ApiError
 from schema.compiled import RawJSON
 from schema.live import live_fields
 from schema.root import build_schema
@@ -106,6 +111,8 @@ def decode_request(body: bytes | str) -> dict[str, Any]:
         raise ClientError(f"request body is not valid JSON: {error}") from error
     if not isinstance(data, dict):
         raise ClientError('request body must be a JSON object: {"query": "...", "variables": {...}}')
+    if "query_name" in data:
+        return data  # a saved query run by name: checked by named_request
     persisted = isinstance(data.get("extensions"), dict) and "persistedQuery" in data["extensions"]
     if not isinstance(data.get("query"), str) and not (persisted and data.get("query") is None):
         # A persisted query may come as its hash alone (danbyte/documents.py).
@@ -119,6 +126,56 @@ def decode_request(body: bytes | str) -> dict[str, Any]:
     return data
 
 
+# What a saved query's answer may hold (every saved query holds queries only, checked when
+# written; this holds even if one did not).
+NAMED_OPERATION_TYPES = frozenset({OperationType.QUERY})
+# HTTP statuses of the errors finding a saved query may end in (as /export answers).
+_STATUS = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404}
+
+
+@dataclass
+class NamedRequestData(GraphQLRequestData):
+    """A request to run a saved query by name (resolvers/saved_queries.py)."""
+
+    query_name: str = ""
+    tenant: uuid.UUID | None = None
+
+
+def _client_error(error: ApiError) -> ClientError:
+    extensions = error.extensions or {}
+    code = extensions.get("code", "BAD_USER_INPUT")
+    return ClientError(error.message, status_code=_STATUS.get(code, 400), field=extensions.get("field"), code=code)
+
+
+def named_request(data: dict[str, Any], *, from_url: bool) -> NamedRequestData:
+    """``query_name`` with ``variables`` (an object; JSON text in a URL) and ``tenant`` (an
+    id, when several of the caller's tenants have the name), strictly."""
+    try:
+        if data.get("query") is not None:
+            raise ClientError("give query or query_name, not both", field="query_name")
+        if data.get("operationName") is not None or data.get("extensions") is not None:
+            raise ClientError("a saved query brings its own document and operation: send query_name, variables and tenant only", field="query_name")
+        if from_url and "token" in data:
+            # A token in a URL ends up in access logs, proxies and browser history.
+            raise ClientError("send the token in the Authorization header (Bearer <token>), not in the URL", field="token")
+        name = saved_queries.check_name(data.get("query_name"))
+        variables = data.get("variables")
+        if from_url:
+            variables = saved_queries.parse_variables(variables) if variables else None
+        elif variables is not None:
+            saved_queries.check_variables(variables, "variables")
+        return NamedRequestData(
+            query=None,
+            variables=variables,
+            operation_name=None,
+            extensions=None,
+            query_name=name,
+            tenant=saved_queries.check_tenant(data.get("tenant")),
+        )
+    except ApiError as error:
+        raise _client_error(error) from None
+
+
 def _dumps(value: object) -> str:
     return json.dumps(value, separators=(",", ":"))
 
@@ -129,9 +186,11 @@ class DanbyteGraphQL(GraphQL[RequestContext, None]):
     graphql_transport_ws_handler_class = FanoutTransportHandler
 
     def __init__(self, state: AppState) -> None:
-        super().__init__(build_schema(state.settings), graphql_ide=None, keep_alive=True)
+        schema = build_schema(state.settings)
+        super().__init__(schema, graphql_ide=None, keep_alive=True)
         self.state = state
         self.persisted = PersistedQueries(state.settings.document_cache_size)
+        saved_queries.use_schema(schema._schema)  # what saved queries are checked against
         state.fanout = Fanout(self.schema, state.events, state.db, state.settings, live_fields())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -142,15 +201,44 @@ class DanbyteGraphQL(GraphQL[RequestContext, None]):
             return
         limit = self.state.settings.max_body_bytes
         request = Request(scope, receive=limited_receive(receive, limit))
+        response = await self.respond(request)
+        await response(scope, receive, send)
+
+    async def respond(self, request: Request) -> Response:
+        """The answer to an HTTP request (POST, or a GET running a saved query by name)."""
+        limit = self.state.settings.max_body_bytes
         try:
             declared = request.headers.get("content-length", "")
             if declared.isascii() and declared.isdigit() and int(declared) > limit:
                 raise body_too_large(limit)  # without reading any of it
             await request.body()  # read now, within the limit, before authenticating anyone
-            response = await self.run(request)
+            return await self.run(request)
         except HTTPException as error:
-            response = refusal(error)
-        await response(scope, receive, send)
+            return refusal(error)
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        return False  # GraphiQL is served by its own route (create_app); a GET here runs a saved query
+
+    async def parse_http_body(self, request_adapter: AsyncHTTPRequestAdapter) -> GraphQLRequestData | list[GraphQLRequestData]:
+        """Strawberry's, with saved queries run by name: ``GET /graphql?query_name=…`` (the
+        only GET this view serves) and a POST body ``{"query_name": …}``."""
+        if request_adapter.method == "GET":
+            return named_request(dict(request_adapter.query_params), from_url=True)
+        content_type, _ = parse_content_type(request_adapter.content_type or "")
+        if "application/json" not in content_type:
+            return await super().parse_http_body(request_adapter)
+        data = self.parse_json(await request_adapter.get_body())
+        if "query_name" in data:
+            return named_request(data, from_url=False)
+        transport = self._get_stream_transport_from_headers(request_adapter.headers)
+        # As strawberry builds it (decode_request has checked each part).
+        return GraphQLRequestData(
+            query=data.get("query"),
+            variables=data.get("variables"),
+            operation_name=data.get("operationName"),
+            extensions=data.get("extensions"),
+            protocol=transport.protocol if transport else "http",
+        )
 
     def parse_json(self, data: str | bytes) -> dict[str, Any]:
         # Strawberry parses POST bodies with this (GET never reaches this view; multipart is off).
@@ -184,8 +272,10 @@ class DanbyteGraphQL(GraphQL[RequestContext, None]):
         root_value: Any,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
-        """Strawberry's, with queries and mutations only, persisted queries resolved, and its
-        errors refused as ours."""
+        """Strawberry's, with queries and mutations only, persisted queries resolved, saved
+        queries run by name, and its errors refused as ours."""
+        if isinstance(request_data, NamedRequestData):
+            return await self.execute_named(context, root_value, request_data)
         try:
             query = self.persisted.resolve(request_data.query, request_data.extensions)
         except PersistedQueryError as error:
@@ -207,6 +297,32 @@ class DanbyteGraphQL(GraphQL[RequestContext, None]):
             raise ClientError(error.as_http_error_reason(), field="operationName" if named else None) from error
         except MissingQueryError as error:
             raise ClientError("query is empty", field="query") from error
+
+    async def execute_named(self, context: RequestContext, root_value: Any, request: NamedRequestData) -> ExecutionResult:
+        """A saved query as the caller sees it, run as the caller with the given variables
+        over its defaults. Finding it opens the request's read transaction, which the query
+        then uses: the caller's row-level security decides both."""
+        try:
+            found = await saved_queries.find(context, request.query_name, request.tenant)
+        except ApiError as error:
+            await context.close()
+            raise _client_error(error) from None
+        try:
+            return await self.schema.execute(
+                found.query,
+                variable_values={**found.variables, **(request.variables or {})},
+                context_value=context,
+                root_value=root_value,
+                operation_name=found.operation_name,
+                allowed_operation_types=NAMED_OPERATION_TYPES,
+            )
+        except InvalidOperationTypeError as error:
+            # Checked when written; a document kept from before a check changed still answers coded.
+            raise ClientError(f"saved query {request.query_name} holds queries only", field="query_name") from error
+        except CannotGetOperationTypeError as error:
+            raise ClientError(f"saved query {request.query_name} cannot run: {error.as_http_error_reason()}", field="query_name") from error
+        finally:
+            await context.close()  # after a failed validation too, which never reaches execution
 
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> RequestContext:
         ctx = RequestContext(db=self.state.db, principal=None, events=self.state.events, settings=self.state.settings)
@@ -274,6 +390,8 @@ def create_app(
     graphql_app = DanbyteGraphQL(state)
 
     async def graphiql_page(request: Request) -> Response:
+        if "query_name" in request.query_params:
+            return await graphql_app.respond(request)  # a saved query run by name (GET-only tools)
         return graphiql_response(request, endpoint="/graphql")
 
     async def health(request: Request) -> Response:

@@ -594,6 +594,7 @@ DANBYTE_ONLY = {
     "Silence": "Danbyte's alerting: NetBox monitors nothing",
     "Alert": "Danbyte's alerting: NetBox monitors nothing",
     "NotificationDelivery": "Danbyte's alerting: NetBox monitors nothing",
+    "SavedQuery": "Danbyte's saved GraphQL queries, run by name: NetBox 4.6 has none",
 }
 
 

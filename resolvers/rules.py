@@ -42,6 +42,7 @@ DOMAINS = (
     "resolvers.jobs",
     "resolvers.monitoring",
     "resolvers.alerts",
+    "resolvers.saved_queries",
 )
 
 # Before the row is written: may refuse, or fill in values. After: may write more rows.

@@ -54,6 +54,9 @@ VALUE_OVERRIDES: dict[tuple[str, str], Callable[[int], Any]] = {
     # A choice set needs extra or base choices (resolvers/custom_fields.py); the column is
     # nullable, so the minimal input would leave it out.
     ("CustomFieldChoiceSet", "extra_choices"): lambda n: [[f"choice-{n}", f"Choice {n}"]],
+    # A saved query's document validates against the schema and holds queries only
+    # (resolvers/saved_queries.py).
+    ("SavedQuery", "query"): lambda n: f"query Sample{n} {{ site_list {{ id }} }}",
     # A saved filter applies to at least one type, named as NetBox names it (resolvers/objects.py).
     ("SavedFilter", "object_types"): lambda n: ["dcim.site"],
     # An http(s) URL (resolvers/webhooks.py); the samples' writes are rolled back, so no
