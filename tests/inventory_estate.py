@@ -46,4 +46,4 @@ async def build_estate(api: Any, org: Any) -> dict[str, Any]:
     }
     await other.device(oc, await other.device_type(oc, "B1"), "b-secret")
     tenants = {t["id"]: t["slug"] for t in (await api.data("{ tenant_list { id slug } }"))["tenant_list"]}
-    return {"tenant_a": tenants[str(org.tenant_ids[0])], "tenant_b": tenants[str(org.tenant_ids[1])]}
+    return {"tenant_a": tenants[str(org.tenant_ids[0])], "tenant_b": tenants[str(org.tenant_ids[1])], "leaf1": leaf1, "lab": lab}

@@ -120,6 +120,10 @@ async def test_ansible_inventory_lists_hosts_groups_and_variables(server, commit
         "leaf1",
         "web1",
     }
+    # Several custom field values are alternatives, and still must hold with the other keys.
+    assert set(inventory(tmp_path, server, committed_org.admin_key, {"filters": {"cf_env": ["prod", "lab"], "status": "planned"}})["_meta"]["hostvars"]) == {
+        "leaf2"
+    }
     only_vms = inventory(tmp_path, server, committed_org.admin_key, {"devices": False})
     assert set(only_vms["_meta"]["hostvars"]) == {"web1"}
     raw = inventory(tmp_path, server, committed_org.admin_key, {"group_by": ["site"], "group_names_raw": True, "virtual_machines": False})
@@ -158,16 +162,24 @@ async def test_bad_token_and_bad_options_are_clear_errors(server, committed_org,
     done = ansible("ansible-inventory", "-i", "danbyte.yml", "--list", cwd=tmp_path, token="not-a-token", url=server, ANSIBLE_INVENTORY_UNPARSED_FAILED="1")
     assert done.returncode != 0 and "Danbyte inventory" in done.stderr and "invalid token" in done.stderr, done.stderr
     (tmp_path / "danbyte.yml").write_text(yaml.safe_dump({"plugin": "danbyte.sot.inventory", "filters": {"colour": "red"}}))
-    done = ansible("ansible-inventory", "-i", "danbyte.yml", "--list", cwd=tmp_path, token=committed_org.admin_key, url=server, ANSIBLE_INVENTORY_UNPARSED_FAILED="1")
+    done = ansible(
+        "ansible-inventory", "-i", "danbyte.yml", "--list", cwd=tmp_path, token=committed_org.admin_key, url=server, ANSIBLE_INVENTORY_UNPARSED_FAILED="1"
+    )
     assert done.returncode != 0 and "unknown filter 'colour'" in done.stderr, done.stderr
     # A query that would smuggle a second root field through a field name is refused here.
     (tmp_path / "danbyte.yml").write_text(yaml.safe_dump({"plugin": "danbyte.sot.inventory", "query": {"devices": {"name } tenant_list { id": None}}}))
-    done = ansible("ansible-inventory", "-i", "danbyte.yml", "--list", cwd=tmp_path, token=committed_org.admin_key, url=server, ANSIBLE_INVENTORY_UNPARSED_FAILED="1")
+    done = ansible(
+        "ansible-inventory", "-i", "danbyte.yml", "--list", cwd=tmp_path, token=committed_org.admin_key, url=server, ANSIBLE_INVENTORY_UNPARSED_FAILED="1"
+    )
     assert done.returncode != 0 and "is not a GraphQL field name" in done.stderr, done.stderr
 
 
 async def test_playbook_reads_host_variables_from_the_installed_collection(server, committed_org, committed_api, tmp_path):
-    await build_estate(committed_api, committed_org)
+    estate = await build_estate(committed_api, committed_org)
+    # Text from the source of truth is data: a template in it must not run on the controller.
+    planted = tmp_path / "planted"
+    trap = "{{ lookup('pipe', 'touch %s') }}" % planted
+    await estate["lab"].update("device", estate["leaf1"], description=trap)
     # Built and installed as a user would, not read from the repository.
     built = subprocess.run(
         [str(BIN / "ansible-galaxy"), "collection", "build", "--output-path", str(tmp_path), str(COLLECTIONS / "ansible_collections" / "danbyte" / "sot")],
@@ -182,7 +194,7 @@ async def test_playbook_reads_host_variables_from_the_installed_collection(serve
         [str(BIN / "ansible-galaxy"), "collection", "install", str(tarball), "-p", str(installed)], capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stderr
-    (tmp_path / "danbyte.yml").write_text(yaml.safe_dump({"plugin": "danbyte.sot.inventory", "group_by": ["site"]}))
+    (tmp_path / "danbyte.yml").write_text(yaml.safe_dump({"plugin": "danbyte.sot.inventory", "group_by": ["site"], "query": {"devices": "description"}}))
     (tmp_path / "play.yml").write_text(
         yaml.safe_dump(
             [
@@ -195,7 +207,7 @@ async def test_playbook_reads_host_variables_from_the_installed_collection(serve
                             "ansible.builtin.copy": {
                                 "dest": str(tmp_path / "out.json"),
                                 "content": "{{ {'host': hostvars['leaf1'].ansible_host, 'os': hostvars['leaf1'].ansible_network_os, "
-                                "'site_hosts': groups['site_ams1'] | sort} | to_json }}",
+                                "'site_hosts': groups['site_ams1'] | sort, 'description': hostvars['leaf1'].description} | to_json }}",
                             }
                         }
                     ],
@@ -205,4 +217,5 @@ async def test_playbook_reads_host_variables_from_the_installed_collection(serve
     )
     done = ansible("ansible-playbook", "-i", "danbyte.yml", "play.yml", cwd=tmp_path, token=committed_org.admin_key, url=server, collections=installed)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert json.loads((tmp_path / "out.json").read_text()) == {"host": "10.0.0.1", "os": "ios", "site_hosts": ["leaf1", "leaf2", "web1"]}
+    assert json.loads((tmp_path / "out.json").read_text()) == {"host": "10.0.0.1", "os": "ios", "site_hosts": ["leaf1", "leaf2", "web1"], "description": trap}
+    assert not planted.exists()

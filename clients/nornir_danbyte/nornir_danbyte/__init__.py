@@ -4,7 +4,7 @@ the Ansible collection ``danbyte.sot``) and the Nornir plugin ``DanbyteInventory
 __all__ = ["DanbyteInventory"]
 
 
-def __getattr__(name: str):  # noqa: ANN202 - keeps `import nornir_danbyte.core` free of nornir
+def __getattr__(name: str) -> type:  # lazily: `import nornir_danbyte.core` needs no nornir
     if name == "DanbyteInventory":
         from nornir_danbyte.plugin import DanbyteInventory
 

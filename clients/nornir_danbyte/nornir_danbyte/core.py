@@ -75,7 +75,7 @@ def translate_filters(filters: Mapping[str, Any] | None, kind: str) -> dict[str,
     if not filters:
         return None
     result: dict[str, Any] = {}
-    custom: list[dict[str, Any]] = []
+    custom: list[dict[str, Any]] = []  # custom field lookups, one JSONFilter each
     for raw_key, value in filters.items():
         key = _ALIASES.get(raw_key, raw_key)
         values = _values(value)
@@ -98,15 +98,14 @@ def translate_filters(filters: Mapping[str, Any] | None, kind: str) -> dict[str,
         elif key in _STRINGS:
             result[key] = _lookup(values)
         elif key.startswith("cf_") and _NAME.match(key[3:]):
-            lookups = [{"path": key[3:], "lookup": {"string_lookup": {"exact": v}}} for v in values]
-            alternatives: dict[str, Any] = {"custom_field_data": lookups[0]}
-            for more in lookups[1:]:
-                alternatives = {"custom_field_data": more, "OR": alternatives}
-            custom.append(alternatives)
+            lookup = {"exact": values[0]} if len(values) == 1 else {"in_": values}
+            custom.append({"path": key[3:], "lookup": {"string_lookup": lookup}})
         else:
             raise ValueError(f"unknown filter {raw_key!r}")
-    for alternatives in custom:  # one JSON filter per level: AND nests the others
-        result = {**alternatives, "AND": result} if result else alternatives
+    # One JSON filter per level: AND nests the others (and no level mixes AND with OR,
+    # whose reading would depend on the order the server combines them in).
+    for json_filter in reversed(custom):
+        result = {"custom_field_data": json_filter, "AND": result} if result else {"custom_field_data": json_filter}
     return result
 
 
@@ -225,7 +224,17 @@ GROUP_BY = {
     "rack": ("rack", "name"),
     "cluster": ("cluster", "name"),
 }
-GROUP_ALIASES = {"sites": "site", "device_roles": "role", "roles": "role", "platforms": "platform", "tenants": "tenant", "locations": "location", "racks": "rack", "clusters": "cluster", "tag": "tags"}
+GROUP_ALIASES = {
+    "sites": "site",
+    "device_roles": "role",
+    "roles": "role",
+    "platforms": "platform",
+    "tenants": "tenant",
+    "locations": "location",
+    "racks": "rack",
+    "clusters": "cluster",
+    "tag": "tags",
+}
 
 
 def group_names(item: Mapping[str, Any], group_by: Iterable[str], raw: bool = False) -> list[str]:

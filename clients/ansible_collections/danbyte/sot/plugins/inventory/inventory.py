@@ -126,7 +126,7 @@ from ansible.vars.reserved import get_reserved_names
 try:
     from nornir_danbyte import core
 except ImportError:  # reported when the plugin runs, so ansible-doc still works without it
-    core = None
+    core = None  # type: ignore[assignment]
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
@@ -168,6 +168,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def _populate(self, items):
         strict = self.get_option("strict")
         reserved = get_reserved_names()
+        compose, groups, keyed_groups = self.get_option("compose"), self.get_option("groups"), self.get_option("keyed_groups")
+        constructed = bool(compose or groups or keyed_groups)
         try:
             records = list(core.host_records(items, self.get_option("group_by"), self.get_option("group_names_raw"), self.get_option("platforms")))
         except ValueError as error:
@@ -183,7 +185,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             for name in record.groups:
                 group = self.inventory.add_group(self._sanitize_group_name(name))
                 self.inventory.add_child(group, host)
-            hostvars = self.inventory.get_host(host).get_vars()
-            self._set_composite_vars(self.get_option("compose"), hostvars, host, strict=strict)
-            self._add_host_to_composed_groups(self.get_option("groups"), hostvars, host, strict=strict)
-            self._add_host_to_keyed_groups(self.get_option("keyed_groups"), hostvars, host, strict=strict)
+            if constructed:  # a host's variables are copied for it: only when something reads them
+                hostvars = self.inventory.get_host(host).get_vars()
+                self._set_composite_vars(compose, hostvars, host, strict=strict)
+                self._add_host_to_composed_groups(groups, hostvars, host, strict=strict)
+                self._add_host_to_keyed_groups(keyed_groups, hostvars, host, strict=strict)
