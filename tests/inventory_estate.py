@@ -47,3 +47,15 @@ async def build_estate(api: Any, org: Any) -> dict[str, Any]:
     await other.device(oc, await other.device_type(oc, "B1"), "b-secret")
     tenants = {t["id"]: t["slug"] for t in (await api.data("{ tenant_list { id slug } }"))["tenant_list"]}
     return {"tenant_a": tenants[str(org.tenant_ids[0])], "tenant_b": tenants[str(org.tenant_ids[1])], "leaf1": leaf1, "lab": lab}
+
+
+async def build_estate_more(api: Any, org: Any, count: int = 6) -> int:
+    """``count`` more devices in tenant A, with addresses, platforms and tags (after build_estate)."""
+    lab = Lab(api, org.tenant_ids[0])
+    got = await api.data('{ device_list(filters: {name: {exact: "leaf1"}}) { device_type { id } role { id } site { id } platform { id } tags { id } } }')
+    leaf1 = got["device_list"][0]
+    c = {"role": leaf1["role"]["id"], "site": leaf1["site"]["id"]}
+    for n in range(count):
+        device = await lab.device(c, leaf1["device_type"]["id"], f"more{n}", platform=leaf1["platform"]["id"], tags=[t["id"] for t in leaf1["tags"]])
+        await lab.update("device", device, primary_ip4=await interface_address(lab, device, f"10.9.0.{n + 1}/24"))
+    return count

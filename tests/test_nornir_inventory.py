@@ -4,13 +4,13 @@ hosts with hostname, platform, groups and data, a filter, and a task run on the 
 from __future__ import annotations
 
 import pytest
-from inventory_estate import build_estate
+from inventory_estate import build_estate, build_estate_more
 from live import danbyte_serve
 from nornir import InitNornir
 from nornir.core.filter import F
 from nornir.core.task import Result, Task
 
-from nornir_danbyte.core import DanbyteError
+from nornir_danbyte.core import Client, DanbyteError, load_all
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +66,26 @@ async def test_nornir_inventory_hosts_groups_filters_and_a_task(server, committe
     assert set(filtered.inventory.hosts) == {"leaf1", "web1"}
     assert set(filtered.inventory.groups) == {"platform_ios", "tag_core"}
     assert set(init(server, key_a, filters={"location": "nowhere-such"}, virtual_machines=False).inventory.hosts) == set()
+
+    # Keyset pages: one host per request still lists every host once.
+    paged = init(server, key_a, page_size=1)
+    assert set(paged.inventory.hosts) == set(hosts)
+
+
+async def test_one_request_per_kind_costs_a_few_statements(server, committed_org, committed_api):
+    await build_estate(committed_api, committed_org)
+    # X-Danbyte-Debug (an administrator's): the server reports its SQL statements per request.
+    client = Client(server, committed_org.admin_key, headers={"X-Danbyte-Debug": "1"})
+    items = load_all(client, query={"devices": "serial"})
+    assert len(items["device"]) == 4 and len(items["virtual_machine"]) == 1
+    assert len(client.statements) == 2  # one request per kind
+    few = client.statements
+    # Twice the devices: the same statements (nested fields are read with the rows, not per row).
+    lab = await build_estate_more(committed_api, committed_org)
+    client.statements.clear()
+    items = load_all(client, query={"devices": "serial"})
+    assert len(items["device"]) == 4 + lab
+    assert client.statements == few, (client.statements, few)
 
 
 async def test_nornir_refuses_a_bad_token_and_unknown_filters(server, committed_org, monkeypatch):
