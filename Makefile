@@ -11,12 +11,14 @@ GRAPHIQL_DIR := danbyte/static/graphiql
 
 setup: $(STAMPS)/venv $(GRAPHIQL_DIR)/.complete
 
-$(STAMPS)/venv: pyproject.toml
+$(STAMPS)/venv: pyproject.toml clients/nornir_danbyte/pyproject.toml
 	@mkdir -p $(STAMPS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	# compat mode puts the repository on sys.path, so new top-level packages need no reinstall
 	$(BIN)/pip install --quiet -e '.[test]' --config-settings editable_mode=compat
+	# the Nornir plugin and the GraphQL client the Ansible collection imports (tests point ANSIBLE_COLLECTIONS_PATH at clients/)
+	$(BIN)/pip install --quiet -e clients/nornir_danbyte
 	@touch $@
 
 $(GRAPHIQL_DIR)/.complete: scripts/fetch_graphiql.sh
@@ -47,6 +49,7 @@ bench: setup
 	$(BIN)/python -m benchmarks.discovery_job $(DISCOVERY_BENCH_ARGS)
 	$(BIN)/python -m benchmarks.check_scheduler $(CHECK_SCHEDULER_BENCH_ARGS)
 	$(BIN)/python -m benchmarks.ws_fanout $(WS_BENCH_ARGS)
+	$(BIN)/python -m benchmarks.inventory $(INVENTORY_BENCH_ARGS)
 
 clean:
 	rm -rf $(STAMPS) $(VENV) $(GRAPHIQL_DIR)
