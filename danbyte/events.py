@@ -114,6 +114,14 @@ class EventBus:
         finally:
             self.close_queue(queue)
 
+    async def close(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._listener
+        await self._redis.aclose()
+        self._jobs.client.connection_pool.disconnect()
+
 
 async def resume(bus: Any, queue: asyncio.Queue[dict[str, Any]], after: str | None) -> AsyncIterator[dict[str, Any]]:
     """The events of ``queue`` (open already, so nothing published from now on is missed),
@@ -132,11 +140,3 @@ async def resume(bus: Any, queue: asyncio.Queue[dict[str, Any]], after: str | No
                 continue
             last = None
         yield event
-
-    async def close(self) -> None:
-        if self._listener is not None:
-            self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._listener
-        await self._redis.aclose()
-        self._jobs.client.connection_pool.disconnect()
