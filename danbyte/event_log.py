@@ -50,7 +50,7 @@ def script_args(events: list[dict[str, Any]], retention: int) -> list[Any]:
 
 
 def _decode(entry_id: Any, fields: dict[Any, Any]) -> dict[str, Any]:
-    raw = fields.get(b"e", fields.get("e"))
+    raw = fields[b"e"] if b"e" in fields else fields["e"]
     event = json.loads(raw)
     return {"event_id": entry_id.decode() if isinstance(entry_id, bytes) else entry_id, **event}
 

@@ -40,7 +40,8 @@ def head(url: str) -> str:
 def test_concurrent_migrate_upgrades_once(fresh_database: str) -> None:
     env = {**os.environ, "DANBYTE_DATABASE_URL": fresh_database, "DANBYTE_REDIS_URL": ""}
     procs = [
-        subprocess.Popen([sys.executable, "-m", "danbyte.cli", "migrate"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _ in range(3)
+        subprocess.Popen([sys.executable, "-m", "danbyte.cli", "migrate"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for _ in range(3)
     ]
     outputs = [p.communicate(timeout=300)[0] for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0], outputs

@@ -241,7 +241,10 @@ def test_two_api_processes_two_workers_one_database(cluster: Cluster) -> None:
                         try:
                             response = await client.post(
                                 f"{base}/graphql",
-                                json={"query": 'mutation($t: ID!, $n: String!) { vrf_create(input: {name: $n, tenant: $t}) { id } }', "variables": {"t": tenant, "n": f"r{n}"}},
+                                json={
+                                    "query": "mutation($t: ID!, $n: String!) { vrf_create(input: {name: $n, tenant: $t}) { id } }",
+                                    "variables": {"t": tenant, "n": f"r{n}"},
+                                },
                                 headers={"Authorization": f"Bearer {key}"},
                             )
                         except httpx.HTTPError:
