@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -28,6 +29,7 @@ import pytest
 import sqlalchemy as sa
 import websockets
 from alembic.script import ScriptDirectory
+from dcim_lab import Lab
 from live import free_port
 from websockets.typing import Subprotocol
 
@@ -36,6 +38,7 @@ from danbyte.migrations import alembic_config
 
 pytestmark = pytest.mark.slow
 
+CHECKS = "subscription { check_state_changed { action id check_state { state } } }"
 RESUME = 'subscription($after: String) { object_changed(types: ["vrf"], after: $after) { id action event_id } }'
 
 
@@ -48,6 +51,7 @@ class Cluster:
             "DANBYTE_REDIS_URL": redis_url,
             "DANBYTE_WORKERS": "1",
             "DANBYTE_SCHEDULER_TICK": "0.3",
+            "DANBYTE_CHECK_RESOLVE_INTERVAL": "1",
             "DANBYTE_COMPILER_SHADOW": "0",
         }
         self.servers: dict[int, tuple[subprocess.Popen, Path]] = {}
@@ -210,7 +214,27 @@ def test_two_api_processes_two_workers_one_database(cluster: Cluster) -> None:
             {"t": tenant, "u": user},
         ).scalar_one()
 
+    # A TCP check (every 5 s, the shortest interval) of a port this test listens on,
+    # created through server 2.
+    class Http:
+        async def data(self, query: str, **variables: Any) -> dict:
+            return await asyncio.to_thread(graphql, base2, query, **variables)
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+
+    async def make_check() -> str:
+        lab = Lab(Http(), tenant)
+        c = await lab.catalogue()
+        device = await lab.device(c, await lab.device_type(c, "Box"), "probe-me", management_address="127.0.0.1")
+        service = await lab.make("service", name="app", protocol="ROLE_TCP", ports=[listener.getsockname()[1]], parent={"type": "dcim.device", "id": device})
+        template = await lab.make("check_template", name="tcp", kind="KIND_TCP", rise=1, fall=1, interval_seconds=5, timeout_seconds=2)
+        await lab.make("check_assignment", template=template, assigned_object={"type": "ipam.service", "id": service})
+        return template
+
     created: list[str] = []
+    templates: list[str] = []
 
     async def scenario() -> None:
         stop, writing = asyncio.Event(), asyncio.Event()
@@ -221,6 +245,26 @@ def test_two_api_processes_two_workers_one_database(cluster: Cluster) -> None:
         a = asyncio.create_task(resuming_subscriber([base1, base2], key, seen_a, ready_a, stop, drops))
         b = asyncio.create_task(resuming_subscriber([base2, base1], key, seen_b, ready_b, stop, drops))
         await asyncio.wait_for(asyncio.gather(ready_a.wait(), ready_b.wait()), 20)
+
+        # A check state changed by a worker reaches a subscriber of server 1.
+        checks = await websockets.connect(base1.replace("http", "ws") + "/graphql", subprotocols=[Subprotocol("graphql-transport-ws")])
+        await checks.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {key}"}}))
+        assert json.loads(await asyncio.wait_for(checks.recv(), 10))["type"] == "connection_ack"
+        await checks.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": CHECKS}}))
+
+        async def check_events() -> Any:
+            while True:
+                found = json.loads(await asyncio.wait_for(checks.recv(), 30))
+                if found["type"] == "next":
+                    yield found["payload"]["data"]["check_state_changed"]
+
+        stream = check_events()
+        assert (await anext(stream))["action"] == "ready"  # no checks yet: an empty current set
+        templates.append(await make_check())
+        while (change := await anext(stream))["check_state"] is None or change["check_state"]["state"] != "up":
+            pass
+        await stream.aclose()
+        await checks.close()
 
         # Fan-out across processes: a change made on server 2 reaches server 1's subscriber.
         made = await asyncio.to_thread(graphql, base2, 'mutation($t: ID!) { vrf_create(input: {name: "first", tenant: $t}) { id } }', t=tenant)
@@ -282,6 +326,17 @@ def test_two_api_processes_two_workers_one_database(cluster: Cluster) -> None:
         assert len(made_ids) > 10
 
     asyncio.run(scenario())
+
+    listener.close()
+    # The check ran once per interval across both workers' check schedulers.
+    with engine.connect() as conn:
+        ats = list(
+            conn.execute(
+                sa.text("SELECT r.at FROM check_result r JOIN check_state s ON s.id = r.check_state_id WHERE s.template_id = :t ORDER BY r.at"), {"t": templates[0]}
+            ).scalars()
+        )
+    gaps = [(b - a).total_seconds() for a, b in zip(ats, ats[1:], strict=False)]
+    assert len(ats) >= 3 and all(4 <= gap <= 6 for gap in gaps), gaps
 
     # The schedule ran once per due time across both workers' schedulers.
     with engine.begin() as conn:
