@@ -1,6 +1,10 @@
 """More than one machine (docs/scaling.md): two API processes (`danbyte serve --no-worker`)
 and two workers (`danbyte worker`) against one PostgreSQL and one Redis that none of them
-started (the test session's). Real CLI processes.
+started (the test session's). Real CLI processes. Checked: both servers start at once
+and one migrates (and one creates the admin); a change made on server 2 and a check state
+changed by a worker reach subscribers of server 1; a check runs once per interval and a
+one-second schedule once per due time across both workers; a rolling restart loses no
+event.
 
 "Loses no event" means: every change committed while servers restart one after the other
 reaches every subscriber exactly once, if the subscriber, when its connection drops,
@@ -332,7 +336,8 @@ def test_two_api_processes_two_workers_one_database(cluster: Cluster) -> None:
     with engine.connect() as conn:
         ats = list(
             conn.execute(
-                sa.text("SELECT r.at FROM check_result r JOIN check_state s ON s.id = r.check_state_id WHERE s.template_id = :t ORDER BY r.at"), {"t": templates[0]}
+                sa.text("SELECT r.at FROM check_result r JOIN check_state s ON s.id = r.check_state_id WHERE s.template_id = :t ORDER BY r.at"),
+                {"t": templates[0]},
             ).scalars()
         )
     gaps = [(b - a).total_seconds() for a, b in zip(ats, ats[1:], strict=False)]
