@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import AsyncIterator
 from typing import Any
 
 STREAM = "danbyte:events:log"
@@ -55,8 +56,9 @@ def _decode(entry_id: Any, fields: dict[Any, Any]) -> dict[str, Any]:
     return {"event_id": entry_id.decode() if isinstance(entry_id, bytes) else entry_id, **event}
 
 
-async def replay(client: Any, after: str, retention: int) -> list[dict[str, Any]]:
-    """The retained events after ``after`` (an event id), oldest first. Raises
+async def replay(client: Any, after: str, retention: int) -> AsyncIterator[dict[str, Any]]:
+    """The retained events after ``after`` (an event id), oldest first, read a page at a
+    time (a long replay holds one page in memory, and stops when its reader does). Raises
     ``EventsExpired`` when some may have been trimmed away since."""
     oldest = await client.xrange(STREAM, "-", "+", count=1)
     if oldest:
@@ -64,11 +66,12 @@ async def replay(client: Any, after: str, retention: int) -> list[dict[str, Any]
         # Trimming starts once the stream is full: an older cursor may have lost events.
         if id_key(first) > id_key(after) and await client.xlen(STREAM) >= retention:
             raise EventsExpired(first)
-    events: list[dict[str, Any]] = []
     cursor = after
     while True:
         page = await client.xrange(STREAM, f"({cursor}", "+", count=PAGE)
-        events.extend(_decode(entry_id, fields) for entry_id, fields in page)
+        for entry_id, fields in page:
+            event = _decode(entry_id, fields)
+            cursor = event["event_id"]
+            yield event
         if len(page) < PAGE:
-            return events
-        cursor = events[-1]["event_id"]
+            return

@@ -100,9 +100,9 @@ class EventBus:
     def close_queue(self, queue: asyncio.Queue[dict[str, Any]]) -> None:
         self._queues.discard(queue)
 
-    async def replay(self, after: str) -> list[dict[str, Any]]:
+    def replay(self, after: str) -> AsyncIterator[dict[str, Any]]:
         """The retained events published after the event ``after`` (event_log.replay)."""
-        return await event_log.replay(self._redis, after, self._retention)
+        return event_log.replay(self._redis, after, self._retention)
 
     async def subscribe(self, after: str | None = None) -> AsyncIterator[dict[str, Any]]:
         """Events published from now on, by any process; with ``after``, first those
@@ -129,7 +129,7 @@ async def resume(bus: Any, queue: asyncio.Queue[dict[str, Any]], after: str | No
     and queued comes once."""
     last = None
     if after is not None:
-        for event in await bus.replay(after):
+        async for event in bus.replay(after):
             last = event["event_id"]
             yield event
     while True:

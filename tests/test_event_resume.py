@@ -91,6 +91,22 @@ async def test_a_malformed_cursor_is_refused(served, committed_org, after):
     assert [e["extensions"] for e in found["payload"]["errors"]] == [{"code": "BAD_USER_INPUT", "field": "after"}]
 
 
+async def replayed(client: Any, after: str, retention: int) -> list[dict[str, Any]]:
+    return [event async for event in event_log.replay(client, after, retention)]
+
+
+async def test_a_long_replay_is_read_in_pages(redis_url, monkeypatch):
+    monkeypatch.setattr(event_log, "PAGE", 3)
+    client = aioredis.Redis.from_url(redis_url)
+    try:
+        publish(redis_url, [{"kind": "test", "n": 0}])
+        start = (await client.xrevrange(event_log.STREAM, "+", "-", count=1))[0][0].decode()
+        publish(redis_url, [{"kind": "test", "n": n} for n in range(1, 11)])
+        assert [e["n"] for e in await replayed(client, start, 10**9)] == list(range(1, 11))
+    finally:
+        await client.aclose()
+
+
 async def test_an_expired_cursor_is_refused(redis_url):
     """Once the stream is full and the cursor is older than its oldest entry, events may
     have been trimmed: the replay refuses rather than skip them silently."""
@@ -99,12 +115,12 @@ async def test_an_expired_cursor_is_refused(redis_url):
         publish(redis_url, [{"kind": "test", "n": 1}])
         last = (await client.xrevrange(event_log.STREAM, "+", "-", count=1))[0][0].decode()
         ms, seq = event_log.id_key(last)
-        assert await event_log.replay(client, last, 10**9) == []
+        assert await replayed(client, last, 10**9) == []
         with pytest.raises(event_log.EventsExpired):
-            await event_log.replay(client, "0-1", 1)
+            await replayed(client, "0-1", 1)
         # Published by a worker: retained with its id spliced into the event.
         publish(redis_url, [{"kind": "test", "n": 2}, {}])
-        again = await event_log.replay(client, f"{ms}-{seq}", 10**9)
+        again = await replayed(client, f"{ms}-{seq}", 10**9)
         assert [{k: v for k, v in e.items() if k != "event_id"} for e in again] == [{"kind": "test", "n": 2}, {}]
         assert all(event_log.id_key(e["event_id"]) > (ms, seq) for e in again)
     finally:
