@@ -33,10 +33,16 @@ async def create_admin(conn: AsyncConnection, org_id: object, username: str, pas
     ).one()
 
 
+# Held by first_start's transaction ("dbtefrst").
+FIRST_START_LOCK = 0x6462_7465_6672_7374
+
+
 async def first_start(conn: AsyncConnection) -> str | None:
     """On an empty database create org, tenant, admin; return the admin's new token key.
 
-    Returns None when any user exists already (nothing to do)."""
+    Returns None when any user exists already (nothing to do). Under a transaction-level
+    advisory lock: API processes starting together against one database create one admin."""
+    await conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": FIRST_START_LOCK})
     if (await conn.execute(sa.select(sa.func.count()).select_from(User.__table__))).scalar_one():
         return None
     org = await create_organization(conn, "Default", "default")

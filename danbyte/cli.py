@@ -238,8 +238,13 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     from danbyte.migrations import migrate
 
-    with backing_services(settings, own=False) as (database_url, _, _):
-        migrate(database_url)
+    if settings.database_url:
+        # An external database needs no Redis to migrate (one-off step before a rolling
+        # deploy, docs/scaling.md); the advisory lock makes it safe beside starting servers.
+        migrate(async_url(settings.database_url))
+    else:
+        with backing_services(settings, own=False) as (database_url, _, _):
+            migrate(database_url)
     print("database is at the latest migration")
     return 0
 

@@ -18,6 +18,8 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from danbyte import event_log
+from danbyte.settings import get_settings
 from jobs.broker import producer
 from jobs.webhooks import changes_to_dispatch, enqueue_dispatch
 
@@ -35,6 +37,8 @@ class EventBus:
         self._listener: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
         self._queue_size = queue_size
+        self._retention = get_settings().event_retention
+        self._script = self._redis.register_script(event_log.PUBLISH_SCRIPT)
 
     async def principals_generation(self) -> int | None:
         """The shared counter cached principals are checked against; None when Redis
@@ -53,10 +57,9 @@ class EventBus:
     async def publish(self, events: list[dict[str, Any]]) -> None:
         """Tell subscribers about one committed write, and have a job worker match it
         against the event rules (one message, whatever the number of changes)."""
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for event in events:
-                pipe.publish(CHANNEL, json.dumps(event))
-            await pipe.execute()
+        if events:
+            # Retained in the stream and published, each with its event id (danbyte/event_log.py).
+            await self._script(keys=[event_log.STREAM, CHANNEL], args=event_log.script_args(events, self._retention))
         if changes_to_dispatch(events):
             # dramatiq's client is blocking: off the event loop.
             await asyncio.to_thread(enqueue_dispatch, self._jobs, events)
@@ -97,12 +100,17 @@ class EventBus:
     def close_queue(self, queue: asyncio.Queue[dict[str, Any]]) -> None:
         self._queues.discard(queue)
 
-    async def subscribe(self) -> AsyncIterator[dict[str, Any]]:
-        """Events published from now on, by any process."""
+    def replay(self, after: str) -> AsyncIterator[dict[str, Any]]:
+        """The retained events published after the event ``after`` (event_log.replay)."""
+        return event_log.replay(self._redis, after, self._retention)
+
+    async def subscribe(self, after: str | None = None) -> AsyncIterator[dict[str, Any]]:
+        """Events published from now on, by any process; with ``after``, first those
+        published after that event id (see ``resume``)."""
         queue = await self.open_queue()
         try:
-            while True:
-                yield await queue.get()
+            async for event in resume(self, queue, after):
+                yield event
         finally:
             self.close_queue(queue)
 
@@ -113,3 +121,22 @@ class EventBus:
                 await self._listener
         await self._redis.aclose()
         self._jobs.client.connection_pool.disconnect()
+
+
+async def resume(bus: Any, queue: asyncio.Queue[dict[str, Any]], after: str | None) -> AsyncIterator[dict[str, Any]]:
+    """The events of ``queue`` (open already, so nothing published from now on is missed),
+    preceded, with ``after``, by the retained ones after that id; an event both replayed
+    and queued comes once."""
+    last = None
+    if after is not None:
+        async for event in bus.replay(after):
+            last = event["event_id"]
+            yield event
+    while True:
+        event = await queue.get()
+        if last is not None:
+            event_id = event.get("event_id")
+            if event_id and event_log.id_key(event_id) <= event_log.id_key(last):
+                continue
+            last = None
+        yield event

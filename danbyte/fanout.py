@@ -31,6 +31,7 @@ import gc
 import hashlib
 import json
 import logging
+import os
 from collections import deque
 from dataclasses import dataclass
 from functools import lru_cache
@@ -83,6 +84,9 @@ def group_key(query: str, operation_name: str | None, variables: dict[str, Any] 
 @dataclass(frozen=True)
 class Plan:
     live: bool  # its root field sends a current set first (schema/live.py)
+    # A root field resumes from a cursor (``after``): its replay is its own, so it runs
+    # alone, never joining (or being joined late by) a group that replayed earlier.
+    alone: bool = False
 
 
 @lru_cache(maxsize=1000)
@@ -112,7 +116,10 @@ def plan(query: str, operation_name: str | None, max_tokens: int, live_fields: f
                 walk(fragments[selection.name.value].selection_set)
 
     walk(operation.selection_set)
-    return Plan(live=bool(names & live_fields))
+    alone = any(
+        isinstance(field, FieldNode) and any(arg.name.value == "after" for arg in field.arguments or ()) for field in operation.selection_set.selections
+    )
+    return Plan(live=bool(names & live_fields), alone=alone)
 
 
 class Outbox:
@@ -239,9 +246,11 @@ class GroupEvents:
     def __init__(self, bus: Any, queue: asyncio.Queue[dict[str, Any]]) -> None:
         self.bus, self.queue = bus, queue
 
-    async def subscribe(self) -> Any:
-        while True:
-            yield await self.queue.get()
+    async def subscribe(self, after: str | None = None) -> Any:
+        from danbyte.events import resume
+
+        async for event in resume(self.bus, self.queue, after):
+            yield event
 
     async def publish(self, events: list[dict[str, Any]]) -> None:
         await self.bus.publish(events)
@@ -290,8 +299,8 @@ class Fanout:
     def stats(self) -> dict[str, int]:
         return {"groups": len(self.groups), "subscribers": self.subscribers, "executions": self.executions, "slow_consumers": self.slow_consumers}
 
-    async def join(self, subscriber: Subscriber, principal: Principal, live: bool) -> None:
-        key = group_key(subscriber.query, subscriber.operation_name, subscriber.variables, visibility_key(principal))
+    async def join(self, subscriber: Subscriber, principal: Principal, live: bool, alone: bool = False) -> None:
+        key = os.urandom(32) if alone else group_key(subscriber.query, subscriber.operation_name, subscriber.variables, visibility_key(principal))
         group = self.groups.get(key)
         if group is None:
             group = self.groups[key] = Group(key, subscriber.query, subscriber.variables, subscriber.operation_name, live)
@@ -515,7 +524,7 @@ class FanoutTransportHandler(BaseGraphQLTransportWSHandler[RequestContext, None]
         self.operations[subscriber.id] = subscriber
         principal = self.context.principal
         assert principal is not None  # connection_init authenticated it
-        await self.fanout.join(subscriber, principal, planned.live)
+        await self.fanout.join(subscriber, principal, planned.live, planned.alone)
 
     async def cleanup_operation(self, operation_id: str) -> None:
         operation = self.operations.get(operation_id)

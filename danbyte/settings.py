@@ -100,6 +100,8 @@ class Settings:
     counter_retention_days: int = field(default_factory=lambda: _env_int("DANBYTE_COUNTER_RETENTION_DAYS", 7))
     # Messages a WebSocket connection may have waiting to be written before it is closed
     # as a slow consumer (close code 4008, danbyte/fanout.py).
+    # Events kept in Redis (about this many) for subscribers resuming after a reconnect (danbyte/event_log.py).
+    event_retention: int = field(default_factory=lambda: _env_int("DANBYTE_EVENT_RETENTION", 100_000))
     ws_queue_limit: int = field(default_factory=lambda: _env_int("DANBYTE_WS_QUEUE_LIMIT", 1000))
     # Days a check's results are kept (resolvers.monitoring.purge_results deletes older ones).
     check_retention_days: int = field(default_factory=lambda: _env_int("DANBYTE_CHECK_RETENTION_DAYS", 14))

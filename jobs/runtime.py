@@ -240,9 +240,13 @@ def job_event(row: Any, org_id: uuid.UUID | str) -> dict[str, Any]:
 def publish(redis_url: str, events: list[dict[str, Any]]) -> None:
     """Publish from a worker; a lost notification never fails the job."""
     try:
-        client = _redis(redis_url)
-        for event in events:
-            client.publish(EVENTS_CHANNEL, json.dumps(event, default=str))
+        from danbyte import event_log
+
+        if events:
+            # Retained and published with event ids, as the API's (danbyte/event_log.py).
+            _redis(redis_url).eval(
+                event_log.PUBLISH_SCRIPT, 2, event_log.STREAM, EVENTS_CHANNEL, *event_log.script_args(events, get_settings().event_retention)
+            )
     except redis.RedisError:
         logger.warning("could not publish %d job events", len(events), exc_info=True)
 

@@ -148,29 +148,45 @@ class ObjectChangedEvent:
     action: str
     changed_fields: list[str]
     tenant: Optional[strawberry.ID]
+    event_id: Optional[str] = strawberry.field(
+        default=None, description="The event's place in the retained log: pass the last one seen as after to resume after a reconnect."
+    )
 
 
-async def object_changed(info: strawberry.Info, types: Optional[list[str]] = None) -> AsyncGenerator[ObjectChangedEvent, None]:
-    """Committed changes to objects you may see; optionally only of some types."""
+async def object_changed(info: strawberry.Info, types: Optional[list[str]] = None, after: Optional[str] = None) -> AsyncGenerator[ObjectChangedEvent, None]:
+    """Committed changes to objects you may see; optionally only of some types. With after
+    (an event_id seen before), first every retained change since that event, then live ones:
+    a client that reconnects loses none (docs/scaling.md)."""
+    from danbyte import event_log
+    from resolvers.errors import BadUserInput, Conflict
+
     ctx = info.context
     principal = ctx.require_principal()
     wanted = set(types or [])
-    async for event in ctx.events.subscribe():
-        # The bus carries other events too (a job's progress): only changes here.
-        if event.get("kind", "change") != "change" or "action" not in event:
-            continue
-        if wanted and event["type"] not in wanted:
-            continue
-        if not _visible(principal, event):
-            continue
-        yield ObjectChangedEvent(
-            type=event["type"],
-            id=event["id"],
-            numid=event.get("numid"),
-            action=event["action"],
-            changed_fields=event["changed_fields"],
-            tenant=event.get("tenant_id"),
-        )
+    if after is not None and not event_log.valid_id(after):
+        raise BadUserInput("after: an event_id (digits-digits) from an earlier event", field="after")
+    try:
+        async for event in ctx.events.subscribe(after=after) if after is not None else ctx.events.subscribe():
+            if event.get("kind", "change") != "change" or "action" not in event:
+                continue
+            if wanted and event["type"] not in wanted:
+                continue
+            if not _visible(principal, event):
+                continue
+            yield ObjectChangedEvent(
+                type=event["type"],
+                id=event["id"],
+                numid=event.get("numid"),
+                action=event["action"],
+                changed_fields=event["changed_fields"],
+                tenant=event.get("tenant_id"),
+                event_id=event.get("event_id"),
+            )
+    except event_log.EventsExpired as expired:
+        raise Conflict(
+            f"after: the events since {after} are no longer all retained (oldest {expired}); read the current state again and subscribe without after",
+            field="after",
+        ) from None
 
 
 def _subscription(generated: dict[str, Generated]) -> type:
