@@ -25,6 +25,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 import models  # noqa: F401  (declares every table before the schema is built)
+from danbyte import metrics
 from danbyte.attachments import image
 from danbyte.database import Database, QueryStats, current_stats
 from danbyte.documents import PersistedQueries, PersistedQueryError
@@ -32,6 +33,17 @@ from danbyte.events import EventBus
 from danbyte.exports import export
 from danbyte.fanout import Fanout, FanoutTransportHandler
 from danbyte.graphiql import GRAPHIQL_ASSETS_DIR, graphiql_response, static_app
+from danbyte.operations import (
+    REQUEST_ID_HEADER,
+    RequestRecord,
+    current_request,
+    first_error_code,
+    liveness,
+    metrics_endpoint,
+    operation_name,
+    readiness,
+    request_id_from,
+)
 from danbyte.settings import Settings, get_settings
 from danbyte.status_page import status_page
 from permissions.tokens import AuthError, PrincipalCache, hash_key, key_from_header, principal_for_key
@@ -142,6 +154,9 @@ class DanbyteGraphQL(GraphQL[RequestContext, None]):
             return
         limit = self.state.settings.max_body_bytes
         request = Request(scope, receive=limited_receive(receive, limit))
+        # Its log line and metrics (danbyte/operations.py), filled in while it is served.
+        record = RequestRecord(request_id_from(request.headers.get(REQUEST_ID_HEADER)))
+        reset = current_request.set(record)
         try:
             declared = request.headers.get("content-length", "")
             if declared.isascii() and declared.isdigit() and int(declared) > limit:
@@ -149,8 +164,23 @@ class DanbyteGraphQL(GraphQL[RequestContext, None]):
             await request.body()  # read now, within the limit, before authenticating anyone
             response = await self.run(request)
         except HTTPException as error:
+            record.failed(error.code if isinstance(error, ClientError) else "BAD_USER_INPUT")
             response = refusal(error)
+        except BaseException:
+            record.failed("INTERNAL_SERVER_ERROR")
+            record.finish(500)
+            raise
+        finally:
+            current_request.reset(reset)
+        response.headers[REQUEST_ID_HEADER] = record.request_id
+        record.finish(response.status_code)
         await response(scope, receive, send)
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> Any:
+        record = current_request.get()
+        if record is not None and result.errors:
+            record.failed(first_error_code(result.errors))
+        return await super().process_result(request, result)
 
     def parse_json(self, data: str | bytes) -> dict[str, Any]:
         # Strawberry parses POST bodies with this (GET never reaches this view; multipart is off).
@@ -188,6 +218,9 @@ class DanbyteGraphQL(GraphQL[RequestContext, None]):
         errors refused as ours."""
         try:
             query = self.persisted.resolve(request_data.query, request_data.extensions)
+            record = current_request.get()
+            if record is not None:
+                record.operation = operation_name(query, request_data.operation_name)
         except PersistedQueryError as error:
             raise ClientError(error.message, status_code=error.status, field=error.field, code=error.code) from None
         try:
@@ -217,6 +250,9 @@ class DanbyteGraphQL(GraphQL[RequestContext, None]):
             ctx.raw_answers = True  # this transport writes compiled answers as they are
             ctx.stats = QueryStats()
             current_stats.set(ctx.stats)
+            record = current_request.get()
+            if record is not None:
+                record.principal, record.stats = ctx.principal, ctx.stats
         return ctx
 
     async def _authenticate(self, ctx: RequestContext, header: str | None) -> None:
@@ -279,6 +315,17 @@ def create_app(
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
+    async def health_ready(request: Request) -> Response:
+        return await readiness(state.db, state.events)
+
+    async def metrics_page(request: Request) -> Response:
+        async def admin(header: str) -> Any:
+            ctx = RequestContext(db=state.db, principal=None, events=state.events, settings=state.settings)
+            await graphql_app._authenticate(ctx, header)
+            return ctx.principal
+
+        return await metrics_endpoint(request, admin)
+
     async def export_file(request: Request) -> Response:
         ctx = RequestContext(db=state.db, principal=None, events=state.events, settings=state.settings)
         await graphql_app._authenticate(ctx, request.headers.get("authorization"))
@@ -292,6 +339,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
+        metrics.process_stopped()
         await state.close()
         for callback in on_shutdown or []:
             result = callback()
@@ -304,6 +352,9 @@ def create_app(
             Route("/graphql", graphql_app, methods=["POST"]),
             WebSocketRoute("/graphql", graphql_app),
             Route("/health", health),
+            Route("/health/live", liveness, methods=["GET"]),
+            Route("/health/ready", health_ready, methods=["GET"]),
+            Route("/metrics", metrics_page, methods=["GET"]),
             Route("/status", status_page, methods=["GET"]),
             Route("/export/{template}", export_file, methods=["GET"]),
             Route("/image-attachments/{attachment}", image_file, methods=["GET"]),

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -46,6 +47,10 @@ class EventBus:
             return None
         return int(value or 0)
 
+    async def ping(self) -> None:
+        """Raises when Redis cannot be reached (/health/ready)."""
+        await self._redis.ping()
+
     async def invalidate_principals(self) -> None:
         """Make every process rebuild its cached principals (tenants, users, tokens or grants changed)."""
         await self._redis.incr(PRINCIPALS_GENERATION)
@@ -54,8 +59,10 @@ class EventBus:
         """Tell subscribers about one committed write, and have a job worker match it
         against the event rules (one message, whatever the number of changes)."""
         async with self._redis.pipeline(transaction=False) as pipe:
+            # With its publication time: the fan-out measures its lag (danbyte/metrics.py).
+            published = time.time()
             for event in events:
-                pipe.publish(CHANNEL, json.dumps(event))
+                pipe.publish(CHANNEL, json.dumps({**event, "_published": published}))
             await pipe.execute()
         if changes_to_dispatch(events):
             # dramatiq's client is blocking: off the event loop.

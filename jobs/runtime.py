@@ -43,6 +43,7 @@ import sqlalchemy as sa
 from dramatiq.middleware import TimeLimitExceeded
 from sqlalchemy.exc import IntegrityError
 
+from danbyte import metrics
 from danbyte.settings import get_settings
 from jobs.broker import job_settings
 from jobs.context import engine_for, job_principal, tenant_transaction
@@ -242,7 +243,7 @@ def publish(redis_url: str, events: list[dict[str, Any]]) -> None:
     try:
         client = _redis(redis_url)
         for event in events:
-            client.publish(EVENTS_CHANNEL, json.dumps(event, default=str))
+            client.publish(EVENTS_CHANNEL, json.dumps({**event, "_published": time.time()}, default=str))
     except redis.RedisError:
         logger.warning("could not publish %d job events", len(events), exc_info=True)
 
@@ -518,7 +519,9 @@ def execute(job_id: uuid.UUID, database_url: str, redis_url: str) -> JobStatus |
     if run is None:
         return None
     run.start_heartbeat()
+    started = time.monotonic()
     status, result, error = JobStatus.errored, None, ""
+    kind = None
     try:
         kind = kinds().get(run.kind)
         if kind is None:
@@ -540,7 +543,9 @@ def execute(job_id: uuid.UUID, database_url: str, redis_url: str) -> JobStatus |
         run.log(error, level="error")
     if run.lost or not run.finish(status, result=result, error=error):
         logger.warning("job %s was taken over by another worker; this attempt's end is not recorded", run.id)
+        metrics.observe_job(run.kind, kind is not None, "lost", time.monotonic() - started)
         return None
+    metrics.observe_job(run.kind, kind is not None, status.value, time.monotonic() - started)
     return status
 
 
