@@ -236,6 +236,9 @@ class DanbyteGraphQL(GraphQL[RequestContext, None]):
         except InvalidOperationTypeError as error:
             raise ClientError(SUBSCRIPTIONS_OVER_POST) from error
         except CannotGetOperationTypeError as error:
+            record = current_request.get()
+            if record is not None:
+                record.operation = None  # not an operation of the document: no label of its own
             named = error.operation_name is not None  # else the document has no operation at all
             raise ClientError(error.as_http_error_reason(), field="operationName" if named else None) from error
         except MissingQueryError as error:
@@ -324,7 +327,7 @@ def create_app(
             await graphql_app._authenticate(ctx, header)
             return ctx.principal
 
-        return await metrics_endpoint(request, admin)
+        return await metrics_endpoint(request, state.settings.metrics_token, admin)
 
     async def export_file(request: Request) -> Response:
         ctx = RequestContext(db=state.db, principal=None, events=state.events, settings=state.settings)

@@ -108,7 +108,7 @@ def start_metrics_port(settings: Settings) -> None:
         return
     from danbyte.metrics import serve_port
 
-    serve_port(settings.host, settings.metrics_port)
+    serve_port(settings.host, settings.metrics_port, settings.metrics_token)
     logger.info("metrics on http://%s:%d/metrics", settings.host, settings.metrics_port)
 
 

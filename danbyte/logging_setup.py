@@ -19,7 +19,8 @@ from typing import Any
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # The attributes a request line carries, in this order.
 REQUEST_FIELDS = ("request_id", "user", "org", "tenants", "operation", "outcome", "error_code", "duration_ms", "sql_statements", "status")
-_STANDARD = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime", "taskName"}
+# Not extra fields: the record's own, and uvicorn's copy of its message with colours.
+_STANDARD = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime", "taskName", "color_message"}
 _SECRETS = re.compile(r"(dbt_[A-Za-z0-9_\-]{8,})|((?:Bearer|Token)\s+)[^\s\"',]+", re.IGNORECASE)
 
 
@@ -41,6 +42,7 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
+            "pid": record.process,
             "message": redact(record.getMessage()),
         }
         for key, value in _extras(record).items():

@@ -117,16 +117,15 @@ def exposition() -> bytes:
     return generate_latest(registry)
 
 
-def token_allowed(header: str | None) -> bool:
-    """Whether ``Authorization`` carries the configured metrics token (constant time)."""
-    token = get_settings().metrics_token
+def token_allowed(header: str | None, token: str | None) -> bool:
+    """Whether ``Authorization`` carries the metrics token ``token`` (constant time)."""
     if not token or not header:
         return False
     scheme, _, value = header.partition(" ")
     return scheme.lower() == "bearer" and hmac.compare_digest(value.strip().encode(), token.encode())
 
 
-def serve_port(host: str, port: int) -> Any:
+def serve_port(host: str, port: int, token: str | None) -> Any:
     """``/metrics`` (with the metrics token when one is set) on a port of its own, in a
     thread of this process: the supervisor's (every process's figures) or a worker's."""
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -136,7 +135,7 @@ def serve_port(host: str, port: int) -> Any:
             if self.path.split("?", 1)[0] != "/metrics":
                 self.send_error(404)
                 return
-            if get_settings().metrics_token and not token_allowed(self.headers.get("Authorization")):
+            if token and not token_allowed(self.headers.get("Authorization"), token):
                 self.send_response(401)
                 self.send_header("WWW-Authenticate", "Bearer")
                 self.send_header("Content-Length", "0")

@@ -108,11 +108,11 @@ def first_error_code(errors: list[Any]) -> str | None:
 # --- /metrics -----------------------------------------------------------------------------
 
 
-async def metrics_endpoint(request: Request, authenticate: Any) -> Response:
+async def metrics_endpoint(request: Request, token: str | None, authenticate: Any) -> Response:
     """The exposition, for the metrics token (DANBYTE_METRICS_TOKEN) or an administrator's
     API token: 401 without credentials, 403 with a token that is neither."""
     header = request.headers.get("authorization")
-    if not metrics.token_allowed(header):
+    if not metrics.token_allowed(header, token):
         if header is None:
             return JSONResponse({"error": "a token is required"}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
         principal = await authenticate(header)

@@ -511,7 +511,7 @@ class CheckScheduler:
                 result = await execute(item.check)
             finished = time.time()
         self.stats.ran += 1
-        metrics.observe_check(str(item.row.kind), item.result.status.value, max(0.0, started - due), finished - started)
+        metrics.observe_check(str(item.row.kind), result.status.value, max(0.0, started - due), finished - started)
         if len(self.stats.delays) < 100_000:
             self.stats.delays.append(max(0.0, started - due))
         into.append(Ran(item, result, due, started, finished))
