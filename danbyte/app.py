@@ -3,6 +3,7 @@ and image attachments."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import json
@@ -166,6 +167,10 @@ class DanbyteGraphQL(GraphQL[RequestContext, None]):
         except HTTPException as error:
             record.failed(error.code if isinstance(error, ClientError) else "BAD_USER_INPUT")
             response = refusal(error)
+        except asyncio.CancelledError:
+            record.failed("CANCELLED")  # the client went away
+            record.finish(499)
+            raise
         except BaseException:
             record.failed("INTERNAL_SERVER_ERROR")
             record.finish(500)

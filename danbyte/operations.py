@@ -27,6 +27,7 @@ request_logger = logging.getLogger("danbyte.request")
 
 REQUEST_ID_HEADER = "x-request-id"
 _CLIENT_REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,64}")
+_GRAPHQL_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,99}")
 # A document's first operation's name, when the request names none (cheaper than parsing).
 _OPERATION_NAME = re.compile(r"^\s*(?:#[^\n]*\n\s*)*(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)")
 # Readiness checks give up after this long: a hung database is not ready.
@@ -41,8 +42,13 @@ def request_id_from(header: str | None) -> str:
 
 
 def operation_name(query: str | None, named: str | None) -> str | None:
+    """The operation's name for labels and logs: ``named`` only when the document defines an
+    operation of that name (a client cannot invent labels, or put text in a log line),
+    else the document's first operation's name."""
     if named:
-        return named
+        if _GRAPHQL_NAME.fullmatch(named) and re.search(rf"\b(?:query|mutation|subscription)\s+{named}\b", query or ""):
+            return named
+        return None
     match = _OPERATION_NAME.match(query or "")
     return match.group(1) if match else None
 

@@ -9,7 +9,10 @@ import asyncio
 import io
 import json
 import logging
+import os
 import socket
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -469,3 +472,68 @@ def test_serve_two_api_processes_metrics_token_port_and_json_logs(tmp_path: Path
     # The admin token appears once: printed on first start, by design, never in a log line.
     assert log.count(admin) == 1 and "Created user 'admin'" in log.split(admin)[0].splitlines()[-2]
     assert token not in log
+
+
+@pytest.mark.slow
+async def test_a_worker_on_its_own_serves_its_job_figures_on_its_port(
+    tmp_path: Path, database_url: str, redis_url: str, app: Any, committed_org: Any, committed_api: Api
+) -> None:
+    """`danbyte worker` (as on another machine): its jobs' figures on DANBYTE_METRICS_PORT,
+    behind the metrics token, recorded into its DANBYTE_METRICS_DIR."""
+    port, token = free_port(), "worker-" + uuid.uuid4().hex
+    env = {
+        **os.environ,
+        "DANBYTE_HOME": str(tmp_path),
+        "DANBYTE_DATABASE_URL": database_url,
+        "DANBYTE_REDIS_URL": redis_url,
+        "DANBYTE_METRICS_PORT": str(port),
+        "DANBYTE_METRICS_TOKEN": token,
+        "DANBYTE_METRICS_DIR": str(tmp_path / "worker-metrics"),
+        "DANBYTE_LOG_FORMAT": "json",
+    }
+    log_path = tmp_path / "worker.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "danbyte.cli", "worker", "--threads", "1", "--no-scheduler", "--no-checks"], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+    url = f"http://127.0.0.1:{port}/metrics"
+    try:
+        async with httpx.AsyncClient(timeout=10) as client:
+            deadline = time.monotonic() + 60
+            while True:
+                assert process.poll() is None, log_path.read_text()
+                try:
+                    if (await client.get(url)).status_code == 401:
+                        break
+                except httpx.HTTPError:
+                    pass
+                assert time.monotonic() < deadline, log_path.read_text()
+                await asyncio.sleep(0.2)
+            start = 'mutation($t: ID) { job_start(kind: "prune_jobs", parameters: {days: 30}, tenant: $t) { id } }'
+            await committed_api.data(start, t=str(committed_org.tenant_ids[0]))
+            deadline = time.monotonic() + 60
+            while True:
+                response = await client.get(url, headers={"Authorization": f"Bearer {token}"})
+                assert response.status_code == 200
+                if value(parse(response.text), "danbyte_jobs_total", kind="prune_jobs", status="completed") >= 1:
+                    break
+                assert time.monotonic() < deadline, log_path.read_text()
+                await asyncio.sleep(0.2)
+        assert any(file.stem.endswith(f"_{process.pid}") for file in (tmp_path / "worker-metrics").glob("*.db"))
+    finally:
+        process.terminate()
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def test_operation_names_come_from_the_document() -> None:
+    from danbyte.operations import operation_name
+
+    assert operation_name("query A { x } query B { y }", "B") == "B"
+    assert operation_name("query A { x }", "Invented") is None  # not the document's: no label, no log text
+    assert operation_name("query A { x }", "A\nforged line") is None
+    assert operation_name("# comment\n  mutation Make($a: Int) { x }", None) == "Make"
+    assert operation_name("{ x }", None) is None
