@@ -3,6 +3,7 @@ and image attachments."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import json
@@ -28,6 +29,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 import models  # noqa: F401  (declares every table before the schema is built)
+from danbyte import metrics
 from danbyte.attachments import image
 from danbyte.database import Database, QueryStats, current_stats
 from danbyte.documents import PersistedQueries, PersistedQueryError
@@ -35,6 +37,17 @@ from danbyte.events import EventBus
 from danbyte.exports import export
 from danbyte.fanout import Fanout, FanoutTransportHandler
 from danbyte.graphiql import GRAPHIQL_ASSETS_DIR, graphiql_response, static_app
+from danbyte.operations import (
+    REQUEST_ID_HEADER,
+    RequestRecord,
+    current_request,
+    first_error_code,
+    liveness,
+    metrics_endpoint,
+    operation_name,
+    readiness,
+    request_id_from,
+)
 from danbyte.settings import Settings, get_settings
 from danbyte.status_page import status_page
 from permissions.tokens import AuthError, PrincipalCache, hash_key, key_from_header, principal_for_key
@@ -205,7 +218,27 @@ class DanbyteGraphQL(GraphQL[RequestContext, None]):
         await response(scope, receive, send)
 
     async def respond(self, request: Request) -> Response:
-        """The answer to an HTTP request (POST, or a GET running a saved query by name)."""
+        """The answer to an HTTP request (POST, or a GET running a saved query by name), with
+        its log line and metrics (danbyte/operations.py) filled in while it is served."""
+        record = RequestRecord(request_id_from(request.headers.get(REQUEST_ID_HEADER)))
+        reset = current_request.set(record)
+        try:
+            response = await self._answer(request, record)
+        except asyncio.CancelledError:
+            record.failed("CANCELLED")  # the client went away
+            record.finish(499)
+            raise
+        except BaseException:
+            record.failed("INTERNAL_SERVER_ERROR")
+            record.finish(500)
+            raise
+        finally:
+            current_request.reset(reset)
+        response.headers[REQUEST_ID_HEADER] = record.request_id
+        record.finish(response.status_code)
+        return response
+
+    async def _answer(self, request: Request, record: RequestRecord) -> Response:
         limit = self.state.settings.max_body_bytes
         try:
             declared = request.headers.get("content-length", "")
@@ -214,6 +247,7 @@ class DanbyteGraphQL(GraphQL[RequestContext, None]):
             await request.body()  # read now, within the limit, before authenticating anyone
             return await self.run(request)
         except HTTPException as error:
+            record.failed(error.code if isinstance(error, ClientError) else "BAD_USER_INPUT")
             return refusal(error)
 
     def should_render_graphql_ide(self, request: Any) -> bool:
@@ -239,6 +273,12 @@ class DanbyteGraphQL(GraphQL[RequestContext, None]):
             extensions=data.get("extensions"),
             protocol=transport.protocol if transport else "http",
         )
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> Any:
+        record = current_request.get()
+        if record is not None and result.errors:
+            record.failed(first_error_code(result.errors))
+        return await super().process_result(request, result)
 
     def parse_json(self, data: str | bytes) -> dict[str, Any]:
         # Strawberry parses POST bodies with this (GET never reaches this view; multipart is off).
@@ -278,6 +318,9 @@ class DanbyteGraphQL(GraphQL[RequestContext, None]):
             return await self.execute_named(context, root_value, request_data)
         try:
             query = self.persisted.resolve(request_data.query, request_data.extensions)
+            record = current_request.get()
+            if record is not None:
+                record.operation = operation_name(query, request_data.operation_name)
         except PersistedQueryError as error:
             raise ClientError(error.message, status_code=error.status, field=error.field, code=error.code) from None
         try:
@@ -293,6 +336,9 @@ class DanbyteGraphQL(GraphQL[RequestContext, None]):
         except InvalidOperationTypeError as error:
             raise ClientError(SUBSCRIPTIONS_OVER_POST) from error
         except CannotGetOperationTypeError as error:
+            record = current_request.get()
+            if record is not None:
+                record.operation = None  # not an operation of the document: no label of its own
             named = error.operation_name is not None  # else the document has no operation at all
             raise ClientError(error.as_http_error_reason(), field="operationName" if named else None) from error
         except MissingQueryError as error:
@@ -333,6 +379,9 @@ class DanbyteGraphQL(GraphQL[RequestContext, None]):
             ctx.raw_answers = True  # this transport writes compiled answers as they are
             ctx.stats = QueryStats()
             current_stats.set(ctx.stats)
+            record = current_request.get()
+            if record is not None:
+                record.principal, record.stats = ctx.principal, ctx.stats
         return ctx
 
     async def _authenticate(self, ctx: RequestContext, header: str | None) -> None:
@@ -397,6 +446,17 @@ def create_app(
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
+    async def health_ready(request: Request) -> Response:
+        return await readiness(state.db, state.events)
+
+    async def metrics_page(request: Request) -> Response:
+        async def admin(header: str) -> Any:
+            ctx = RequestContext(db=state.db, principal=None, events=state.events, settings=state.settings)
+            await graphql_app._authenticate(ctx, header)
+            return ctx.principal
+
+        return await metrics_endpoint(request, state.settings.metrics_token, admin)
+
     async def export_file(request: Request) -> Response:
         ctx = RequestContext(db=state.db, principal=None, events=state.events, settings=state.settings)
         await graphql_app._authenticate(ctx, request.headers.get("authorization"))
@@ -410,6 +470,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
+        metrics.process_stopped()
         await state.close()
         for callback in on_shutdown or []:
             result = callback()
@@ -422,6 +483,9 @@ def create_app(
             Route("/graphql", graphql_app, methods=["POST"]),
             WebSocketRoute("/graphql", graphql_app),
             Route("/health", health),
+            Route("/health/live", liveness, methods=["GET"]),
+            Route("/health/ready", health_ready, methods=["GET"]),
+            Route("/metrics", metrics_page, methods=["GET"]),
             Route("/status", status_page, methods=["GET"]),
             Route("/export/{template}", export_file, methods=["GET"]),
             Route("/image-attachments/{attachment}", image_file, methods=["GET"]),

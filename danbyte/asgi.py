@@ -27,7 +27,6 @@ ENV_REDIS_URL = "DANBYTE_SERVE_REDIS_URL"
 ENV_SUPERVISOR_PID = "DANBYTE_SERVE_SUPERVISOR_PID"
 ENV_NAMES = (ENV_DATABASE_URL, ENV_REDIS_URL, ENV_SUPERVISOR_PID)
 
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 STARTUP_FAILURE = 3  # uvicorn.config.STARTUP_FAILURE: the supervisor stops instead of respawning
 ORPHAN_GRACE = 10.0  # seconds an orphaned worker gets for a graceful stop before it exits hard
 _PR_SET_PDEATHSIG = 1
@@ -42,7 +41,10 @@ def worker_environment(database_url: str, redis_url: str) -> dict[str, str]:
 
 def create_worker_app() -> Any:
     """uvicorn's factory in each API worker."""
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    from danbyte.logging_setup import configure_logging
+    from danbyte.settings import get_settings
+
+    configure_logging(get_settings().log_format)
     try:
         database_url = os.environ[ENV_DATABASE_URL]
         redis_url = os.environ[ENV_REDIS_URL]

@@ -17,6 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from danbyte.logging_setup import configure_logging, uvicorn_log_config
 from danbyte.settings import Settings, get_settings
 
 logger = logging.getLogger("danbyte")
@@ -93,7 +94,27 @@ def serve_workers(requested: int | None, settings: Settings) -> int:
     return workers or os.cpu_count() or 1
 
 
+def metrics_setup(settings: Settings, *, clean: bool) -> None:
+    """Before anything records a metric: every process of this command (and the API
+    workers it spawns, which inherit the environment) records into one directory."""
+    from danbyte.metrics_storage import use_directory
+
+    use_directory(settings.metrics_dir or settings.home / "metrics", clean=clean)
+
+
+def start_metrics_port(settings: Settings) -> None:
+    """DANBYTE_METRICS_PORT: /metrics on a port of its own in this process."""
+    if settings.metrics_port is None:
+        return
+    from danbyte.metrics import serve_port
+
+    serve_port(settings.host, settings.metrics_port, settings.metrics_token)
+    logger.info("metrics on http://%s:%d/metrics", settings.host, settings.metrics_port)
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    settings.home.mkdir(parents=True, exist_ok=True)
+    metrics_setup(settings, clean=True)
     from danbyte.bootstrap import first_start
     from danbyte.migrations import migrate
     from jobs.broker import configure, start_worker
@@ -135,6 +156,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
                 services.stop()
 
         port = args.port or settings.port
+        start_metrics_port(settings)
         if workers == 1:
             _serve_one(database_url, redis_url, settings, port, shutdown)
             return 0
@@ -157,7 +179,15 @@ def _serve_one(database_url: str, redis_url: str, settings: Settings, port: int,
     print(f"Danbyte serving on http://{settings.host}:{port}/graphql", flush=True)
     # No per-message deflate: it compresses every frame per connection, which the fan-out's
     # shared bytes avoid (docs/subscriptions.md).
-    uvicorn.run(app, host=settings.host, port=port, log_level="info", ws="websockets-sansio", ws_per_message_deflate=False)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=port,
+        log_level="info",
+        log_config=uvicorn_log_config(settings.log_format),
+        ws="websockets-sansio",
+        ws_per_message_deflate=False,
+    )
 
 
 def _serve_many(database_url: str, redis_url: str, settings: Settings, port: int, workers: int) -> int:
@@ -190,6 +220,7 @@ def _serve_many(database_url: str, redis_url: str, settings: Settings, port: int
             host=settings.host,
             port=port,
             log_level="info",
+            log_config=uvicorn_log_config(settings.log_format),
             ws="websockets-sansio",
             ws_per_message_deflate=False,  # as in _serve_one
         )
@@ -210,6 +241,7 @@ def _serve_many(database_url: str, redis_url: str, settings: Settings, port: int
 
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    metrics_setup(settings, clean=False)  # the serve on this machine (if any) cleaned it
     import signal
     import threading
 
@@ -218,6 +250,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     from jobs.scheduler import start_scheduler
 
     with backing_services(settings, own=False) as (database_url, redis_url, _):
+        start_metrics_port(settings)
         broker = configure(database_url, redis_url)
         worker = start_worker(broker, threads=args.threads)
         scheduler = None if args.no_scheduler else start_scheduler(database_url, redis_url, broker)
@@ -396,10 +429,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = get_settings()
+    configure_logging(settings.log_format)
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args, get_settings())
+        return args.func(args, settings)
     except Exception as error:  # one clear line for the operator, not a traceback
         from danbyte.migrations import UnsupportedServer
 

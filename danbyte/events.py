@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -50,6 +51,10 @@ class EventBus:
             return None
         return int(value or 0)
 
+    async def ping(self) -> None:
+        """Raises when Redis cannot be reached (/health/ready)."""
+        await self._redis.ping()
+
     async def invalidate_principals(self) -> None:
         """Make every process rebuild its cached principals (tenants, users, tokens or grants changed)."""
         await self._redis.incr(PRINCIPALS_GENERATION)
@@ -58,8 +63,11 @@ class EventBus:
         """Tell subscribers about one committed write, and have a job worker match it
         against the event rules (one message, whatever the number of changes)."""
         if events:
-            # Retained in the stream and published, each with its event id (danbyte/event_log.py).
-            await self._script(keys=[event_log.STREAM, CHANNEL], args=event_log.script_args(events, self._retention))
+            # With its publication time (the fan-out measures its lag, danbyte/metrics.py);
+            # retained in the stream and published, each with its event id (danbyte/event_log.py).
+            published = time.time()
+            stamped = [{**event, "_published": published} for event in events]
+            await self._script(keys=[event_log.STREAM, CHANNEL], args=event_log.script_args(stamped, self._retention))
         if changes_to_dispatch(events):
             # dramatiq's client is blocking: off the event loop.
             await asyncio.to_thread(enqueue_dispatch, self._jobs, events)

@@ -32,6 +32,7 @@ import hashlib
 import json
 import logging
 import os
+import time
 from collections import deque
 from dataclasses import dataclass
 from functools import lru_cache
@@ -43,6 +44,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Bas
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.utils.aio import aclosing
 
+from danbyte import metrics
 from permissions.principal import Principal
 from resolvers.context import RequestContext
 
@@ -130,7 +132,8 @@ class Outbox:
     def __init__(self, websocket: Any, limit: int, on_overflow: Any) -> None:
         self.ws = websocket
         self.limit = max(1, limit)
-        self.frames: deque[str] = deque()
+        # Each frame with the time its event was published (epoch seconds; None: not an event's).
+        self.frames: deque[tuple[str, float | None]] = deque()
         self.closing = False
         self.dead = asyncio.Event()
         self._on_overflow = on_overflow
@@ -142,13 +145,13 @@ class Outbox:
     def start(self) -> None:
         self._writer = asyncio.create_task(self._write())
 
-    def offer(self, frame: str) -> bool:
+    def offer(self, frame: str, published: float | None = None) -> bool:
         if self.closing:
             return False
         if len(self.frames) >= self.limit:
             self.overflow()
             return False
-        self.frames.append(frame)
+        self.frames.append((frame, published))
         self._ready.set()
         if len(self.frames) >= self.limit:
             self._room.clear()
@@ -187,10 +190,12 @@ class Outbox:
                 while not self.frames:
                     self._ready.clear()
                     await self._ready.wait()
-                frame = self.frames.popleft()
+                frame, published = self.frames.popleft()
                 if len(self.frames) < self.limit:
                     self._room.set()
                 await self.ws.send_text(frame)
+                if published is not None:
+                    metrics.FANOUT_LAG.observe(max(0.0, time.time() - published))
         except asyncio.CancelledError:
             raise
         except Exception:  # the peer left: the receiving side ends the connection
@@ -217,7 +222,7 @@ class Subscriber(Operation[RequestContext, None]):
         super().__init__(handler, id, query, variables, operation_name)
         self.group: Group | None = None
         # While its current set is sent: the group's frames, to follow it.
-        self.pending: list[tuple[str, bool]] | None = None
+        self.pending: list[tuple[str, bool, float | None]] | None = None
         self.prefix = '{"id":' + _dumps(id) + ',"type":"next","payload":'
 
     @property
@@ -226,15 +231,15 @@ class Subscriber(Operation[RequestContext, None]):
         assert isinstance(handler, FanoutTransportHandler)
         return handler.outbox
 
-    def push(self, frame: str, final: bool = False) -> None:
+    def push(self, frame: str, final: bool = False, published: float | None = None) -> None:
         """A frame of the group's (``final``: its last for this subscriber)."""
         if self.pending is not None:
             if len(self.pending) >= self.outbox.limit:
                 self.outbox.overflow()
                 return
-            self.pending.append((frame, final))
+            self.pending.append((frame, final, published))
             return
-        self.outbox.offer(frame)
+        self.outbox.offer(frame, published)
         if final:
             self.handler.operations.pop(self.id, None)
 
@@ -245,11 +250,16 @@ class GroupEvents:
 
     def __init__(self, bus: Any, queue: asyncio.Queue[dict[str, Any]]) -> None:
         self.bus, self.queue = bus, queue
+        # When the latest event taken was published (danbyte/events.py): the fan-out lag.
+        self.last_published: float | None = None
 
     async def subscribe(self, after: str | None = None) -> Any:
         from danbyte.events import resume
 
         async for event in resume(self.bus, self.queue, after):
+            # Replayed events carry their old publication time: only live ones measure the lag.
+            published = event.get("_published")
+            self.last_published = published if isinstance(published, float) and after is None else None
             yield event
 
     async def publish(self, events: list[dict[str, Any]]) -> None:
@@ -274,6 +284,7 @@ class Group:
         self.listening = asyncio.Event()
         self.queue: asyncio.Queue[dict[str, Any]] | None = None
         self.context: RequestContext | None = None
+        self.source: GroupEvents | None = None
         self.task: asyncio.Task[None] | None = None
 
 
@@ -290,6 +301,14 @@ class Fanout:
         self.slow_consumers = 0
         self._peak = 0
         self._trim: asyncio.TimerHandle | None = None
+        # What this fan-out has added to the process's gauges (several apps may share a process).
+        self._reported = (0, 0)
+
+    def _report(self) -> None:
+        subscribers, groups = self.subscribers, len(self.groups)
+        metrics.WS_SUBSCRIBERS.inc(subscribers - self._reported[0])
+        metrics.WS_GROUPS.inc(groups - self._reported[1])
+        self._reported = (subscribers, groups)
 
     def plan(self, query: Any, operation_name: Any, variables: Any) -> Plan | None:
         if not isinstance(query, str) or not isinstance(operation_name, (str, type(None))) or not isinstance(variables, (dict, type(None))):
@@ -310,6 +329,7 @@ class Fanout:
         group.members[subscriber] = None
         self.subscribers += 1
         self._peak = max(self._peak, self.subscribers)
+        self._report()
         if live:
             subscriber.pending = []
             subscriber.task = asyncio.create_task(self._current(subscriber, principal))
@@ -325,6 +345,7 @@ class Fanout:
         self.subscribers -= 1
         if not group.members:
             self._drop(group)
+        self._report()
         if self._peak >= 100 and self.subscribers <= self._peak // 2:
             self._schedule_trim()
 
@@ -333,6 +354,7 @@ class Fanout:
             del self.groups[group.key]
         if group.task is not None and group.task is not asyncio.current_task():
             group.task.cancel()
+        self._report()
 
     def _schedule_trim(self) -> None:
         """Once many subscribers have left, give the memory back (Python keeps freed
@@ -351,7 +373,8 @@ class Fanout:
         first = True
         try:
             group.queue = await self.bus.open_queue()
-            group.context = RequestContext(db=self.db, principal=principal, events=GroupEvents(self.bus, group.queue), settings=self.settings)
+            group.source = GroupEvents(self.bus, group.queue)
+            group.context = RequestContext(db=self.db, principal=principal, events=group.source, settings=self.settings)
             group.context.live_phase = "changes" if group.live else None
             group.listening.set()
             stream = await self.schema.stream(group.query, variable_values=group.variables, context_value=group.context, operation_name=group.operation_name)
@@ -367,7 +390,7 @@ class Fanout:
                         self._end(group, "error", [GraphQLError("Incremental delivery is not supported over graphql-transport-ws").formatted])
                         return
                     self.executions += 1
-                    await self._deliver(group, _dumps(_payload(result)))
+                    await self._deliver(group, _dumps(_payload(result)), group.source.last_published)
             self._end(group, "complete")
         except asyncio.CancelledError:
             raise
@@ -384,17 +407,18 @@ class Fanout:
             group.listening.set()
             self._drop(group)
 
-    async def _deliver(self, group: Group, payload: str) -> None:
+    async def _deliver(self, group: Group, payload: str, published: float | None = None) -> None:
         for served, member in enumerate(list(group.members), 1):
             if member.group is not group:
                 continue  # left while an earlier chunk was served
-            member.push(member.prefix + payload + "}")
+            member.push(member.prefix + payload + "}", published=published)
             if served % CHUNK == 0:
                 await asyncio.sleep(0)  # let requests (a mutation's response) run between chunks
 
     def _end(self, group: Group, kind: str, errors: list[Any] | None = None) -> None:
         if self.groups.get(group.key) is group:
             del self.groups[group.key]  # before any await: a new subscriber starts a new group
+            self._report()
         for member in list(group.members):
             message: dict[str, Any] = {"id": member.id, "type": kind}
             if errors is not None:
@@ -439,8 +463,8 @@ class Fanout:
             self.leave(subscriber)
             return
         pending, subscriber.pending = subscriber.pending or [], None
-        for frame, final in pending:
-            subscriber.outbox.offer(frame)
+        for frame, final, published in pending:
+            subscriber.outbox.offer(frame, published)
             if final:
                 handler.operations.pop(subscriber.id, None)
                 self.leave(subscriber)
@@ -486,6 +510,13 @@ class FanoutTransportHandler(BaseGraphQLTransportWSHandler[RequestContext, None]
         self.outbox = Outbox(self.websocket.ws, state.settings.ws_queue_limit, self._overflowed)  # type: ignore[attr-defined]
 
     async def handle(self) -> None:
+        metrics.WS_CONNECTIONS.inc()
+        try:
+            await self._handle()
+        finally:
+            metrics.WS_CONNECTIONS.dec()
+
+    async def _handle(self) -> None:
         self.outbox.start()
         receiving = asyncio.create_task(super().handle())
         dead = asyncio.create_task(self.outbox.dead.wait())
@@ -502,6 +533,7 @@ class FanoutTransportHandler(BaseGraphQLTransportWSHandler[RequestContext, None]
 
     def _overflowed(self) -> None:
         self.fanout.slow_consumers += 1
+        metrics.SLOW_CONSUMERS.inc()
         for operation in list(self.operations.values()):
             if isinstance(operation, Subscriber):
                 self.operations.pop(operation.id, None)

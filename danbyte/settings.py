@@ -114,6 +114,15 @@ class Settings:
     check_concurrency: int = field(default_factory=lambda: _env_int("DANBYTE_CHECK_CONCURRENCY", 500))
     # Cycle hooks (alerts) run after a write that changed a state, else at least this often.
     check_hook_interval: float = field(default_factory=lambda: _env_float("DANBYTE_CHECK_HOOK_INTERVAL", 10.0))
+    # Operations (docs/operations.md): a Bearer token for /metrics (else an administrator's
+    # API token is required); a port of its own for /metrics (the supervisor's or a worker's,
+    # every process's figures); where the processes keep them; distinct operation names
+    # labelled per process (then "other"); log lines as text or JSON.
+    metrics_token: str | None = field(default_factory=lambda: os.environ.get("DANBYTE_METRICS_TOKEN") or None)
+    metrics_port: int | None = field(default_factory=lambda: _env_int("DANBYTE_METRICS_PORT", 0) or None)
+    metrics_dir: Path | None = field(default_factory=lambda: Path(os.environ["DANBYTE_METRICS_DIR"]) if os.environ.get("DANBYTE_METRICS_DIR") else None)
+    metrics_max_operations: int = field(default_factory=lambda: _env_int("DANBYTE_METRICS_MAX_OPERATIONS", 200))
+    log_format: str = field(default_factory=lambda: os.environ.get("DANBYTE_LOG_FORMAT", "text").lower())
 
 
 @lru_cache(maxsize=1)

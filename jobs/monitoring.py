@@ -62,6 +62,7 @@ import redis
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from danbyte import metrics
 from danbyte.settings import get_settings
 from jobs.row_events import row_event
 from jobs.runtime import publish, worker_name
@@ -510,6 +511,7 @@ class CheckScheduler:
                 result = await execute(item.check)
             finished = time.time()
         self.stats.ran += 1
+        metrics.observe_check(str(item.row.kind), result.status.value, max(0.0, started - due), finished - started)
         if len(self.stats.delays) < 100_000:
             self.stats.delays.append(max(0.0, started - due))
         into.append(Ran(item, result, due, started, finished))

@@ -43,6 +43,7 @@ import sqlalchemy as sa
 from dramatiq.middleware import TimeLimitExceeded
 from sqlalchemy.exc import IntegrityError
 
+from danbyte import metrics
 from danbyte.settings import get_settings
 from jobs.broker import job_settings
 from jobs.context import engine_for, job_principal, tenant_transaction
@@ -243,9 +244,11 @@ def publish(redis_url: str, events: list[dict[str, Any]]) -> None:
         from danbyte import event_log
 
         if events:
-            # Retained and published with event ids, as the API's (danbyte/event_log.py).
+            # Retained and published with event ids, as the API's (danbyte/event_log.py),
+            # stamped with the publication time the fan-out measures its lag from.
+            stamped = [{**event, "_published": time.time()} for event in events]
             _redis(redis_url).eval(
-                event_log.PUBLISH_SCRIPT, 2, event_log.STREAM, EVENTS_CHANNEL, *event_log.script_args(events, get_settings().event_retention)
+                event_log.PUBLISH_SCRIPT, 2, event_log.STREAM, EVENTS_CHANNEL, *event_log.script_args(stamped, get_settings().event_retention)
             )
     except redis.RedisError:
         logger.warning("could not publish %d job events", len(events), exc_info=True)
@@ -522,7 +525,9 @@ def execute(job_id: uuid.UUID, database_url: str, redis_url: str) -> JobStatus |
     if run is None:
         return None
     run.start_heartbeat()
+    started = time.monotonic()
     status, result, error = JobStatus.errored, None, ""
+    kind = None
     try:
         kind = kinds().get(run.kind)
         if kind is None:
@@ -544,7 +549,9 @@ def execute(job_id: uuid.UUID, database_url: str, redis_url: str) -> JobStatus |
         run.log(error, level="error")
     if run.lost or not run.finish(status, result=result, error=error):
         logger.warning("job %s was taken over by another worker; this attempt's end is not recorded", run.id)
+        metrics.observe_job(run.kind, kind is not None, "lost", time.monotonic() - started)
         return None
+    metrics.observe_job(run.kind, kind is not None, status.value, time.monotonic() - started)
     return status
 
 
