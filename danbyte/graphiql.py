@@ -62,7 +62,7 @@ def static_app(directory: Path) -> StaticFiles:
     return StaticFiles(directory=directory, check_dir=False)
 
 
-def _json_for_script(value: object) -> str:
+def json_for_script(value: object) -> str:
     """JSON that is safe to embed inside an inline <script> element."""
     return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
@@ -188,7 +188,7 @@ def graphiql_response(request: Request, endpoint: str = "/graphql") -> HTMLRespo
     }
     html = _PAGE.format(
         static=_html_attr(_prefix(request, GRAPHIQL_STATIC_PATH)),
-        config=_json_for_script(config),
+        config=json_for_script(config),
     )
     return HTMLResponse(
         html,

@@ -21,6 +21,8 @@ import secrets
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from danbyte.graphiql import json_for_script
+
 # What the page asks of each open alert: the current set (action current, then ready),
 # then each change (create, update; delete or leave take it off the page).
 SUBSCRIPTION = """subscription Status {
@@ -198,15 +200,8 @@ else {{ setConnection("sign in with an API token"); byId("login").hidden = false
 """
 
 
-def _json_for_script(value: str) -> str:
-    """A JSON string literal safe inside an inline <script>."""
-    import json
-
-    return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
 async def status_page(request: Request) -> HTMLResponse:
     nonce = secrets.token_urlsafe(18)
-    html = _PAGE.format(nonce=nonce, subscription=_json_for_script(SUBSCRIPTION))
+    html = _PAGE.format(nonce=nonce, subscription=json_for_script(SUBSCRIPTION))
     policy = f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; connect-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
     return HTMLResponse(html, headers={"Content-Security-Policy": policy, "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})

@@ -26,6 +26,8 @@ os.environ.setdefault("DANBYTE_SECRET_KEY", "danbyte-tests-only")
 
 from factories import Api, OrgFixture, make_org
 
+from danbyte.settings import get_settings
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
@@ -160,3 +162,21 @@ async def worker(database_url: str, redis_url: str) -> AsyncIterator[Any]:
         running.stop()
         broker.flush_all()
         broker.close()
+
+
+@pytest.fixture
+def fast_retries() -> Iterator[None]:
+    """Deliveries (webhooks, notifications) retried twice, 50 ms apart at first, each
+    attempt waiting 5 s at most (workers read these settings per delivery)."""
+    saved = {name: os.environ.get(name) for name in ("DANBYTE_WEBHOOK_RETRIES", "DANBYTE_WEBHOOK_BACKOFF_MS", "DANBYTE_WEBHOOK_TIMEOUT")}
+    os.environ.update({"DANBYTE_WEBHOOK_RETRIES": "2", "DANBYTE_WEBHOOK_BACKOFF_MS": "50", "DANBYTE_WEBHOOK_TIMEOUT": "5"})
+    get_settings.cache_clear()
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        get_settings.cache_clear()

@@ -9,7 +9,6 @@ import asyncio
 import hashlib
 import hmac
 import json
-import os
 import socket
 import threading
 import time
@@ -26,7 +25,6 @@ import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 from dcim_lab import Lab
 
-from danbyte.settings import get_settings
 from jobs.alerts import Evaluation, evaluate, evaluate_alerts, send_notifications
 from jobs.monitoring import CheckScheduler
 from jobs.runtime import EVENTS_CHANNEL
@@ -134,23 +132,6 @@ def free_port() -> int:
 
 def signed(body: bytes, secret: str = SECRET) -> str:
     return hmac.new(secret.encode(), body, hashlib.sha512).hexdigest()
-
-
-@pytest.fixture
-def fast_retries() -> Iterator[None]:
-    """Two retries, 50 ms apart at first (deliveries read the settings each time)."""
-    saved = {name: os.environ.get(name) for name in ("DANBYTE_WEBHOOK_RETRIES", "DANBYTE_WEBHOOK_BACKOFF_MS", "DANBYTE_WEBHOOK_TIMEOUT")}
-    os.environ.update({"DANBYTE_WEBHOOK_RETRIES": "2", "DANBYTE_WEBHOOK_BACKOFF_MS": "50", "DANBYTE_WEBHOOK_TIMEOUT": "5"})
-    get_settings.cache_clear()
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        get_settings.cache_clear()
 
 
 @pytest.fixture

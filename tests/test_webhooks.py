@@ -9,10 +9,9 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 import ssl
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +22,6 @@ import trustme
 from dcim_lab import Lab
 
 from danbyte.events import CHANNEL
-from danbyte.settings import get_settings
 from jobs.broker import configure, producer, start_worker
 from jobs.webhooks import QUEUE
 from models.conditions import ConditionError, evaluate, parse
@@ -119,23 +117,6 @@ async def receivers() -> AsyncIterator[Any]:
     yield make
     for receiver in made:
         await receiver.close()
-
-
-@pytest.fixture
-def fast_retries() -> Iterator[None]:
-    """Two retries, 50 ms apart at first (the worker reads the settings per delivery)."""
-    saved = {name: os.environ.get(name) for name in ("DANBYTE_WEBHOOK_RETRIES", "DANBYTE_WEBHOOK_BACKOFF_MS", "DANBYTE_WEBHOOK_TIMEOUT")}
-    os.environ.update({"DANBYTE_WEBHOOK_RETRIES": "2", "DANBYTE_WEBHOOK_BACKOFF_MS": "50", "DANBYTE_WEBHOOK_TIMEOUT": "5"})
-    get_settings.cache_clear()
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        get_settings.cache_clear()
 
 
 @pytest.fixture
