@@ -14,6 +14,7 @@ import pytest
 import yaml
 from inventory_estate import build_estate
 from live import danbyte_serve
+from tls_proxy import tls_front
 
 REPO = Path(__file__).resolve().parent.parent
 COLLECTIONS = REPO / "clients"
@@ -219,3 +220,18 @@ async def test_playbook_reads_host_variables_from_the_installed_collection(serve
     assert done.returncode == 0, done.stdout + done.stderr
     assert json.loads((tmp_path / "out.json").read_text()) == {"host": "10.0.0.1", "os": "ios", "site_hosts": ["leaf1", "leaf2", "web1"], "description": trap}
     assert not planted.exists()
+
+
+async def test_validate_certs_behind_tls(server, committed_org, committed_api, tmp_path):
+    """Behind a TLS front with a private CA: refused by default, accepted with the CA
+    trusted, and accepted with ``validate_certs: false``."""
+    await build_estate(committed_api, committed_org)
+    key = committed_org.admin_key
+    with tls_front(server, tmp_path) as (https, ca_file):
+        (tmp_path / "danbyte.yml").write_text(yaml.safe_dump({"plugin": "danbyte.sot.inventory", "url": https}))
+        done = ansible("ansible-inventory", "-i", "danbyte.yml", "--list", cwd=tmp_path, token=key, url=https, ANSIBLE_INVENTORY_UNPARSED_FAILED="1")
+        assert done.returncode != 0 and "CERTIFICATE_VERIFY_FAILED" in done.stderr, done.stderr
+        trusted = inventory(tmp_path, https, key, {"url": https}, SSL_CERT_FILE=str(ca_file))
+        unverified = inventory(tmp_path, https, key, {"url": https, "validate_certs": False})
+    assert "leaf1" in trusted["_meta"]["hostvars"]
+    assert unverified["_meta"]["hostvars"] == trusted["_meta"]["hostvars"]

@@ -174,6 +174,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             records = list(core.host_records(items, self.get_option("group_by"), self.get_option("group_names_raw"), self.get_option("platforms")))
         except ValueError as error:
             raise AnsibleParserError(f"Danbyte inventory: {error}") from None
+        made = {}
         for record in records:
             host = self.inventory.add_host(record.name)
             for key, value in record.data.items():
@@ -183,7 +184,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             if record.platform:
                 self.inventory.set_variable(host, "ansible_network_os", record.platform)
             for name in record.groups:
-                group = self.inventory.add_group(self._sanitize_group_name(name))
+                group = made.get(name)
+                if group is None:  # sanitised and added once per group, not once per member
+                    group = made[name] = self.inventory.add_group(self._sanitize_group_name(name))
                 self.inventory.add_child(group, host)
             if constructed:  # a host's variables are copied for it: only when something reads them
                 hostvars = self.inventory.get_host(host).get_vars()
