@@ -392,7 +392,7 @@ class DanbyteGraphQL(GraphQL[RequestContext, None]):
             ctx.auth_error = "malformed Authorization header: use 'Bearer <token>' or 'Token <token>'"
             return
         digest = hash_key(key)
-        generation = await self.state.events.principals_generation()
+        generation = ctx.auth_generation = await self.state.events.principals_generation()
         try:
             principal = self.state.principals.get(digest, generation)
             if principal is None:
@@ -411,6 +411,7 @@ class DanbyteGraphQL(GraphQL[RequestContext, None]):
         await self._authenticate(context, header)
         if context.principal is None:
             raise ConnectionRejectionError({"code": "UNAUTHENTICATED", "message": context.auth_error or "token required"})
+        context.credential_key = key_from_header(header or "")
 
 
 class AppState:

@@ -35,6 +35,7 @@ import os
 import time
 from collections import deque
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -46,12 +47,17 @@ from strawberry.utils.aio import aclosing
 
 from danbyte import metrics
 from permissions.principal import Principal
+from permissions.tokens import AuthError, principal_for_key
 from resolvers.context import RequestContext
 
 logger = logging.getLogger("danbyte.fanout")
 
 # Close code of a connection that let more than DANBYTE_WS_QUEUE_LIMIT messages wait.
 SLOW_CONSUMER = 4008
+# graphql-transport-ws's codes for a connection whose token stopped working (expired,
+# revoked, its user deactivated) and one whose grants changed (connect again to get them).
+UNAUTHORIZED = 4401
+FORBIDDEN = 4403
 # Members served between two yields to the event loop.
 CHUNK = 16
 # How long closing a slow consumer may wait for its socket before the connection is dropped.
@@ -166,13 +172,19 @@ class Outbox:
         if self.closing:
             return
         logger.info("closing a slow WebSocket consumer: %d messages waiting", len(self.frames))
+        self._on_overflow()
+        self.shut(SLOW_CONSUMER, f"slow consumer: more than {self.limit} messages waiting")
+
+    def shut(self, code: int, reason: str) -> None:
+        """Drop what waits and close the connection with ``code``; the connection ends."""
+        if self.closing:
+            return
         self.closing = True
         self.frames.clear()
         self._room.set()
         if self._writer is not None:
             self._writer.cancel()
-        self._on_overflow()
-        task = asyncio.create_task(self._close(SLOW_CONSUMER, f"slow consumer: more than {self.limit} messages waiting"))
+        task = asyncio.create_task(self._close(code, reason))
         task.add_done_callback(lambda done: done.cancelled() or done.exception())
 
     async def _close(self, code: int, reason: str) -> None:
@@ -296,6 +308,9 @@ class Fanout:
         self.live_fields = live_fields
         self.groups: dict[bytes, Group] = {}
         self.subscribers = 0
+        # Open WebSocket connections, for Fanout.recheck.
+        self.connections: set[FanoutTransportHandler] = set()
+        self._watcher: asyncio.Task[None] | None = None
         # Figures for tests and the benchmark.
         self.executions = 0
         self.slow_consumers = 0
@@ -314,6 +329,56 @@ class Fanout:
         if not isinstance(query, str) or not isinstance(operation_name, (str, type(None))) or not isinstance(variables, (dict, type(None))):
             return None
         return plan(query, operation_name, self.settings.max_tokens, self.live_fields)
+
+    def attach(self, connection: FanoutTransportHandler) -> None:
+        self.connections.add(connection)
+        if self._watcher is None or self._watcher.done():
+            self._watcher = asyncio.create_task(self._watch())
+
+    def detach(self, connection: FanoutTransportHandler) -> None:
+        self.connections.discard(connection)
+
+    async def _watch(self) -> None:
+        while self.connections:
+            await asyncio.sleep(self.settings.ws_recheck_seconds)
+            try:
+                await self.recheck()
+            except Exception:  # Redis or the database unreachable: try again next period
+                logger.warning("could not check WebSocket connections' tokens", exc_info=True)
+
+    async def recheck(self) -> int:
+        """Close the connections whose token no longer holds what they were authenticated
+        with: expired (checked every period), or — after any change of tokens, users or
+        grants (the principals generation moved) — revoked, its user deactivated
+        (UNAUTHORIZED), or its principal different (FORBIDDEN: connecting again gives the
+        new rights). One lookup per distinct key. Returns how many were closed."""
+        now = datetime.now(UTC)
+        generation = await self.bus.principals_generation()
+        closed = 0
+        stale: dict[str, list[FanoutTransportHandler]] = {}
+        for connection in list(self.connections):
+            ctx, principal = connection.context, connection.context.principal
+            if principal is None or connection.outbox.closing:
+                continue
+            if principal.expires is not None and principal.expires <= now:
+                connection.close_for(UNAUTHORIZED, "token expired")
+                closed += 1
+            elif generation is not None and ctx.auth_generation != generation and ctx.credential_key:
+                stale.setdefault(ctx.credential_key, []).append(connection)
+        for key, connections in stale.items():
+            try:
+                async with self.db.system_transaction() as conn:
+                    fresh: Principal | None = await principal_for_key(conn, key)
+                reason = "permissions changed: connect again"
+            except AuthError as error:
+                fresh, reason = None, str(error)
+            for connection in connections:
+                if fresh is not None and fresh == connection.context.principal:
+                    connection.context.auth_generation = generation
+                    continue
+                connection.close_for(FORBIDDEN if fresh is not None else UNAUTHORIZED, reason)
+                closed += 1
+        return closed
 
     def stats(self) -> dict[str, int]:
         return {"groups": len(self.groups), "subscribers": self.subscribers, "executions": self.executions, "slow_consumers": self.slow_consumers}
@@ -511,9 +576,11 @@ class FanoutTransportHandler(BaseGraphQLTransportWSHandler[RequestContext, None]
 
     async def handle(self) -> None:
         metrics.WS_CONNECTIONS.inc()
+        self.fanout.attach(self)
         try:
             await self._handle()
         finally:
+            self.fanout.detach(self)
             metrics.WS_CONNECTIONS.dec()
 
     async def _handle(self) -> None:
@@ -534,6 +601,15 @@ class FanoutTransportHandler(BaseGraphQLTransportWSHandler[RequestContext, None]
     def _overflowed(self) -> None:
         self.fanout.slow_consumers += 1
         metrics.SLOW_CONSUMERS.inc()
+        self._leave_groups()
+
+    def close_for(self, code: int, reason: str) -> None:
+        """Leave every group and close the connection with ``code`` and ``reason``."""
+        logger.info("closing a WebSocket connection (%d): %s", code, reason)
+        self._leave_groups()
+        self.outbox.shut(code, reason)
+
+    def _leave_groups(self) -> None:
         for operation in list(self.operations.values()):
             if isinstance(operation, Subscriber):
                 self.operations.pop(operation.id, None)

@@ -98,11 +98,14 @@ class Settings:
     scheduler_tick: float = field(default_factory=lambda: _env_float("DANBYTE_SCHEDULER_TICK", 1.0))
     # Days an interface's counter samples are kept (the counter_poll job deletes older ones).
     counter_retention_days: int = field(default_factory=lambda: _env_int("DANBYTE_COUNTER_RETENTION_DAYS", 7))
-    # Messages a WebSocket connection may have waiting to be written before it is closed
-    # as a slow consumer (close code 4008, danbyte/fanout.py).
     # Events kept in Redis (about this many) for subscribers resuming after a reconnect (danbyte/event_log.py).
     event_retention: int = field(default_factory=lambda: _env_int("DANBYTE_EVENT_RETENTION", 100_000))
+    # Messages a WebSocket connection may have waiting to be written before it is closed
+    # as a slow consumer (close code 4008, danbyte/fanout.py).
     ws_queue_limit: int = field(default_factory=lambda: _env_int("DANBYTE_WS_QUEUE_LIMIT", 1000))
+    # Seconds between two checks of open WebSocket connections' tokens: an expired or revoked
+    # token is closed with 4401, changed grants with 4403 (danbyte/fanout.py: Fanout.recheck).
+    ws_recheck_seconds: float = field(default_factory=lambda: _env_float("DANBYTE_WS_RECHECK_SECONDS", 5.0))
     # Days a check's results are kept (resolvers.monitoring.purge_results deletes older ones).
     check_retention_days: int = field(default_factory=lambda: _env_int("DANBYTE_CHECK_RETENTION_DAYS", 14))
     # The check scheduler in every worker process (jobs/monitoring.py); 0 turns it off there.

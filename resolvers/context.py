@@ -40,6 +40,10 @@ class RequestContext:
     auth_error: str | None = None
     # graphql-transport-ws connection_init payload (strawberry sets it when present).
     connection_params: dict[str, Any] | None = None
+    # A WebSocket's key and the principals generation it was checked in: the fan-out checks
+    # the key again when grants change (danbyte/fanout.py: Fanout.recheck).
+    credential_key: str | None = None
+    auth_generation: int | None = None
     # SQL figures of this request (X-Danbyte-Debug).
     stats: Any = None
     # Lists the page ceiling cut short: {"path": [...], "limit": N} each, reported in the
