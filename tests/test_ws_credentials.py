@@ -107,7 +107,9 @@ async def test_changed_rights_close_with_4403_and_untouched_tokens_stay(served, 
         for ws in (wide, narrow):
             await subscribe(ws, SUBSCRIBE)
         await settle(lambda: all(group.listening.is_set() for group in list(served.fanout.groups.values())))
-        await post(served.base, committed_org.admin_key, "mutation($n: String!) { tenant_create(input: {name: $n, slug: $n}) { id } }", n=f"t-{uuid.uuid4().hex[:8]}")
+        await post(
+            served.base, committed_org.admin_key, "mutation($n: String!) { tenant_create(input: {name: $n, slug: $n}) { id } }", n=f"t-{uuid.uuid4().hex[:8]}"
+        )
         code, reason = await closed_with(wide)
         assert (code, reason) == (4403, "permissions changed: connect again")
         vrf = await vrf_event(served.base, committed_org.admin_key, first)

@@ -174,7 +174,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             records = list(core.host_records(items, self.get_option("group_by"), self.get_option("group_names_raw"), self.get_option("platforms")))
         except ValueError as error:
             raise AnsibleParserError(f"Danbyte inventory: {error}") from None
-        made = {}
+        made: dict[str, str] = {}
         for record in records:
             host = self.inventory.add_host(record.name)
             for key, value in record.data.items():
