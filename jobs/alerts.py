@@ -51,7 +51,7 @@ from jobs.broker import job_settings
 from jobs.delivery import MAX_BACKOFF_MS, Attempt, attempt_number, backoff_ms, post, signature, storable
 from jobs.monitoring import register_cycle_hook
 from jobs.row_events import row_event
-from models.alerts import DeliveryStatus, NotificationKind
+from models.alerts import CHAT_KINDS, DeliveryStatus, NotificationKind
 from resolvers.secrets import unseal
 
 QUEUE = "alerts"
@@ -556,7 +556,10 @@ def send(channel: Any, ctx: dict[str, Any], *, timeout: float) -> Attempt:
     if kind is NotificationKind.email:
         return send_email(channel, ctx, timeout=timeout)
     secret = unseal(channel.secret) if channel.secret else ""
-    url = channel.url or (PAGERDUTY_URL if kind is NotificationKind.pagerduty else "")
+    if kind in CHAT_KINDS:
+        url = secret or channel.url  # a chat channel's URL is its secret (a row from before: url)
+    else:
+        url = channel.url or (PAGERDUTY_URL if kind is NotificationKind.pagerduty else "")
     payload = json.dumps(body(kind, ctx, routing_key=secret if kind is NotificationKind.pagerduty else ""), default=str).encode()
     headers = {"Content-Type": "application/json"}
     if kind is NotificationKind.webhook and secret:

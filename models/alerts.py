@@ -77,6 +77,10 @@ def _scope() -> dict[str, ManyToMany]:
     return {field: ManyToMany(target, related_name=NO_REVERSE) for field, target in SCOPE_DIMENSIONS.items()}
 
 
+# Chat channels whose incoming webhook URL is the credential: it is kept as the sealed secret.
+CHAT_KINDS = frozenset({NotificationKind.slack, NotificationKind.teams, NotificationKind.discord})
+
+
 class NotificationChannel(NamedModel):
     """Where alert notifications go: a generic webhook (HMAC-signed JSON), Slack, Teams or
     Discord incoming webhooks, PagerDuty Events v2, or e-mail through an SMTP server given
@@ -85,9 +89,10 @@ class NotificationChannel(NamedModel):
     __tagged__ = False
 
     kind: Mapped[NotificationKind] = choice(NotificationKind)
-    secret: Mapped[str | None] = secret(255)
-    """webhook: the HMAC-SHA512 key (``X-Hook-Signature``); pagerduty: the routing
-    (integration) key; email: the SMTP password. Sealed, never answered."""
+    secret: Mapped[str | None] = secret(1000)
+    """webhook: the HMAC-SHA512 key (``X-Hook-Signature``); slack, teams, discord: the
+    incoming webhook URL (whoever has it can post); pagerduty: the routing (integration)
+    key; email: the SMTP password. Sealed, never answered."""
     smtp_host: Mapped[str] = text(255)
     smtp_port: Mapped[int | None] = mapped_column(nullable=True, info={"bounds": (1, 65535)})
     """email: the server's port (default 25, or 587 with STARTTLS)."""
@@ -97,8 +102,8 @@ class NotificationChannel(NamedModel):
     recipients: Mapped[list[str]] = mapped_column(ARRAY(sa.String(254)), default=list, server_default="{}")
     """email: the addresses written to."""
     url: Mapped[str] = text(500)
-    """webhook, slack, teams, discord: the URL posted to (http:// or https://); pagerduty:
-    the Events v2 endpoint, empty for PagerDuty's own."""
+    """webhook: the URL posted to (http:// or https://); pagerduty: the Events v2 endpoint,
+    empty for PagerDuty's own; slack, teams, discord: empty (their URL is the secret)."""
     enabled: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     """A disabled channel is sent nothing."""
 

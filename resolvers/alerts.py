@@ -8,12 +8,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from models.alerts import AlertStatus, NotificationKind
+from models.alerts import CHAT_KINDS, AlertStatus, NotificationKind
 from models.monitoring import CheckHealth
 from models.registry import ModelSpec, spec_for
 from resolvers.context import RequestContext
 from resolvers.errors import BadUserInput, Conflict, NotFound
 from resolvers.rules import RuleBook, value_after
+from resolvers.secrets import unseal
 from resolvers.validation import parse_id
 from resolvers.webhooks import url_is_http
 from resolvers.writes import Write, require, run_write
@@ -21,7 +22,6 @@ from resolvers.writes import Write, require, run_write
 # States a rule may fire on: every state but up (leaving them is what resolves an alert).
 ALERTING_STATES = tuple(state.value for state in CheckHealth if state is not CheckHealth.up)
 # The channels that post to a URL (PagerDuty's defaults to its own endpoint).
-_POSTING = {NotificationKind.webhook, NotificationKind.slack, NotificationKind.teams, NotificationKind.discord}
 # One address, without what would let a value break out of its header (CR, LF, commas).
 _ADDRESS = re.compile(r"^[^@\s<>,;:\"()\[\]\\]+@[A-Za-z0-9.-]+\.[A-Za-z0-9-]+$")
 _HOST = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]*$|^\[?[0-9A-Fa-f:.]+\]?$")
@@ -39,10 +39,22 @@ async def _channel_is_usable(write: Write, spec: ModelSpec, values: dict[str, An
     kind = NotificationKind(value_after(values, old, "kind"))
     url = value_after(values, old, "url", "")
     if "url" in values or "kind" in values:
-        if kind in _POSTING and not url:
-            raise BadUserInput(f"url: a {kind.value} channel posts to a URL; give one", field="url")
+        if kind in CHAT_KINDS and url:
+            raise BadUserInput(
+                f"url: a {kind.value} incoming webhook URL lets whoever reads it post to the channel: "
+                "give it as the secret (sealed, never answered) and leave url empty",
+                field="url",
+            )
+        if kind is NotificationKind.webhook and not url:
+            raise BadUserInput("url: a webhook channel posts to a URL; give one", field="url")
         if url and not url_is_http(url):
             raise BadUserInput("url: enter a URL beginning with http:// or https://", field="url")
+    if kind in CHAT_KINDS and ("secret" in values or "kind" in values):
+        sealed = value_after(values, old, "secret")
+        if not sealed:
+            raise BadUserInput(f"secret: a {kind.value} channel needs its incoming webhook URL as the secret", field="secret")
+        if "secret" in values and not url_is_http(unseal(sealed)):  # sealed by now: checked in clear
+            raise BadUserInput("secret: enter the incoming webhook URL, beginning with http:// or https://", field="secret")
     if kind is NotificationKind.pagerduty and not value_after(values, old, "secret"):
         raise BadUserInput("secret: a PagerDuty channel needs its routing key (integration key) as the secret", field="secret")
     if kind is NotificationKind.email:

@@ -401,7 +401,9 @@ async def test_bad_input_names_the_field(api, org):
     lab, w = Lab(api, tenant), await world(api, tenant)
     cases = [
         ("notification_channel", {"name": "a", "kind": "KIND_WEBHOOK", "url": "ftp://x/y"}, "url"),
-        ("notification_channel", {"name": "b", "kind": "KIND_SLACK"}, "url"),
+        ("notification_channel", {"name": "b", "kind": "KIND_SLACK"}, "secret"),
+        ("notification_channel", {"name": "b", "kind": "KIND_SLACK", "url": "https://hooks.slack.com/services/T/B/X"}, "url"),
+        ("notification_channel", {"name": "b", "kind": "KIND_TEAMS", "secret": "javascript:alert(1)"}, "secret"),
         ("notification_channel", {"name": "c", "kind": "KIND_WEBHOOK", "url": "javascript:alert(1)"}, "url"),
         ("notification_channel", {"name": "d", "kind": "KIND_PAGERDUTY"}, "secret"),
         ("notification_channel", {"name": "e", "kind": "KIND_EMAIL", "email_from": "a@example.com", "recipients": ["x@example.com"]}, "smtp_host"),
@@ -424,7 +426,7 @@ async def test_bad_input_names_the_field(api, org):
         ),
         ("notification_channel", {"name": "i", "kind": "KIND_WEBHOOK", "url": "http://x/", "recipients": ["x@example.com"]}, "recipients"),
         ("notification_channel", {"name": "j", "kind": "KIND_WEBHOOK", "url": "http://x/" + "a" * 600}, "url"),
-        ("notification_channel", {"name": "k", "kind": "KIND_WEBHOOK", "url": "http://x/", "secret": "s" * 300}, "secret"),
+        ("notification_channel", {"name": "k", "kind": "KIND_WEBHOOK", "url": "http://x/", "secret": "s" * 1001}, "secret"),
         ("alert_rule", {"name": "a", "states": []}, "states"),
         ("alert_rule", {"name": "b", "states": ["down", "up"]}, "states.1"),
         ("alert_rule", {"name": "c", "escalation_channel": w["pager"]}, "escalate_after_seconds"),
@@ -487,6 +489,8 @@ async def test_secrets_are_write_only(api, org, db):
         email_from="alerts@example.com",
         recipients=["noc@example.com", "noc@example.com"],
     )
+    # A chat channel's incoming webhook URL is its secret: anyone holding it can post.
+    await lab.make("notification_channel", name="chat", kind="KIND_SLACK", secret="https://hooks.slack.com/services/T0/B0/chat-url-value")
     await lab.update("notification_channel", channel, description="touched", secret="rotated-secret-value")
     error = await api.error('{ notification_channel(id: "%s") { secret } }' % channel)
     assert "secret" in error["message"]
@@ -494,7 +498,7 @@ async def test_secrets_are_write_only(api, org, db):
         "{ notification_channel_list { id name url smtp_host smtp_username recipients } changelog_list { prechange_data postchange_data } }"
     )
     text = str(everything)
-    for value in ("top-secret-value", "rotated-secret-value", "smtp-password-value"):
+    for value in ("top-secret-value", "rotated-secret-value", "smtp-password-value", "chat-url-value"):
         assert value not in text
     assert {"recipients": ["noc@example.com"]}.items() <= next(c for c in everything["data"]["notification_channel_list"] if c["id"] == smtp).items()
     async with db.system_transaction() as conn:

@@ -321,9 +321,9 @@ async def test_chat_and_pagerduty_bodies_through_acknowledge_and_resolve(
     tenant = committed_org.tenant_ids[0]
     lab = Lab(committed_api, tenant)
     channels = [
-        await lab.make("notification_channel", name="slack", kind="KIND_SLACK", url=slack.url + "/services/T/B/X"),
-        await lab.make("notification_channel", name="teams", kind="KIND_TEAMS", url=teams.url + "/webhookb2/x"),
-        await lab.make("notification_channel", name="discord", kind="KIND_DISCORD", url=discord.url + "/api/webhooks/1/x"),
+        await lab.make("notification_channel", name="slack", kind="KIND_SLACK", secret=slack.url + "/services/T/B/X"),
+        await lab.make("notification_channel", name="teams", kind="KIND_TEAMS", secret=teams.url + "/webhookb2/x"),
+        await lab.make("notification_channel", name="discord", kind="KIND_DISCORD", secret=discord.url + "/api/webhooks/1/x"),
         await lab.make("notification_channel", name="pagerduty", kind="KIND_PAGERDUTY", url=pager.url + "/v2/enqueue", secret=ROUTING_KEY),
     ]
     w = await setup(committed_api, app, tenant, channels, severity="SEVERITY_CRITICAL")
