@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import json
 import socket
+import ssl
 import threading
 import time
 import uuid
@@ -17,17 +18,21 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
 import sqlalchemy as sa
+import trustme
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 from dcim_lab import Lab
 
-from jobs.alerts import Evaluation, evaluate, evaluate_alerts, send_notifications
+from jobs.alerts import Evaluation, context, evaluate, evaluate_alerts, send_email, send_notifications
 from jobs.monitoring import CheckScheduler
 from jobs.runtime import EVENTS_CHANNEL
+from resolvers.secrets import seal
 
 SECRET = "alert-hmac-☃-never-in-clear"
 ROUTING_KEY = "pd-routing-key-never-in-clear"
@@ -523,3 +528,67 @@ async def test_the_cycle_hook_s_notifications_wait_for_its_commit(committed_api,
     assert {request.json()["alert"]["id"]} == kept == {str((await alert_of(app, w["rule"])).id)}
     await asyncio.sleep(4)  # the rolled-back alert's waits (0.1 + 0.2 + … + 0.8 s) are over
     assert len(receiver.requests) == 1
+
+
+class TlsMailbox(Mailbox):
+    """A Mailbox that also notes whether each message came over TLS."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.over_tls: list[bool] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.over_tls.append(session.ssl is not None)
+        return await super().handle_DATA(server, session, envelope)
+
+
+def _alert_context() -> dict[str, Any]:
+    alert = SimpleNamespace(
+        id=uuid.uuid4(), numid=7, status="open", severity="critical", state="down", summary="core down", started_at=datetime.now(UTC),
+        resolved_at=None, acknowledged_at=None, acknowledged_by=None, acknowledged_comment=None, escalated_at=None, rule_id=None,
+        rule_name="core down", check_state_id=None, template_name=None, check_kind="ping", address="192.0.2.1", port=None,
+        check_state="down", check_message="", device_id=None, device_name=None, site_id=None, site_name=None, tenant_id=uuid.uuid4(),
+    )  # fmt: skip
+    return context(alert, "trigger")
+
+
+def test_starttls_and_login_against_a_real_smtp_server(tmp_path, monkeypatch):
+    """STARTTLS with the server's certificate checked, then LOGIN over the encrypted
+    session: delivered when the CA is trusted, refused (and retried) when it is not, and a
+    channel without STARTTLS never sends its password to a server that requires it."""
+    ca = trustme.CA()
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(tls)
+    logins: list[tuple[str, str]] = []
+
+    def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+        logins.append((data.login.decode(), data.password.decode()))
+        return AuthResult(success=data.password.decode() == SMTP_PASSWORD)
+
+    box, port = TlsMailbox(), free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port, tls_context=tls, require_starttls=True, authenticator=authenticator, auth_require_tls=True)
+    controller.start()
+    try:
+        channel = SimpleNamespace(
+            smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=True, smtp_username="bot", secret=seal(SMTP_PASSWORD),
+            email_from="alerts@example.com", recipients=["noc@example.com"],
+        )  # fmt: skip
+        # The CA is not trusted: the certificate check fails before any login is sent.
+        monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "no-such-ca.pem"))
+        untrusted = send_email(channel, _alert_context(), timeout=10)
+        assert untrusted.status_code is None and "CERTIFICATE_VERIFY_FAILED" in untrusted.error and untrusted.retry
+        assert logins == [] and box.envelopes == []
+        monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
+        sent = send_email(channel, _alert_context(), timeout=10)
+        assert (sent.status_code, sent.error) == (250, ""), sent
+        assert logins == [("bot", SMTP_PASSWORD)] and box.over_tls == [True]
+        assert message_from_bytes(box.envelopes[0].content)["Subject"] == "[Alert] #7 CRITICAL: core down"
+        # Without STARTTLS this server offers no login: the password is never sent, and the
+        # attempt fails for good (retrying cannot help).
+        plain = send_email(SimpleNamespace(**{**vars(channel), "smtp_starttls": False}), _alert_context(), timeout=10)
+        assert plain.error.startswith("the server does not support it") and not plain.retry, plain
+        assert len(logins) == 1 and len(box.envelopes) == 1
+    finally:
+        controller.stop()
