@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from graphql import GraphQLError, GraphQLSchema, OperationDefinitionNode, OperationType, parse, validate
+from graphql import GraphQLError, GraphQLSchema, OperationDefinitionNode, OperationType, parse, specified_rules, validate
 
 from models.registry import spec_for
 from resolvers.context import RequestContext
@@ -26,6 +26,7 @@ from resolvers.loaders import fetch
 from resolvers.reads import require_view
 from resolvers.rules import RuleBook, value_after
 from resolvers.writes import Write
+from schema.extensions import document_limits
 
 MODEL = "SavedQuery"
 # What a name may be: it stands in a URL (``?query_name=``) without escaping.
@@ -69,19 +70,21 @@ async def _saved_query_valid(write: Write, spec: Any, values: dict[str, Any], ol
         value_after(values, old, "query", ""),
         value_after(values, old, "operation_name", ""),
         value_after(values, old, "variables", {}),
-        max_tokens=getattr(write.ctx.settings, "max_tokens", None),
+        settings=write.ctx.settings,
     )
 
 
-def check_saved_query(query: str, operation_name: str, variables: Any, *, max_tokens: int | None = None) -> None:
-    """Refuse a document that could not run by name, naming the field at fault."""
+def check_saved_query(query: str, operation_name: str, variables: Any, *, settings: Any = None) -> None:
+    """Refuse a document that could not run by name, naming the field at fault; with
+    ``settings``, also one over the server's token, depth or alias limits."""
+    max_tokens = getattr(settings, "max_tokens", None)
     if len(query) > MAX_QUERY_CHARS:
         raise BadUserInput(f"query is {len(query)} characters long; at most {MAX_QUERY_CHARS} are allowed", field="query")
     try:
         document = parse(query, max_tokens=max_tokens)
     except GraphQLError as error:
         raise BadUserInput(f"query: {error.message}", field="query") from None
-    errors = validate(graphql_schema(), document)
+    errors = validate(graphql_schema(), document, [*specified_rules, *(document_limits(settings) if settings is not None else [])])
     if errors:
         raise BadUserInput(f"query: {errors[0].message}", field="query", errors=[e.message for e in errors[:5]])
     operations = [node for node in document.definitions if isinstance(node, OperationDefinitionNode)]

@@ -16,6 +16,8 @@ from graphql import (
     VariableDefinitionNode,
 )
 from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter, SchemaExtension
+from strawberry.extensions.max_aliases import create_validator as create_aliases_validator
+from strawberry.extensions.query_depth_limiter import create_validator as create_depth_validator
 
 from danbyte.documents import KnownDocuments
 from resolvers.errors import ApiError, BadUserInput, log_unexpected
@@ -166,6 +168,12 @@ class RequestLifecycle(SchemaExtension):
             if getattr(ctx, "paths", None):
                 results["paths"] = ctx.paths
         return results
+
+
+def document_limits(settings: Any) -> list[type[ValidationRule]]:
+    """The depth and alias limits every request is held to, as validation rules, for a
+    document checked before it runs (a saved query, when it is saved)."""
+    return [create_depth_validator(settings.max_query_depth, None), create_aliases_validator(settings.max_aliases)]
 
 
 def extensions_for(settings: Any, compiled: Any) -> list[Any]:

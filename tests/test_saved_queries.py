@@ -86,6 +86,9 @@ async def test_bad_saved_queries_are_refused_naming_the_field(api, org):
         ({"name": "../etc"}, "name", "URL"),
         ({"name": "x" * 101}, "name", "100"),
         ({"name": "q2", "query": ""}, "query", "blank"),
+        # The server's depth and alias limits, judged when saved rather than at each run.
+        ({"query": "{ region_list { " + "parent { " * 11 + "id" + " }" * 12 + " }"}, "query", "exceeds maximum operation depth"),
+        ({"query": "{ " + " ".join(f"a{i}: site_list {{ id }}" for i in range(31)) + " }"}, "query", "aliases"),
     ]
     for change, field, said in cases:
         error = await lab.refuse("saved_query", **{**base, "name": "other", **change})
