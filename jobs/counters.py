@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
 from danbyte.settings import get_settings
-from jobs.discovery import chosen_devices, reachable_devices, selection_check
+from jobs.discovery import SELECTION_REFERENCES, chosen_devices, reachable_devices, selection_check
 from jobs.runtime import JobRun, register_kind
 from models.base import table_of
 from models.counters import DeviceCounterState, InterfaceCounterSample
@@ -223,4 +223,5 @@ register_kind(
     description="Read interface counters over SNMP; keep their rates as each interface's utilisation and samples.",
     time_limit=3600,
     requires=(("view", "device"), ("view", "snmp_profile"), ("view", "interface")),
+    references=SELECTION_REFERENCES,
 )

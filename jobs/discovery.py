@@ -75,6 +75,8 @@ def selection_check(kind: str, *, concurrency: bool = True) -> Callable[[dict[st
 
 
 check = selection_check("discovery")
+# The objects a device selection names, checked in the job's tenant when it is started.
+SELECTION_REFERENCES = (("devices", "Device"), ("site", "Site"), ("role", "DeviceRole"))
 
 
 def chosen_devices(conn: sa.Connection, params: dict[str, Any]) -> list[uuid.UUID]:
@@ -172,4 +174,5 @@ register_kind(
     description="Ask devices over SNMP what they are and have; store it as their observations.",
     time_limit=3600,
     requires=(("view", "device"), ("view", "snmp_profile")),
+    references=SELECTION_REFERENCES,
 )

@@ -19,7 +19,7 @@ from typing import Any
 from danbyte.database import Database
 from danbyte.events import EventBus
 from danbyte.settings import get_settings
-from jobs.discovery import chosen_devices, selection_check
+from jobs.discovery import SELECTION_REFERENCES, chosen_devices, selection_check
 from jobs.runtime import JobFailed, JobRun, register_kind
 from resolvers.context import RequestContext
 from resolvers.drift import render_and_store
@@ -80,4 +80,5 @@ register_kind(
     description="Render and store the intended configuration of many devices; recompute their drift.",
     time_limit=3600,
     requires=(("view", "device"), ("add", "intended_config"), ("view", "config_template")),
+    references=SELECTION_REFERENCES,
 )

@@ -93,6 +93,9 @@ class JobKind:
     time_limit: float = 3600.0
     # Grants, besides ``add`` on ``job``, needed to start it: (action, object type).
     requires: tuple[tuple[str, str], ...] = ()
+    # Parameters holding ids of objects (one id or a list), with their model: each must be
+    # an object the starter sees in the job's tenant when the job is started or scheduled.
+    references: tuple[tuple[str, str], ...] = ()
 
 
 _KINDS: dict[str, JobKind] = {}
@@ -108,11 +111,12 @@ def register_kind(
     description: str = "",
     time_limit: float = 3600.0,
     requires: tuple[tuple[str, str], ...] = (),
+    references: tuple[tuple[str, str], ...] = (),
 ) -> JobKind:
     """Make ``name`` a job kind run by ``handler(run) -> result``."""
     if not re.fullmatch(r"[a-z0-9_]{1,50}", name):
         raise ValueError(f"job kind {name!r}: lower-case letters, digits and underscores, at most 50")
-    kind = JobKind(name, handler, check, description, time_limit, requires)
+    kind = JobKind(name, handler, check, description, time_limit, requires, references)
     _KINDS[name] = kind
     return kind
 

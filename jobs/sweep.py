@@ -276,4 +276,5 @@ register_kind(
     # What it reads (the profile, devices at the addresses, types declaring an OID) and
     # writes: candidates are upserted by address, which reads them under row-level security.
     requires=(("view", "snmp_profile"), ("view", "device"), ("view", "device_type"), ("view", "discovery_candidate")),
+    references=(("profile", "SnmpProfile"),),
 )

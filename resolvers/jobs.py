@@ -7,10 +7,14 @@ with someone else's grants. That user must hold what starting such a job needs."
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
-from models.registry import ModelSpec
-from resolvers.errors import BadUserInput, Forbidden
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from models.registry import ModelSpec, spec_for
+from resolvers.errors import BadUserInput, Forbidden, NotFound
 from resolvers.rules import RuleBook, value_after
 from resolvers.writes import Write
 
@@ -39,6 +43,25 @@ async def _schedule_is_runnable(write: Write, spec: ModelSpec, values: dict[str,
     for action, object_type in (("add", "job"), *kind.requires):
         if not principal.can(action, object_type):
             raise Forbidden(f"kind: a {kind.name} job needs the '{action}' permission on {object_type}", field="kind")
+    await check_references(write.conn, kind, checked, value_after(values, old, "tenant_id"))
     values["parameters"] = checked
     values["user_id"] = principal.user_id
     values["user_name"] = principal.username
+
+
+async def check_references(conn: AsyncConnection, kind: Any, parameters: dict[str, Any], tenant_id: uuid.UUID | None) -> None:
+    """Each object a kind's checked parameters name (``JobKind.references``) is one the
+    writer sees in the job's tenant: another tenant's id, a hidden one or a typo is
+    refused when the job is started or scheduled (NOT_FOUND naming the parameter), not
+    found failing when it runs. One statement per parameter."""
+    for name, model in kind.references:
+        value = parameters.get(name)
+        if value is None:
+            continue
+        wanted = [uuid.UUID(str(v)) for v in (value if isinstance(value, list) else [value])]
+        spec = spec_for(model)
+        table = spec.table
+        seen = set((await conn.execute(sa.select(table.c.id).where(table.c.id.in_(wanted), table.c.tenant_id == tenant_id))).scalars())
+        missing = next((v for v in wanted if v not in seen), None)
+        if missing is not None:
+            raise NotFound(f"parameters.{name}: no {spec.name} {missing} in the job's tenant", field=f"parameters.{name}")

@@ -4,6 +4,7 @@ management address, storing observations read back through the API."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -88,3 +89,21 @@ async def test_discovery_parameters_are_checked(api, org):
     ):
         error = await api.error(START, kind="discovery", p=parameters, t=str(org.tenant_ids[0]))
         assert error["extensions"]["code"] == "BAD_USER_INPUT" and field in error["extensions"]["field"], (parameters, error)
+
+
+async def test_a_selection_naming_what_the_tenant_lacks_is_refused_at_start(api, org):
+    mine, theirs = org.tenant_ids
+    their_lab = Lab(api, theirs)
+    c = await their_lab.catalogue()
+    their_site = c["site"]
+    their_device = await their_lab.device(c, await their_lab.device_type(c, "X1"), "their-dev")
+    own_site = await Lab(api, mine).make("site", name="mine", slug="mine")
+    for kind in ("discovery", "counter_poll", "config_render"):
+        for parameters, field in (
+            ({"devices": [their_device]}, "devices"),
+            ({"site": their_site}, "site"),
+            ({"role": str(uuid.uuid4())}, "role"),
+        ):
+            error = await api.error(START, kind=kind, p=parameters, t=str(mine))
+            assert error["extensions"] == {"code": "NOT_FOUND", "field": f"parameters.{field}"}, (kind, parameters, error)
+        assert (await api.data(START, kind=kind, p={"site": own_site}, t=str(mine)))["job_start"]["kind"] == kind

@@ -113,10 +113,10 @@ async def test_a_sweep_proposes_each_answering_address_once(app, committed_org, 
     assert row.status == "completed" and row.result["answered"] == 2 and row.result["adopted"] == 1, (row.error, row.log)
     assert len((await committed_api.data(CANDIDATES))["discovery_candidate_list"]) == 2
 
-    # A sweep with another tenant's profile finds no profile and writes nothing.
+    # A sweep with another tenant's profile is refused when started, and writes nothing.
     other_profile = await Lab(committed_api, other_tenant).make("snmp_profile", name="theirs", version="V2C", community=community_of(ARISTA), port=agent.port)
-    row, _ = await _sweep(app, committed_api, tenant, **{**parameters, "profile": other_profile})
-    assert row.status == "failed" and "profile" in row.error and row.result is None
+    error = await committed_api.error(START, kind="sweep", p={**parameters, "profile": other_profile}, t=str(tenant))
+    assert error["extensions"] == {"code": "NOT_FOUND", "field": "parameters.profile"}, error
     assert len((await committed_api.data(CANDIDATES))["discovery_candidate_list"]) == 2
 
 
@@ -145,12 +145,27 @@ async def test_sweep_parameters_are_checked(api, org, parameters, field):
 
 
 async def test_a_sweep_of_4096_hosts_is_accepted(api, org):
-    started = await api.data(START, kind="sweep", p={"prefix": "10.0.0.0/20", "profile": str(uuid.uuid4())}, t=str(org.tenant_ids[0]))
-    assert started["job_start"]["parameters"] == {"prefix": "10.0.0.0/20", "profile": started["job_start"]["parameters"]["profile"], "concurrency": 64}
+    profile = await Lab(api, org.tenant_ids[0]).make("snmp_profile", name="sweep", community="c")
+    started = await api.data(START, kind="sweep", p={"prefix": "10.0.0.0/20", "profile": profile}, t=str(org.tenant_ids[0]))
+    assert started["job_start"]["parameters"] == {"prefix": "10.0.0.0/20", "profile": profile, "concurrency": 64}
+
+
+async def test_a_profile_the_starter_cannot_see_in_the_tenant_is_refused_at_start(api, org):
+    mine, theirs = org.tenant_ids
+    their_profile = await Lab(api, theirs).make("snmp_profile", name="theirs", community="c")
+    for profile in (their_profile, str(uuid.uuid4())):
+        error = await api.error(START, kind="sweep", p={"prefix": "10.0.0.0/24", "profile": profile}, t=str(mine))
+        assert error["extensions"] == {"code": "NOT_FOUND", "field": "parameters.profile"}, error
+    # Scheduled, the same: the schedule is refused when written, not its jobs when they run.
+    error = await Lab(api, mine).refuse(
+        "job_schedule", name="s", kind="sweep", parameters={"prefix": "10.0.0.0/24", "profile": their_profile}, interval_seconds=3600
+    )
+    assert (error["extensions"]["code"], error["extensions"]["field"]) == ("NOT_FOUND", "parameters.profile"), error
+    assert await api.count("job") == 0
 
 
 async def test_a_sweep_needs_its_grants(api, org):
-    parameters = {"prefix": "10.0.0.0/24", "profile": str(uuid.uuid4())}
+    parameters = {"prefix": "10.0.0.0/24", "profile": await Lab(api, org.tenant_ids[0]).make("snmp_profile", name="sweep", community="c")}
     needed = {"job": ["view", "add"], "device": ["view"], "snmp_profile": ["view"], "device_type": ["view"], "discovery_candidate": ["view"]}
     for missing in ("job", "device", "snmp_profile", "device_type", "discovery_candidate"):
         grants = {name: actions for name, actions in needed.items() if name != missing}
