@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import httpx
 import uvicorn
 import websockets
 from websockets.typing import Subprotocol
@@ -98,3 +99,12 @@ async def settle(condition: Any, timeout: float = 10) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out waiting for the server"
         await asyncio.sleep(0.02)
+
+
+async def post(base: str, key: str, query: str, **variables: Any) -> dict[str, Any]:
+    """A GraphQL request over HTTP to the served app; its data (errors fail the test)."""
+    async with httpx.AsyncClient() as client:
+        response = await client.post(f"{base}/graphql", json={"query": query, "variables": variables}, headers={"Authorization": f"Bearer {key}"})
+    body = response.json()
+    assert not body.get("errors"), body
+    return body["data"]

@@ -16,6 +16,8 @@ from inventory_estate import build_estate
 from live import danbyte_serve
 from tls_proxy import tls_front
 
+from benchmarks.inventory import strip_unsafe as plain
+
 REPO = Path(__file__).resolve().parent.parent
 COLLECTIONS = REPO / "clients"
 BIN = Path(sys.executable).parent
@@ -48,18 +50,6 @@ def inventory(cwd: Path, url: str, token: str, config: dict, **env: str) -> dict
     assert done.returncode == 0, done.stderr + done.stdout
     assert "[WARNING]" not in done.stderr, done.stderr  # a failed inventory source is only a warning
     return plain(json.loads(done.stdout))
-
-
-def plain(value):
-    """The listing without Ansible's markers: the plugin's values come marked unsafe (never
-    templated: a description holding ``{{ lookup('pipe', …) }}`` stays text)."""
-    if isinstance(value, dict):
-        if set(value) == {"__ansible_unsafe"}:
-            return value["__ansible_unsafe"]
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    return value
 
 
 def leaf1_name_is_kept(hostvars: dict) -> bool:

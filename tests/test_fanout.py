@@ -13,12 +13,11 @@ import socket
 import uuid
 from typing import Any
 
-import httpx
 import pytest
 import sqlalchemy as sa
 import websockets
 from dcim_lab import Lab
-from fanout_server import app_server, connect, message, raw, settle, subscribe
+from fanout_server import app_server, connect, message, post, raw, settle, subscribe
 
 from jobs.runtime import publish
 
@@ -33,14 +32,6 @@ def served(database_url, redis_url):
 
 def listening(served: Any) -> bool:
     return all(group.listening.is_set() for group in list(served.fanout.groups.values()))
-
-
-async def post(base: str, key: str, query: str, **variables: Any) -> dict[str, Any]:
-    async with httpx.AsyncClient() as client:
-        response = await client.post(f"{base}/graphql", json={"query": query, "variables": variables}, headers={"Authorization": f"Bearer {key}"})
-    body = response.json()
-    assert not body.get("errors"), body
-    return body["data"]
 
 
 async def create_vrf(base: str, key: str, tenant: Any) -> str:

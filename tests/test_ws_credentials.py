@@ -10,10 +10,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 import pytest
 import websockets
-from fanout_server import app_server, connect, message, settle, subscribe
+from fanout_server import app_server, connect, message, post, settle, subscribe
 
 SUBSCRIBE = 'subscription { object_changed(types: ["vrf"]) { type id action } }'
 
@@ -22,14 +21,6 @@ SUBSCRIBE = 'subscription { object_changed(types: ["vrf"]) { type id action } }'
 def served(database_url, redis_url):
     with app_server(database_url, redis_url, ws_recheck_seconds=0.1) as server:
         yield server
-
-
-async def post(base: str, key: str, query: str, **variables: Any) -> dict[str, Any]:
-    async with httpx.AsyncClient() as client:
-        response = await client.post(f"{base}/graphql", json={"query": query, "variables": variables}, headers={"Authorization": f"Bearer {key}"})
-    body = response.json()
-    assert not body.get("errors"), body
-    return body["data"]
 
 
 async def new_token(base: str, admin_key: str, tenants: list[Any] | None = None, expires: datetime | None = None) -> tuple[str, str]:
