@@ -124,6 +124,10 @@ class Base(DeclarativeBase):
     # Filters reaching through references (filter name → the references followed): what
     # NetBox answers from a copy it caches (a component's site is its device's site).
     __filter_through__: ClassVar[dict[str, tuple[str, ...]]] = {}
+    # NetBox's tree filters (``region_id: {id, match_type: DESCENDANTS}``): filter name → the
+    # references followed to a nested model (one with a ``parent`` tree). Declarations of
+    # base classes add up with the model's own.
+    __tree_filters__: ClassVar[dict[str, tuple[str, ...]]] = {}
 
     @classmethod
     def owning_tenant(cls, row: Any) -> uuid.UUID | None:
@@ -388,6 +392,9 @@ class TenantScoped(Base):
     # The tenant's field listing these rows, where NetBox's name is not the plural of the
     # model's (``rackreservations``).
     __tenant_related_name__: ClassVar[str | None] = None
+    # NetBox's TenancyFilterMixin: rows by their tenant's group, and by a group's subtree.
+    __filter_through__: ClassVar[dict[str, tuple[str, ...]]] = {"tenant_group": ("tenant", "group")}
+    __tree_filters__: ClassVar[dict[str, tuple[str, ...]]] = {"tenant_group_id": ("tenant", "group")}
     # References whose target's tenant a new row takes (a component: its device's). Empty:
     # the writer names the tenant (or has only one).
     __tenant_from__: ClassVar[tuple[str, ...]] = ()

@@ -289,8 +289,21 @@ class ModelSpec:
 
     @cached_property
     def filter_through(self) -> dict[str, tuple[str, ...]]:
-        """Filters that follow references (``models.base.Base.__filter_through__``)."""
-        return dict(self.model.__filter_through__)
+        """Filters that follow references (``models.base.Base.__filter_through__``), the
+        model's own and its base classes'."""
+        return _declared_up_the_classes(self.model, "__filter_through__")
+
+    @cached_property
+    def tree_filters(self) -> dict[str, tuple[str, ...]]:
+        """NetBox's tree filters (``models.base.Base.__tree_filters__``): filter name → the
+        references followed to a model nested by its ``parent``."""
+        found = _declared_up_the_classes(self.model, "__tree_filters__")
+        for name, hops in found.items():
+            target = specs()[self.through_target(hops)]
+            parent = target.ref("parent")
+            if parent is None or parent.target != target.model.__name__:
+                raise DeclarationError(f"{self.type_name}.__tree_filters__[{name!r}]: {target.type_name} is not nested by a parent")
+        return found
 
     def through_target(self, hops: tuple[str, ...]) -> str:
         """The model the last of ``hops`` (reference names, from this model) points at."""
@@ -543,3 +556,11 @@ def column_value_for_json(value: Any) -> Any:
     if isinstance(value, dict):
         return value
     return str(value)
+
+
+def _declared_up_the_classes(model: type, attribute: str) -> dict[str, tuple[str, ...]]:
+    """A dict class attribute merged over the class and its bases (the class's own win)."""
+    merged: dict[str, tuple[str, ...]] = {}
+    for cls in reversed(model.__mro__):
+        merged.update(cls.__dict__.get(attribute, {}))
+    return merged

@@ -376,6 +376,49 @@ def _through_clause(spec: ModelSpec, hops: tuple[str, ...], value: Any, where: s
     return spec.table.c[ref.column].in_(sa.select(target.table.c.id).where(condition))
 
 
+def _tree_nodes(spec: ModelSpec, node_id: Any, match: str) -> sa.Select[Any]:
+    """The ids of ``spec``'s rows that ``match`` (NetBox's TreeNodeMatch) the node
+    ``node_id`` of its ``parent`` tree, as NetBox's MPTT lookups select them; walked with a
+    recursive CTE under the reader's row-level security."""
+    table = spec.table
+    parent_ref = spec.ref("parent")
+    assert parent_ref is not None  # checked when the registry is built
+    parent = table.c[parent_ref.column]
+    if match == "exact":
+        return sa.select(table.c.id).where(table.c.id == node_id)
+    if match == "children":
+        return sa.select(table.c.id).where(parent == node_id)
+    if match == "parent":
+        return sa.select(parent).where(table.c.id == node_id, parent.is_not(None))
+    if match == "siblings":  # a top-level node has none (NetBox: each root is a tree of its own)
+        return sa.select(table.c.id).where(parent == sa.select(parent).where(table.c.id == node_id).scalar_subquery(), table.c.id != node_id)
+    if match == "ancestors":
+        start = sa.select(parent.label("id")).where(table.c.id == node_id, parent.is_not(None))
+        up = start.cte("tree_nodes", recursive=True, nesting=True)
+        walked = up.union(sa.select(parent.label("id")).join(up, table.c.id == up.c.id).where(parent.is_not(None)))
+        return sa.select(walked.c.id)
+    # descendants, with or without the node itself
+    start = sa.select(table.c.id).where(table.c.id == node_id if match == "self_and_descendants" else parent == node_id)
+    down = start.cte("tree_nodes", recursive=True, nesting=True)
+    walked = down.union(sa.select(table.c.id).join(down, parent == down.c.id))
+    return sa.select(walked.c.id)
+
+
+def _tree_clause(spec: ModelSpec, hops: tuple[str, ...], value: Any, where: str, state: _Compilation) -> sa.ColumnElement[bool]:
+    """``location_id: {id, match_type}``: rows whose reference (through ``hops``) is one of
+    the matching nodes. An id the reader cannot see matches nothing, as an unknown one."""
+    node_id = parse_id(value.id, f"{where}.id")
+    ref = spec.ref(hops[0])
+    assert ref is not None  # checked when the registry is built
+    target = spec_for(ref.target)
+    state.may_view(where, target.type_key)
+    if len(hops) == 1:
+        matching = _tree_nodes(target, node_id, value.match_type.value)
+    else:
+        matching = sa.select(target.table.c.id).where(_tree_clause(target, hops[1:], value, where, state))
+    return spec.table.c[ref.column].in_(matching)
+
+
 def _compile(spec: ModelSpec, flt: Any, path: str, depth: int, state: _Compilation) -> sa.ColumnElement[bool]:
     table = spec.table
     clauses: list[sa.ColumnElement[bool]] = []
@@ -430,6 +473,10 @@ def _compile(spec: ModelSpec, flt: Any, path: str, depth: int, state: _Compilati
             matching = sa.select(tag_spec.table.c.id).where(_compile(tag_spec, value, where, state.nested(where, depth + 1), state))
             tagged = sa.select(item.c.object_id).where(item.c.object_type == spec.type_key, item.c.tag_id.in_(matching))
             clauses.append(table.c.id.in_(tagged))
+            continue
+        tree = spec.tree_filters.get(name)
+        if tree is not None:
+            clauses.append(_tree_clause(spec, tree, value, where, state))
             continue
         if name.endswith("_id") and spec.ref(name.removesuffix("_id")) is not None:
             ref = spec.ref(name.removesuffix("_id"))

@@ -29,7 +29,7 @@ from resolvers import loaders
 from resolvers.filters import assigned_filter, network_list_filter
 from resolvers.prefetch import MISSING, RELATIONS, TYPE_MARK, Arc, Relation, filtered_list, prefetched, register
 from resolvers.reads import nested_window
-from schema.lookups import LOOKUP_BY_KIND, BigInt, ContentTypeFilter, JSONFilter, ObjectReferenceInput, OffsetPaginationInput, lookup_input
+from schema.lookups import LOOKUP_BY_KIND, BigInt, ContentTypeFilter, JSONFilter, ObjectReferenceInput, OffsetPaginationInput, TreeNodeFilter, lookup_input
 
 
 @dataclasses.dataclass
@@ -346,6 +346,8 @@ def _filter_fields(spec: ModelSpec, filters: dict[str, type]) -> tuple[dict[str,
     for name, hops in spec.filter_through.items():
         if name not in annotations:
             annotations[name] = Optional[filters[spec.through_target(hops)]]
+    for name in spec.tree_filters:
+        annotations[name] = Optional[TreeNodeFilter]  # in place of an id lookup of the same name
     own = filters[spec.model.__name__]
     annotations.update({"AND": Optional[own], "OR": Optional[own], "NOT": Optional[own]})
     for name in annotations:

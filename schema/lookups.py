@@ -1,5 +1,6 @@
 """Filter lookups, one input type per kind of column (NetBox / strawberry-django names)."""
 
+import enum
 from typing import Any, NewType, Optional
 
 import strawberry
@@ -111,6 +112,23 @@ class IDFilterLookup:
     exact: Optional[strawberry.ID] = UNSET
     in_list: Optional[list[strawberry.ID]] = UNSET
     is_null: Optional[bool] = UNSET
+
+
+@strawberry.enum(name="TreeNodeMatch", description="Which nodes of a tree, around the one named, a tree filter matches.")
+class TreeNodeMatch(enum.Enum):
+    EXACT = "exact"  # the node itself
+    DESCENDANTS = "descendants"  # everything below it, not itself
+    SELF_AND_DESCENDANTS = "self_and_descendants"
+    CHILDREN = "children"  # one level below
+    SIBLINGS = "siblings"  # the same parent, not itself (a top-level node has none)
+    ANCESTORS = "ancestors"  # everything above it, not itself
+    PARENT = "parent"
+
+
+@strawberry.input(description="NetBox's tree filter: objects in, under or above one node of a nested model (regions, locations, groups).")
+class TreeNodeFilter:
+    id: strawberry.ID
+    match_type: TreeNodeMatch
 
 
 @strawberry.input(description="Lookups on a timestamp or date (ISO 8601).")

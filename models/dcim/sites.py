@@ -59,6 +59,7 @@ class SiteGroup(SiteGrouping):
 
 
 class Site(TenantModel):
+    __tree_filters__ = {"region_id": ("region",), "group_id": ("group",)}
     __ordering__ = ("_name",)
     _name: Mapped[str | None] = natural_key()
     __many__: ClassVar[dict[str, ManyToMany]] = {
