@@ -47,6 +47,7 @@ class TenantGroup(OrgModel):
 
 class Tenant(OrgModel):
     """The unit of isolation: every domain row belongs to exactly one tenant."""
+
     __tree_filters__ = {"group_id": ("group",)}
 
     __ordering__ = ("_name",)

@@ -151,6 +151,7 @@ DEVICE_DISPLAY = (
 class Device(TenantModel):
     """A piece of hardware at a site, in a rack or not; creating one stamps out its type's
     components."""
+
     __tree_filters__ = {"location_id": ("location",)}  # NetBox: devices in a location's subtree
 
     __display__ = DEVICE_DISPLAY

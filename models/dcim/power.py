@@ -15,6 +15,7 @@ from models.dcim.components import Cabled
 
 class PowerPanel(TenantModel):
     """An electrical panel at a site, feeding racks."""
+
     __tree_filters__ = {"location_id": ("location",)}
 
     __ordering__ = (Through("site"), "_name")  # NetBox: (site, name)

@@ -27,6 +27,7 @@ def dimension() -> Any:
 
 class Rack(Weighed, TenantModel):
     """A frame of numbered units at a site; devices sit at a position on a face."""
+
     __tree_filters__ = {"location_id": ("location",)}
 
     __display__ = parenthesised(col("name"), col("facility_id"))
