@@ -308,7 +308,9 @@ async def test_cross_tenant_reads_find_nothing(api, org, samples, spec):
     probes: dict[str, tuple[str, str]] = {}
     for index, (other, ref_name) in enumerate(referencing(spec)):
         pointing = await samples.create_with_ref(other, b, ref_name, subject.id)
-        for form, flt in (("id", f"{{{ref_name}_id: {{exact: $id}}}}"), ("rel", f"{{{ref_name}: {{id: {{exact: $id}}}}}}")):
+        # A tree filter (NetBox's TreeNodeFilter) names its node as {id, match_type}.
+        by_id = "{id: $id, match_type: EXACT}" if f"{ref_name}_id" in other.tree_filters else "{exact: $id}"
+        for form, flt in (("id", f"{{{ref_name}_id: {by_id}}}"), ("rel", f"{{{ref_name}: {{id: {{exact: $id}}}}}}")):
             probes[f"p{index}_{form}"] = (f"{other.name}_list(filters: {flt}) {{ id }}", pointing.id)
     aliases = list(probes)
     for chunk in (aliases[i : i + 20] for i in range(0, len(aliases), 20)):
@@ -754,16 +756,25 @@ async def test_id_filters_on_a_reference_to_an_unviewable_type_reveal_nothing(ap
     for case in cases:
         s, t = await related_pair(samples, case, a)
         listed = f"{case.owner.name}_list"
-        probe = f"query($s: ID!, $v: IDFilterLookup!) {{ {listed}(filters: {{id: {{exact: $s}}, {case.field}_id: $v}}) {{ id }} }}"
+        tree = f"{case.field}_id" in case.owner.tree_filters  # NetBox's TreeNodeFilter: {id, match_type}
+        lookup_type = "TreeNodeFilter" if tree else "IDFilterLookup"
+        probe = f"query($s: ID!, $v: {lookup_type}!) {{ {listed}(filters: {{id: {{exact: $s}}, {case.field}_id: $v}}) {{ id }} }}"
 
         async def ask(c: Any, lookup: dict[str, Any], probe: str = probe, owner: str = s.id) -> Any:
             return answer(await c.query(probe, {"s": owner, "v": lookup}))
 
-        assert ids((await api.data(probe, s=s.id, v={"exact": t.id}))[listed]) == {s.id}, case  # control
+        def exact(value: Any, tree: bool = tree) -> dict[str, Any]:
+            return {"id": value, "match_type": "EXACT"} if tree else {"exact": value}
+
+        assert ids((await api.data(probe, s=s.id, v=exact(t.id)))[listed]) == {s.id}, case  # control
         # One request per answer: an error in one root field can hide a sibling's.
-        assert await ask(user, {"exact": t.id}) == await ask(user, {"exact": random_id()}), case
-        assert await ask(user, {"in_list": [t.id]}) == await ask(user, {"in_list": [random_id()]}), case
-        assert await ask(user, {"is_null": False}) == await ask(user, {"is_null": True}), case
+        assert await ask(user, exact(t.id)) == await ask(user, exact(random_id())), case
+        if tree:
+            below = {"id": t.id, "match_type": "SELF_AND_DESCENDANTS"}
+            assert await ask(user, below) == await ask(user, {**below, "id": random_id()}), case
+        else:
+            assert await ask(user, {"in_list": [t.id]}) == await ask(user, {"in_list": [random_id()]}), case
+            assert await ask(user, {"is_null": False}) == await ask(user, {"is_null": True}), case
 
 
 # --- 4. the change log -----------------------------------------------------------------------
