@@ -474,7 +474,8 @@ class TreeNode:
 
     @declared_attr
     def parent_id(cls) -> Mapped[uuid.UUID | None]:
-        return reference(cls.__name__, ondelete="RESTRICT", related_name="children")
+        # Called with the mapped class (declared_attr on a mixin), typed as the mixin.
+        return reference(cast(type, cls).__name__, ondelete="RESTRICT", related_name="children")
 
 
 def is_tree(model: type[Base]) -> bool:
