@@ -62,8 +62,9 @@ BEGIN
     SELECT p._tree INTO above FROM "{table}" p WHERE p.{scope} = NEW.{scope} AND p.id = NEW.parent_id FOR SHARE;
     -- A level's number part (from its one \x01) found above: the row would be its own ancestor.
     IF strpos(above, substr(own, strpos(own, chr(1)))) > 0 THEN
-        RAISE EXCEPTION '{table}: a row cannot be nested inside itself or its own descendants'
-            USING ERRCODE = 'check_violation', CONSTRAINT = 'ck_{table}_tree';
+        -- Named after the parent's key, so the write path's error names the field.
+        RAISE EXCEPTION 'a {table} cannot be nested inside itself or its own descendants'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'fk_{table}_{scope}_parent_id';
     END IF;
     NEW._tree := above || own;  -- NULL until the parent has a key: see "{table}_tree_settle"
     RETURN NEW;
