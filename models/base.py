@@ -111,6 +111,9 @@ class Base(DeclarativeBase):
     # Default order of lists: the row's column names and ``Through`` terms (an order through
     # a referenced row); the id breaks ties. Empty: by id.
     __ordering__: ClassVar[Ordering] = ()
+    # The order another model's list takes when it orders ``Through`` this one (Django's
+    # ``Meta.ordering``, where a tree's own lists follow its manager instead). None: __ordering__.
+    __ordering_through__: ClassVar[Ordering | None] = None
     # What an object reads as (NetBox's ``display``): SQL built with models/display.py;
     # None: its name, or its type and number.
     __display__: ClassVar[str | None] = None
@@ -455,14 +458,43 @@ class TenantModel(TenantScoped):
         return (sa.UniqueConstraint("tenant_id", "numid", name=f"uq_{snake(cls.__name__)}_tenant_id_numid"),)
 
 
-class NestedTenantModel(TenantModel):
-    """A tenant object that nests inside another of its own type (regions, locations)."""
+def tree_key() -> Any:
+    """The hidden sort key of a tree (``_tree``): the path of per-level keys from the root,
+    each the node's natural name key, a terminator below every key character, its numid
+    (its id where it has none) and a second terminator. Compared byte by byte (collation
+    "C"), it lists a tree depth first, each parent before its children, siblings by name:
+    NetBox's ``TreeManager`` order, ``(tree_id, lft)``. Kept by the database (the triggers
+    of ``models/tree.py``, created by the migrations), whoever writes; never an input."""
+    return mapped_column(sa.Text(collation="C"), nullable=True, info={"tree": True, "hidden": True, "derived": True})
 
-    __abstract__ = True
+
+class TreeNode:
+    """What a model nesting inside another of its own type declares (regions, locations,
+    roles, tenant groups): its ``parent`` and the tree key its lists are ordered by. NetBox
+    lists these models through django-mptt's ``TreeManager``, whose order overrides
+    ``Meta.ordering``; ``__ordering_through__`` keeps a model's ``Meta.ordering`` where
+    another model orders through it (a rack by its location: ``(site, name)``)."""
+
+    __ordering__: ClassVar[Ordering] = ("_tree",)
+
+    _tree: Mapped[str | None] = tree_key()
 
     @declared_attr
     def parent_id(cls) -> Mapped[uuid.UUID | None]:
-        return reference(cls.__name__, ondelete="RESTRICT", related_name="children")
+        # Called with the mapped class (declared_attr on a mixin), typed as the mixin.
+        return reference(cast(type, cls).__name__, ondelete="RESTRICT", related_name="children")
+
+
+def is_tree(model: type[Base]) -> bool:
+    """Whether ``model`` nests in itself and keeps a tree key (``TreeNode``)."""
+    return issubclass(model, TreeNode)
+
+
+class NestedTenantModel(TreeNode, TenantModel):
+    """A tenant object that nests inside another of its own type (regions, locations),
+    listed as a tree (``TreeNode``)."""
+
+    __abstract__ = True
 
 
 def natural_key(source: str = "name", keyer: Callable[[str, int], str] | None = None, length: int = 100) -> Any:
@@ -536,7 +568,6 @@ class NestedGroupModel(NestedTenantModel):
     siblings, top level included, a description and comments."""
 
     __abstract__ = True
-    __ordering__: ClassVar[Ordering] = ("_name",)
 
     name: Mapped[str] = text(100, required=True)
     _name: Mapped[str | None] = natural_key()

@@ -4,7 +4,8 @@ compiler's nested lists), or as joins (a root list's page, on both paths). All c
 the same plan, so the two read paths cannot order differently.
 
 A plain name is a column of the row. ``Through(reference)`` (models.base) is the
-referenced row's own order, as Django orders by a relation: its ``__ordering__`` terms,
+referenced row's own order, as Django orders by a relation: its ``__ordering_through__``
+(Django's ``Meta.ordering``, where a tree lists itself otherwise) or ``__ordering__`` terms,
 followed recursively, then its id; ``Through(reference, column)`` is one column of it.
 The plan is a list of terms, each a column reached through a chain of references; a term
 with references is a correlated scalar subquery on the target table, aliased (a model
@@ -107,7 +108,8 @@ def _expand(model: type[Base], terms: Ordering, hops: tuple[Hop, ...], nulls_fir
         step = (model.__name__, term.reference)
         if step in stack:
             raise DeclarationError(f"{model.__name__}.__ordering__: ordering through {term.reference!r} comes back to {target.__name__} without end")
-        found.extend(_expand(target, target.__ordering__, followed, first, (*stack, step)))
+        through = target.__ordering__ if target.__ordering_through__ is None else target.__ordering_through__
+        found.extend(_expand(target, through, followed, first, (*stack, step)))
         found.append(_term(followed, "id", first))
     return found
 

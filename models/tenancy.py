@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Audience, Base, OrgModel, color, long_text, natural_key, reference, text
+from models.base import Audience, Base, OrgModel, TreeNode, color, long_text, natural_key, reference, text
 
 # NetBox's app label for these models (content types such as "tenancy.<model>").
 APP_LABEL = "tenancy"
@@ -29,15 +29,12 @@ class Organization(Base):
     last_updated: Mapped[datetime] = mapped_column(server_default=sa.func.now())
 
 
-class TenantGroup(OrgModel):
+class TenantGroup(TreeNode, OrgModel):
     """Nested grouping of tenants inside an organisation."""
-
-    __ordering__ = ("_name",)
 
     name: Mapped[str] = text(100, required=True)
     _name: Mapped[str | None] = natural_key()
     slug: Mapped[str] = text(100, required=True)
-    parent_id: Mapped[uuid.UUID | None] = reference("TenantGroup", ondelete="RESTRICT", related_name="children")
     description: Mapped[str] = text(200)
     comments: Mapped[str] = long_text()
     custom_fields: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=sa.text("'{}'::jsonb"))

@@ -35,7 +35,8 @@ class WirelessAuthentication:
 class WirelessLANGroup(NestedGroupModel):
     """A nested grouping of wireless LANs."""
 
-    __ordering__ = ("_name", "numid")  # NetBox: (name, pk)
+    # NetBox's Meta.ordering (name, pk); its lists are a tree (TreeNode).
+    __ordering_through__ = ("_name", "numid")
 
 
 class WirelessLAN(WirelessAuthentication, TenantModel):

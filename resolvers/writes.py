@@ -762,6 +762,9 @@ def integrity_error(error: IntegrityError) -> ApiError:
             table = getattr(diag, "table_name", None)
             return Conflict(f"the object is still referenced by {table or 'other objects'}; remove those first", field=field_name)
         return NotFound(f"{field_name or 'reference'}: the referenced object does not exist in this tenant", field=field_name)
+    if sqlstate == "23514" and constraint is not None and not isinstance(constraint, sa.CheckConstraint):
+        # A trigger's refusal naming the key it guards (a tree's cycle, models/tree.py).
+        return BadUserInput(f"{field_name}: {getattr(diag, 'message_primary', '')}", field=field_name)
     if sqlstate == "23514":
         return BadUserInput(f"value out of range ({getattr(diag, 'constraint_name', '')})", field=field_name)
     return BadUserInput(f"the database refused the value: {_first_line(error)}", field=field_name)

@@ -174,7 +174,7 @@ class Case:
     query: str
     expected: Callable[[], dict[str, Any]]
     # Root lists compared without their order (the expected answer is not computed in
-    # NetBox's order, or Danbyte's order differs: regions, a tree in NetBox).
+    # NetBox's order).
     unordered: frozenset[str] = frozenset()
     # Root lists of catalog objects (one copy per tenant using it): compared by their
     # distinct rows, first seen first.
@@ -1078,22 +1078,77 @@ def _device_types() -> dict[str, Any]:
     }
 
 
-@case("region_list with parents", "{ region_list { name slug parent { slug } } }", catalog=frozenset({"region_list"}), unordered=frozenset({"region_list"}))
+# --- trees (NetBox's TreeManager lists its nested models by (tree_id, lft)) ---------------
+
+
+def tree(label: str) -> list[dict[str, Any]]:
+    """A nested model's rows in NetBox's list order, read from the export's own MPTT
+    fields: depth first, each parent before its children, roots and siblings by name. A
+    model the export holds flat (roles and platforms before 4.3) is all roots, by name."""
+    found = rows(label)
+    if found and "tree_id" not in found[0]:
+        return sorted(found, key=lambda r: (natural(r["name"]), r["pk"]))
+    return sorted(found, key=lambda r: (r["tree_id"], r["lft"]))
+
+
+def test_the_export_holds_trees_worth_ordering() -> None:
+    """The tree cases prove something: the tree order differs from the flat name order,
+    and the export's regions nest more than one level."""
+    regions = tree("dcim.region")
+    assert regions != sorted(regions, key=lambda r: natural(r["name"]))
+    assert max(r["level"] for r in regions) >= 2
+    assert len(tree("dcim.sitegroup")) > 1 and len(tree("dcim.location")) > 1
+
+
+@case("order: region_list as NetBox's tree", "{ region_list { name slug parent { slug } } }", catalog=frozenset({"region_list"}))
 def _regions() -> dict[str, Any]:
-    return {"region_list": [{"name": r["name"], "slug": r["slug"], "parent": slug_of("dcim.region", r["parent"])} for r in rows("dcim.region")]}
+    return {"region_list": [{"name": r["name"], "slug": r["slug"], "parent": slug_of("dcim.region", r["parent"])} for r in tree("dcim.region")]}
+
+
+@case("order: site_group_list as NetBox's tree", "{ site_group_list { name slug parent { slug } } }", catalog=frozenset({"site_group_list"}))
+def _site_groups() -> dict[str, Any]:
+    return {"site_group_list": [{"name": g["name"], "slug": g["slug"], "parent": slug_of("dcim.sitegroup", g["parent"])} for g in tree("dcim.sitegroup")]}
+
+
+@case("order: location_list as NetBox's tree, not by site", "{ location_list { name site { slug } parent { slug } } }")
+def _locations() -> dict[str, Any]:
+    return {
+        "location_list": [
+            {"name": loc["name"], "site": slug_of("dcim.site", loc["site"]), "parent": slug_of("dcim.location", loc["parent"])} for loc in tree("dcim.location")
+        ]
+    }
 
 
 @case(
-    "order: device_role_list and manufacturer_list by name",
-    "{ device_role_list { name } manufacturer_list { name } }",
-    catalog=frozenset({"device_role_list", "manufacturer_list"}),
+    "order: tenant_group_list, contact_group_list, device_role_list and platform_list as trees",
+    "{ tenant_group_list { slug } contact_group_list { slug } device_role_list { slug } platform_list { slug } }",
+    catalog=frozenset({"contact_group_list", "device_role_list", "platform_list"}),
 )
-def _catalog_order() -> dict[str, Any]:
-    # A copy per tenant: sorted by name, the copies are neighbours and the distinct names keep the order.
+def _other_trees() -> dict[str, Any]:
     return {
-        "device_role_list": [{"name": r["name"]} for r in sorted(rows("dcim.devicerole"), key=lambda r: natural(r["name"]))],
-        "manufacturer_list": [{"name": m["name"]} for m in sorted(rows("dcim.manufacturer"), key=lambda m: natural(m["name"]))],
+        f"{name}_list": [{"slug": r["slug"]} for r in tree(label)]
+        for name, label in (
+            ("tenant_group", "tenancy.tenantgroup"),
+            ("contact_group", "tenancy.contactgroup"),
+            ("device_role", "dcim.devicerole"),
+            ("platform", "dcim.platform"),
+        )
     }
+
+
+async def test_a_regions_children_keep_the_tree_order(netbox_api) -> None:
+    """Nested lists (``children``) in NetBox's sibling order. A region is copied into each
+    tenant using it, with the part of its subtree that tenant uses: each copy's children
+    are NetBox's in NetBox's order with some left out, and together the copies hold all."""
+    order = {r["slug"]: index for index, r in enumerate(tree("dcim.region"))}
+    answer = (await netbox_api.data("{ region_list { slug children { slug } } }"))["region_list"]
+    held: dict[str, set[str]] = defaultdict(set)
+    for region in answer:
+        slugs = [child["slug"] for child in region["children"]]
+        assert slugs == sorted(slugs, key=order.__getitem__), region["slug"]
+        held[region["slug"]].update(slugs)
+    for region in rows("dcim.region"):
+        assert held[region["slug"]] == {r["slug"] for r in rows("dcim.region") if r["parent"] == region["pk"]}, region["slug"]
 
 
 # --- Ansible ---------------------------------------------------------------------------

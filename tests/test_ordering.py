@@ -211,5 +211,15 @@ def test_declarations_are_checked(monkeypatch):
             ordering.plan(InventoryItem, terms)
     # Ordering through a reference back to the same model's full order never ends.
     monkeypatch.setattr(Location, "__ordering__", (Through("parent"),))
+    monkeypatch.setattr(Location, "__ordering_through__", None)
     with pytest.raises(DeclarationError, match="comes back to Location"):
         ordering.plan(Location)
+
+
+def test_an_order_through_a_tree_follows_its_meta_ordering():
+    """A location lists as a tree (``_tree``), but a rack ordered by its location orders by
+    the location's ``Meta.ordering`` (site, name), as Django does."""
+    assert [term.column for term in ordering.plan(Location)] == ["_tree", "id"]
+    rack = ordering.plan(spec_for("Rack").model)
+    through_location = [term.column for term in rack if term.hops and term.hops[0].column == "location_id"]
+    assert through_location == ["_name", "site_id", "_name"], through_location

@@ -35,7 +35,6 @@ class SiteGrouping(NestedTenantModel):
     description. (NetBox also makes names unique among siblings; the importer will need
     that before it is enforced here.)"""
 
-    __ordering__ = ("_name",)
     _name: Mapped[str | None] = natural_key()
 
     __abstract__ = True
@@ -91,8 +90,9 @@ class Site(TenantModel):
 
 
 class Location(NestedTenantModel):
-    # NetBox: (site, name), not the tree's order.
-    __ordering__ = (Through("site"), "_name")
+    # NetBox's Meta.ordering (site, name): what a rack ordered by its location follows. The
+    # list itself is a tree (TreeNode), as NetBox's TreeManager lists it.
+    __ordering_through__ = (Through("site"), "_name")
     _name: Mapped[str | None] = natural_key()
     site_id: Mapped[uuid.UUID] = reference("Site", nullable=False, related_name="locations")
     name: Mapped[str] = text(100, required=True)
