@@ -14,6 +14,8 @@ only place a model may be named). Each case runs in the rolled-back transaction 
 5. read-only, expired and ungranted tokens; write grants without view
 6. bad input per field kind
 7. required fields in the create inputs
+8. models only workers write (no create input): rows written as the owner, read through
+   the API: tenant isolation, the view grant, no write mutations
 
 Known product bugs are strict xfails whose reason says precisely what is wrong; when one
 is fixed its case XPASSes and fails, and the marker goes.
@@ -49,6 +51,7 @@ from registry_samples import (
     tenant_input,
     tenant_ref,
 )
+from worker_rows import read_only_row
 
 from models.registry import Kind, ModelSpec, content_type, spec_for
 from permissions.rls import table_kind
@@ -1016,3 +1019,62 @@ async def test_batches_write_all_or_nothing_within_the_writers_reach(api, org, s
     assert await state(api, spec) == before
     deleted = (await api.data(delete, ids=[m["id"] for m in made]))[f"{spec.name}_delete_many"]
     assert {d["id"] for d in deleted} == {m["id"] for m in made}
+
+
+# --- 8. read-only models: the read path -------------------------------------------------------
+
+# Models the API only reads (workers write them: check states, alerts, deliveries, jobs,
+# observations, …): their rows are written here as the owner (tests/worker_rows.py). The
+# change log is read-only too but organisation-wide; section 4 covers it.
+READ_ONLY = [s for s in SPECS if not creatable(s) and s.tenant_scoped]
+WRITES = ("create", "update", "delete", "create_many", "update_many", "delete_many")
+MUTATIONS = "{ __schema { mutationType { fields { name } } } }"
+
+
+async def worker_rows(db: Any, samples: Samples, spec: ModelSpec, org: Any) -> tuple[str, str]:
+    """A row of ``spec`` in tenant A and one in tenant B (their ids)."""
+    a, b = tenants(org)
+    return str((await read_only_row(db, samples, spec, a)).id), str((await read_only_row(db, samples, spec, b)).id)
+
+
+@pytest.mark.parametrize("spec", READ_ONLY, ids=_id)
+async def test_read_only_rows_of_another_tenant_are_invisible(api, org, db, samples, spec):
+    """A's principals list A's row and not B's; B's id answers as an unknown id does."""
+    a, b = tenants(org)
+    mine, theirs = await worker_rows(db, samples, spec, org)
+    listed = f"{spec.name}_list"
+    assert {mine, theirs} <= ids(await rows(api, list_query(spec), listed))  # control: both exist
+    user_a = await client(api, org, tenant_ids=[uuid.UUID(a)], grants=view_all_but())
+    for principal in (user_a, await narrowed_admin(api, org, a)):
+        seen = ids(await rows(principal, list_query(spec), listed))
+        assert mine in seen and theirs not in seen, seen
+        assert (await principal.data(get_query(spec), id=mine))[spec.name]["id"] == mine
+        nowhere = random_id()
+        hidden, missing = await principal.query(get_query(spec), {"id": theirs}), await principal.query(get_query(spec), {"id": nowhere})
+        assert code_of(hidden) == "NOT_FOUND", hidden
+        assert answer_without(hidden, theirs) == answer_without(missing, nowhere), (hidden, missing)
+        if spec.numbered:
+            numid = (await api.data(get_query(spec, "numid"), id=theirs))[spec.name]["numid"]
+            assert numid is not None  # numbered as the workers number
+            by_numid = f"query($n: Int!, $t: ID) {{ {spec.name}(numid: $n, tenant: $t) {{ id }} }}"
+            assert code_of(await principal.query(by_numid, {"n": numid, "t": b})) == "NOT_FOUND"
+
+
+@pytest.mark.parametrize("spec", READ_ONLY, ids=_id)
+async def test_read_only_model_needs_the_view_grant(api, org, db, samples, spec):
+    """Without view on the type, its list and its object are refused, naming the field."""
+    mine, _ = await worker_rows(db, samples, spec, org)
+    viewer = await client(api, org, grants=view_all_but())
+    assert (await viewer.data(get_query(spec), id=mine))[spec.name]["id"] == mine  # control
+    blind = await client(api, org, grants=view_all_but(spec))
+    for field, body in ((f"{spec.name}_list", await blind.query(list_query(spec))), (spec.name, await blind.query(get_query(spec), {"id": mine}))):
+        error = only_error(body)
+        assert (error["extensions"]["code"], error["path"]) == ("FORBIDDEN", [field]), body
+        assert (body.get("data") or {}).get(field) is None, body
+
+
+@pytest.mark.parametrize("spec", READ_ONLY, ids=_id)
+async def test_read_only_model_has_no_write_mutations(api, spec):
+    names = {f["name"] for f in (await api.data(MUTATIONS))["__schema"]["mutationType"]["fields"]}
+    assert {f"{spec.name}_{write}" for write in WRITES} & names == set()
+    assert all(f"{s.name}_create" in names for s in CREATABLE[:3])  # control: writes are named so
