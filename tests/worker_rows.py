@@ -8,6 +8,7 @@ references filled with new objects of the same tenant), for the generated suites
 
 from __future__ import annotations
 
+import ipaddress
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -47,7 +48,8 @@ async def read_only_row(db: Any, samples: Samples, spec: ModelSpec, tenant: Any,
         if not one_of.nullable and not any(column in given for _, column in one_of.members):
             target, column = one_of.members[0]
             given[column] = await object_in(db, samples, spec_for(target), tenant)
-    row = {"tenant_id": uuid.UUID(str(tenant)), **minimal_row(table, skip=frozenset(given)), **given}
+    filled = minimal_row(table, skip=frozenset(given), n=samples.next_number())
+    row = {"tenant_id": uuid.UUID(str(tenant)), **filled, **given}
     async with db.system_transaction() as conn:  # the owner: workers write past row-level security
         if spec.numbered:
             return await insert_worker_row(conn, spec.model, **row)
@@ -76,10 +78,11 @@ async def referenced_row(conn: AsyncConnection, table: sa.Table, tenant: uuid.UU
     return {**minimal_row(table, skip=frozenset(values)), **values}
 
 
-def minimal_row(table: sa.Table, skip: frozenset[str] = frozenset()) -> dict:
+def minimal_row(table: sa.Table, skip: frozenset[str] = frozenset(), n: int = 0) -> dict:
     """Values for the columns a row must have (not null, no default), from their types alone;
-    references stay unset (a required one would need its target: not supported here)."""
-    samples = {uuid.UUID: uuid.uuid4, int: lambda: 1, str: lambda: "x", bool: lambda: False, datetime: lambda: datetime.now(UTC)}
+    references stay unset (a required one would need its target: not supported here). Texts
+    and addresses differ with ``n`` (rows of one tenant may have to be unique in them)."""
+    samples = {uuid.UUID: uuid.uuid4, int: lambda: 1, str: lambda: f"x{n}", bool: lambda: False, datetime: lambda: datetime.now(UTC)}
     values = {}
     for column in table.columns:
         if column.nullable or column.default is not None or column.server_default is not None or column.name == "tenant_id" or column.name in skip:
@@ -89,5 +92,5 @@ def minimal_row(table: sa.Table, skip: frozenset[str] = frozenset()) -> dict:
         if isinstance(column.type, sa.Enum):  # a choice: its first value
             values[column.name] = next(iter(column.type.enum_class or column.type.enums))  # type: ignore[call-overload]
         else:  # an address (inet) reads as object: any address will do
-            values[column.name] = samples[kind]() if kind is not object else "192.0.2.1"
+            values[column.name] = samples[kind]() if kind is not object else str(ipaddress.ip_address("198.18.0.1") + n)
     return values
