@@ -52,6 +52,7 @@ from jobs.delivery import MAX_BACKOFF_MS, Attempt, attempt_number, backoff_ms, p
 from jobs.monitoring import register_cycle_hook
 from jobs.row_events import row_event
 from models.alerts import CHAT_KINDS, DeliveryStatus, NotificationKind
+from models.numid import number_unnumbered
 from resolvers.secrets import unseal
 
 QUEUE = "alerts"
@@ -152,24 +153,7 @@ _RAISE = sa.text(
 )
 
 # New alerts' numbers: a range per tenant from its counter, in the order they started.
-_NUMBER = sa.text(
-    """
-    WITH new AS (
-        SELECT id, tenant_id, row_number() OVER (PARTITION BY tenant_id ORDER BY started_at, id) AS n,
-               count(*) OVER (PARTITION BY tenant_id) AS c
-        FROM alert WHERE id = ANY (:ids)
-    ), counters AS (
-        INSERT INTO numid_counter (tenant_id, object_type, last)
-        SELECT tenant_id, 'alert', max(c) FROM new GROUP BY tenant_id
-        ON CONFLICT (tenant_id, object_type) DO UPDATE SET last = numid_counter.last + excluded.last
-        RETURNING tenant_id, last
-    )
-    UPDATE alert a SET numid = counters.last - new.c + new.n
-    FROM new JOIN counters ON counters.tenant_id = new.tenant_id
-    WHERE a.id = new.id
-    RETURNING a.*
-    """
-)
+_NUMBER = number_unnumbered("alert", where="t.id = ANY (:ids)", order="t.started_at, t.id", returning="t.*")
 
 _SILENCE = sa.text(
     f"""

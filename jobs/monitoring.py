@@ -66,6 +66,7 @@ from danbyte import metrics
 from danbyte.settings import get_settings
 from jobs.row_events import row_event
 from jobs.runtime import publish, worker_name
+from models.numid import number_unnumbered
 
 logger = logging.getLogger("danbyte.checks")
 
@@ -139,24 +140,7 @@ _UPSERT = sa.text(
 
 # Rows inserted without a number get the next ones of their tenant's counter (as a write's
 # numid), every tenant in one statement.
-_NUMBER = sa.text(
-    """
-    WITH new AS (
-        SELECT id, tenant_id, row_number() OVER (PARTITION BY tenant_id ORDER BY address, port) AS n
-        FROM check_state WHERE numid IS NULL
-    ),
-    counts AS (SELECT tenant_id, count(*) AS total FROM new GROUP BY tenant_id),
-    bumped AS (
-        INSERT INTO numid_counter (tenant_id, object_type, last)
-        SELECT tenant_id, 'check_state', total FROM counts
-        ON CONFLICT (tenant_id, object_type) DO UPDATE SET last = numid_counter.last + excluded.last
-        RETURNING tenant_id, last
-    )
-    UPDATE check_state cs SET numid = b.last - c.total + new.n
-    FROM new JOIN counts c USING (tenant_id) JOIN bumped b USING (tenant_id)
-    WHERE cs.id = new.id
-    """
-)
+_NUMBER = number_unnumbered("check_state", order="t.address, t.port, t.id")
 
 # Rows whose check no longer resolves: not run any more, state unknown.
 _RETIRE = sa.text(

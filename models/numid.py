@@ -48,40 +48,51 @@ async def catch_up_counter(conn: AsyncConnection, table: sa.Table) -> None:
     )
 
 
+def number_unnumbered(table: str, where: str = "true", order: str = "created, id", returning: str | None = None) -> sa.TextClause:
+    """One statement that numbers the unnumbered rows of ``table`` matching ``where`` (SQL
+    over alias ``t``, may hold bind parameters), per tenant in ``order``, after each
+    counter's last value; the counter ends at the highest number given.
+
+    The counter is bumped by the rows' count with ``INSERT … ON CONFLICT … RETURNING``
+    before any row is numbered: the bump takes the counter row's lock, so a concurrent
+    allocation or numbering queues on it and gets the range after this one, never the same
+    numbers. ``returning`` (over alias ``t``) makes the statement return the numbered rows;
+    without it, it returns one row: how many it numbered.
+
+    ``table``, ``where`` and ``order`` are SQL written in code, never user input.
+    """
+    update = f"""
+        UPDATE "{table}" t SET numid = b.last - new.total + new.n
+        FROM new JOIN bumped b ON b.tenant_id = new.tenant_id
+        WHERE t.id = new.id AND t.numid IS NULL  -- numbered meanwhile by another: keeps its number
+        RETURNING {returning or "1"}
+    """
+    return sa.text(
+        f"""
+        WITH new AS (
+            SELECT t.id, t.tenant_id,
+                   row_number() OVER (PARTITION BY t.tenant_id ORDER BY {order}) AS n,
+                   count(*) OVER (PARTITION BY t.tenant_id) AS total
+            FROM "{table}" t WHERE t.numid IS NULL AND ({where})
+        ), bumped AS (
+            INSERT INTO numid_counter (tenant_id, object_type, last)
+            SELECT tenant_id, '{table}', max(total) FROM new GROUP BY tenant_id
+            ON CONFLICT (tenant_id, object_type) DO UPDATE SET last = numid_counter.last + excluded.last
+            RETURNING tenant_id, last
+        )"""
+        + (update if returning else f", numbered AS ({update}) SELECT count(*) FROM numbered")
+    )
+
+
 async def assign_missing_numids(conn: AsyncConnection, tables: list[sa.Table] | None = None) -> int:
     """Number unnumbered rows (of ``tables``, default every numbered table) in creation
-    order, after each counter's last value.
+    order, after each counter's last value: two statements a table.
 
     Idempotent: a second run finds nothing to number and changes nothing.
     """
-    counter = table_of(NumidCounter)
     total = 0
     for table in numbered_tables() if tables is None else tables:
         # Counters first catch up with numbers already present (rows inserted by hand).
         await catch_up_counter(conn, table)
-        result = await conn.execute(
-            sa.text(
-                f"""
-                WITH todo AS (
-                    SELECT t.id, t.tenant_id,
-                           coalesce(c.last, 0) + row_number() OVER (PARTITION BY t.tenant_id ORDER BY t.created, t.id) AS n
-                    FROM "{table.name}" t
-                    LEFT JOIN numid_counter c ON c.tenant_id = t.tenant_id AND c.object_type = :type
-                    WHERE t.numid IS NULL
-                ), numbered AS (
-                    UPDATE "{table.name}" t SET numid = todo.n FROM todo WHERE t.id = todo.id
-                    RETURNING todo.tenant_id, todo.n
-                )
-                SELECT tenant_id, max(n) AS last, count(*) AS numbered FROM numbered GROUP BY tenant_id
-                """
-            ),
-            {"type": table.name},
-        )
-        for tenant_id, last, numbered in result.all():
-            total += numbered
-            await conn.execute(
-                insert(counter)
-                .values(tenant_id=tenant_id, object_type=table.name, last=last)
-                .on_conflict_do_update(index_elements=["tenant_id", "object_type"], set_={"last": last})
-            )
+        total += (await conn.execute(number_unnumbered(table.name, order="t.created, t.id"))).scalar_one()
     return total

@@ -11,8 +11,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from dcim_lab import Lab
+from worker_rows import insert_worker_row
 
 from jobs.alerts import Evaluation, evaluate
+from models.monitoring import CheckState
 
 T0 = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 ALERT_FIELDS = "id numid status severity state summary silenced acknowledged_by acknowledged_comment acknowledged_at escalated_at resolved_at"
@@ -48,17 +50,10 @@ async def world(api: Any, tenant: Any) -> dict[str, str]:
 
 async def check(db: Any, tenant: Any, template: str, device: str | None, address: str, state: str, *, since: datetime = T0, flapping: bool = False) -> str:
     async with db.system_transaction() as conn:
-        return str(
-            (
-                await conn.execute(
-                    sa.text(
-                        "INSERT INTO check_state (tenant_id, template_id, device_id, address, state, since, flapping)"
-                        " VALUES (:t, :template, :device, CAST(:address AS inet), :state, :since, :flapping) RETURNING id"
-                    ),
-                    {"t": str(tenant), "template": template, "device": device, "address": address, "state": state, "since": since, "flapping": flapping},
-                )
-            ).scalar_one()
+        row = await insert_worker_row(
+            conn, CheckState, tenant_id=tenant, template_id=template, device_id=device, address=address, state=state, since=since, flapping=flapping
         )
+        return str(row.id)
 
 
 async def set_check(db: Any, check_id: str, **values: Any) -> None:

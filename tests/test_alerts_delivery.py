@@ -28,10 +28,12 @@ import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from dcim_lab import Lab
+from worker_rows import insert_worker_row
 
 from jobs.alerts import Evaluation, context, evaluate, evaluate_alerts, send_email, send_notifications
 from jobs.monitoring import CheckScheduler
 from jobs.runtime import EVENTS_CHANNEL
+from models.monitoring import CheckState
 from resolvers.secrets import seal
 
 SECRET = "alert-hmac-☃-never-in-clear"
@@ -205,17 +207,18 @@ async def setup(api: Any, app: Any, tenant: Any, channels: list[str], **rule: An
     w["template"] = await lab.make("check_template", name="ping", kind="KIND_ICMP")
     w["rule"] = await lab.make("alert_rule", name="core down", states=["down"], channels=channels, **rule)
     async with app.state.danbyte.db.system_transaction() as conn:
-        w["check"] = str(
-            (
-                await conn.execute(
-                    sa.text(
-                        "INSERT INTO check_state (tenant_id, template_id, device_id, address, state, since, message)"
-                        " VALUES (:t, :template, :device, '192.0.2.1', 'down', now() - interval '1 hour', 'no answer') RETURNING id"
-                    ),
-                    {"t": str(tenant), "template": w["template"], "device": w["device"]},
-                )
-            ).scalar_one()
+        row = await insert_worker_row(
+            conn,
+            CheckState,
+            tenant_id=tenant,
+            template_id=w["template"],
+            device_id=w["device"],
+            address="192.0.2.1",
+            state="down",
+            since=sa.func.now() - timedelta(hours=1),
+            message="no answer",
         )
+        w["check"] = str(row.id)
     return w
 
 

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from models.base import table_of
 from models.ipam import VLAN
-from models.numid import assign_missing_numids
+from models.numid import assign_missing_numids, numbered_tables
 
 
 async def test_each_mutation_writes_one_change_entry(api, org):
@@ -76,16 +76,53 @@ async def test_assign_numids_backfills_in_creation_order_and_is_idempotent(api, 
     tenant = org.tenant_ids[0]
     await api.data(f'mutation {{ vlan_create(input: {{vid: 1, name: "numbered", tenant: "{tenant}"}}) {{ id }} }}')
     async with db.system_transaction() as conn:
+        # Every numbered table. Rows other tests committed unnumbered (jobs, sites, roles
+        # written by hand across connections) are numbered first, in this rolled-back
+        # transaction, so what follows counts this test's rows only.
+        await assign_missing_numids(conn)
         for vid in (30, 20, 10):  # inserted in this order, one second apart in created
             await conn.execute(
                 sa.text("INSERT INTO vlan (tenant_id, vid, name, created) VALUES (:t, :v, 'imported', now() + make_interval(secs => :s))"),
                 {"t": tenant, "v": vid, "s": 40 - vid},
             )
-        # Only VLANs: rows other tests committed by hand elsewhere are not this test's.
-        vlans = [table_of(VLAN)]
-        assert await assign_missing_numids(conn, vlans) == 3
-        assert await assign_missing_numids(conn, vlans) == 0
+        assert await assign_missing_numids(conn) == 3
+        assert await assign_missing_numids(conn) == 0
+        left = [t.name for t in numbered_tables() if (await conn.execute(sa.select(sa.func.count()).select_from(t).where(t.c.numid.is_(None)))).scalar_one()]
+        assert left == []
         rows = (await conn.execute(sa.text("SELECT vid, numid FROM vlan WHERE tenant_id = :t ORDER BY numid"), {"t": tenant})).all()
     assert [(r.vid, r.numid) for r in rows] == [(1, 1), (30, 2), (20, 3), (10, 4)]
     created = await api.data(f'mutation {{ vlan_create(input: {{vid: 99, name: "next", tenant: "{tenant}"}}) {{ numid }} }}')
     assert created["vlan_create"]["numid"] == 5
+
+
+async def test_backfill_continues_after_hand_numbered_rows_per_tenant_in_two_statements_a_table(api, org, db):
+    first, second = org.tenant_ids[:2]
+    async with db.system_transaction() as conn:
+        # A row imported with its number (NetBox's id) sets where the second tenant goes on.
+        await conn.execute(sa.text("INSERT INTO vlan (tenant_id, vid, name, numid) VALUES (:t, 1, 'imported', 10)"), {"t": second})
+        for tenant, vid in ((first, 2), (second, 3), (first, 4), (second, 5)):
+            await conn.execute(
+                sa.text("INSERT INTO vlan (tenant_id, vid, name, created) VALUES (:t, :v, 'bare', now() + make_interval(secs => :v))"),
+                {"t": tenant, "v": vid},
+            )
+        statements: list[str] = []
+
+        def count(*args: object) -> None:
+            statements.append(str(args[2]))
+
+        sa.event.listen(conn.sync_connection, "before_cursor_execute", count)
+        try:
+            assert await assign_missing_numids(conn, [table_of(VLAN)]) == 4
+        finally:
+            sa.event.remove(conn.sync_connection, "before_cursor_execute", count)
+        assert len(statements) == 2, statements  # counter catch-up, then one numbering statement
+        rows = (await conn.execute(sa.text("SELECT tenant_id, vid, numid FROM vlan WHERE tenant_id IN (:a, :b) ORDER BY vid"), {"a": first, "b": second})).all()
+        counters = dict(
+            (
+                await conn.execute(
+                    sa.text("SELECT tenant_id, last FROM numid_counter WHERE object_type = 'vlan' AND tenant_id IN (:a, :b)"), {"a": first, "b": second}
+                )
+            ).all()
+        )
+    assert [(r.vid, r.numid) for r in rows] == [(1, 10), (2, 1), (3, 11), (4, 2), (5, 12)]
+    assert counters == {first: 2, second: 12}

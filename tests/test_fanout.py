@@ -14,12 +14,13 @@ import uuid
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 import websockets
 from dcim_lab import Lab
 from fanout_server import app_server, connect, message, post, raw, settle, subscribe
+from worker_rows import insert_worker_row
 
 from jobs.runtime import publish
+from models.monitoring import CheckState
 
 SUBSCRIBE = 'subscription { object_changed(types: ["vrf"]) { type id action tenant } }'
 
@@ -185,14 +186,15 @@ async def test_a_slow_consumer_is_closed_and_the_others_keep_receiving(database_
     tenant = committed_org.tenant_ids[0]
     template = await Lab(committed_api, tenant).make("check_template", name="ping", kind="KIND_ICMP")
     async with app.state.danbyte.db.system_transaction() as conn:
-        row = (
-            await conn.execute(
-                sa.text(
-                    "INSERT INTO check_state (tenant_id, template_id, address, state, message) VALUES (:t, :tp, '192.0.2.9', 'down', :m) RETURNING id, numid"
-                ),
-                {"t": tenant, "tp": template, "m": base64.b64encode(os.urandom(15_000)).decode()},  # incompressible
-            )
-        ).one()
+        row = await insert_worker_row(
+            conn,
+            CheckState,
+            tenant_id=tenant,
+            template_id=template,
+            address="192.0.2.9",
+            state="down",
+            message=base64.b64encode(os.urandom(15_000)).decode(),  # incompressible
+        )
     event = {
         "kind": "change",
         "type": "check_state",

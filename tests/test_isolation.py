@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, ProgrammingError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from permissions.principal import Principal
 
@@ -165,6 +162,7 @@ async def test_no_table_with_a_tenant_shows_another_tenants_rows(api, org, db):
     """Every table with a tenant_id, filled with rows of tenant B through the API (objects,
     tags, many-to-many links, counters, change log), shows none of them to tenant A."""
     from registry_samples import LINK_OWNER_VALUES, Samples, all_specs, creatable
+    from worker_rows import referenced_row
 
     from models import Base
     from models.registry import spec_for
@@ -199,37 +197,3 @@ async def test_no_table_with_a_tenant_shows_another_tenants_rows(api, org, db):
         for table in tables:
             leaked = (await conn.execute(sa.select(sa.func.count()).select_from(table).where(table.c.tenant_id != a))).scalar_one()
             assert leaked == 0, table.name
-
-
-async def referenced_row(conn: AsyncConnection, table: sa.Table, tenant: uuid.UUID) -> dict:
-    """Values for a row whose required references point at rows of ``tenant`` (the first
-    found in each referenced table), the rest from ``minimal_row``."""
-    values: dict = {}
-    for key in table.foreign_key_constraints:
-        local = [c for c in key.columns if c.name != "tenant_id"]
-        if not local or all(c.nullable for c in local):
-            continue
-        target = key.referred_table
-        remote = {element.parent.name: element.column for element in key.elements}
-        row = (await conn.execute(sa.select(*(remote[c.name] for c in local)).where(target.c.tenant_id == tenant).limit(1))).one()
-        values.update({c.name: value for c, value in zip(local, row, strict=True)})
-    return {**minimal_row(table, skip=frozenset(values)), **values}
-
-
-def minimal_row(table: sa.Table, skip: frozenset[str] = frozenset()) -> dict:
-    """Values for the columns a row must have (not null, no default), from their types alone;
-    references stay unset (a required one would need its target: not supported here)."""
-    from datetime import UTC, datetime
-
-    samples = {uuid.UUID: uuid.uuid4, int: lambda: 1, str: lambda: "x", bool: lambda: False, datetime: lambda: datetime.now(UTC)}
-    values = {}
-    for column in table.columns:
-        if column.nullable or column.default is not None or column.server_default is not None or column.name == "tenant_id" or column.name in skip:
-            continue
-        assert not column.foreign_keys, f"{table.name}.{column.name}: a required reference"
-        kind = column.type.python_type
-        if isinstance(column.type, sa.Enum):  # a choice: its first value
-            values[column.name] = next(iter(column.type.enum_class or column.type.enums))  # type: ignore[call-overload]
-        else:  # an address (inet) reads as object: any address will do
-            values[column.name] = samples[kind]() if kind is not object else "192.0.2.1"
-    return values

@@ -12,8 +12,10 @@ import pytest
 import sqlalchemy as sa
 from dcim_lab import Lab
 from fanout_server import app_server, connect, message, settle, subscribe
+from worker_rows import insert_worker_row
 
 from jobs.runtime import publish
+from models.monitoring import CheckState
 
 LIVE = (
     "subscription($tenant: [ID!], $site: [ID!], $device: [ID!], $state: [String!]) {"
@@ -55,15 +57,7 @@ class World:
 
     async def state(self, name: str, tenant: Any, template: str, device: str, site: str, address: str, port: int | None, value: str) -> None:
         async with self.db.system_transaction() as conn:
-            row = (
-                await conn.execute(
-                    sa.text(
-                        "INSERT INTO check_state (tenant_id, template_id, device_id, address, port, state)"
-                        " VALUES (:t, :tp, :d, CAST(:a AS inet), :p, :s) RETURNING id, numid"
-                    ),
-                    {"t": tenant, "tp": template, "d": device, "a": address, "p": port, "s": value},
-                )
-            ).one()
+            row = await insert_worker_row(conn, CheckState, tenant_id=tenant, template_id=template, device_id=device, address=address, port=port, state=value)
         self.rows[name] = {"id": str(row.id), "numid": row.numid, "tenant": str(tenant), "device": device, "site": site, "state": value}
 
     def event(self, name: str, action: str, changed: list[str], keys: bool = True) -> dict[str, Any]:

@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from dcim_lab import Lab
+from worker_rows import insert_worker_row
 
 from checks import probe_from_dict
 from checks.probes import PROBE_TYPES
-from models.monitoring import CheckKind
+from models.monitoring import CheckKind, CheckState
 from permissions.principal import Principal
 from resolvers.monitoring import PARAMETERS, checks_for, probe_dict, purge_results
 
@@ -272,20 +273,16 @@ TENANTS = "{ tenant_list { name check_summary { up degraded down unknown } } }"
 
 async def state(db: Any, tenant: Any, template_id: str, address: str, port: int | None, value: str, **fields: Any) -> None:
     async with db.system_transaction() as conn:
-        await conn.execute(
-            sa.text(
-                "INSERT INTO check_state (tenant_id, template_id, address, port, state, message, last_latency_ms)"
-                " VALUES (:t, :template, CAST(:address AS inet), :port, :state, :message, :latency)"
-            ),
-            {
-                "t": str(tenant),
-                "template": template_id,
-                "address": address,
-                "port": port,
-                "state": value,
-                "message": fields.get("message", ""),
-                "latency": fields.get("latency"),
-            },
+        await insert_worker_row(
+            conn,
+            CheckState,
+            tenant_id=tenant,
+            template_id=template_id,
+            address=address,
+            port=port,
+            state=value,
+            message=fields.get("message", ""),
+            last_latency_ms=fields.get("latency"),
         )
 
 

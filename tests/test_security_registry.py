@@ -14,6 +14,8 @@ only place a model may be named). Each case runs in the rolled-back transaction 
 5. read-only, expired and ungranted tokens; write grants without view
 6. bad input per field kind
 7. required fields in the create inputs
+8. models only workers write (no create input): rows written as the owner, read through
+   the API: tenant isolation, the view grant, no write mutations
 
 Known product bugs are strict xfails whose reason says precisely what is wrong; when one
 is fixed its case XPASSes and fails, and the marker goes.
@@ -49,6 +51,7 @@ from registry_samples import (
     tenant_input,
     tenant_ref,
 )
+from worker_rows import read_only_row
 
 from models.registry import Kind, ModelSpec, content_type, spec_for
 from permissions.rls import table_kind
@@ -56,6 +59,9 @@ from schema.build import enum_member_name
 
 SPECS = all_specs()
 CREATABLE = [s for s in SPECS if creatable(s)]
+# Models the API only reads (workers write them: check states, alerts, deliveries, jobs,
+# observations, …): tests write their rows as the owner (tests/worker_rows.py).
+READ_ONLY = [s for s in SPECS if not creatable(s) and s.tenant_scoped]
 # Objects that belong to one tenant: tenant-scoped models, and the tenant model itself.
 TENANT_OWNED = [s for s in CREATABLE if owner_of(s) is not None]
 CHANGELOG = next(s for s in SPECS if table_kind(s.table) == "changelog")
@@ -631,14 +637,32 @@ def relations_into(target: ModelSpec, kind: str | None = None) -> list[RelationC
     return [c for c in RELATION_CASES if c.target is target and (kind is None or c.kind == kind)]
 
 
-async def related_pair(samples: Samples, case: RelationCase, tenant: str) -> tuple[Sample, Sample]:
-    """An owner object and a target object, related through ``case.field`` (as admin)."""
+async def made(db: Any, samples: Samples, spec: ModelSpec, tenant: str, values: dict[str, Any] | None = None) -> Sample:
+    """An object of ``spec``: through the API, or for a model only workers write, a row
+    written as the owner (``values`` are its columns then)."""
+    if creatable(spec):
+        return await samples.create(spec, tenant, values=values)
+    row = await read_only_row(db, samples, spec, tenant, values)
+    return Sample(spec, str(row.id), getattr(row, "numid", None), tenant)
+
+
+async def related_pair(samples: Samples, case: RelationCase, tenant: str, db: Any) -> tuple[Sample, Sample]:
+    """An owner object and a target object, related through ``case.field`` (as admin; a
+    side only workers write is a row written as the owner)."""
     owner, target = case.owner, case.target
     if case.kind == "ref":
-        t = await samples.create(target, tenant)
+        t = await made(db, samples, target, tenant)
+        if not creatable(owner):
+            if case.detail.column == "tenant_id":  # its tenant: the row is made there
+                return await made(db, samples, owner, t.id), t
+            return await made(db, samples, owner, tenant, {case.detail.column: uuid.UUID(t.id)}), t
         return await samples.create_with_ref(owner, tenant, case.field, t.id), t
     if case.kind == "reverse":
-        s = await samples.create(owner, tenant)
+        s = await made(db, samples, owner, tenant)
+        if not creatable(target):  # its column (a reference, or a one-of member's) set directly
+            if case.detail.column == "tenant_id":  # the tenant's rows: one made in it
+                return s, await made(db, samples, target, s.id)
+            return s, await made(db, samples, target, tenant, {case.detail.column: uuid.UUID(s.id)})
         back = next((r for r in target.refs if r.column == case.detail.column), None)
         if back is None:  # the reverse of a one-of member (an interface's ip_addresses)
             one_of = next(o for o in target.one_of if case.detail.column in dict(o.members).values())
@@ -677,7 +701,11 @@ def related(value: Any) -> set[str]:
 
 
 def buildable(case: RelationCase) -> bool:
-    """Both objects can be made through the API and linked by this field."""
+    """Both objects can be made (through the API, or as rows of a model only workers write)
+    and linked by this field."""
+    if case.kind in ("ref", "reverse") and not (creatable(case.owner) and creatable(case.target)):
+        # A worker-written side is written as the owner, its reference set directly.
+        return all(creatable(s) or s in READ_ONLY for s in (case.owner, case.target)) and (case.kind == "reverse" or case.owner.ref(case.field) is not None)
     if not (creatable(case.owner) and creatable(case.target)):
         return False
     if case.kind == "ref":
@@ -692,20 +720,22 @@ def buildable(case: RelationCase) -> bool:
 
 
 @pytest.mark.parametrize("target", HIDDEN_TYPES, ids=_id)
-async def test_relations_into_an_unviewable_type_are_empty(api, org, samples, target):
+async def test_relations_into_an_unviewable_type_are_empty(api, org, db, samples, target):
     """A user with view on every type but ``target``: every relation field leading to
     ``target`` (to-one, reverse, many-to-many, tags, derived) reads null or [] although
     the data exists, ``target``'s root fields answer FORBIDDEN, and filters through a
     reference to ``target`` answer the same whether their condition matches or not."""
     cases = [c for c in relations_into(target) if buildable(c)]
     if not cases:
-        pytest.skip("no mutations to build the related objects with")
+        # Every such reference is set by a rule or by the server (RULE_BOUND_LINKS, or not
+        # writable on a model the API writes: a circuit's terminations).
+        pytest.skip("every reference into it is set by a rule or by the server, never by a write")
     a, _ = tenants(org)
     user = await client(api, org, grants=view_all_but(target))
     assert code_of(await user.query(list_query(target))) == "FORBIDDEN"
 
     for case in cases:
-        s, t = await related_pair(samples, case, a)
+        s, t = await related_pair(samples, case, a, db)
         listed = f"{case.owner.name}_list"
         query = (
             f"query($id: ID!) {{ one: {case.owner.name}(id: $id) {{ id {case.field} {selection(case)} }}"
@@ -747,14 +777,16 @@ async def test_relations_into_an_unviewable_type_are_empty(api, org, samples, ta
 
 
 @pytest.mark.parametrize("target", [t for t in HIDDEN_TYPES if relations_into(t, "ref")], ids=_id)
-async def test_id_filters_on_a_reference_to_an_unviewable_type_reveal_nothing(api, org, samples, target):
+async def test_id_filters_on_a_reference_to_an_unviewable_type_reveal_nothing(api, org, db, samples, target):
     cases = [c for c in relations_into(target, "ref") if buildable(c)]
     if not cases:
-        pytest.skip("no mutations to build the related objects with")
+        # Every such reference is set by a rule or by the server (RULE_BOUND_LINKS, or not
+        # writable on a model the API writes: a circuit's terminations).
+        pytest.skip("every reference into it is set by a rule or by the server, never by a write")
     a, _ = tenants(org)
     user = await client(api, org, grants=view_all_but(target))
     for case in cases:
-        s, t = await related_pair(samples, case, a)
+        s, t = await related_pair(samples, case, a, db)
         listed = f"{case.owner.name}_list"
         tree = f"{case.field}_id" in case.owner.tree_filters  # NetBox's TreeNodeFilter: {id, match_type}
         lookup_type = "TreeNodeFilter" if tree else "IDFilterLookup"
@@ -1027,3 +1059,59 @@ async def test_batches_write_all_or_nothing_within_the_writers_reach(api, org, s
     assert await state(api, spec) == before
     deleted = (await api.data(delete, ids=[m["id"] for m in made]))[f"{spec.name}_delete_many"]
     assert {d["id"] for d in deleted} == {m["id"] for m in made}
+
+
+# --- 8. read-only models: the read path -------------------------------------------------------
+
+# READ_ONLY: the change log is read-only too, but organisation-wide: section 4 covers it.
+WRITES = ("create", "update", "delete", "create_many", "update_many", "delete_many")
+MUTATIONS = "{ __schema { mutationType { fields { name } } } }"
+
+
+async def worker_rows(db: Any, samples: Samples, spec: ModelSpec, org: Any) -> tuple[str, str]:
+    """A row of ``spec`` in tenant A and one in tenant B (their ids)."""
+    a, b = tenants(org)
+    return str((await read_only_row(db, samples, spec, a)).id), str((await read_only_row(db, samples, spec, b)).id)
+
+
+@pytest.mark.parametrize("spec", READ_ONLY, ids=_id)
+async def test_read_only_rows_of_another_tenant_are_invisible(api, org, db, samples, spec):
+    """A's principals list A's row and not B's; B's id answers as an unknown id does."""
+    a, b = tenants(org)
+    mine, theirs = await worker_rows(db, samples, spec, org)
+    listed = f"{spec.name}_list"
+    assert {mine, theirs} <= ids(await rows(api, list_query(spec), listed))  # control: both exist
+    user_a = await client(api, org, tenant_ids=[uuid.UUID(a)], grants=view_all_but())
+    for principal in (user_a, await narrowed_admin(api, org, a)):
+        seen = ids(await rows(principal, list_query(spec), listed))
+        assert mine in seen and theirs not in seen, seen
+        assert (await principal.data(get_query(spec), id=mine))[spec.name]["id"] == mine
+        nowhere = random_id()
+        hidden, missing = await principal.query(get_query(spec), {"id": theirs}), await principal.query(get_query(spec), {"id": nowhere})
+        assert code_of(hidden) == "NOT_FOUND", hidden
+        assert answer_without(hidden, theirs) == answer_without(missing, nowhere), (hidden, missing)
+        if spec.numbered:
+            numid = (await api.data(get_query(spec, "numid"), id=theirs))[spec.name]["numid"]
+            assert numid is not None  # numbered as the workers number
+            by_numid = f"query($n: Int!, $t: ID) {{ {spec.name}(numid: $n, tenant: $t) {{ id }} }}"
+            assert code_of(await principal.query(by_numid, {"n": numid, "t": b})) == "NOT_FOUND"
+
+
+@pytest.mark.parametrize("spec", READ_ONLY, ids=_id)
+async def test_read_only_model_needs_the_view_grant(api, org, db, samples, spec):
+    """Without view on the type, its list and its object are refused, naming the field."""
+    mine, _ = await worker_rows(db, samples, spec, org)
+    viewer = await client(api, org, grants=view_all_but())
+    assert (await viewer.data(get_query(spec), id=mine))[spec.name]["id"] == mine  # control
+    blind = await client(api, org, grants=view_all_but(spec))
+    for field, body in ((f"{spec.name}_list", await blind.query(list_query(spec))), (spec.name, await blind.query(get_query(spec), {"id": mine}))):
+        error = only_error(body)
+        assert (error["extensions"]["code"], error["path"]) == ("FORBIDDEN", [field]), body
+        assert (body.get("data") or {}).get(field) is None, body
+
+
+@pytest.mark.parametrize("spec", READ_ONLY, ids=_id)
+async def test_read_only_model_has_no_write_mutations(api, spec):
+    names = {f["name"] for f in (await api.data(MUTATIONS))["__schema"]["mutationType"]["fields"]}
+    assert {f"{spec.name}_{write}" for write in WRITES} & names == set()
+    assert all(f"{s.name}_create" in names for s in CREATABLE[:3])  # control: writes are named so

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -16,9 +16,11 @@ from browser import open_page
 from dcim_lab import Lab
 from live import danbyte_serve
 from playwright.async_api import expect
+from worker_rows import insert_worker_row
 
 from jobs.alerts import evaluate
 from jobs.runtime import publish
+from models.monitoring import CheckState
 
 ROWS = "#alerts tbody tr"
 
@@ -38,17 +40,18 @@ async def down_check(api: Any, app: Any, tenant: Any, device_name: str) -> dict[
     w["template"] = await lab.make("check_template", name="ping", kind="KIND_ICMP")
     w["rule"] = await lab.make("alert_rule", name="down", states=["down"], severity="SEVERITY_CRITICAL")
     async with app.state.danbyte.db.system_transaction() as conn:
-        w["check"] = str(
-            (
-                await conn.execute(
-                    sa.text(
-                        "INSERT INTO check_state (tenant_id, template_id, device_id, address, state, since, message)"
-                        " VALUES (:t, :template, :device, '192.0.2.7', 'down', now() - interval '1 hour', 'no answer') RETURNING id"
-                    ),
-                    {"t": str(tenant), "template": w["template"], "device": w["device"]},
-                )
-            ).scalar_one()
+        row = await insert_worker_row(
+            conn,
+            CheckState,
+            tenant_id=tenant,
+            template_id=w["template"],
+            device_id=w["device"],
+            address="192.0.2.7",
+            state="down",
+            since=sa.func.now() - timedelta(hours=1),
+            message="no answer",
         )
+        w["check"] = str(row.id)
     return w
 
 
