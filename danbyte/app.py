@@ -50,6 +50,7 @@ from danbyte.operations import (
 )
 from danbyte.settings import Settings, get_settings
 from danbyte.status_page import status_page
+from permissions.principal import Principal
 from permissions.tokens import AuthError, PrincipalCache, hash_key, key_from_header, principal_for_key
 from resolvers import saved_queries
 from resolvers.context import RequestContext
@@ -204,7 +205,7 @@ class DanbyteGraphQL(GraphQL[RequestContext, None]):
         self.state = state
         self.persisted = PersistedQueries(state.settings.document_cache_size)
         saved_queries.use_schema(schema._schema)  # what saved queries are checked against
-        state.fanout = Fanout(self.schema, state.events, state.db, state.settings, live_fields())
+        state.fanout = Fanout(self.schema, state.events, state.db, state.settings, live_fields(), principal_for=state.principal_for)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """POST /graphql: refuse a malformed request with a coded JSON error, else let strawberry
@@ -391,15 +392,9 @@ class DanbyteGraphQL(GraphQL[RequestContext, None]):
         if key is None:
             ctx.auth_error = "malformed Authorization header: use 'Bearer <token>' or 'Token <token>'"
             return
-        digest = hash_key(key)
         generation = ctx.auth_generation = await self.state.events.principals_generation()
         try:
-            principal = self.state.principals.get(digest, generation)
-            if principal is None:
-                async with self.state.db.system_transaction() as conn:
-                    principal = await principal_for_key(conn, key)
-                self.state.principals.put(digest, generation, principal)
-            ctx.principal = principal
+            ctx.principal = await self.state.principal_for(key, generation)
         except AuthError as error:
             ctx.auth_error = str(error)
 
@@ -421,6 +416,17 @@ class AppState:
         self.events = EventBus(redis_url)
         self.principals = PrincipalCache()
         self.fanout: Fanout | None = None  # set with the schema (DanbyteGraphQL)
+
+    async def principal_for(self, key: str, generation: int | None) -> Principal:
+        """The principal of an API key as of principals ``generation``: from the cache,
+        else looked up and cached. AuthError when the key does not work."""
+        digest = hash_key(key)
+        principal = self.principals.get(digest, generation)
+        if principal is None:
+            async with self.db.system_transaction() as conn:
+                principal = await principal_for_key(conn, key)
+            self.principals.put(digest, generation, principal)
+        return principal
 
     async def close(self) -> None:
         await self.events.close()

@@ -47,7 +47,7 @@ from strawberry.utils.aio import aclosing
 
 from danbyte import metrics
 from permissions.principal import Principal
-from permissions.tokens import AuthError, principal_for_key
+from permissions.tokens import AuthError
 from resolvers.context import RequestContext
 
 logger = logging.getLogger("danbyte.fanout")
@@ -303,8 +303,10 @@ class Group:
 class Fanout:
     """A process's subscription groups."""
 
-    def __init__(self, schema: Any, bus: Any, db: Any, settings: Any, live_fields: frozenset[str] = frozenset()) -> None:
+    def __init__(self, schema: Any, bus: Any, db: Any, settings: Any, live_fields: frozenset[str] = frozenset(), principal_for: Any = None) -> None:
         self.schema, self.bus, self.db, self.settings = schema, bus, db, settings
+        # (key, generation) -> Principal, raising AuthError: the app's cached lookup (AppState.principal_for).
+        self.principal_for = principal_for
         self.live_fields = live_fields
         self.groups: dict[bytes, Group] = {}
         self.subscribers = 0
@@ -363,12 +365,11 @@ class Fanout:
             if principal.expires is not None and principal.expires <= now:
                 connection.close_for(UNAUTHORIZED, "token expired")
                 closed += 1
-            elif generation is not None and ctx.auth_generation != generation and ctx.credential_key:
+            elif generation is not None and ctx.auth_generation != generation and ctx.credential_key and self.principal_for:
                 stale.setdefault(ctx.credential_key, []).append(connection)
         for key, connections in stale.items():
             try:
-                async with self.db.system_transaction() as conn:
-                    fresh: Principal | None = await principal_for_key(conn, key)
+                fresh: Principal | None = await self.principal_for(key, generation)
                 reason = "permissions changed: connect again"
             except AuthError as error:
                 fresh, reason = None, str(error)
