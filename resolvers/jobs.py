@@ -10,13 +10,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from models.registry import ModelSpec, spec_for
-from resolvers.errors import BadUserInput, Forbidden, NotFound
+from models.registry import ModelSpec
+from resolvers.errors import BadUserInput, Forbidden
 from resolvers.rules import RuleBook, value_after
-from resolvers.writes import Write
+from resolvers.writes import Write, check_references_many
 
 
 def register_rules(book: RuleBook) -> None:
@@ -43,25 +40,19 @@ async def _schedule_is_runnable(write: Write, spec: ModelSpec, values: dict[str,
     for action, object_type in (("add", "job"), *kind.requires):
         if not principal.can(action, object_type):
             raise Forbidden(f"kind: a {kind.name} job needs the '{action}' permission on {object_type}", field="kind")
-    await check_references(write.conn, kind, checked, value_after(values, old, "tenant_id"))
+    await check_references(write, kind, checked, value_after(values, old, "tenant_id"))
     values["parameters"] = checked
     values["user_id"] = principal.user_id
     values["user_name"] = principal.username
 
 
-async def check_references(conn: AsyncConnection, kind: Any, parameters: dict[str, Any], tenant_id: uuid.UUID | None) -> None:
-    """Each object a kind's checked parameters name (``JobKind.references``) is one the
-    writer sees in the job's tenant: another tenant's id, a hidden one or a typo is
-    refused when the job is started or scheduled (NOT_FOUND naming the parameter), not
-    found failing when it runs. One statement per parameter."""
+async def check_references(write: Write, kind: Any, parameters: dict[str, Any], tenant_id: uuid.UUID | None) -> None:
+    """Each object a kind's checked parameters name (``JobKind.references``) is checked as
+    any reference a write names (``check_references_many``): another tenant's, a hidden
+    or a mistyped id is refused when the job is started or scheduled, naming
+    ``parameters.<name>``, rather than failing the job when it runs."""
     for name, model in kind.references:
         value = parameters.get(name)
-        if value is None:
-            continue
-        wanted = [uuid.UUID(str(v)) for v in (value if isinstance(value, list) else [value])]
-        spec = spec_for(model)
-        table = spec.table
-        seen = set((await conn.execute(sa.select(table.c.id).where(table.c.id.in_(wanted), table.c.tenant_id == tenant_id))).scalars())
-        missing = next((v for v in wanted if v not in seen), None)
-        if missing is not None:
-            raise NotFound(f"parameters.{name}: no {spec.name} {missing} in the job's tenant", field=f"parameters.{name}")
+        if value is not None:
+            ids = [uuid.UUID(str(v)) for v in (value if isinstance(value, list) else [value])]
+            await check_references_many(write, model, ids, tenant_id, f"parameters.{name}")

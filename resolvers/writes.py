@@ -328,7 +328,7 @@ async def _write_many(write: Write, spec: ModelSpec, row: sa.Row, many: dict[str
         relation = next(m for m in spec.many if m.name == name)
         association = Base.metadata.tables[relation.table]
         distinct = list(dict.fromkeys(ids))
-        await _check_references_many(write, relation.target, distinct, row.tenant_id, name)
+        await check_references_many(write, relation.target, distinct, row.tenant_id, name)
         await write.conn.execute(sa.delete(association).where(association.c[relation.local] == row.id))
         if distinct:
             await write.conn.execute(
@@ -357,9 +357,10 @@ async def _write_inline(write: Write, spec: ModelSpec, row: sa.Row, carried: Inl
             raise type(error)(f"{carried.name}: {error.message}", field=carried.name) from None
 
 
-async def _check_references_many(write: Write, target_name: str, ids: list[Any], tenant_id: Any, field: str) -> None:
-    """Every id names a target the writer may see, of the row's tenant where the target
-    belongs to one (an organisation-wide tag or tenant group is any tenant's to use)."""
+async def check_references_many(write: Write, target_name: str, ids: list[Any], tenant_id: Any, field: str) -> None:
+    """Every id names a target the writer may see (NOT_FOUND naming ``field``), of the
+    row's tenant where the target belongs to one (an organisation-wide tag or tenant group
+    is any tenant's to use): one statement however many ids."""
     target = spec_for(target_name)
     key, owner = target.table.c.id, target.model.__owner_column__
     owner_column = target.table.c[owner] if owner is not None else sa.null()

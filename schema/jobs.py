@@ -61,7 +61,7 @@ def mutation_fields(generated: dict[str, Any], one: One) -> dict[str, Any]:
         tenant_id = resolve_tenant(principal, {"tenant_id": parse_id(tenant, "tenant") if tenant is not None else None})
 
         async def work(write: Any) -> Any:
-            await check_references(write.conn, job_kind, checked, tenant_id)
+            await check_references(write, job_kind, checked, tenant_id)
             created = (await write.conn.execute(INSERT_JOB, job_values(tenant_id, job_kind.name, checked, principal))).one()
             return (await write.conn.execute(sa.select(table_of(Job)).where(table_of(Job).c.id == created.id))).one()
 

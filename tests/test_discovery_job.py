@@ -99,11 +99,11 @@ async def test_a_selection_naming_what_the_tenant_lacks_is_refused_at_start(api,
     their_device = await their_lab.device(c, await their_lab.device_type(c, "X1"), "their-dev")
     own_site = await Lab(api, mine).make("site", name="mine", slug="mine")
     for kind in ("discovery", "counter_poll", "config_render"):
-        for parameters, field in (
-            ({"devices": [their_device]}, "devices"),
-            ({"site": their_site}, "site"),
-            ({"role": str(uuid.uuid4())}, "role"),
+        for parameters, field, code in (
+            ({"devices": [their_device]}, "devices", "BAD_USER_INPUT"),  # another tenant's
+            ({"site": their_site}, "site", "BAD_USER_INPUT"),
+            ({"role": str(uuid.uuid4())}, "role", "NOT_FOUND"),  # no such role
         ):
             error = await api.error(START, kind=kind, p=parameters, t=str(mine))
-            assert error["extensions"] == {"code": "NOT_FOUND", "field": f"parameters.{field}"}, (kind, parameters, error)
+            assert error["extensions"] == {"code": code, "field": f"parameters.{field}"}, (kind, parameters, error)
         assert (await api.data(START, kind=kind, p={"site": own_site}, t=str(mine)))["job_start"]["kind"] == kind
