@@ -74,17 +74,17 @@ async def _saved_query_valid(write: Write, spec: Any, values: dict[str, Any], ol
     )
 
 
-def check_saved_query(query: str, operation_name: str, variables: Any, *, settings: Any = None) -> None:
-    """Refuse a document that could not run by name, naming the field at fault; with
-    ``settings``, also one over the server's token, depth or alias limits."""
-    max_tokens = getattr(settings, "max_tokens", None)
+def check_saved_query(query: str, operation_name: str, variables: Any, *, settings: Any) -> None:
+    """Refuse a document that could not run by name, naming the field at fault, or one
+    over the server's token, depth or alias limits (``settings``)."""
+    max_tokens = settings.max_tokens
     if len(query) > MAX_QUERY_CHARS:
         raise BadUserInput(f"query is {len(query)} characters long; at most {MAX_QUERY_CHARS} are allowed", field="query")
     try:
         document = parse(query, max_tokens=max_tokens)
     except GraphQLError as error:
         raise BadUserInput(f"query: {error.message}", field="query") from None
-    errors = validate(graphql_schema(), document, [*specified_rules, *(document_limits(settings) if settings is not None else [])])
+    errors = validate(graphql_schema(), document, [*specified_rules, *document_limits(settings)])
     if errors:
         raise BadUserInput(f"query: {errors[0].message}", field="query", errors=[e.message for e in errors[:5]])
     operations = [node for node in document.definitions if isinstance(node, OperationDefinitionNode)]

@@ -116,3 +116,9 @@ async def test_bad_ids_other_tenants_and_missing_grants(api, org):
     blind = api.as_key(await org.user_key(grants={"site": ["view"]}))
     error = await blind.error(SITES, f={"region_id": {"id": r["Europe"], "match_type": "DESCENDANTS"}})
     assert error["extensions"] == {"code": "FORBIDDEN", "field": "filters.region_id"}, error
+    # Through the tenant to its group: each type on the way needs view.
+    for grants in ({"site": ["view"], "tenant": ["view"]}, {"site": ["view"], "tenant_group": ["view"]}):
+        reader = api.as_key(await org.user_key(grants=grants))
+        for flt in ({"tenant_group_id": {"id": r["Europe"], "match_type": "EXACT"}}, {"tenant_group": {"slug": {"exact": "x"}}}):
+            error = await reader.error(SITES, f=flt)
+            assert error["extensions"] == {"code": "FORBIDDEN", "field": f"filters.{next(iter(flt))}"}, (grants, error)
