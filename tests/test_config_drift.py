@@ -9,10 +9,10 @@ import json
 import uuid
 from typing import Any
 
-import httpx
 import pytest
 import websockets
 from dcim_lab import Lab
+from fanout_server import post
 from live import danbyte_serve, next_event
 from websockets.typing import Subprotocol
 
@@ -335,14 +335,6 @@ async def _subscribe(base: str, key: str, query: str, **variables: Any) -> Any:
     return ws
 
 
-async def _post(base: str, key: str, query: str, **variables: Any) -> dict[str, Any]:
-    async with httpx.AsyncClient() as client:
-        response = await client.post(f"{base}/graphql", json={"query": query, "variables": variables}, headers={"Authorization": f"Bearer {key}"})
-        body = response.json()
-        assert not body.get("errors"), body
-        return body["data"]
-
-
 async def test_drift_reaches_subscribers_live(server, committed_api, committed_org):
     name = f"live-{uuid.uuid4().hex[:6]}"
     _, c, device = await _lab(committed_api, committed_org, name=name)
@@ -357,11 +349,11 @@ async def test_drift_reaches_subscribers_live(server, committed_api, committed_o
     changes = await _subscribe(server, key, SUBSCRIBE_CHANGES)
     outsiders = [await _subscribe(server, other_tenant, SUBSCRIBE_DRIFT), await _subscribe(server, no_states, SUBSCRIBE_DRIFT)]
     try:
-        await _post(server, key, RENDER, d=device)
+        await post(server, key, RENDER, d=device)
         # Another device at another site moves first: neither filtered subscriber hears it.
-        await _post(server, key, RENDER, d=elsewhere)
-        await _post(server, key, POST, d=elsewhere, c="hostname elsewhere\nntp server")
-        await _post(server, key, POST, d=device, c=RUNNING.replace("leaf-01", name), s="oxidized")
+        await post(server, key, RENDER, d=elsewhere)
+        await post(server, key, POST, d=elsewhere, c="hostname elsewhere\nntp server")
+        await post(server, key, POST, d=device, c=RUNNING.replace("leaf-01", name), s="oxidized")
         event = await next_event(by_device, "config_drift_changed")
         assert {k: event[k] for k in ("device", "site", "tenant", "from_state", "to_state", "reason")} == {
             "device": device,
@@ -372,11 +364,11 @@ async def test_drift_reaches_subscribers_live(server, committed_api, committed_o
             "reason": "snapshot posted by oxidized",
         }
         assert (await next_event(by_site, "config_drift_changed")) == event
-        await _post(server, key, POST, d=device, c="hostname drifted")
+        await post(server, key, POST, d=device, c="hostname drifted")
         assert (await next_event(by_device, "config_drift_changed"))["to_state"] == "drifted"
         # object_changed hears every change and skips the drift events between them: a
         # change made after them still arrives.
-        await _post(server, key, 'mutation($t: ID!) { vrf_create(input: {name: "marker", tenant: $t}) { id } }', t=str(committed_org.tenant_ids[0]))
+        await post(server, key, 'mutation($t: ID!) { vrf_create(input: {name: "marker", tenant: $t}) { id } }', t=str(committed_org.tenant_ids[0]))
         heard = []
         while not heard or heard[-1]["type"] != "vrf":
             heard.append(await next_event(changes))
